@@ -1,0 +1,21 @@
+"""Town311's Chalice application: wiring only.
+
+Every route lives in a blueprint under ``chalicelib/api`` and every event handler in
+``chalicelib/events``; this module registers them and nothing else, so importing it costs
+no AWS client and reads no configuration (a cold start is paid by a resident).
+"""
+
+from chalice import Chalice
+
+from chalicelib.api import open311, docs
+from chalicelib.api.errors import open311_error_middleware
+from chalicelib.events import pipeline
+
+app = Chalice(app_name="town311")
+# Open311 clients may send a photo as a multipart ``media`` part; API Gateway must pass
+# such bodies through base64-encoded rather than mangling them as text.
+app.api.binary_types.append("multipart/form-data")
+app.register_middleware(open311_error_middleware, "http")
+app.register_blueprint(open311.blueprint)
+app.register_blueprint(docs.blueprint)
+app.register_blueprint(pipeline.blueprint)

@@ -1,0 +1,118 @@
+"""SQS, S3 and powertools idempotency: each AWS dependency behind a small class handed its
+client. Clients are made by bootstrap on first use, never at import."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.domain.errors import Conflict, RetryLater, StorageUnavailable
+
+ROUTING_MESSAGE_VERSION = 1
+
+
+class SqsRoutingQueue:
+    """Routing messages: ``{"version": 1, "town_id": ..., "service_request_id": ...}``."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def request_submitted(self, town_id: str, request_id: str) -> None:
+        body = {"version": ROUTING_MESSAGE_VERSION, "town_id": town_id,
+                "service_request_id": request_id}
+        try:
+            self._client.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps(body))
+        except (ClientError, BotoCoreError) as e:
+            raise StorageUnavailable("the routing queue is unavailable") from e
+
+
+INCOMING_PREFIX = "incoming/"
+PUBLISHED_PREFIX = "photos/"
+
+
+class S3PhotoStore:
+    """Photos in one private bucket: uploads under ``incoming/``, processed copies under
+    ``photos/``. Residents see photos through short-lived signed URLs handed out by the API,
+    so a photo hidden by staff stops being reachable without touching the bucket policy."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def receive_upload(self, town_id: str, request_id: str, photo_id: str,
+                       content: bytes, content_type: str) -> str:
+        key = f"{INCOMING_PREFIX}{town_id}/{request_id}/{photo_id}"
+        self._put(key, content, content_type)
+        return key
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise StorageUnavailable("photo storage is unavailable") from e
+        except BotoCoreError as e:
+            raise StorageUnavailable("photo storage is unavailable") from e
+
+    def publish(self, key: str, content: bytes, content_type: str) -> None:
+        self._put(key, content, content_type)
+
+    def delete(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self._bucket, Key=key)
+        except (ClientError, BotoCoreError) as e:
+            raise StorageUnavailable("photo storage is unavailable") from e
+
+    def signed_url(self, key: str, seconds: int = 900) -> str:
+        return str(self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=seconds))
+
+    def _put(self, key: str, content: bytes, content_type: str) -> None:
+        try:
+            self._client.put_object(Bucket=self._bucket, Key=key, Body=content,
+                                    ContentType=content_type)
+        except (ClientError, BotoCoreError) as e:
+            raise StorageUnavailable("photo storage is unavailable") from e
+
+
+class PowertoolsIdempotency:
+    """Retried submissions, remembered in DynamoDB by powertools' idempotency utility."""
+
+    def __init__(self, table_name: str, expires_after_seconds: int = 24 * 3600) -> None:
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+        )
+
+        self._store = DynamoDBPersistenceLayer(table_name=table_name)
+        self._config = IdempotencyConfig(
+            event_key_jmespath="key", payload_validation_jmespath="payload",
+            expires_after_seconds=expires_after_seconds, raise_on_no_idempotency_key=True)
+
+    def run_once(self, key: str, payload: dict[str, object],
+                 work: Callable[[], dict[str, object]]) -> dict[str, object]:
+        from aws_lambda_powertools.utilities.idempotency import idempotent_function
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyPersistenceLayerError,
+            IdempotencyValidationError,
+        )
+
+        @idempotent_function(data_keyword_argument="call", persistence_store=self._store,
+                             config=self._config)
+        def submit_service_request(call: dict[str, object]) -> dict[str, object]:
+            return work()
+
+        try:
+            return submit_service_request(call={"key": key, "payload": payload})
+        except IdempotencyValidationError as e:
+            raise Conflict("this Idempotency-Key was already used for a different request") from e
+        except IdempotencyAlreadyInProgressError as e:
+            raise RetryLater("the first request with this Idempotency-Key is still running") from e
+        except IdempotencyPersistenceLayerError as e:
+            raise StorageUnavailable("the idempotency store is unavailable") from e

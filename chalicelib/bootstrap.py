@@ -1,0 +1,103 @@
+"""The one composition root: builds adapters and their clients on first use.
+
+Handlers call ``container()``; nothing is created at import, so a cold start pays only for
+what its first call needs, and tests can ``install`` a container of fakes or ``reset`` to
+rebuild against a fresh moto backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from chalicelib.config import Settings, get_settings
+from chalicelib.domain.requests import utc_now
+from chalicelib.services.directory import CachedTownDirectory
+from chalicelib.services.intake import IntakePorts
+from chalicelib.services.ports import IdempotencyGuard, RequestStore, TownDirectory
+
+
+def new_id() -> str:
+    from ulid import ULID
+
+    return str(ULID())
+
+
+@dataclass
+class Container:
+    """Everything the handlers need, built lazily from settings."""
+
+    settings: Settings
+    now: Callable[[], datetime] = utc_now
+    make_id: Callable[[], str] = new_id
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            import boto3
+
+            self._clients[service] = boto3.session.Session().client(
+                service, region_name=self.settings.region)
+        return self._clients[service]
+
+    @cached_property
+    def towns(self) -> TownDirectory:
+        from chalicelib.adapters.dynamodb import DynamoTownDirectory, bind_table
+
+        bind_table(self.settings.table_name, self.settings.region)
+        return CachedTownDirectory(DynamoTownDirectory(), self.settings.cache_seconds)
+
+    @cached_property
+    def requests(self) -> RequestStore:
+        from chalicelib.adapters.dynamodb import DynamoRequestStore, bind_table
+
+        bind_table(self.settings.table_name, self.settings.region)
+        return DynamoRequestStore()
+
+    @cached_property
+    def routing(self) -> Any:
+        from chalicelib.adapters.aws import SqsRoutingQueue
+
+        return SqsRoutingQueue(self.client("sqs"), self.settings.routing_queue_url)
+
+    @cached_property
+    def photos(self) -> Any:
+        from chalicelib.adapters.aws import S3PhotoStore
+
+        return S3PhotoStore(self.client("s3"), self.settings.photo_bucket)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyGuard:
+        from chalicelib.adapters.aws import PowertoolsIdempotency
+
+        return PowertoolsIdempotency(self.settings.idempotency_table_name)
+
+    @property
+    def intake(self) -> IntakePorts:
+        return IntakePorts(store=self.requests, routing=self.routing, photos=self.photos,
+                           new_id=self.make_id, now=self.now)
+
+
+_container: Container | None = None
+
+
+def container() -> Container:
+    global _container
+    if _container is None:
+        _container = Container(get_settings())
+    return _container
+
+
+def install(replacement: Container) -> None:
+    """Use ``replacement`` from now on (tests: fakes, a fixed clock, fresh moto clients)."""
+    global _container
+    _container = replacement
+
+
+def reset() -> None:
+    global _container
+    _container = None
+    get_settings.cache_clear()

@@ -1,0 +1,68 @@
+"""One validated settings model, read from the environment once, on first use.
+
+Nothing here runs at import time: a Lambda cold start and the test client both read the
+environment only when the first call needs a setting, so tests can set it after import.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class SettingsError(RuntimeError):
+    """The deployment is misconfigured: fail loudly at start, not later as a strange call."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=3)
+    idempotency_table_name: str = Field(min_length=3)
+    photo_bucket: str = Field(min_length=3)
+    routing_queue_url: str = Field(min_length=8)
+    ops_topic_arn: str | None = None
+    region: str = "us-east-1"
+    public_base_url: str | None = None
+    stage: str = "dev"
+    # API Gateway refuses bodies over 10 MB; chalice local does not, so we enforce it too.
+    max_body_bytes: int = 10 * 1024 * 1024
+    # A warm Lambda keeps towns, catalogues and API-key checks this long (seconds): a
+    # revoked key or a catalogue edit reaches every container within this time.
+    cache_seconds: float = 60.0
+
+
+_ENV = {
+    "table_name": "TOWN311_TABLE",
+    "idempotency_table_name": "TOWN311_IDEMPOTENCY_TABLE",
+    "photo_bucket": "TOWN311_PHOTO_BUCKET",
+    "routing_queue_url": "TOWN311_ROUTING_QUEUE_URL",
+    "ops_topic_arn": "TOWN311_OPS_TOPIC_ARN",
+    "public_base_url": "TOWN311_PUBLIC_BASE_URL",
+    "stage": "TOWN311_STAGE",
+    "max_body_bytes": "TOWN311_MAX_BODY_BYTES",
+    "cache_seconds": "TOWN311_CACHE_SECONDS",
+}
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from environment variables, naming every missing one at once."""
+    env = os.environ if environ is None else environ
+    values: dict[str, str] = {
+        field: env[name] for field, name in _ENV.items() if env.get(name)
+    }
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if region:
+        values["region"] = region
+    try:
+        return Settings(**values)
+    except ValidationError as e:
+        names = sorted({_ENV.get(str(err["loc"][0]), str(err["loc"][0])) for err in e.errors()})
+        raise SettingsError(f"Town311 is misconfigured; check {', '.join(names)}") from e
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return settings_from_env()

@@ -1,0 +1,170 @@
+"""A town's service catalogue: what residents can report, and what each report must say.
+
+Attribute rules follow Open311 GeoReport v2: six datatypes, a required flag, and list
+values identified by key. ``parse_attribute_answers`` is the single place that decides
+whether a resident's answers fit a service.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chalicelib.domain.errors import InvalidInput, Problem
+from chalicelib.domain.text import text_problem
+
+DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
+SERVICE_TYPES = ("realtime", "batch", "blackbox")
+LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
+
+# One answer to a service question: a string, or several keys for a multivaluelist.
+Answer = str | list[str]
+
+
+@dataclass(frozen=True)
+class AttributeChoice:
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ServiceQuestion:
+    """An Open311 service attribute: a question the resident answers when reporting."""
+
+    code: str
+    datatype: str
+    description: str
+    required: bool = False
+    # Informational attributes (variable=false) are shown, never answered.
+    variable: bool = True
+    order: int = 0
+    datatype_description: str | None = None
+    values: tuple[AttributeChoice, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.datatype not in DATATYPES:
+            raise ValueError(f"unknown datatype {self.datatype!r} for attribute {self.code}")
+        if self.datatype in LIST_DATATYPES and not self.values:
+            raise ValueError(f"list attribute {self.code} needs values")
+
+
+@dataclass(frozen=True)
+class Service:
+    """One kind of report a town accepts (a pothole, a streetlight out, ...)."""
+
+    code: str
+    name: str
+    description: str
+    group: str
+    keywords: tuple[str, ...] = ()
+    type: str = "realtime"
+    questions: tuple[ServiceQuestion, ...] = ()
+    department: str | None = None
+    active: bool = True
+
+    @property
+    def metadata(self) -> bool:
+        """Open311's flag: the client must fetch the definition before posting."""
+        return bool(self.questions)
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A town's active services and departments, with the changeset clients cache by."""
+
+    services: tuple[Service, ...]
+    departments: tuple[Department, ...] = ()
+    changeset: str = ""
+    by_code: dict[str, Service] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_code.update({s.code: s for s in self.services})
+
+    def service(self, code: str) -> Service | None:
+        found = self.by_code.get(code)
+        return found if found is not None and found.active else None
+
+    def department(self, code: str | None) -> Department | None:
+        return next((d for d in self.departments if d.code == code), None)
+
+
+def parse_attribute_answers(service: Service, raw: dict[str, list[str]]) -> dict[str, Answer]:
+    """Check a resident's answers against the service's questions.
+
+    ``raw`` maps an attribute code to the values sent (``attribute[code]=v`` gives one,
+    ``attribute[code][]=v`` repeated gives several). Empty values count as absent. Every
+    problem is collected so the client hears all of them at once.
+    """
+    questions = {q.code: q for q in service.questions if q.variable}
+    problems: list[Problem] = []
+    answers: dict[str, Answer] = {}
+    for code in sorted(raw):
+        if code not in questions:
+            problems.append(Problem(f"attribute[{code}]", f"is not a question of {service.code}"))
+    for q in sorted(questions.values(), key=lambda q: (q.order, q.code)):
+        values = [v for v in raw.get(q.code, []) if v.strip() != ""]
+        name = f"attribute[{q.code}]"
+        if not values:
+            if q.required:
+                problems.append(Problem(name, f"is required ({q.description})"))
+            continue
+        answer, problem = _answer(q, name, values)
+        if problem:
+            problems.append(problem)
+        elif answer is not None:
+            answers[q.code] = answer
+    if problems:
+        raise InvalidInput.of(problems)
+    return answers
+
+
+def _answer(q: ServiceQuestion, name: str, values: list[str]) -> tuple[Answer | None, Problem | None]:
+    if q.datatype == "multivaluelist":
+        keys = {c.key for c in q.values}
+        unknown = [v for v in values if v not in keys]
+        if unknown:
+            return None, Problem(name, f"has no value {unknown[0]!r}; allowed: {sorted(keys)}")
+        return list(dict.fromkeys(values)), None
+    if len(values) > 1:
+        return None, Problem(name, "takes one value")
+    value = values[0]
+    if q.datatype == "singlevaluelist":
+        keys = {c.key for c in q.values}
+        if value not in keys:
+            return None, Problem(name, f"has no value {value!r}; allowed: {sorted(keys)}")
+        return value, None
+    if q.datatype == "number":
+        try:
+            number = float(value)
+        except ValueError:
+            return None, Problem(name, f"must be a number (got {value[:40]!r})")
+        if not math.isfinite(number):
+            return None, Problem(name, "must be a finite number")
+        return value.strip(), None
+    if q.datatype == "datetime":
+        try:
+            parse_datetime(value)
+        except ValueError:
+            return None, Problem(name, "must be an ISO 8601 date and time")
+        return value.strip(), None
+    limit, multiline = (4000, True) if q.datatype == "text" else (255, False)
+    problem = text_problem(name, value, limit, multiline=multiline)
+    return (None, problem) if problem else (value, None)
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse an ISO 8601 / W3C datetime; ``Z``, offsets and fractional seconds allowed."""
+    text = value.strip()
+    if not text or len(text) > 40:
+        raise ValueError("not a datetime")
+    if text.endswith(("z", "Z")):
+        text = text[:-1] + "+00:00"
+    return datetime.fromisoformat(text)

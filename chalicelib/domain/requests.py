@@ -1,0 +1,91 @@
+"""A resident's service request, its place, and its timeline, as the town understands them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from chalicelib.domain.catalogue import Answer
+
+OPEN, CLOSED = "open", "closed"
+PUBLIC_STATUSES = (OPEN, CLOSED)
+DESCRIPTION_LIMIT = 4000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the problem is: a point, an address, a town address id, or several of them."""
+
+    lat: float | None = None
+    long: float | None = None
+    address: str | None = None
+    address_id: str | None = None
+    zipcode: str | None = None
+
+    @property
+    def has_point(self) -> bool:
+        return self.lat is not None and self.long is not None
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Who reported, as far as they chose to say. Never shown by any public API."""
+
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any(vars(self).values())
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One thing that happened to a request. Public events are Open311 ``notes``."""
+
+    at: datetime
+    event_id: str
+    kind: str
+    summary: str
+    description: str | None = None
+    public: bool = True
+    actor_role: str = "system"
+
+
+@dataclass
+class ServiceRequest:
+    town_id: str
+    request_id: str
+    token: str
+    service_code: str
+    service_name: str
+    requested_at: datetime
+    updated_at: datetime
+    place: Place
+    description: str | None = None
+    status: str = OPEN
+    status_notes: str | None = None
+    agency_responsible: str | None = None
+    department: str | None = None
+    service_notice: str | None = None
+    expected_at: datetime | None = None
+    media_url: str | None = None
+    answers: dict[str, Answer] = field(default_factory=dict)
+    channel: str = "open311"
+    reporter: Reporter = field(default_factory=Reporter)
+    api_key_id: str | None = None
+    parent_request_id: str | None = None
+    zone: str | None = None
+    version: int = 1
+    timeline: list[TimelineEvent] = field(default_factory=list)
+
+    @property
+    def public_notes(self) -> list[TimelineEvent]:
+        return [e for e in self.timeline if e.public]

@@ -1,0 +1,84 @@
+"""Event handlers: routing messages from SQS and photo uploads from S3.
+
+Each handler parses its records and calls one service per record. The router reports
+partial batch failures through powertools, so one bad message is retried (and finally
+dead-lettered) alone instead of redelivering its whole batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import unquote_plus
+
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import bootstrap
+from chalicelib.domain.errors import Town311Error
+
+blueprint = Blueprint(__name__)
+log = logging.getLogger(__name__)
+
+ROUTING_QUEUE = "town311-routing"  # replaced by the deployed queue's ARN in infra/
+
+
+class RoutingMessage(BaseModel):
+    """Version 1 of the routing message (written by ``adapters.aws.SqsRoutingQueue``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: int = Field(ge=1, le=1)
+    town_id: str = Field(min_length=1, max_length=100)
+    service_request_id: str = Field(min_length=1, max_length=64)
+
+
+def _route_record(record: Any) -> None:
+    from chalicelib.services.routing import RoutingPorts, route_request
+
+    message = RoutingMessage.model_validate_json(record.body)
+    c = bootstrap.container()
+    route_request(message.town_id, message.service_request_id,
+                  RoutingPorts(towns=c.towns, store=c.requests, new_id=c.make_id, now=c.now))
+
+
+@blueprint.on_sqs_message(queue=ROUTING_QUEUE, batch_size=10)
+def route_new_requests(event: Any) -> dict[str, Any]:
+    """Assign each newly stored request to its department; failures are retried alone."""
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return process_partial_response(event=event.to_dict(), record_handler=_route_record,
+                                    processor=processor, context=event.context)
+
+
+@blueprint.lambda_function(name="process_photo")
+def process_photo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """S3 ObjectCreated under ``incoming/`` (trigger defined in infra/): process each
+    upload; one bad record never stops the others."""
+    from chalicelib.services.photos import PhotoPorts, process_upload
+
+    c = bootstrap.container()
+    ports = PhotoPorts(bucket=c.photos, store=c.requests, new_id=c.make_id, now=c.now)
+    outcomes: dict[str, int] = {}
+    failed = 0
+    for record in event.get("Records", []):
+        key = unquote_plus(record.get("s3", {}).get("object", {}).get("key", ""))
+        try:
+            outcome = process_upload(key, ports)
+        except Town311Error as e:
+            log.error("photo not processed; S3 will retry the event", exc_info=e,
+                      extra={"key": key})
+            failed += 1
+            continue
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    if failed:
+        # Raising makes Lambda retry the event; processed records are not redone because
+        # their uploads are gone (process_upload ignores a missing object).
+        raise RuntimeError(f"{failed} photo(s) could not be processed: {json.dumps(outcomes)}")
+    return outcomes

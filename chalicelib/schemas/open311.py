@@ -1,0 +1,293 @@
+"""Open311 GeoReport v2 wire formats: what clients send, and exactly what they get back.
+
+Inputs become pydantic models here, at the edge; ``problems_from`` turns a pydantic
+ValidationError into the field-level problems an Open311 error array lists. Outputs are
+built by the ``*_document`` functions as plain dicts in the order and with the keys the
+spec names (every key present, null when empty), so the JSON and XML writers in
+``api/formats.py`` can render the same document.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime, tzinfo
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from chalicelib.domain.catalogue import Catalogue, Service, parse_datetime
+from chalicelib.domain.errors import Problem
+from chalicelib.domain.requests import DESCRIPTION_LIMIT, PUBLIC_STATUSES, ServiceRequest
+from chalicelib.domain.text import text_problem
+from chalicelib.domain.towns import Town
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+FORMATS = ("application/json", "text/xml")
+
+
+def _text(limit: int, *, multiline: bool = False) -> AfterValidator:
+    def check(value: str) -> str:
+        problem = text_problem("", value, limit, multiline=multiline)
+        if problem:
+            raise ValueError(problem.message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _empty_is_absent(value: Any) -> Any:
+    return None if isinstance(value, str) and value.strip() == "" else value
+
+
+def _coordinate(bound: float) -> AfterValidator:
+    def check(value: float) -> float:
+        if not math.isfinite(value) or not -bound <= value <= bound:
+            raise ValueError(f"must be a number of degrees between {-bound:g} and {bound:g}")
+        return value
+
+    return AfterValidator(check)
+
+
+Absent = BeforeValidator(_empty_is_absent)
+ShortText = Annotated[str | None, Absent, _text(255)]
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ().\-]{3,30}$")
+
+
+class NewServiceRequest(BaseModel):
+    """The body of ``POST requests`` (form fields; attributes gathered by the edge)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    service_code: Annotated[str, _text(100)] = Field(min_length=1)
+    lat: Annotated[float | None, Absent, _coordinate(90.0)] = None
+    long: Annotated[float | None, Absent, _coordinate(180.0)] = None
+    address_string: ShortText = None
+    address_id: ShortText = None
+    zipcode: Annotated[str | None, Absent, _text(20)] = None
+    email: ShortText = None
+    device_id: ShortText = None
+    account_id: ShortText = None
+    first_name: ShortText = None
+    last_name: ShortText = None
+    phone: ShortText = None
+    description: Annotated[str | None, Absent, _text(DESCRIPTION_LIMIT, multiline=True)] = None
+    media_url: Annotated[str | None, Absent, _text(2048)] = None
+    attributes: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("is not an email address")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is not None and not _PHONE.match(value):
+            raise ValueError("is not a phone number")
+        return value
+
+    @field_validator("media_url")
+    @classmethod
+    def _media_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http or https URL")
+        return value
+
+    @model_validator(mode="after")
+    def _location(self) -> NewServiceRequest:
+        if (self.lat is None) != (self.long is None):
+            missing = "long" if self.long is None else "lat"
+            raise ValueError(f"{missing} is required when the other coordinate is given")
+        if self.lat is None and not self.address_string and not self.address_id:
+            raise ValueError("a location is required: lat and long, address_string, "
+                             "or address_id")
+        return self
+
+
+_FIELD_NAMES = {"lat": "lat", "long": "long"}
+
+
+def problems_from(error: ValidationError) -> list[Problem]:
+    """Pydantic's complaints, in Open311's words (one per parameter)."""
+    problems = []
+    for e in error.errors(include_url=False):
+        field = ".".join(str(part) for part in e["loc"]) or "request"
+        message = str(e["msg"]).removeprefix("Value error, ")
+        if e["type"] == "missing":
+            message = "is required"
+        elif e["type"] in ("float_parsing", "float_type", "finite_number"):
+            message = "must be a decimal number"
+        elif e["type"] == "string_too_long":
+            message = f"must be at most {e['ctx']['max_length']} characters"
+        problems.append(Problem(field, message))
+    return problems
+
+
+# --- GET requests parameters --------------------------------------------------------
+
+OptionalDatetime = Annotated[datetime | None, Absent]
+CommaList = Annotated[list[str] | None, Absent, BeforeValidator(
+    lambda v: [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v)]
+
+
+class RequestSearch(BaseModel):
+    """Query parameters of ``GET requests``. An empty parameter means the same as absent."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    service_request_id: CommaList = None
+    service_code: CommaList = None
+    status: CommaList = None
+    start_date: OptionalDatetime = None
+    end_date: OptionalDatetime = None
+    updated_after: OptionalDatetime = None
+    updated_before: OptionalDatetime = None
+    page: Annotated[int | None, Absent] = None
+    page_size: Annotated[int | None, Absent] = None
+    extensions: Annotated[bool, BeforeValidator(
+        lambda v: v if not isinstance(v, str) else v.strip().lower() in ("true", "1", "yes"))
+    ] = False
+
+    @field_validator("status")
+    @classmethod
+    def _statuses(cls, value: list[str] | None) -> list[str] | None:
+        for status in value or []:
+            if status not in PUBLIC_STATUSES:
+                raise ValueError(f"must be open or closed (got {status[:20]!r})")
+        return value
+
+    @field_validator("service_request_id")
+    @classmethod
+    def _ids(cls, value: list[str] | None) -> list[str] | None:
+        if value and len(value) > 100:
+            raise ValueError("at most 100 ids at once")
+        for rid in value or []:
+            if not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", rid):
+                raise ValueError(f"{rid[:20]!r} is not a service_request_id")
+        return value
+
+    @field_validator("start_date", "end_date", "updated_after", "updated_before", mode="before")
+    @classmethod
+    def _iso(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip():
+            try:
+                return parse_datetime(value)
+            except ValueError:
+                raise ValueError("must be an ISO 8601 date and time") from None
+        return value
+
+
+# --- documents ------------------------------------------------------------------------
+
+
+def open311_time(at: datetime | None, zone: tzinfo) -> str | None:
+    """ISO 8601 in the town's own offset, whole seconds (``2026-11-21T20:12:40-06:00``)."""
+    if at is None:
+        return None
+    return at.astimezone(zone).replace(microsecond=0).isoformat()
+
+
+def as_town_time(value: datetime, zone: tzinfo) -> datetime:
+    """A client's time without an offset is read as the town's local time."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    return aware.astimezone(UTC)
+
+
+def discovery_document(town: Town, town_base: str, shared_base: str) -> dict[str, Any]:
+    endpoints = [
+        {"specification": SPECIFICATION, "url": url, "changeset": town.changeset,
+         "type": "production", "formats": list(FORMATS)}
+        for url in (town_base, shared_base)
+    ]
+    return {"changeset": town.changeset, "contact": town.contact,
+            "key_service": town.key_service, "endpoints": endpoints}
+
+
+def service_document(service: Service) -> dict[str, Any]:
+    return {
+        "service_code": service.code, "service_name": service.name,
+        "description": service.description, "metadata": service.metadata,
+        "type": service.type, "keywords": ", ".join(service.keywords),
+        "group": service.group,
+    }
+
+
+def services_document(catalogue: Catalogue) -> list[dict[str, Any]]:
+    return [service_document(s) for s in catalogue.services if s.active]
+
+
+def definition_document(service: Service) -> dict[str, Any]:
+    attributes = [
+        {"variable": q.variable, "code": q.code, "datatype": q.datatype,
+         "required": q.required, "datatype_description": q.datatype_description,
+         "order": q.order, "description": q.description,
+         "values": [{"key": v.key, "name": v.name} for v in q.values]}
+        for q in sorted(service.questions, key=lambda q: (q.order, q.code))
+    ]
+    return {"service_code": service.code, "attributes": attributes}
+
+
+def media_url(stored: str | None, root: str) -> str | None:
+    """Photos we processed are stored by key and served from our own ``/photos`` route."""
+    if stored and stored.startswith("photos/"):
+        return f"{root}/{stored}"
+    return stored
+
+
+def request_document(r: ServiceRequest, zone: tzinfo, *, extensions: bool,
+                     root: str = "") -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "service_request_id": r.request_id,
+        "status": r.status,
+        "status_notes": r.status_notes,
+        "service_name": r.service_name,
+        "service_code": r.service_code,
+        "description": r.description,
+        "agency_responsible": r.agency_responsible,
+        "service_notice": r.service_notice,
+        "requested_datetime": open311_time(r.requested_at, zone),
+        "updated_datetime": open311_time(r.updated_at, zone),
+        "expected_datetime": open311_time(r.expected_at, zone),
+        "address": r.place.address,
+        "address_id": r.place.address_id,
+        "zipcode": r.place.zipcode,
+        "lat": r.place.lat,
+        "long": r.place.long,
+        "media_url": media_url(r.media_url, root),
+    }
+    if extensions:
+        doc["extended_attributes"] = {
+            "channel": r.channel,
+            "zone": r.zone,
+            "duplicate": r.parent_request_id is not None,
+            "parent_service_request_id": r.parent_request_id,
+        }
+        doc["notes"] = [
+            {"datetime": open311_time(e.at, zone), "summary": e.summary, "type": e.kind,
+             "description": e.description}
+            for e in r.public_notes
+        ]
+        doc["attributes"] = dict(r.answers)
+    return doc
+
+
+def receipt_document(r: ServiceRequest) -> dict[str, Any]:
+    return {"service_request_id": r.request_id, "token": r.token,
+            "service_notice": r.service_notice, "account_id": r.reporter.account_id}
+
+
+def token_document(token: str, request_id: str | None) -> dict[str, Any]:
+    return {"service_request_id": request_id, "token": token}

@@ -1,0 +1,91 @@
+"""Which town a call is for, what it offers, and whether a key belongs to it.
+
+A warm Lambda answers most calls without reading towns, catalogues or keys again: they
+are cached for ``cache_seconds`` (a catalogue also by its changeset, so an edit is seen
+as soon as the town record is re-read). This is what keeps ``GET requests/{id}`` at one
+DynamoDB call and ``POST requests`` at one write.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
+
+from chalicelib.domain.catalogue import Catalogue
+from chalicelib.domain.errors import AccessDenied, TownSuspended, UnknownJurisdiction
+from chalicelib.domain.towns import ACTIVE, ApiKey, Town
+from chalicelib.services.ports import TownDirectory
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class TTLCache(Generic[K, V]):
+    """A small time-bounded memo; the clock is injectable so tests never sleep."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic,
+                 max_entries: int = 512) -> None:
+        self._seconds = seconds
+        self._clock = clock
+        self._max = max_entries
+        self._entries: dict[K, tuple[float, V]] = {}
+
+    def get_or_load(self, key: K, load: Callable[[], V]) -> V:
+        now = self._clock()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[key] = (now + self._seconds, value)
+        return value
+
+
+class CachedTownDirectory:
+    """A ``TownDirectory`` that remembers answers for a while. Writes pass straight through."""
+
+    def __init__(self, inner: TownDirectory, seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._inner = inner
+        self._towns: TTLCache[str, Town | None] = TTLCache(seconds, clock)
+        self._catalogues: TTLCache[tuple[str, str], Catalogue] = TTLCache(seconds, clock)
+        self._keys: TTLCache[tuple[str, str], ApiKey | None] = TTLCache(seconds, clock)
+
+    def get_town(self, town_id: str) -> Town | None:
+        return self._towns.get_or_load(town_id, lambda: self._inner.get_town(town_id))
+
+    def get_catalogue(self, town_id: str, changeset: str) -> Catalogue:
+        return self._catalogues.get_or_load(
+            (town_id, changeset), lambda: self._inner.get_catalogue(town_id, changeset))
+
+    def find_api_key(self, town_id: str, secret: str) -> ApiKey | None:
+        return self._keys.get_or_load(
+            (town_id, secret), lambda: self._inner.find_api_key(town_id, secret))
+
+    def save_town(self, town: Town, catalogue: Catalogue,
+                  api_keys: Iterable[tuple[str, str, str]]) -> None:
+        self._inner.save_town(town, catalogue, api_keys)
+
+
+def find_town(directory: TownDirectory, jurisdiction_id: str | None) -> Town:
+    """The town an Open311 call names; suspended towns are still readable."""
+    if not jurisdiction_id:
+        raise UnknownJurisdiction("jurisdiction_id is required on the shared Open311 base")
+    town = directory.get_town(jurisdiction_id)
+    if town is None:
+        raise UnknownJurisdiction(f"no jurisdiction {jurisdiction_id!r} is hosted here")
+    return town
+
+
+def authorise_key(directory: TownDirectory, town: Town, secret: str | None) -> ApiKey:
+    """The town's own, unrevoked API key, or AccessDenied. Keys of other towns never match."""
+    if not secret:
+        raise AccessDenied("api_key is required to submit a request")
+    key = directory.find_api_key(town.town_id, secret)
+    if key is None or key.revoked:
+        raise AccessDenied("api_key is not valid for this jurisdiction")
+    if town.status != ACTIVE:
+        raise TownSuspended(f"{town.name} is not taking requests through this service now")
+    return key

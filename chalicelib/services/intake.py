@@ -1,0 +1,124 @@
+"""Taking a resident's report: check it against the town's catalogue, store it, route it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from chalicelib.domain.catalogue import Catalogue, parse_attribute_answers
+from chalicelib.domain.errors import InvalidInput, Problem, StorageUnavailable
+from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
+from chalicelib.domain.towns import ApiKey, Town
+from chalicelib.schemas.open311 import NewServiceRequest
+from chalicelib.services.ports import IdempotencyGuard, PhotoInbox, RequestStore, RoutingQueue
+
+log = logging.getLogger(__name__)
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
+PHOTO_LIMIT_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo sent with the report (Open311 multipart ``media`` part)."""
+
+    content: bytes
+    content_type: str
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the resident's app gets back: Open311's POST response, one request."""
+
+    service_request_id: str
+    token: str
+    service_notice: str | None
+    account_id: str | None
+
+
+@dataclass(frozen=True)
+class IntakePorts:
+    store: RequestStore
+    routing: RoutingQueue
+    photos: PhotoInbox
+    new_id: Callable[[], str]
+    now: Callable[[], datetime]
+
+
+def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue, key: ApiKey,
+                   ports: IntakePorts, photo: Photo | None = None) -> Receipt:
+    """Store a new service request with its first timeline event, then ask for routing.
+
+    The request is durable before anything else happens; a routing message that cannot be
+    sent is logged, and the request waits for the routing sweep rather than being lost.
+    """
+    service = catalogue.service(form.service_code)
+    if service is None:
+        raise InvalidInput.of([Problem("service_code",
+                                       f"{form.service_code!r} is not a service of {town.name}")])
+    answers = parse_attribute_answers(service, form.attributes)
+    if photo is not None:
+        _check_photo(photo)
+
+    request_id, token, now = ports.new_id(), ports.new_id(), ports.now()
+    media_key = None
+    if photo is not None:
+        media_key = ports.photos.receive_upload(town.town_id, request_id, ports.new_id(),
+                                                photo.content, photo.content_type)
+    request = ServiceRequest(
+        town_id=town.town_id, request_id=request_id, token=token,
+        service_code=service.code, service_name=service.name,
+        requested_at=now, updated_at=now,
+        place=Place(lat=form.lat, long=form.long, address=form.address_string,
+                    address_id=form.address_id, zipcode=form.zipcode),
+        description=form.description, media_url=form.media_url, answers=answers,
+        channel="open311", api_key_id=key.key_id,
+        reporter=Reporter(email=form.email, phone=form.phone, first_name=form.first_name,
+                          last_name=form.last_name, device_id=form.device_id,
+                          account_id=form.account_id),
+    )
+    submitted = TimelineEvent(
+        at=now, event_id=ports.new_id(), kind="submitted",
+        summary=f"{service.name} reported" + (" with a photo" if media_key else ""),
+        actor_role="resident",
+    )
+    request.timeline.append(submitted)
+    ports.store.add(request, submitted)
+    try:
+        ports.routing.request_submitted(town.town_id, request_id)
+    except StorageUnavailable:
+        log.warning("routing message not sent; the routing sweep will pick the request up",
+                    extra={"town": town.town_id, "service_request_id": request_id})
+    return Receipt(request_id, token, request.service_notice, form.account_id)
+
+
+def _check_photo(photo: Photo) -> None:
+    if not photo.content:
+        raise InvalidInput.of([Problem("media", "is empty")])
+    if len(photo.content) > PHOTO_LIMIT_BYTES:
+        raise InvalidInput.of([Problem("media", f"must be at most "
+                                                f"{PHOTO_LIMIT_BYTES // (1024 * 1024)} MB")])
+    if photo.content_type.split(";")[0].strip().lower() not in PHOTO_TYPES:
+        raise InvalidInput.of([Problem("media", "must be a JPEG, PNG, WebP or HEIC photo")])
+
+
+def submit_request_once(idempotency_key: str | None, guard: IdempotencyGuard,
+                        form: NewServiceRequest, town: Town, catalogue: Catalogue, key: ApiKey,
+                        ports: IntakePorts, photo: Photo | None = None) -> Receipt:
+    """``submit_request``, made safe to retry: a repeated Idempotency-Key (from the same
+    town and key) returns the first receipt and stores nothing new."""
+    if not idempotency_key:
+        return submit_request(form, town, catalogue, key, ports, photo)
+    if len(idempotency_key) > 255:
+        raise InvalidInput.of([Problem("Idempotency-Key", "must be at most 255 characters")])
+    payload: dict[str, object] = {"form": form.model_dump(mode="json")}
+    if photo is not None:
+        payload["media_sha256"] = hashlib.sha256(photo.content).hexdigest()
+    scope = f"{town.town_id}#{key.key_id}#{idempotency_key}"
+    first = guard.run_once(
+        scope, payload, lambda: asdict(submit_request(form, town, catalogue, key, ports, photo)))
+    return Receipt(**first)  # type: ignore[arg-type]

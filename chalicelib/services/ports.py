@@ -1,0 +1,87 @@
+"""The ports services depend on. Adapters implement them; tests hand in fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib.domain.catalogue import Catalogue
+from chalicelib.domain.requests import ServiceRequest, TimelineEvent
+from chalicelib.domain.towns import ApiKey, Town
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    """A validated ``GET requests`` window: newest first, one page of it.
+
+    ``by_updated`` says which time the window (``start``..``end``) is on; the other
+    time's bounds, when given, filter the page.
+    """
+
+    start: datetime
+    end: datetime
+    by_updated: bool = False
+    statuses: tuple[str, ...] = ()
+    service_codes: tuple[str, ...] = ()
+    updated_start: datetime | None = None
+    updated_end: datetime | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+@dataclass
+class RequestPage:
+    items: list[ServiceRequest] = field(default_factory=list)
+    has_more: bool = False
+
+
+class TownDirectory(Protocol):
+    def get_town(self, town_id: str) -> Town | None: ...
+
+    def get_catalogue(self, town_id: str, changeset: str) -> Catalogue: ...
+
+    def find_api_key(self, town_id: str, secret: str) -> ApiKey | None: ...
+
+    def save_town(self, town: Town, catalogue: Catalogue,
+                  api_keys: Iterable[tuple[str, str, str]]) -> None: ...
+
+
+class RequestStore(Protocol):
+    def add(self, request: ServiceRequest, first_event: TimelineEvent) -> None: ...
+
+    def record_change(self, request: ServiceRequest, event: TimelineEvent) -> None:
+        """Save ``request`` (read at ``request.version``) with ``event``; Conflict if it
+        changed meanwhile."""
+        ...
+
+    def get(self, town_id: str, request_id: str, *,
+            with_timeline: bool) -> ServiceRequest | None: ...
+
+    def get_many(self, town_id: str, request_ids: list[str]) -> list[ServiceRequest]: ...
+
+    def request_id_for_token(self, town_id: str, token: str) -> str | None: ...
+
+    def find(self, town_id: str, query: RequestQuery) -> RequestPage: ...
+
+
+class RoutingQueue(Protocol):
+    def request_submitted(self, town_id: str, request_id: str) -> None:
+        """Ask the router to assign a newly stored request to a department."""
+        ...
+
+
+class PhotoInbox(Protocol):
+    def receive_upload(self, town_id: str, request_id: str, photo_id: str,
+                       content: bytes, content_type: str) -> str:
+        """Store an uploaded photo under ``incoming/`` for processing; returns its key."""
+        ...
+
+
+class IdempotencyGuard(Protocol):
+    def run_once(self, key: str, payload: dict[str, object],
+                 work: Callable[[], dict[str, object]]) -> dict[str, object]:
+        """Run ``work`` once per key; repeats get the first result, a changed payload a
+        Conflict, and a repeat while the first is still running RetryLater."""
+        ...

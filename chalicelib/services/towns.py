@@ -1,0 +1,84 @@
+"""Bringing a town live: a catalogue from a template pack, departments, a first API key."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from chalicelib.domain.catalogue import (
+    AttributeChoice,
+    Catalogue,
+    Department,
+    Service,
+    ServiceQuestion,
+)
+from chalicelib.domain.requests import utc_now
+from chalicelib.domain.towns import Town
+from chalicelib.services.ports import TownDirectory
+
+PACKS = Path(__file__).resolve().parent.parent / "packs"
+DEMO_JURISDICTION = "maplefalls.example"
+
+
+def load_pack(name: str) -> Catalogue:
+    """A template pack as a catalogue; any town starts from one and edits it freely."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"no template pack {name!r}")
+    document = json.loads((PACKS / f"{name}.json").read_text(encoding="utf-8"))
+    return catalogue_from_document(document)
+
+
+def catalogue_from_document(document: dict[str, Any]) -> Catalogue:
+    services = tuple(
+        Service(
+            code=s["code"], name=s["name"], description=s["description"], group=s["group"],
+            keywords=tuple(s.get("keywords", ())), type=s.get("type", "realtime"),
+            department=s.get("department"),
+            questions=tuple(
+                ServiceQuestion(
+                    code=q["code"], datatype=q["datatype"], description=q["description"],
+                    required=q.get("required", False), variable=q.get("variable", True),
+                    order=q.get("order", 0), datatype_description=q.get("datatype_description"),
+                    values=tuple(AttributeChoice(v["key"], v["name"]) for v in q.get("values", ())),
+                )
+                for q in s.get("questions", ())
+            ),
+        )
+        for s in document["services"]
+    )
+    departments = tuple(Department(d["code"], d["name"], d.get("email"))
+                        for d in document.get("departments", ()))
+    return Catalogue(services, departments)
+
+
+def new_api_key_secret() -> str:
+    return "t311_" + secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class NewTown:
+    town: Town
+    api_key: str
+
+
+def create_town(towns: TownDirectory, town_id: str, name: str, timezone: str, pack: str,
+                *, api_key: str | None = None, contact_email: str | None = None,
+                now: datetime | None = None) -> NewTown:
+    """Create a town from a template pack with one API key (the secret is returned once)."""
+    changeset = (now or utc_now()).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    town = Town(town_id=town_id, name=name, timezone=timezone, changeset=changeset,
+                contact_email=contact_email, key_service=contact_email)
+    town.zone  # noqa: B018 - fail now on an unknown time zone, not on the first request
+    secret = api_key or new_api_key_secret()
+    towns.save_town(town, load_pack(pack), [(secret[:12], "First key", secret)])
+    return NewTown(town, secret)
+
+
+def seed_demo_town(towns: TownDirectory, api_key: str | None = None) -> NewTown:
+    """Maple Falls, the demo town that ``make run`` serves."""
+    return create_town(towns, DEMO_JURISDICTION, "Maple Falls", "America/Chicago",
+                       "small_town", api_key=api_key, contact_email="311@maplefalls.example")

@@ -1,0 +1,83 @@
+"""Shared fixtures: an in-process AWS (moto) with the resources of infra/template.yaml,
+the demo town seeded, and Chalice's test client.
+
+Tests never talk to real AWS: the endpoint variables that point the local run at moto's
+server are removed, so every boto3/pynamodb call lands in ``mock_aws``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib import bootstrap
+from chalicelib.config import settings_from_env
+
+DEMO_KEY = "t311_test_demo_key_0123456789"
+OTHER_KEY = "t311_test_other_key_9876543210"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL") or name.startswith("TOWN311_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Town311")
+    bootstrap.reset()
+
+
+@dataclass
+class Deployment:
+    """What a test needs to know about the emulated deployment."""
+
+    environment: dict[str, str]
+    container: bootstrap.Container
+    session: boto3.session.Session
+    clock: list[datetime]
+
+    def client(self, service: str):  # noqa: ANN201 - boto3 client
+        return self.session.client(service, region_name="us-east-1")
+
+
+@pytest.fixture
+def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    """Resources from infra/template.yaml in moto, Maple Falls and a second town seeded."""
+    from local.provision import provision
+
+    from chalicelib.services.towns import create_town, seed_demo_town
+
+    with mock_aws():
+        session = boto3.session.Session(region_name="us-east-1")
+        environment = provision(session)
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        clock = [datetime(2026, 11, 20, 15, 30, tzinfo=UTC)]
+        container = bootstrap.Container(settings_from_env(), now=lambda: clock[0])
+        bootstrap.install(container)
+        seed_demo_town(container.towns, api_key=DEMO_KEY)
+        create_town(container.towns, "riverton.example", "Riverton", "America/New_York",
+                    "small_town", api_key=OTHER_KEY)
+        yield Deployment(environment, container, session, clock)
+        bootstrap.reset()
+
+
+@pytest.fixture
+def api(deployment: Deployment):  # noqa: ANN201 - chalice.test.Client
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as client:
+        yield client

@@ -1,0 +1,62 @@
+# Town311 developer commands. Everything runs in .venv, built from scratch on first use.
+#   make run      the whole app locally: AWS emulator, demo town, chalice local, event pump
+#   make test     ruff + every test (including a full `make package` and cfn-lint)
+#   make package  CloudFormation/SAM template + deployment zip in build/package
+#   make bench    python -m bench
+#   make lint     ruff
+#   make clean    remove build output and caches (keeps .venv; `make distclean` removes it)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Chalice takes the Lambda runtime from the Python that packages: it must be 3.12.
+BOOTSTRAP_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.12.1/bin/python) \
+                      $(shell command -v python3.12 2>/dev/null) \
+                      $(shell command -v python3 2>/dev/null))
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STAGE ?= prod
+
+export AWS_DEFAULT_REGION ?= us-east-1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv run test package bench lint clean distclean
+
+help:
+	@sed -n '2,8p' Makefile | sed 's/^# *//'
+
+$(PY):
+	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "no python3.12 found" >&2; exit 1; }
+	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet 'pip<26.3'
+
+# Reinstalled only when a requirements file is newer than the stamp.
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m local.run
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+package: $(STAMP)
+	$(PY) infra/build_package.py --stage $(STAGE) --out build/package
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf build vendor .run .pytest_cache .ruff_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

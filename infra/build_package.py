@@ -1,0 +1,208 @@
+"""Build the CloudFormation/SAM package: `python infra/build_package.py [--stage prod]`.
+
+Chalice would `pip download` requirements.txt with all its dependencies, which drags
+botocore (16 MB) into the zip through pynamodb although the Lambda runtime already ships
+it. Instead this script:
+
+1. copies the app (app.py, chalicelib/, .chalice/ config and policies) to build/src;
+2. resolves requirements.txt for the Lambda platform (CPython 3.12, manylinux x86_64)
+   with pip's resolver, drops what the runtime provides (RUNTIME_PROVIDED), and installs
+   the rest with `--no-deps --only-binary=:all:` into build/src/vendor/, so nothing is
+   compiled on this machine;
+3. byte-compiles the vendored and app code (unchecked-hash .pyc: Lambda's file system is
+   read-only, so without them every cold start compiles pydantic, powertools, ... anew);
+4. runs `chalice package --merge-template infra/template.yaml` there with an empty
+   requirements.txt, then cfn-lint on the result, then checks the zip.
+
+The output directory holds deployment.zip and sam.yaml (Chalice writes YAML when the
+merged template is YAML).
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "template.yaml"
+
+# Distributions the AWS Lambda Python runtime provides (boto3 and its dependencies).
+RUNTIME_PROVIDED = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
+)
+# Lambda's python3.12 runtime is Amazon Linux 2023 (glibc 2.34). Older pips do not expand a
+# manylinux tag to the older compatible ones, so every tag up to 2.34 is listed.
+MANYLINUX_TAGS = ["manylinux1", "manylinux2010", "manylinux2014"] + [
+    f"manylinux_2_{minor}" for minor in (5, 12, 17, 24, 26, 27, 28, 31, 34)
+]
+PLATFORM_ARGS = [
+    *(arg for tag in MANYLINUX_TAGS for arg in ("--platform", f"{tag}_x86_64")),
+    "--implementation", "cp",
+    "--python-version", "3.12",
+    "--abi", "cp312",
+    "--only-binary=:all:",
+]
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, cwd=cwd, env=env, check=True)
+
+
+def copy_app(src: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copy2(ROOT / "app.py", src / "app.py")
+    if (ROOT / "chalicelib").is_dir():
+        shutil.copytree(ROOT / "chalicelib", src / "chalicelib", ignore=ignore)
+    (src / ".chalice").mkdir()
+    for path in (ROOT / ".chalice").glob("*.json"):
+        shutil.copy2(path, src / ".chalice" / path.name)
+    # The dependencies are vendored already; Chalice must not resolve them again.
+    (src / "requirements.txt").write_text("")
+
+
+def resolve_lambda_dependencies(requirements: Path) -> list[str]:
+    """Pinned `name==version` of everything requirements.txt needs on Lambda, minus the
+    distributions the runtime provides."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        run([
+            sys.executable, "-m", "pip", "install", "--quiet", "--dry-run",
+            "--ignore-installed", "--report", str(report), "--target", str(Path(tmp) / "t"),
+            *PLATFORM_ARGS, "-r", str(requirements),
+        ])
+        installs = json.loads(report.read_text())["install"]
+    pins = []
+    for item in installs:
+        name, version = item["metadata"]["name"], item["metadata"]["version"]
+        if normalize(name) not in RUNTIME_PROVIDED:
+            pins.append(f"{name}=={version}")
+    return sorted(pins, key=str.lower)
+
+
+def vendor(pins: list[str], vendor_dir: Path) -> None:
+    run([
+        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
+        "--target", str(vendor_dir), *PLATFORM_ARGS, *pins,
+    ])
+    # Console scripts have no use in a Lambda function.
+    shutil.rmtree(vendor_dir / "bin", ignore_errors=True)
+
+
+def byte_compile(*dirs: Path) -> None:
+    for directory in dirs:
+        if directory.is_dir():
+            ok = compileall.compile_dir(
+                str(directory),
+                quiet=1,
+                workers=0,
+                invalidation_mode=compileall.py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )
+            if not ok:
+                raise SystemExit(f"byte-compiling {directory} failed")
+
+
+def check_zip(zip_path: Path) -> list[str]:
+    """Problems with the deployment zip: runtime-provided packages, or binaries that did not
+    come from a manylinux wheel."""
+    problems = []
+    with zipfile.ZipFile(zip_path) as zf:
+        names = zf.namelist()
+        top = {n.split("/", 1)[0] for n in names}
+        for forbidden in ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil"):
+            if forbidden in top:
+                problems.append(f"{forbidden}/ is in the zip; the Lambda runtime provides it")
+        binary_dists = set()
+        for name in names:
+            if name.endswith(".dist-info/WHEEL"):
+                tags = [
+                    line.split(":", 1)[1].strip()
+                    for line in zf.read(name).decode().splitlines()
+                    if line.startswith("Tag:")
+                ]
+                dist = name.split("/", 1)[0]
+                if not tags:
+                    problems.append(f"{dist} has no wheel tags")
+                for tag in tags:
+                    if tag.endswith("-none-any"):
+                        continue
+                    if "manylinux" in tag and tag.endswith("x86_64"):
+                        binary_dists.add(dist)
+                        continue
+                    problems.append(f"{dist} is tagged {tag}: not a manylinux or pure wheel")
+        records = {}
+        for dist in binary_dists:
+            record = f"{dist}/RECORD"
+            if record in names:
+                for line in zf.read(record).decode().splitlines():
+                    records[line.split(",", 1)[0]] = dist
+        for name in names:
+            is_binary = name.endswith((".so", ".dylib", ".pyd")) or ".so." in name
+            if is_binary and name not in records:
+                problems.append(f"{name} is a binary that no manylinux wheel installed")
+    return problems
+
+
+def build(stage: str, out: Path, src: Path, lint: bool = True) -> Path:
+    """Package `stage` into `out`, staging the project in `src` (both are emptied first)."""
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    src.mkdir(parents=True)
+    copy_app(src)
+
+    pins = resolve_lambda_dependencies(ROOT / "requirements.txt")
+    print("vendoring:", " ".join(pins), flush=True)
+    vendor(pins, src / "vendor")
+    byte_compile(src / "vendor", src / "chalicelib")
+    compileall.compile_file(
+        str(src / "app.py"),
+        quiet=1,
+        invalidation_mode=compileall.py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+
+    env = dict(os.environ)
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    chalice = shutil.which("chalice", path=str(Path(sys.executable).parent)) or "chalice"
+    run(
+        [chalice, "package", "--stage", stage, "--merge-template", str(TEMPLATE), str(out)],
+        cwd=src,
+        env=env,
+    )
+    template = out / "sam.yaml"
+    if lint:
+        cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
+        run([cfn_lint, str(template)], cwd=ROOT)
+    zip_path = out / "deployment.zip"
+    problems = check_zip(zip_path)
+    if problems:
+        raise SystemExit("deployment.zip is not acceptable:\n  " + "\n  ".join(problems))
+    size = zip_path.stat().st_size
+    print(f"{zip_path}: {size / 1e6:.1f} MB; template: {template}")
+    return template
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="prod")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "package")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "src")
+    parser.add_argument("--no-lint", action="store_true")
+    args = parser.parse_args()
+    build(args.stage, args.out.resolve(), args.workdir.resolve(), lint=not args.no_lint)
+
+
+if __name__ == "__main__":
+    main()

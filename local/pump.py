@@ -1,0 +1,480 @@
+"""Play Lambda's event sources for `chalice local`, which serves HTTP routes only.
+
+The pump calls the very handler objects Lambda would call (`handler_string` of each Chalice
+registration, e.g. ``chalicelib.events.pipeline.route_new_requests``) with Lambda-shaped
+events:
+
+* SQS: long-polls each queue that has an ``on_sqs_message`` handler; one record per message,
+  each with its own messageId; deletes the messages the handler did not report in
+  ``batchItemFailures`` (when the template turns ReportBatchItemFailures on) and none if it
+  raised, so failures come back after the visibility timeout and end in the dead-letter
+  queue, as in the cloud.
+* S3: watches the buckets whose NotificationConfiguration in infra/template.yaml invokes a
+  function (the photo function) and sends one ObjectCreated event per new object.
+* Schedules: calls each ``schedule`` handler every `schedule_seconds`.
+
+Which queue a handler reads is taken from the template's override of its event source (the
+queue Chalice's decorator names does not exist locally); which function a bucket invokes,
+from the bucket's notification. Invocations are serialised, like a function with reserved
+concurrency 1, so lazily built clients in the app are never raced.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote_plus
+
+from local.provision import LocalStack
+
+log = logging.getLogger("town311.pump")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+# One invocation at a time across all sources.
+_INVOKE_LOCK = threading.Lock()
+
+
+@dataclass
+class FakeLambdaContext:
+    """The parts of Lambda's context object that handlers and powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    timeout_seconds: float = 30.0
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = time.monotonic() - self._started
+        return max(0, int((self.timeout_seconds - elapsed) * 1000))
+
+
+def invoke(handler: Handler, event: dict[str, Any], context: FakeLambdaContext) -> Any:
+    with _INVOKE_LOCK:
+        return handler(event, context)
+
+
+def import_handler(handler_string: str) -> Handler:
+    """The object Lambda calls for `module.attribute`."""
+    module, _, attribute = handler_string.rpartition(".")
+    return getattr(importlib.import_module(module), attribute)
+
+
+# --- SQS ------------------------------------------------------------------------------------
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """One record of a Lambda SQS event, from a ReceiveMessage message."""
+    attributes = {}
+    for name, value in message.get("MessageAttributes", {}).items():
+        binary = value.get("BinaryValue")
+        attributes[name] = {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": base64.b64encode(binary).decode() if binary is not None else None,
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": [
+                base64.b64encode(b).decode() for b in value.get("BinaryListValues", [])],
+            "dataType": value["DataType"],
+        }
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": attributes,
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+    if "MD5OfMessageAttributes" in message:
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+@dataclass
+class SqsSource:
+    """A queue and the function its event source mapping invokes."""
+
+    sqs: Any
+    queue_url: str
+    queue_arn: str
+    handler: Handler
+    function_name: str
+    batch_size: int = 10
+    report_batch_item_failures: bool = True
+    region: str = "us-east-1"
+    timeout_seconds: float = 30.0
+
+    def describe(self) -> str:
+        return f"SQS {self.queue_arn.rsplit(':', 1)[-1]} -> {self.function_name}"
+
+    def poll_once(self, wait_seconds: int = 1) -> int:
+        """Receive one batch, invoke the handler, delete what succeeded; returns the number
+        of messages received."""
+        messages = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=min(self.batch_size, 10),
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        event = {"Records": [sqs_record(m, self.queue_arn, self.region) for m in messages]}
+        context = FakeLambdaContext(
+            self.function_name, timeout_seconds=self.timeout_seconds, region=self.region)
+        try:
+            result = invoke(self.handler, event, context)
+        except Exception:
+            log.exception("%s failed; the batch returns after the visibility timeout",
+                          self.describe())
+            return len(messages)
+        failed = self._failed_ids(result, {m["MessageId"] for m in messages})
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(done[start:start + 10])])
+        if failed:
+            log.warning("%s reported %d of %d messages failed", self.describe(), len(failed),
+                        len(messages))
+        return len(messages)
+
+    def _failed_ids(self, result: Any, batch_ids: set[str]) -> set[str]:
+        if not self.report_batch_item_failures or not isinstance(result, dict):
+            return set()
+        failed = {f.get("itemIdentifier") for f in result.get("batchItemFailures") or []}
+        if not failed <= batch_ids:
+            # Lambda treats an empty or unknown identifier as a failure of the whole batch.
+            log.warning("%s returned unknown itemIdentifiers %s", self.describe(),
+                        sorted(map(str, failed - batch_ids)))
+            return batch_ids
+        return failed
+
+
+# --- S3 -------------------------------------------------------------------------------------
+
+
+def s3_event(bucket: str, obj: dict[str, Any], region: str) -> dict[str, Any]:
+    """A Lambda S3 ObjectCreated event for one object from ListObjectsV2."""
+    now = datetime.now(UTC)
+    return {"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": region,
+        "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+        "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:LOCAL"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+                             "x-amz-id-2": "local"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "local-pump",
+            "bucket": {
+                "name": bucket,
+                "ownerIdentity": {"principalId": "LOCAL"},
+                "arn": f"arn:aws:s3:::{bucket}",
+            },
+            "object": {
+                # S3 URL-encodes keys in events (spaces become '+').
+                "key": quote_plus(obj["Key"], safe="/"),
+                "size": obj.get("Size", 0),
+                "eTag": obj.get("ETag", "").strip('"'),
+                "sequencer": f"{time.time_ns():X}",
+            },
+        },
+    }]}
+
+
+@dataclass
+class S3Source:
+    """A bucket notification: new objects under `prefix` (ending in `suffix`) invoke a
+    function, one event per object. A failed invocation is retried after each of
+    `retry_delays` (Lambda retries an asynchronous invocation twice, after about one and
+    two minutes; locally sooner)."""
+
+    s3: Any
+    bucket: str
+    handler: Handler
+    function_name: str
+    prefix: str = ""
+    suffix: str = ""
+    region: str = "us-east-1"
+    timeout_seconds: float = 60.0
+    retry_delays: tuple[float, ...] = (5.0, 10.0)
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+    # (due time, object, attempts so far)
+    _retries: list[tuple[float, dict[str, Any], int]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return f"S3 s3://{self.bucket}/{self.prefix}*{self.suffix} -> {self.function_name}"
+
+    def poll_once(self, wait_seconds: int = 1) -> int:
+        current = set()
+        created = []
+        pages = self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix)
+        for page in pages:
+            for obj in page.get("Contents", []):
+                if not obj["Key"].endswith(self.suffix):
+                    continue
+                signature = (obj["Key"], obj.get("ETag", ""))
+                current.add(signature)
+                if signature not in self._seen:
+                    created.append(obj)
+        # Forget deleted objects, so the set stays the size of the prefix.
+        self._seen &= current
+        now = time.monotonic()
+        due = [(obj, attempts) for when, obj, attempts in self._retries if when <= now]
+        self._retries = [r for r in self._retries if r[0] > now]
+        for obj in created:
+            self._seen.add((obj["Key"], obj.get("ETag", "")))
+        for obj, attempts in [(obj, 0) for obj in created] + due:
+            self._deliver(obj, attempts)
+        if not created and not due:
+            time.sleep(wait_seconds)
+        return len(created) + len(due)
+
+    def _deliver(self, obj: dict[str, Any], attempts: int) -> None:
+        context = FakeLambdaContext(
+            self.function_name, timeout_seconds=self.timeout_seconds, region=self.region)
+        try:
+            invoke(self.handler, s3_event(self.bucket, obj, self.region), context)
+        except Exception:
+            if attempts < len(self.retry_delays):
+                delay = self.retry_delays[attempts]
+                log.exception("%s failed for %s; retrying in %gs", self.describe(), obj["Key"],
+                              delay)
+                self._retries.append((time.monotonic() + delay, obj, attempts + 1))
+            else:
+                log.exception("%s failed for %s; giving up", self.describe(), obj["Key"])
+
+
+# --- Schedules ------------------------------------------------------------------------------
+
+
+def scheduled_event(rule: str, region: str, account_id: str = "123456789012") -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account_id,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{account_id}:rule/{rule}"],
+        "detail": {},
+    }
+
+
+@dataclass
+class ScheduleSource:
+    """A schedule handler, called every `interval_seconds` (not on its cloud rate: locally
+    one wants to see it run)."""
+
+    handler: Handler
+    function_name: str
+    interval_seconds: float = 60.0
+    region: str = "us-east-1"
+    timeout_seconds: float = 60.0
+    _next: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self._next = time.monotonic() + self.interval_seconds
+
+    def describe(self) -> str:
+        return f"schedule every {self.interval_seconds:g}s -> {self.function_name}"
+
+    def poll_once(self, wait_seconds: int = 1) -> int:
+        if time.monotonic() < self._next:
+            time.sleep(min(wait_seconds, max(0.0, self._next - time.monotonic())))
+            return 0
+        self._next = time.monotonic() + self.interval_seconds
+        context = FakeLambdaContext(
+            self.function_name, timeout_seconds=self.timeout_seconds, region=self.region)
+        try:
+            invoke(self.handler, scheduled_event(self.function_name, self.region), context)
+        except Exception:
+            log.exception("%s failed", self.describe())
+        return 1
+
+
+Source = SqsSource | S3Source | ScheduleSource
+
+
+# --- Discovery ------------------------------------------------------------------------------
+
+
+def _logical_id(name: str) -> str:
+    from chalice.utils import to_cfn_resource_name
+
+    return to_cfn_resource_name(name)
+
+
+def _local_function_name(stack: LocalStack, name: str) -> str:
+    return f"{stack.stack_name}-{_logical_id(name)}"
+
+
+def _sqs_override(stack: LocalStack, logical: str) -> dict[str, Any]:
+    resource = stack.template.get("Resources", {}).get(logical, {})
+    events = resource.get("Properties", {}).get("Events", {})
+    return events.get(f"{logical}SqsEventSource", {}).get("Properties", {})
+
+
+def _queue_url(sqs: Any, stack: LocalStack, queue_arn: str) -> str:
+    for attributes in stack.resources.values():
+        if attributes.get("Arn") == queue_arn and "QueueUrl" in attributes:
+            return attributes["QueueUrl"]
+    return sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+
+
+def discover_sources(
+    chalice_app: Any,
+    stack: LocalStack,
+    sqs: Any,
+    s3: Any,
+    schedule_seconds: float = 60.0,
+    handler_loader: Callable[[str], Handler] = import_handler,
+) -> list[Source]:
+    """The event sources of `chalice_app` (a chalice.Chalice with its blueprints
+    registered), wired to the local resources of `stack`."""
+    from chalice.app import S3EventConfig, ScheduledEventConfig, SQSEventConfig
+
+    sources: list[Source] = []
+    for config in chalice_app.event_sources:
+        function_name = _local_function_name(stack, config.name)
+        if isinstance(config, SQSEventConfig):
+            override = _sqs_override(stack, _logical_id(config.name))
+            if "Queue" in override:
+                queue_arn = str(stack.resolve(override["Queue"]))
+            elif config.queue_arn:
+                queue_arn = config.queue_arn
+            else:
+                queue_arn = f"arn:aws:sqs:{stack.region}:{stack.account_id}:{config.queue}"
+            sources.append(SqsSource(
+                sqs=sqs,
+                queue_url=_queue_url(sqs, stack, queue_arn),
+                queue_arn=queue_arn,
+                handler=handler_loader(config.handler_string),
+                function_name=function_name,
+                batch_size=int(override.get("BatchSize", config.batch_size)),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in override.get("FunctionResponseTypes", []),
+                region=stack.region,
+            ))
+        elif isinstance(config, ScheduledEventConfig):
+            sources.append(ScheduleSource(
+                handler=handler_loader(config.handler_string),
+                function_name=function_name,
+                interval_seconds=schedule_seconds,
+                region=stack.region,
+            ))
+        elif isinstance(config, S3EventConfig):
+            sources.append(S3Source(
+                s3=s3, bucket=config.bucket, handler=handler_loader(config.handler_string),
+                function_name=function_name, prefix=config.prefix or "",
+                suffix=config.suffix or "", region=stack.region,
+            ))
+        else:
+            log.warning("%s (%s) is not pumped locally", config.name, type(config).__name__)
+    sources.extend(_bucket_notification_sources(chalice_app, stack, s3, handler_loader))
+    return sources
+
+
+def _bucket_notification_sources(
+    chalice_app: Any, stack: LocalStack, s3: Any, handler_loader: Callable[[str], Handler]
+) -> Iterable[S3Source]:
+    functions = {_logical_id(f.name): f for f in chalice_app.pure_lambda_functions}
+    for logical, resource in stack.template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::S3::Bucket":
+            continue
+        notification = resource.get("Properties", {}).get("NotificationConfiguration", {})
+        for target in notification.get("LambdaConfigurations", []):
+            if not str(target.get("Event", "")).startswith("s3:ObjectCreated:"):
+                log.warning("%s: only ObjectCreated events are pumped locally", logical)
+                continue
+            function_ref = target["Function"]
+            if "Fn::GetAtt" in function_ref:
+                attr = function_ref["Fn::GetAtt"]
+                function_logical = attr.split(".", 1)[0] if isinstance(attr, str) else attr[0]
+            else:
+                function_logical = function_ref.get("Ref", "")
+            function = functions.get(function_logical)
+            if function is None:
+                log.warning("%s notifies %s, which is not a lambda_function of the app",
+                            logical, function_logical)
+                continue
+            rules = target.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+            by_name = {rule["Name"].lower(): rule["Value"] for rule in rules}
+            yield S3Source(
+                s3=s3,
+                bucket=stack.resources[logical]["Ref"],
+                handler=handler_loader(function.handler_string),
+                function_name=_local_function_name(stack, function.name),
+                prefix=by_name.get("prefix", ""),
+                suffix=by_name.get("suffix", ""),
+                region=stack.region,
+            )
+
+
+# --- Running --------------------------------------------------------------------------------
+
+
+class Pump:
+    """One thread per source, polling until `stop()`."""
+
+    def __init__(self, sources: list[Source]) -> None:
+        self.sources = sources
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for source in self.sources:
+            thread = threading.Thread(
+                target=self._run, args=(source,), name=source.describe(), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _run(self, source: Source) -> None:
+        while not self._stop.is_set():
+            try:
+                source.poll_once(wait_seconds=1)
+            except Exception:
+                if self._stop.is_set():
+                    return
+                log.exception("polling %s failed; retrying", source.describe())
+                self._stop.wait(2)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)

@@ -1,0 +1,220 @@
+"""`python -m local.run` (what `make run` starts): Town311 on this machine, no AWS account.
+
+1. moto's server in this process on 127.0.0.1:$MOTO_PORT (default 5055), and every AWS
+   client of this process and its children pointed at it (AWS_ENDPOINT_URL, dummy keys);
+2. the tables, bucket, queues and topic of infra/template.yaml (local/provision.py);
+3. the demo town, Maple Falls, with an API key (TOWN311_DEMO_API_KEY fixes it; otherwise a
+   new one each run);
+4. `chalice local` on 127.0.0.1:$PORT (default 8000) for the HTTP routes;
+5. the event pump (local/pump.py) for what `chalice local` cannot do: SQS, S3 and schedule
+   handlers, called in this process as Lambda would call them.
+
+The URLs, the demo key and the resource names are printed and written to .run/demo.json.
+Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from local.provision import DEFAULT_STACK_NAME, LocalStack, provision_stack
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = ROOT / ".run"
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+
+log = logging.getLogger("town311.local")
+
+
+def emulator_environment(endpoint: str) -> dict[str, str]:
+    """What points boto3, pynamodb and the AWS CLI at the emulator."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        # botocore 1.44 otherwise builds account-based endpoints that miss the emulator.
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"chalice local exited with code {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except urllib.error.HTTPError:
+            return  # any HTTP answer means the server is up
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"chalice local did not answer on {url} within {timeout:.0f}s")
+
+
+def seed_demo_town(api_key: str | None) -> tuple[str, str]:
+    """Create Maple Falls through the app's own service; returns (jurisdiction, API key)."""
+    from chalicelib import bootstrap
+    from chalicelib.services.towns import seed_demo_town as seed
+
+    created = seed(bootstrap.container().towns, api_key=api_key)
+    return created.town.town_id, created.api_key
+
+
+def start_chalice_local(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    chalice = Path(sys.executable).parent / "chalice"
+    command = [str(chalice), "local", "--host", HOST, "--port", str(port), "--stage", "dev"]
+    # Its own process group: with autoreload, chalice local runs the server in a child.
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+    except ProcessLookupError:
+        pass
+
+
+def demo_facts(port: int, endpoint: str, jurisdiction: str, api_key: str,
+               stack: LocalStack) -> dict[str, Any]:
+    api_base = f"http://{HOST}:{port}/"
+    return {
+        "api_base": api_base,
+        "open311_base": f"{api_base}open311/v2/",
+        "jurisdiction_id": jurisdiction,
+        "town_open311_base": f"{api_base}towns/{jurisdiction}/open311/v2/",
+        "openapi_url": f"{api_base}openapi.json",
+        "api_key": api_key,
+        "aws_endpoint_url": endpoint,
+        "aws_region": stack.region,
+        "stack_name": stack.stack_name,
+        "environment": stack.environment,
+        "resources": {
+            logical: attributes["Ref"] for logical, attributes in stack.resources.items()
+        },
+    }
+
+
+def print_banner(facts: dict[str, Any], pumped: list[str]) -> None:
+    lines = [
+        "",
+        "Town311 is running locally",
+        f"  API base            {facts['api_base']}",
+        f"  Open311 (shared)    {facts['open311_base']}  (jurisdiction_id="
+        f"{facts['jurisdiction_id']})",
+        f"  Open311 (the town)  {facts['town_open311_base']}",
+        f"  OpenAPI document    {facts['openapi_url']}",
+        f"  demo API key        {facts['api_key']}",
+        f"  AWS emulator        {facts['aws_endpoint_url']}  (region {facts['aws_region']})",
+        "  resources:",
+        *(f"    {name:<22}{value}" for name, value in facts["environment"].items()),
+        "  event pump:",
+        *(f"    {line}" for line in pumped),
+        f"  written to {RUN_DIR.relative_to(ROOT) / 'demo.json'}; Ctrl-C stops everything",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    port = int(os.environ.get("PORT", "8000"))
+    moto_port = int(os.environ.get("MOTO_PORT", "5055"))
+    schedule_seconds = float(os.environ.get("SCHEDULE_SECONDS", "60"))
+    for wanted, what in ((port, "PORT"), (moto_port, "MOTO_PORT")):
+        if not _port_is_free(wanted):
+            raise SystemExit(f"{HOST}:{wanted} is in use; set {what} to another port")
+
+    # Nothing from the developer's own AWS setup may leak in: this run talks to the emulator.
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL_") or name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            del os.environ[name]
+    endpoint = f"http://{HOST}:{moto_port}"
+    os.environ.update(emulator_environment(endpoint))
+
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
+    server.start()
+    chalice_process = None
+    pump = None
+    stopping = False
+
+    def request_stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        import boto3
+
+        session = boto3.session.Session(region_name=REGION)
+        stack = provision_stack(session, stack_name=DEFAULT_STACK_NAME)
+        os.environ.update(stack.environment)
+
+        jurisdiction, api_key = seed_demo_town(os.environ.get("TOWN311_DEMO_API_KEY") or None)
+
+        chalice_process = start_chalice_local(port, dict(os.environ))
+        _wait_until_answering(f"http://{HOST}:{port}/", chalice_process, timeout=60)
+
+        import app as app_module
+        from local.pump import Pump, discover_sources
+
+        sources = discover_sources(app_module.app, stack, session.client("sqs"),
+                                   session.client("s3"), schedule_seconds=schedule_seconds)
+        pump = Pump(sources)
+        pump.start()
+
+        facts = demo_facts(port, endpoint, jurisdiction, api_key, stack)
+        RUN_DIR.mkdir(exist_ok=True)
+        (RUN_DIR / "demo.json").write_text(json.dumps(facts, indent=2) + "\n")
+        print_banner(facts, [source.describe() for source in sources])
+
+        while not stopping:
+            if chalice_process.poll() is not None:
+                raise SystemExit(f"chalice local exited with code {chalice_process.returncode}")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping...", flush=True)
+        if pump is not None:
+            pump.stop()
+        if chalice_process is not None:
+            stop_process_group(chalice_process)
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

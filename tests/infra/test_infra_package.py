@@ -1,0 +1,158 @@
+"""`make package`: the merged SAM template passes cfn-lint and wires what Chalice cannot;
+the zip carries no runtime-provided or locally compiled code."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_ENVIRONMENT = {
+    "TOWN311_TABLE", "TOWN311_IDEMPOTENCY_TABLE", "TOWN311_PHOTO_BUCKET",
+    "TOWN311_ROUTING_QUEUE_URL", "TOWN311_OPS_TOPIC_ARN", "POWERTOOLS_SERVICE_NAME",
+}
+# A budget, well under Lambda's 50 MB, so that growth is noticed.
+ZIP_BUDGET_BYTES = 25 * 1024 * 1024
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("chalice") is None or shutil.which(
+        "cfn-lint", path=str(Path(sys.executable).parent)) is None,
+    reason="chalice and cfn-lint (requirements-dev.txt) are needed to package",
+)
+
+
+def _build_package_module() -> Any:
+    spec = importlib.util.spec_from_file_location("build_package", ROOT / "infra" /
+                                                  "build_package.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("package")
+    work = tmp_path_factory.mktemp("src")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "infra" / "build_package.py"), "--stage", "prod",
+         "--out", str(out), "--workdir", str(work)],
+        cwd=ROOT, capture_output=True, text=True, timeout=540,
+        env={**_clean_environment(), "AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    assert result.returncode == 0, f"packaging failed:\n{result.stdout}\n{result.stderr}"
+    return out
+
+
+def _clean_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+
+@pytest.fixture(scope="module")
+def template(package: Path) -> dict[str, Any]:
+    return yaml.safe_load((package / "sam.yaml").read_text())
+
+
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        logical: resource for logical, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def test_every_merged_resource_has_a_type(template):
+    """An override whose logical id Chalice no longer generates would be a typeless stub."""
+    untyped = [logical for logical, r in template["Resources"].items() if "Type" not in r]
+    assert untyped == []
+
+
+def test_the_functions_are_the_api_the_router_and_the_photo_processor(template):
+    assert {"APIHandler", "RouteNewRequests", "ProcessPhoto"} <= set(functions(template))
+
+
+def test_every_sqs_trigger_reads_a_template_queue_and_reports_item_failures(template):
+    triggers = [
+        (logical, name, event["Properties"])
+        for logical, function in functions(template).items()
+        for name, event in function["Properties"].get("Events", {}).items()
+        if event["Type"] == "SQS"
+    ]
+    assert [name for _, name, _ in triggers] == ["RouteNewRequestsSqsEventSource"]
+    for _, _, properties in triggers:
+        assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert properties["BatchSize"] == 10
+    assert triggers[0][2]["Queue"] == {"Fn::Sub": "${RoutingQueue.Arn}"}
+
+
+def test_every_function_gets_the_app_environment(template):
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert set(variables) >= APP_ENVIRONMENT
+    assert variables["TOWN311_TABLE"] == {"Ref": "RequestsTable"}
+    assert variables["TOWN311_ROUTING_QUEUE_URL"] == {"Ref": "RoutingQueue"}
+    for logical, function in functions(template).items():
+        own = function["Properties"].get("Environment", {}).get("Variables", {})
+        # Function-level values would win over Globals: none may shadow the resources.
+        assert not (set(own) & APP_ENVIRONMENT), logical
+
+
+def test_the_photo_bucket_invokes_the_photo_function_for_incoming_uploads(template):
+    resources = template["Resources"]
+    bucket = resources["PhotoBucket"]
+    (target,) = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    assert target["Event"] == "s3:ObjectCreated:*"
+    assert target["Function"] == {"Fn::GetAtt": ["ProcessPhoto", "Arn"]}
+    assert target["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "incoming/"}]
+    permission = resources[bucket["DependsOn"]]
+    assert permission["Type"] == "AWS::Lambda::Permission"
+    assert permission["Properties"]["Principal"] == "s3.amazonaws.com"
+    assert permission["Properties"]["FunctionName"] == {"Fn::GetAtt": ["ProcessPhoto", "Arn"]}
+
+
+def test_the_dead_letter_alarm_notifies_the_ops_topic(template):
+    alarm = template["Resources"]["RoutingDeadLetterAlarm"]["Properties"]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["RoutingDeadLetterQueue", "QueueName"]}}]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert {"Ref": "OpsTopic"} in alarm["AlarmActions"]
+
+
+def test_every_role_carries_the_hand_written_policy(template):
+    policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
+    roles = {
+        logical: r for logical, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role"
+    }
+    assert roles
+    for role in roles.values():
+        (document,) = [p["PolicyDocument"] for p in role["Properties"]["Policies"]]
+        assert document == policy
+
+
+def test_function_sizes_follow_the_chalice_config(template):
+    fns = functions(template)
+    assert fns["RouteNewRequests"]["Properties"]["Timeout"] == 30
+    assert fns["ProcessPhoto"]["Properties"]["MemorySize"] == 1024
+    assert fns["ProcessPhoto"]["Properties"]["Timeout"] == 60
+    assert all(f["Properties"]["Runtime"] == "python3.12" for f in fns.values())
+
+
+def test_the_zip_leaves_boto_to_the_runtime_and_holds_only_wheel_binaries(package):
+    zip_path = package / "deployment.zip"
+    with zipfile.ZipFile(zip_path) as zf:
+        top = {name.split("/", 1)[0] for name in zf.namelist()}
+
+    assert not top & {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil"}
+    assert {"app.py", "chalicelib", "chalice", "pynamodb", "pydantic_core",
+            "aws_lambda_powertools"} <= top
+    assert _build_package_module().check_zip(zip_path) == []
+    assert zip_path.stat().st_size < ZIP_BUDGET_BYTES

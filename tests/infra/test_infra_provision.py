@@ -1,0 +1,171 @@
+"""local/provision.py builds, from infra/template.yaml, what the cloud stack would have."""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import json
+from pathlib import Path
+
+import pytest
+
+from local.provision import TemplateError, load_template, provision, provision_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_requests_table_has_its_keys_indexes_ttl_and_backups(aws):
+    environment = provision(aws)
+    ddb = aws.client("dynamodb")
+
+    table = ddb.describe_table(TableName=environment["TOWN311_TABLE"])["Table"]
+
+    assert table["TableName"] == "town311-local-requests"
+    assert {(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]} == {
+        ("PK", "HASH"), ("SK", "RANGE")}
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    indexes = {
+        index["IndexName"]: (
+            [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]],
+            index["Projection"]["ProjectionType"],
+        )
+        for index in table["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {
+        "by_requested": ([("GSI1PK", "HASH"), ("GSI1SK", "RANGE")], "ALL"),
+        "by_updated": ([("GSI2PK", "HASH"), ("GSI2SK", "RANGE")], "ALL"),
+        "by_place": ([("GSI3PK", "HASH"), ("GSI3SK", "RANGE")], "ALL"),
+    }
+    ttl = ddb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+    backups = ddb.describe_continuous_backups(TableName=table["TableName"])
+    pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_idempotency_table_has_the_powertools_layout(aws):
+    environment = provision(aws)
+    ddb = aws.client("dynamodb")
+    name = environment["TOWN311_IDEMPOTENCY_TABLE"]
+
+    table = ddb.describe_table(TableName=name)["Table"]
+
+    assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [("id", "HASH")]
+    ttl = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expiration"
+
+
+def test_photo_bucket_is_private_encrypted_and_expires_incoming_uploads(aws):
+    environment = provision(aws)
+    s3 = aws.client("s3")
+    bucket = environment["TOWN311_PHOTO_BUCKET"]
+
+    assert bucket == "town311-local-photos-123456789012"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rule["Filter"]["Prefix"] == "incoming/"
+    assert rule["Expiration"]["Days"] == 1
+    assert rule["Status"] == "Enabled"
+
+
+def test_routing_queue_dead_letters_after_five_receives(aws):
+    environment = provision(aws)
+    sqs = aws.client("sqs")
+
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=environment["TOWN311_ROUTING_QUEUE_URL"], AttributeNames=["All"])["Attributes"]
+    dlq_url = sqs.get_queue_url(QueueName="town311-local-routing-dlq")["QueueUrl"]
+    dlq = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["All"])["Attributes"]
+
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == dlq["QueueArn"]
+    assert int(redrive["maxReceiveCount"]) == 5
+    assert dlq["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+
+
+def test_routing_queue_hides_a_message_for_six_router_timeouts(aws):
+    environment = provision(aws)
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    router_timeout = config["lambda_functions"]["route_new_requests"]["lambda_timeout"]
+
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=environment["TOWN311_ROUTING_QUEUE_URL"],
+        AttributeNames=["VisibilityTimeout"])["Attributes"]
+
+    assert int(attributes["VisibilityTimeout"]) >= 6 * router_timeout
+
+
+def test_ops_topic_exists(aws):
+    environment = provision(aws)
+
+    topics = [t["TopicArn"] for t in aws.client("sns").list_topics()["Topics"]]
+
+    assert environment["TOWN311_OPS_TOPIC_ARN"] in topics
+    assert environment["TOWN311_OPS_TOPIC_ARN"].endswith(":town311-local-ops")
+
+
+def test_environment_names_every_resource_the_app_reads(aws):
+    environment = provision(aws)
+
+    assert environment == {
+        "TOWN311_TABLE": "town311-local-requests",
+        "TOWN311_IDEMPOTENCY_TABLE": "town311-local-idempotency",
+        "TOWN311_PHOTO_BUCKET": "town311-local-photos-123456789012",
+        "TOWN311_ROUTING_QUEUE_URL": aws.client("sqs").get_queue_url(
+            QueueName="town311-local-routing")["QueueUrl"],
+        "TOWN311_OPS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:town311-local-ops",
+        "POWERTOOLS_SERVICE_NAME": "town311",
+        "POWERTOOLS_METRICS_NAMESPACE": "Town311",
+    }
+
+
+def test_provisioning_twice_is_harmless(aws):
+    first = provision(aws)
+
+    second = provision(aws)
+
+    assert second == first
+
+
+def test_stack_name_prefixes_every_resource(aws):
+    environment = provision(aws, stack_name="town311-e2e")
+
+    assert environment["TOWN311_TABLE"] == "town311-e2e-requests"
+    assert environment["TOWN311_ROUTING_QUEUE_URL"].endswith("/town311-e2e-routing")
+
+
+def test_a_property_the_provisioner_cannot_apply_is_an_error_not_a_silent_drift(aws):
+    template = copy.deepcopy(load_template())
+    template["Resources"]["RoutingQueue"]["Properties"]["SomethingNew"] = 1
+
+    with pytest.raises(TemplateError, match="SomethingNew"):
+        provision(aws, template=template)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_stage_policy_covers_the_resources_of_stack_town311_stage(aws, stage):
+    """The policy files scope by name; the template's names must match those patterns."""
+    stack = provision_stack(aws, stack_name=f"town311-{stage}")
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    resources = stack.resources
+
+    def allowed(action: str, arn: str) -> bool:
+        return any(
+            action in statement["Action"]
+            and any(fnmatch.fnmatchcase(arn, pattern) for pattern in statement["Resource"])
+            for statement in policy["Statement"]
+        )
+
+    table_arn = resources["RequestsTable"]["Arn"].replace("us-east-1", "eu-west-1")
+    assert allowed("dynamodb:Query", table_arn)
+    assert allowed("dynamodb:Query", table_arn + "/index/by_place")
+    assert allowed("dynamodb:PutItem", resources["IdempotencyTable"]["Arn"])
+    assert allowed("s3:PutObject", resources["PhotoBucket"]["Arn"] + "/incoming/x.jpg")
+    assert allowed("sqs:SendMessage", resources["RoutingQueue"]["Arn"])
+    assert allowed("sqs:DeleteMessage", resources["RoutingDeadLetterQueue"]["Arn"])
+    assert allowed("sns:Publish", resources["OpsTopic"]["TopicArn"])
+    other = "town311-dev" if stage == "prod" else "town311-prod"
+    assert not allowed("dynamodb:Query", table_arn.replace(f"town311-{stage}", other))

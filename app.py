@@ -7,7 +7,7 @@ no AWS client and reads no configuration (a cold start is paid by a resident).
 
 from chalice import Chalice
 
-from chalicelib.api import open311, docs
+from chalicelib.api import docs, media, open311
 from chalicelib.api.errors import open311_error_middleware
 from chalicelib.events import pipeline
 
@@ -18,4 +18,5 @@ app.api.binary_types.append("multipart/form-data")
 app.register_middleware(open311_error_middleware, "http")
 app.register_blueprint(open311.blueprint)
 app.register_blueprint(docs.blueprint)
+app.register_blueprint(media.blueprint)
 app.register_blueprint(pipeline.blueprint)

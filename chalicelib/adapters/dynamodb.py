@@ -38,7 +38,6 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -220,8 +219,11 @@ def bind_table(table_name: str, region: str) -> None:
         cls.Meta.table_name = table_name
         cls.Meta.region = region
         cls._connection = None
-    for index in (RequestItem.by_requested, RequestItem.by_updated, RequestItem.by_place):
-        index._connection = None  # type: ignore[attr-defined]
+    # Every item class shares one connection (one botocore client): pynamodb would make a
+    # client per class, and each costs a cold start tens of milliseconds.
+    shared = RequestItem._get_connection()
+    for cls in ITEM_CLASSES:
+        cls._connection = shared
 
 
 def _query_items(pk: str, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
@@ -440,13 +442,8 @@ def _timeline_event(item: EventItem) -> TimelineEvent:
 class DynamoRequestStore:
     """Service requests and their timelines."""
 
-    def __init__(self) -> None:
-        self._connection: Connection | None = None
-
     def _transaction(self) -> TransactWrite:
-        if self._connection is None:
-            self._connection = Connection(region=RequestItem.Meta.region)
-        return TransactWrite(connection=self._connection)
+        return TransactWrite(connection=RequestItem._get_connection().connection)
 
     def add(self, request: ServiceRequest, first_event: TimelineEvent) -> None:
         """Write a new request, its first timeline event and its token in one transaction."""

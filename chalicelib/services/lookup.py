@@ -65,8 +65,9 @@ def request_query(search: RequestSearch, town: Town, now: datetime) -> RequestQu
     if lo is not None and end < lo:
         end = lo
     start = max(lo or end - WINDOW, end - WINDOW)
-    page = min(max(search.page or 1, 1), MAX_PAGE)
-    page_size = min(max(search.page_size or DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
+    page = min(max(1 if search.page is None else search.page, 1), MAX_PAGE)
+    size = DEFAULT_PAGE_SIZE if search.page_size is None else search.page_size
+    page_size = min(max(size, 1), MAX_PAGE_SIZE)
     return RequestQuery(
         start=start, end=end, by_updated=by_updated,
         statuses=tuple(dict.fromkeys(search.status or ())),

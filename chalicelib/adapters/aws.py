@@ -95,7 +95,8 @@ class PowertoolsIdempotency:
             expires_after_seconds=expires_after_seconds, raise_on_no_idempotency_key=True)
 
     def run_once(self, key: str, payload: dict[str, object],
-                 work: Callable[[], dict[str, object]]) -> dict[str, object]:
+                 work: Callable[[], dict[str, object]],
+                 deadline: Any = None) -> dict[str, object]:
         from aws_lambda_powertools.utilities.idempotency import idempotent_function
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
@@ -108,6 +109,10 @@ class PowertoolsIdempotency:
         def submit_service_request(call: dict[str, object]) -> dict[str, object]:
             return work()
 
+        if deadline is not None and hasattr(deadline, "get_remaining_time_in_millis"):
+            # An in-progress record then expires with the invocation, so a call killed by
+            # the Lambda timeout can be retried at once rather than after the record's TTL.
+            self._config.register_lambda_context(deadline)
         try:
             return submit_service_request(call={"key": key, "payload": payload})
         except IdempotencyValidationError as e:

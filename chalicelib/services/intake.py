@@ -108,7 +108,8 @@ def _check_photo(photo: Photo) -> None:
 
 def submit_request_once(idempotency_key: str | None, guard: IdempotencyGuard,
                         form: NewServiceRequest, town: Town, catalogue: Catalogue, key: ApiKey,
-                        ports: IntakePorts, photo: Photo | None = None) -> Receipt:
+                        ports: IntakePorts, photo: Photo | None = None,
+                        deadline: object = None) -> Receipt:
     """``submit_request``, made safe to retry: a repeated Idempotency-Key (from the same
     town and key) returns the first receipt and stores nothing new."""
     if not idempotency_key:
@@ -120,5 +121,6 @@ def submit_request_once(idempotency_key: str | None, guard: IdempotencyGuard,
         payload["media_sha256"] = hashlib.sha256(photo.content).hexdigest()
     scope = f"{town.town_id}#{key.key_id}#{idempotency_key}"
     first = guard.run_once(
-        scope, payload, lambda: asdict(submit_request(form, town, catalogue, key, ports, photo)))
+        scope, payload, lambda: asdict(submit_request(form, town, catalogue, key, ports, photo)),
+        deadline)
     return Receipt(**first)  # type: ignore[arg-type]

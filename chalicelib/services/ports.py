@@ -81,7 +81,9 @@ class PhotoInbox(Protocol):
 
 class IdempotencyGuard(Protocol):
     def run_once(self, key: str, payload: dict[str, object],
-                 work: Callable[[], dict[str, object]]) -> dict[str, object]:
+                 work: Callable[[], dict[str, object]],
+                 deadline: object = None) -> dict[str, object]:
         """Run ``work`` once per key; repeats get the first result, a changed payload a
-        Conflict, and a repeat while the first is still running RetryLater."""
+        Conflict, and a repeat while the first is still running RetryLater. ``deadline``
+        (a Lambda context) bounds how long an unfinished first call blocks a retry."""
         ...

@@ -5,9 +5,11 @@
 2. the tables, bucket, queues and topic of infra/template.yaml (local/provision.py);
 3. the demo town, Maple Falls, with an API key (TOWN311_DEMO_API_KEY fixes it; otherwise a
    new one each run);
-4. `chalice local` on 127.0.0.1:$PORT (default 8000) for the HTTP routes;
+4. `chalice local` on 127.0.0.1:$PORT (default 8000) for the HTTP routes (RELOAD=1 turns
+   on its autoreload; off by default because it polls every file under the project);
 5. the event pump (local/pump.py) for what `chalice local` cannot do: SQS, S3 and schedule
-   handlers, called in this process as Lambda would call them.
+   handlers (these every $SCHEDULE_SECONDS, default 60), called in this process as Lambda
+   would call them. The pump runs the code as it was at start: restart after edits.
 
 The URLs, the demo key and the resource names are printed and written to .run/demo.json.
 Ctrl-C stops everything.
@@ -85,9 +87,12 @@ def seed_demo_town(api_key: str | None) -> tuple[str, str]:
     return created.town.town_id, created.api_key
 
 
-def start_chalice_local(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_chalice_local(port: int, env: dict[str, str], reload: bool) -> subprocess.Popen[bytes]:
     chalice = Path(sys.executable).parent / "chalice"
-    command = [str(chalice), "local", "--host", HOST, "--port", str(port), "--stage", "dev"]
+    command = [str(chalice), "local", "--host", HOST, "--port", str(port), "--stage", "dev",
+               # Chalice's reloader polls every file under the project, .venv included, and
+               # restarts on any write (test runs, .run/): opt in with RELOAD=1.
+               "--autoreload" if reload else "--no-autoreload"]
     # Its own process group: with autoreload, chalice local runs the server in a child.
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
 
@@ -137,7 +142,7 @@ def print_banner(facts: dict[str, Any], pumped: list[str]) -> None:
         f"  demo API key        {facts['api_key']}",
         f"  AWS emulator        {facts['aws_endpoint_url']}  (region {facts['aws_region']})",
         "  resources:",
-        *(f"    {name:<22}{value}" for name, value in facts["environment"].items()),
+        *(f"    {name:<30}{value}" for name, value in facts["environment"].items()),
         "  event pump:",
         *(f"    {line}" for line in pumped),
         f"  written to {RUN_DIR.relative_to(ROOT) / 'demo.json'}; Ctrl-C stops everything",
@@ -147,11 +152,16 @@ def print_banner(facts: dict[str, Any], pumped: list[str]) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+    # The app's and the libraries' warnings; the runner's own progress at INFO. The emulator
+    # logs every request at INFO (the pump polls every second), so it stays at WARNING.
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("town311").setLevel(logging.INFO)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = int(os.environ.get("PORT", "8000"))
     moto_port = int(os.environ.get("MOTO_PORT", "5055"))
     schedule_seconds = float(os.environ.get("SCHEDULE_SECONDS", "60"))
+    reload = os.environ.get("RELOAD", "") not in ("", "0")
     for wanted, what in ((port, "PORT"), (moto_port, "MOTO_PORT")):
         if not _port_is_free(wanted):
             raise SystemExit(f"{HOST}:{wanted} is in use; set {what} to another port")
@@ -165,16 +175,17 @@ def main() -> None:
 
     from moto.server import ThreadedMotoServer
 
+    log.info("starting the AWS emulator on %s", endpoint)
     server = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
     server.start()
     chalice_process = None
     pump = None
-    stopping = False
 
     def request_stop(signum: int, frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
+        raise KeyboardInterrupt
 
+    # Explicitly: a shell starting this in the background may have ignored SIGINT.
+    signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
         import boto3
@@ -182,10 +193,12 @@ def main() -> None:
         session = boto3.session.Session(region_name=REGION)
         stack = provision_stack(session, stack_name=DEFAULT_STACK_NAME)
         os.environ.update(stack.environment)
+        log.info("created %s from infra/template.yaml", ", ".join(stack.resources))
 
         jurisdiction, api_key = seed_demo_town(os.environ.get("TOWN311_DEMO_API_KEY") or None)
 
-        chalice_process = start_chalice_local(port, dict(os.environ))
+        log.info("seeded %s; starting chalice local on port %d", jurisdiction, port)
+        chalice_process = start_chalice_local(port, dict(os.environ), reload)
         _wait_until_answering(f"http://{HOST}:{port}/", chalice_process, timeout=60)
 
         import app as app_module
@@ -201,13 +214,15 @@ def main() -> None:
         (RUN_DIR / "demo.json").write_text(json.dumps(facts, indent=2) + "\n")
         print_banner(facts, [source.describe() for source in sources])
 
-        while not stopping:
+        while True:
             if chalice_process.poll() is not None:
                 raise SystemExit(f"chalice local exited with code {chalice_process.returncode}")
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("stopping...", flush=True)
         if pump is not None:
             pump.stop()

@@ -219,3 +219,23 @@ def test_a_message_goes_through_the_discovered_chalice_handler(aws):
     assert source.poll_once(wait_seconds=0) == 1
 
     assert message_counts(sqs, source.queue_url) == (0, 0)
+
+
+def test_every_event_handler_of_the_app_is_pumped_locally(aws):
+    from chalice.app import ScheduledEventConfig, SQSEventConfig
+
+    from app import app
+
+    stack = provision_stack(aws)
+
+    sources = discover_sources(app, stack, aws.client("sqs"), aws.client("s3"))
+
+    pumped = {type(s): 0 for s in sources}
+    for source in sources:
+        pumped[type(source)] += 1
+    expected_sqs = sum(isinstance(c, SQSEventConfig) for c in app.event_sources)
+    expected_schedules = sum(isinstance(c, ScheduledEventConfig) for c in app.event_sources)
+    assert pumped.get(SqsSource, 0) == expected_sqs >= 1
+    assert pumped.get(ScheduleSource, 0) == expected_schedules
+    assert [s.function_name for s in sources if isinstance(s, S3Source)] == [
+        "town311-local-ProcessPhoto"]

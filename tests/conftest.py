@@ -54,9 +54,8 @@ class Deployment:
 @pytest.fixture
 def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
     """Resources from infra/template.yaml in moto, Maple Falls and a second town seeded."""
-    from local.provision import provision
-
     from chalicelib.services.towns import create_town, seed_demo_town
+    from local.provision import provision
 
     with mock_aws():
         session = boto3.session.Session(region_name="us-east-1")

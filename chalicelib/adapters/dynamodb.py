@@ -3,18 +3,19 @@
 One table holds everything; every partition key starts with the town, so no call can be
 written without one. The access patterns, and what serves each (no Scan anywhere):
 
-| access pattern                                   | served by                                         |
-|--------------------------------------------------|---------------------------------------------------|
-| a town by jurisdiction_id                        | GetItem  PK=TOWN#t            SK=TOWN             |
-| a town's catalogue (services + departments)      | Query    PK=TOWN#t            SK begins_with CAT# |
-| an API key by its hash, within its town          | GetItem  PK=TOWN#t            SK=APIKEY#<sha256>  |
-| a request by id, with its timeline               | Query    PK=TOWN#t#REQ#id     (META + EVENT#...)  |
-| a request by id, fields only                     | GetItem  PK=TOWN#t#REQ#id     SK=META            |
-| several requests by id (Open311 id list)         | BatchGetItem on META items                         |
-| a request by its Open311 token                   | GetItem  PK=TOWN#t#TOKEN#tok  SK=TOKEN            |
-| a town's requests by requested time, paged       | Query by_requested GSI1PK=TOWN#t GSI1SK=<at>#id   |
-| a town's requests by updated time, paged         | Query by_updated   GSI2PK=TOWN#t GSI2SK=<at>#id   |
-| open requests of a service near a point          | Query by_place GSI3PK=TOWN#t#SVC#code#<geohash7>  |
+- a town by jurisdiction_id: GetItem PK=TOWN#t, SK=TOWN
+- a town's catalogue (services, departments): Query PK=TOWN#t, SK begins_with CAT#
+- an API key by its hash, within its town: GetItem PK=TOWN#t, SK=APIKEY#<sha256>
+- a request by id, fields only: GetItem PK=TOWN#t#REQ#id, SK=META
+- a request with its whole timeline: Query PK=TOWN#t#REQ#id (META and EVENT#<at>#<id>)
+- several requests by id (Open311 id list): BatchGetItem of META items
+- a request by its Open311 token: GetItem PK=TOWN#t#TOKEN#<token>, SK=TOKEN
+- a town's requests by requested time, paged: Query by_requested, GSI1PK=TOWN#t,
+  GSI1SK=<requested_at>#id, newest first
+- a town's requests by updated time, paged: Query by_updated, GSI2PK=TOWN#t,
+  GSI2SK=<updated_at>#id
+- open requests of a service near a point: Query by_place,
+  GSI3PK=TOWN#t#SVC#<code>#<geohash-7> for the cell and its neighbours
 
 ``by_place`` is sparse: only open requests with a point carry GSI3 keys, so the
 duplicate check and the map read open work, never history. Status and service filters

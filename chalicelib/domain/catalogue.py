@@ -126,7 +126,8 @@ def parse_attribute_answers(service: Service, raw: dict[str, list[str]]) -> dict
     return answers
 
 
-def _answer(q: ServiceQuestion, name: str, values: list[str]) -> tuple[Answer | None, Problem | None]:
+def _answer(q: ServiceQuestion, name: str,
+            values: list[str]) -> tuple[Answer | None, Problem | None]:
     if q.datatype == "multivaluelist":
         keys = {c.key for c in q.values}
         unknown = [v for v in values if v not in keys]

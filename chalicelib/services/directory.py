@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar
 
 from chalicelib.domain.catalogue import Catalogue
 from chalicelib.domain.errors import AccessDenied, TownSuspended, UnknownJurisdiction
 from chalicelib.domain.towns import ACTIVE, ApiKey, Town
 from chalicelib.services.ports import TownDirectory
 
-K = TypeVar("K")
-V = TypeVar("V")
 
-
-class TTLCache(Generic[K, V]):
+class TTLCache[K, V]:
     """A small time-bounded memo; the clock is injectable so tests never sleep."""
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic,

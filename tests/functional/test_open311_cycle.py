@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import DEMO_KEY
-
 from tests.functional.helpers import (
     POTHOLE,
     SHARED,

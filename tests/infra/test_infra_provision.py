@@ -164,6 +164,8 @@ def test_stage_policy_covers_the_resources_of_stack_town311_stage(aws, stage):
     assert allowed("dynamodb:Query", table_arn + "/index/by_place")
     assert allowed("dynamodb:PutItem", resources["IdempotencyTable"]["Arn"])
     assert allowed("s3:PutObject", resources["PhotoBucket"]["Arn"] + "/incoming/x.jpg")
+    # Without ListBucket, S3 answers a missing key with AccessDenied instead of NoSuchKey.
+    assert allowed("s3:ListBucket", resources["PhotoBucket"]["Arn"])
     assert allowed("sqs:SendMessage", resources["RoutingQueue"]["Arn"])
     assert allowed("sqs:DeleteMessage", resources["RoutingDeadLetterQueue"]["Arn"])
     assert allowed("sns:Publish", resources["OpsTopic"]["TopicArn"])

@@ -1,0 +1,140 @@
+"""One contract, two implementations: the in-memory fakes and the DynamoDB adapters on moto
+must behave the same, so service tests that use fakes say something true."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
+from chalicelib.services.ports import RequestQuery
+from chalicelib.services.towns import seed_demo_town
+from tests.fakes import FakeRequestStore, FakeTownDirectory
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+TOWN = "maplefalls.example"
+
+
+def _request(n: int, *, town: str = TOWN, service: str = "pothole", at: datetime = T0,
+             status: str = "open") -> tuple[ServiceRequest, TimelineEvent]:
+    event = TimelineEvent(at=at, event_id=f"E{n:04d}", kind="submitted", summary="Reported")
+    request = ServiceRequest(
+        town_id=town, request_id=f"R{n:04d}", token=f"T{n:04d}", service_code=service,
+        service_name=service.title(), requested_at=at, updated_at=at,
+        place=Place(lat=41.88, long=-87.63, address="1 Main St"), description=f"#{n}",
+        status=status, answers={"size": "small"},
+        reporter=Reporter(email="ana@example.org"), timeline=[event])
+    return request, event
+
+
+class RequestStoreContract:
+    @pytest.fixture
+    def store(self):
+        raise NotImplementedError
+
+    def test_a_stored_request_reads_back_whole(self, store):
+        request, event = _request(1)
+        store.add(request, event)
+        found = store.get(TOWN, "R0001", with_timeline=True)
+        assert found.description == "#1" and found.answers == {"size": "small"}
+        assert found.reporter.email == "ana@example.org"
+        assert found.place == request.place
+        assert found.requested_at == T0
+        assert [e.event_id for e in found.timeline] == ["E0001"]
+        assert store.request_id_for_token(TOWN, "T0001") == "R0001"
+
+    def test_requests_are_scoped_to_their_town(self, store):
+        store.add(*_request(1))
+        assert store.get("riverton.example", "R0001", with_timeline=False) is None
+        assert store.request_id_for_token("riverton.example", "T0001") is None
+        assert store.get_many("riverton.example", ["R0001"]) == []
+
+    def test_the_same_id_cannot_be_stored_twice(self, store):
+        store.add(*_request(1))
+        with pytest.raises(Conflict):
+            store.add(*_request(1))
+
+    def test_a_change_is_saved_with_its_event_unless_someone_changed_it_first(self, store):
+        store.add(*_request(1))
+        first = store.get(TOWN, "R0001", with_timeline=False)
+        second = store.get(TOWN, "R0001", with_timeline=False)
+        note = TimelineEvent(at=T0 + timedelta(hours=1), event_id="E0002", kind="note",
+                             summary="Crew on the way")
+        first.status_notes = "scheduled"
+        first.timeline.append(note)
+        store.record_change(first, note)
+        with pytest.raises(Conflict):
+            second.status_notes = "lost update"
+            store.record_change(second, note)
+        found = store.get(TOWN, "R0001", with_timeline=True)
+        assert found.status_notes == "scheduled"
+        assert [e.kind for e in found.timeline] == ["submitted", "note"]
+        assert [e.kind for e in store.get(TOWN, "R0001", with_timeline=False).timeline] == [
+            "submitted", "note"]
+
+    def test_find_pages_newest_first_with_filters(self, store):
+        for n in range(1, 8):
+            service = "graffiti" if n % 2 else "pothole"
+            store.add(*_request(n, service=service, at=T0 - timedelta(hours=n)))
+        window = RequestQuery(start=T0 - timedelta(days=1), end=T0, page_size=2)
+        page = store.find(TOWN, window)
+        assert [r.request_id for r in page.items] == ["R0001", "R0002"] and page.has_more
+        last = store.find(TOWN, dataclasses.replace(window, page=4))
+        assert [r.request_id for r in last.items] == ["R0007"] and not last.has_more
+        potholes = store.find(TOWN, dataclasses.replace(window, service_codes=("pothole",),
+                                                        page_size=10))
+        assert [r.request_id for r in potholes.items] == ["R0002", "R0004", "R0006"]
+        closed = store.find(TOWN, dataclasses.replace(window, statuses=("closed",)))
+        assert closed.items == []
+        assert store.find("riverton.example", window).items == []
+
+
+class TestFakeRequestStore(RequestStoreContract):
+    @pytest.fixture
+    def store(self):
+        return FakeRequestStore()
+
+
+class TestDynamoRequestStore(RequestStoreContract):
+    @pytest.fixture
+    def store(self, deployment):
+        return deployment.container.requests
+
+
+class TownDirectoryContract:
+    @pytest.fixture
+    def directory(self):
+        raise NotImplementedError
+
+    def test_a_seeded_town_reads_back_with_its_catalogue_and_key(self, directory):
+        demo = seed_demo_town(directory, api_key="contract-key-0000000")
+        town = directory.get_town(TOWN)
+        assert town == demo.town
+        catalogue = directory.get_catalogue(TOWN, town.changeset)
+        assert [s.code for s in catalogue.services][:2] == ["pothole", "streetlight_out"]
+        pothole = catalogue.service("pothole")
+        assert pothole.questions[0].values[0].key == "small"
+        assert catalogue.department("public_works").name == "Public Works — Streets"
+        key = directory.find_api_key(TOWN, "contract-key-0000000")
+        assert key is not None and not key.revoked
+        assert directory.find_api_key("riverton.example", "contract-key-0000000") is None
+        assert directory.find_api_key(TOWN, "contract-key-0000001") is None
+        assert directory.get_town("nowhere.example") is None
+
+
+class TestFakeTownDirectory(TownDirectoryContract):
+    @pytest.fixture
+    def directory(self):
+        return FakeTownDirectory()
+
+
+class TestDynamoTownDirectory(TownDirectoryContract):
+    @pytest.fixture
+    def directory(self, deployment):
+        from chalicelib.adapters.dynamodb import DynamoTownDirectory
+
+        deployment.container.towns  # noqa: B018 - binds the table
+        return DynamoTownDirectory()

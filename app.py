@@ -10,12 +10,15 @@ from chalice import Chalice
 from chalicelib.api import docs, media, open311
 from chalicelib.api.errors import open311_error_middleware
 from chalicelib.events import pipeline
+from chalicelib.observability import log_http_call, log_queue_batch
 
 app = Chalice(app_name="town311")
 # Open311 clients may send a photo as a multipart ``media`` part; API Gateway must pass
 # such bodies through base64-encoded rather than mangling them as text.
 app.api.binary_types.append("multipart/form-data")
 app.register_middleware(open311_error_middleware, "http")
+app.register_middleware(log_http_call, "http")
+app.register_middleware(log_queue_batch, "sqs")
 app.register_blueprint(open311.blueprint)
 app.register_blueprint(docs.blueprint)
 app.register_blueprint(media.blueprint)

@@ -14,14 +14,20 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Blueprint, CORSConfig, Response
 from pydantic import ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.api.errors import open311_error_response, open311_failure
 from chalicelib.api.formats import render, split_format
 from chalicelib.api.forms import PostedForm, read_form
-from chalicelib.domain.errors import InvalidInput, NotFound, Problem, Town311Error
+from chalicelib.domain.errors import (
+    InvalidInput,
+    NotFound,
+    Problem,
+    Town311Error,
+    UnknownJurisdiction,
+)
 from chalicelib.domain.towns import Town
 from chalicelib.schemas import open311 as wire
 from chalicelib.services import directory, intake, lookup
@@ -30,6 +36,9 @@ blueprint = Blueprint(__name__)
 
 SHARED = "/open311/v2"
 TOWN = "/towns/{town}/open311/v2"
+# Open311 is a public API used from browsers too: any origin may read, and post with a key.
+CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Idempotency-Key"],
+                  max_age=600)
 POST_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "application/json",
               "text/plain", "application/octet-stream"]
 
@@ -62,13 +71,15 @@ def _open311(view: Callable[..., Response]) -> Callable[..., Response]:
 
 
 def _town(town_in_path: str | None, form: PostedForm | None = None) -> Town:
-    jurisdiction = town_in_path
-    if jurisdiction is None:
-        jurisdiction = (form.fields.get("jurisdiction_id") if form else None) \
-            or _query().get("jurisdiction_id")
-        if not jurisdiction:
-            raise InvalidInput.of([Problem("jurisdiction_id",
-                                           "is required on the shared Open311 base")])
+    named = (form.fields.get("jurisdiction_id") if form else None) \
+        or _query().get("jurisdiction_id")
+    if town_in_path is not None and named and named != town_in_path:
+        # A town's own base never answers for another town, even when asked to.
+        raise UnknownJurisdiction(f"this base serves {town_in_path!r}, not {named[:100]!r}")
+    jurisdiction = town_in_path or named
+    if not jurisdiction:
+        raise InvalidInput.of([Problem("jurisdiction_id",
+                                       "is required on the shared Open311 base")])
     return directory.find_town(bootstrap.container().towns, jurisdiction)
 
 
@@ -116,13 +127,13 @@ def _collection(town_in_path: str | None, resource: str, fmt: str) -> Response:
     raise NotFound(f"no Open311 resource {resource[:40]!r}")
 
 
-@blueprint.route(SHARED + "/{resource}", methods=["GET"])
+@blueprint.route(SHARED + "/{resource}", methods=["GET"], cors=CORS)
 @_open311
 def shared_collection(fmt: str, resource: str) -> Response:
     return _collection(None, resource, fmt)
 
 
-@blueprint.route(TOWN + "/{resource}", methods=["GET"])
+@blueprint.route(TOWN + "/{resource}", methods=["GET"], cors=CORS)
 @_open311
 def town_collection(fmt: str, town: str, resource: str) -> Response:
     return _collection(town, resource, fmt)
@@ -163,13 +174,15 @@ def _api_key(form: PostedForm) -> str | None:
     return form.fields.get("api_key") or _query().get("api_key") or bearer
 
 
-@blueprint.route(SHARED + "/{resource}", methods=["POST"], content_types=POST_TYPES)
+@blueprint.route(SHARED + "/{resource}", methods=["POST"], content_types=POST_TYPES,
+                   cors=CORS)
 @_open311
 def shared_submit(fmt: str, resource: str) -> Response:
     return _submit(None, resource, fmt)
 
 
-@blueprint.route(TOWN + "/{resource}", methods=["POST"], content_types=POST_TYPES)
+@blueprint.route(TOWN + "/{resource}", methods=["POST"], content_types=POST_TYPES,
+                   cors=CORS)
 @_open311
 def town_submit(fmt: str, town: str, resource: str) -> Response:
     return _submit(town, resource, fmt)
@@ -212,8 +225,8 @@ def _routes(path: str, view: Callable[[str | None, str, str], Response], name: s
         return view(town, *params.values(), fmt)
 
     shared.__name__, per_town.__name__ = f"shared_{name}", f"town_{name}"
-    blueprint.route(SHARED + path, methods=["GET"])(_open311(shared))
-    blueprint.route(TOWN + path, methods=["GET"])(_open311(per_town))
+    blueprint.route(SHARED + path, methods=["GET"], cors=CORS)(_open311(shared))
+    blueprint.route(TOWN + path, methods=["GET"], cors=CORS)(_open311(per_town))
 
 
 _routes("/services/{code}", _definition, "service_definition")

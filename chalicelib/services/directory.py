@@ -65,10 +65,8 @@ class CachedTownDirectory:
         self._inner.save_town(town, catalogue, api_keys)
 
 
-def find_town(directory: TownDirectory, jurisdiction_id: str | None) -> Town:
+def find_town(directory: TownDirectory, jurisdiction_id: str) -> Town:
     """The town an Open311 call names; suspended towns are still readable."""
-    if not jurisdiction_id:
-        raise UnknownJurisdiction("jurisdiction_id is required on the shared Open311 base")
     town = directory.get_town(jurisdiction_id)
     if town is None:
         raise UnknownJurisdiction(f"no jurisdiction {jurisdiction_id!r} is hosted here")

@@ -53,8 +53,8 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue, ke
                    ports: IntakePorts, photo: Photo | None = None) -> Receipt:
     """Store a new service request with its first timeline event, then ask for routing.
 
-    The request is durable before anything else happens; a routing message that cannot be
-    sent is logged, and the request waits for the routing sweep rather than being lost.
+    The request is durable before anything else happens: a routing message that cannot be
+    sent does not undo it; the failure is logged with the request id for re-routing.
     """
     service = catalogue.service(form.service_code)
     if service is None:
@@ -91,7 +91,7 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue, ke
     try:
         ports.routing.request_submitted(town.town_id, request_id)
     except StorageUnavailable:
-        log.warning("routing message not sent; the routing sweep will pick the request up",
+        log.error("stored request not sent for routing",
                     extra={"town": town.town_id, "service_request_id": request_id})
     return Receipt(request_id, token, request.service_notice, form.account_id)
 

@@ -195,3 +195,11 @@ def test_a_town_key_cannot_post_into_another_town_through_the_shared_base(api):
     r = post_request(api, [*POTHOLE.items(), ("jurisdiction_id", "riverton.example")],
                      base=SHARED, key=DEMO_KEY)
     assert r.status_code == 403
+
+
+def test_a_town_base_refuses_to_answer_for_another_jurisdiction(api):
+    r = api.http.get(f"{TOWN}/services.json?jurisdiction_id=riverton.example")
+    assert r.status_code == 404
+    error_descriptions(r)
+    assert api.http.get(f"{TOWN}/services.json?jurisdiction_id=maplefalls.example"
+                        ).status_code == 200

@@ -189,3 +189,8 @@ def test_html_is_kept_as_written_and_escaped_in_xml(api):
     assert "<script>" not in raw
     assert xml(api.http.get(f"{TOWN}/requests/{rid}.xml")).find(
         "request/description").text == script
+
+
+def test_browsers_may_call_the_api_cross_origin(api):
+    r = api.http.get(f"{TOWN}/services.json", headers={"Origin": "https://app.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "*"

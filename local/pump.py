@@ -35,7 +35,7 @@ from urllib.parse import quote_plus
 
 from local.provision import LocalStack
 
-log = logging.getLogger("town311.pump")
+log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -380,9 +380,15 @@ def discover_sources(
                 queue_arn = config.queue_arn
             else:
                 queue_arn = f"arn:aws:sqs:{stack.region}:{stack.account_id}:{config.queue}"
+            try:
+                queue_url = _queue_url(sqs, stack, queue_arn)
+            except sqs.exceptions.QueueDoesNotExist:
+                log.warning("%s reads %s, which infra/template.yaml does not create; "
+                            "not pumped", config.name, queue_arn)
+                continue
             sources.append(SqsSource(
                 sqs=sqs,
-                queue_url=_queue_url(sqs, stack, queue_arn),
+                queue_url=queue_url,
                 queue_arn=queue_arn,
                 handler=handler_loader(config.handler_string),
                 function_name=function_name,

@@ -37,7 +37,7 @@ RUN_DIR = ROOT / ".run"
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 
-log = logging.getLogger("town311.local")
+log = logging.getLogger("local.run")  # not __name__: that is __main__ under -m
 
 
 def emulator_environment(endpoint: str) -> dict[str, str]:
@@ -156,7 +156,7 @@ def main() -> None:
     # logs every request at INFO (the pump polls every second), so it stays at WARNING.
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("town311").setLevel(logging.INFO)
+    logging.getLogger("local").setLevel(logging.INFO)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = int(os.environ.get("PORT", "8000"))
     moto_port = int(os.environ.get("MOTO_PORT", "5055"))

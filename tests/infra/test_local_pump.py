@@ -239,3 +239,21 @@ def test_every_event_handler_of_the_app_is_pumped_locally(aws):
     assert pumped.get(ScheduleSource, 0) == expected_schedules
     assert [s.function_name for s in sources if isinstance(s, S3Source)] == [
         "town311-local-ProcessPhoto"]
+
+
+def test_a_handler_whose_queue_is_not_in_the_template_is_skipped_with_a_warning(aws, caplog):
+    stray = Blueprint(__name__)
+
+    @stray.on_sqs_message(queue="nobody-made-this", batch_size=1)
+    def read_nothing(event):
+        return None
+
+    app = Chalice(app_name="town311")
+    app.register_blueprint(stray)
+    stack = provision_stack(aws)
+
+    sources = discover_sources(app, stack, aws.client("sqs"), aws.client("s3"),
+                               handler_loader=lambda handler_string: read_nothing)
+
+    assert [s for s in sources if isinstance(s, SqsSource)] == []
+    assert "nobody-made-this" in caplog.text

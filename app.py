@@ -12,7 +12,9 @@ from chalicelib.api.errors import open311_error_middleware
 from chalicelib.events import pipeline
 from chalicelib.observability import log_http_call, log_queue_batch
 
-app = Chalice(app_name="town311")
+# Logging is powertools' (chalicelib/observability.py); Chalice's own handler on the same
+# logger name would print every line twice.
+app = Chalice(app_name="town311", configure_logs=False)
 # Open311 clients may send a photo as a multipart ``media`` part; API Gateway must pass
 # such bodies through base64-encoded rather than mangling them as text.
 app.api.binary_types.append("multipart/form-data")

@@ -1,0 +1,78 @@
+"""``python -m bench``: run every measurement, print the report, write the results.
+
+Order matters: the botocore hooks are installed before any client exists (pynamodb and
+powertools make clients of their own), and the cold starts run in subprocesses before the
+in-process measurements load the machine. Each in-process measurement gets its own moto
+deployment, so one cannot slow the next by filling tables. The whole run is bounded by
+``--repeat`` (cold-start runs per scenario) and ``--requests`` (calls per throughput side).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from bench.awscalls import RECORDER
+from bench.environment import ROOT, silenced
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7,
+                        help="cold starts per scenario, after one discarded (default 7)")
+    parser.add_argument("--requests", type=int, default=200,
+                        help="timed calls per side in the throughput runs (default 200)")
+    parser.add_argument("--out", type=Path, default=ROOT / ".run" / "bench.json",
+                        help="where to write the JSON results (default .run/bench.json; "
+                             "the Markdown section goes next to it, as .md)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    if args.repeat < 1 or args.requests < 4:
+        raise SystemExit("--repeat must be at least 1 and --requests at least 4")
+    started, load_before = time.perf_counter(), os.getloadavg()
+    # Progress goes to a copy of stderr: while measuring, fds 1 and 2 lead to /dev/null.
+    progress: TextIO = os.fdopen(os.dup(2), "w", buffering=1)
+
+    def step(message: str) -> None:
+        print(f"[bench {time.perf_counter() - started:5.1f}s] {message}", file=progress)
+
+    RECORDER.install()
+    from bench.calls import measure_calls
+    from bench.coldstart import measure_cold_start
+    from bench.deployment import deployment, seed_items
+    from bench.report import Results, console, machine, markdown
+    from bench.throughput import measure_throughput
+
+    step("provisioning moto and seeding Maple Falls for the cold-start children")
+    with silenced(), deployment() as dep:
+        seed = seed_items(dep)
+    step(f"cold starts: 3 scenarios × {args.repeat} fresh interpreters, then imports")
+    cold = measure_cold_start(seed, args.repeat)
+    step("AWS calls per Open311 operation")
+    with silenced(), deployment() as dep:
+        calls = measure_calls(dep, RECORDER)
+    step(f"throughput: {args.requests} POSTs and {args.requests} GETs, app and raw")
+    with silenced(), deployment() as dep:
+        rates = measure_throughput(dep, RECORDER, args.requests)
+
+    results = Results(machine(), load_before, os.getloadavg(), time.perf_counter() - started,
+                      cold, calls, rates, args.repeat, args.requests)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results.to_json(), indent=2, default=str) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(results))
+    print(console(results))
+    print(f"\nwritten: {args.out} and {args.out.with_suffix('.md')}")
+    progress.close()
+    return 0 if all(op.passed for op in calls) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

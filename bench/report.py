@@ -1,0 +1,210 @@
+"""The bench's results as a readable console report and as a Markdown "Performance" section.
+
+Both are rendered from the same ``Results``; the JSON written to ``.run/bench.json`` is the
+machine-readable form of the same figures.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+from bench.calls import Operation
+from bench.coldstart import TITLES, ColdStartReport
+from bench.throughput import Rate
+
+PACKAGES = ("boto3", "moto", "pynamodb", "pydantic", "chalice", "aws-lambda-powertools")
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return {"cores": os.cpu_count(), "system": f"{platform.system()} {platform.machine()}",
+            "python": platform.python_version(), "packages": versions}
+
+
+@dataclass
+class Results:
+    machine: dict[str, Any]
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+    seconds: float
+    cold: ColdStartReport
+    calls: list[Operation]
+    rates: list[Rate]
+    repeat: int
+    requests: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"machine": self.machine, "load_average_before": self.load_before,
+                "load_average_after": self.load_after, "bench_seconds": self.seconds,
+                "repeat": self.repeat, "cold_start": self.cold.to_json(),
+                "calls": [o.to_json() for o in self.calls],
+                "throughput": [r.to_json() for r in self.rates]}
+
+
+def _versions(results: Results) -> str:
+    return " · ".join(f"{k} {v}" for k, v in results.machine["packages"].items())
+
+
+def _load(values: tuple[float, float, float]) -> str:
+    return "/".join(f"{v:.2f}" for v in values)
+
+
+def console(results: Results) -> str:
+    m, cold = results.machine, results.cold
+    out = [
+        "Town311 bench",
+        f"machine: {m['cores']} cores, {m['system']}, Python {m['python']}; "
+        f"load average (1/5/15 min) {_load(results.load_before)} before, "
+        f"{_load(results.load_after)} after; run took {results.seconds:.0f} s",
+        f"versions: {_versions(results)}",
+        "",
+        f"(a) COLD START — fresh interpreter, mock_aws, median of {results.repeat} (range)",
+    ]
+    for key, scenario in cold.scenarios.items():
+        ratio = "" if key == "boto3" else f"   ×{cold.ratio(key):.1f} baseline"
+        split = "" if key == "boto3" else (f"   = import {scenario.import_app.median:.0f}"
+                                           f" + first call {scenario.first_call.median:.0f}")
+        out.append(f"  {TITLES[key]:<44}{scenario.total.text()}{split}{ratio}")
+    preloaded = ", ".join(cold.scenarios["boto3"].preloaded)
+    estimate = cold.estimates()
+    out += [
+        f"  moto had already imported: {preloaded} (in every child, app and baseline)",
+        f"  estimate with nothing preloaded (SDK import + import app + first call): "
+        f"GET {estimate['app-get']:.0f} ms, POST {estimate['app-post']:.0f} ms, "
+        f"baseline {estimate['boto3']:.0f} ms → ×{estimate['app-get ratio']:.1f} and "
+        f"×{estimate['app-post ratio']:.1f}",
+        f"  import app loads: {', '.join(cold.scenarios['app-get'].imported_by_import)}"
+        f"; not: {', '.join(cold.profile.heavy_not_loaded)}",
+        f"  first GET services loads: "
+        f"{', '.join(cold.scenarios['app-get'].imported_by_first_call) or '-'}; "
+        f"first POST loads: {', '.join(cold.scenarios['app-post'].imported_by_first_call)}",
+        "  import alone, no moto (median):",
+    ]
+    out += [f"    {label:<40}{spread.text()}" for label, spread in cold.imports.items()]
+    out.append(f"  python -X importtime -c 'import app': {cold.profile.total_ms:.0f} ms, "
+               f"{cold.profile.modules} modules; top 10 cumulative:")
+    out += [f"    {row['cumulative_ms']:7.1f} ms  {'  ' * row['depth']}{row['module']}"
+            for row in cold.profile.top]
+
+    out += ["", "(b) AWS CALLS PER OPEN311 OPERATION — botocore hooks; cold = fresh container, "
+                "warm = the next call (checked; a warm call must create no client)"]
+    for op in results.calls:
+        verdict = "PASS" if op.passed else "FAIL"
+        out.append(f"  {op.title:<38} {verdict}   target: {op.target.text}")
+        out.append(f"    cold ({len(op.cold)}): {', '.join(op.cold_signatures) or 'none'}")
+        out.append(f"      clients created: {op.clients_text()}")
+        out.append(f"    warm ({len(op.warm)}): {', '.join(op.warm_signatures) or 'none'}")
+        for sig, call in zip(op.warm_signatures, op.warm, strict=True):
+            out.append(f"      {sig}  ← {call.via} ← {' ← '.join(call.stack[:3])}")
+
+    out += ["", f"(c) THROUGHPUT — in-process, chalice.test.Client vs raw boto3, same moto, "
+                f"{results.requests} calls each after warm-up"]
+    for r in results.rates:
+        ms = r.per_request_ms()
+        out.append(
+            f"  {r.operation:<18} app {r.app_rate:6.1f}/s   raw {r.raw_rate:6.1f}/s   "
+            f"app ÷ raw {r.ratio:.2f}   per call: app {ms['app']:.2f} ms "
+            f"(AWS calls {ms['app_inside_aws_calls']:.2f} + rest "
+            f"{ms['app_outside_aws_calls']:.2f}), raw {ms['raw']:.2f} ms; medians "
+            f"{ms['app_median']:.2f} / {ms['raw_median']:.2f} ms [{r.raw_calls}]")
+    return "\n".join(out)
+
+
+def markdown(results: Results) -> str:
+    m, cold = results.machine, results.cold
+    base = cold.scenarios["boto3"].total.median
+    estimate = cold.estimates()
+    lines = [
+        "## Performance",
+        "",
+        f"Measured with `make bench` (`python -m bench`) on a {m['cores']}-core "
+        f"{m['system']} machine, Python {m['python']} ({_versions(results)}); load average "
+        f"{_load(results.load_before)} at the start. Everything runs against moto in-process "
+        "(`mock_aws`, no network), so absolute times are the emulator's; the ratios and the "
+        "call counts are what to watch.",
+        "",
+        "**Cold start** — a fresh interpreter per run, resources provisioned and the demo "
+        "town loaded before the timer; median of "
+        f"{results.repeat} runs (range). The baseline is `import boto3` + a DynamoDB client "
+        "+ one GetItem.",
+        "",
+        "| measured | median | range | × baseline |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, scenario in cold.scenarios.items():
+        t = scenario.total
+        lines.append(f"| {TITLES[key]} | {t.median:.0f} ms | {min(t.values):.0f}–"
+                     f"{max(t.values):.0f} ms | {t.median / base:.1f} |")
+    for key in ("app-get", "app-post"):
+        s = cold.scenarios[key]
+        lines.append(f"| … of which `import app` / first call ({key[4:].upper()}) | "
+                     f"{s.import_app.median:.0f} / {s.first_call.median:.0f} ms | | |")
+    lines.append(f"| `import app` alone, no moto | {cold.imports['app'].median:.0f} ms | "
+                 f"{min(cold.imports['app'].values):.0f}–{max(cold.imports['app'].values):.0f}"
+                 " ms | |")
+    lines += [
+        "",
+        f"moto imports {', '.join(cold.scenarios['boto3'].preloaded)} before any timer, in the "
+        f"app's runs and the baseline's alike. Putting the SDK import back (measured alone: "
+        f"boto3 {cold.imports['boto3'].median:.0f} ms, botocore "
+        f"{cold.imports['botocore'].median:.0f} ms, then `import app` on top of it) gives "
+        f"an estimate of {estimate['app-get']:.0f} ms (GET, ×{estimate['app-get ratio']:.1f})"
+        f" and {estimate['app-post']:.0f} ms (POST, ×{estimate['app-post ratio']:.1f}) "
+        f"against {estimate['boto3']:.0f} ms. `import app` loads "
+        f"{', '.join(cold.scenarios['app-get'].imported_by_import)} and none of "
+        f"{', '.join(cold.profile.heavy_not_loaded)}; the first GET adds "
+        f"{', '.join(cold.scenarios['app-get'].imported_by_first_call) or 'nothing'}, the "
+        f"first POST {', '.join(cold.scenarios['app-post'].imported_by_first_call)}. "
+        "Largest cumulative imports (`python -X importtime -c 'import app'`): "
+        + ", ".join(f"{r['module']} {r['cumulative_ms']:.0f} ms" for r in cold.profile.top[:6])
+        + ".",
+        "",
+        "**AWS calls per Open311 operation** — counted with botocore event hooks on every "
+        "client (the app's, pynamodb's and powertools'); the warm column is the second "
+        "call on one container and is checked against the target.",
+        "",
+        "| operation | warm calls | target | | cold container: calls, clients created |",
+        "|---|---|---|---|---|",
+    ]
+    for op in results.calls:
+        warm = "<br>".join(op.warm_signatures) or "none"
+        lines.append(f"| {op.title} | {warm} | {op.target.text} | "
+                     f"{'PASS' if op.passed else 'FAIL'} | {len(op.cold)}; "
+                     f"{', '.join(f'{c.service} ({c.label})' for c in op.cold_clients) or 'none'}"
+                     " |")
+    lines += [
+        "",
+        f"**Throughput** — {results.requests} calls each through `chalice.test.Client`, "
+        "after warm-up, against raw boto3 making only the unavoidable calls on the same "
+        "moto (the app's own parameters, replayed with fresh ids); table and queue are "
+        "reset between POSTs, untimed.",
+        "",
+        "| operation | app req/s | raw req/s | app ÷ raw | app ms/call (in AWS calls + rest) "
+        "| raw ms/call | medians app / raw |",
+        "|---|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in results.rates:
+        ms = r.per_request_ms()
+        lines.append(f"| {r.operation} | {r.app_rate:.0f} | {r.raw_rate:.0f} | "
+                     f"{r.ratio:.2f} | {ms['app']:.2f} ({ms['app_inside_aws_calls']:.2f} + "
+                     f"{ms['app_outside_aws_calls']:.2f}) | {ms['raw']:.2f} | "
+                     f"{ms['app_median']:.2f} / {ms['raw_median']:.2f} ms |")
+    lines += [
+        "",
+        "Re-run with `make bench` (or `python -m bench --repeat 7 --requests 200`); it took "
+        f"{results.seconds:.0f} s here, prints the full report (with the stack of every "
+        "counted call and the clients each cold operation creates), writes the figures to "
+        "`.run/bench.json` and this section to `.run/bench.md`, and exits non-zero if an "
+        "operation misses its target.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -34,7 +34,8 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 
 # Resource types with no local meaning: nothing to create, nothing the app reads.
 _SKIPPED_TYPES = frozenset({"AWS::CloudWatch::Alarm", "AWS::Lambda::Permission"})
-_SKIPPED_PREFIXES = ("AWS::IAM::", "AWS::Serverless::", "AWS::Lambda::", "AWS::Logs::")
+_SKIPPED_PREFIXES = ("AWS::IAM::", "AWS::Serverless::", "AWS::Lambda::", "AWS::Logs::",
+                     "AWS::ApiGateway::")
 
 # Properties that are real in the cloud but have nothing to apply on an emulator.
 _LOCALLY_IRRELEVANT = {

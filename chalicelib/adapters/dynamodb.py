@@ -51,7 +51,7 @@ from chalicelib.domain.catalogue import (
     Service,
     ServiceQuestion,
 )
-from chalicelib.domain.errors import Conflict, StorageUnavailable
+from chalicelib.domain.errors import Conflict, InvalidInput, Problem, StorageUnavailable
 from chalicelib.domain.geo import cell_of
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import ApiKey, Town
@@ -244,7 +244,11 @@ def _query_items(pk: str, sk_prefix: str | None = None) -> Iterator[dict[str, An
             return
 
 
-def _storage_error(e: PynamoDBException) -> StorageUnavailable:
+def _storage_error(e: PynamoDBException) -> StorageUnavailable | InvalidInput:
+    """DynamoDB refusing the data itself is not an outage: retrying would never help."""
+    reasons = [r.code for r in getattr(e, "cancellation_reasons", None) or [] if r]
+    if e.cause_response_code == "ValidationException" or "ValidationError" in reasons:
+        return InvalidInput.of([Problem("request", "cannot be stored as given")])
     return StorageUnavailable(f"storage is unavailable ({e.cause_response_code or 'error'})")
 
 

@@ -56,6 +56,12 @@ def is_open311_path(path: str) -> bool:
     return path.startswith("/open311/") or (path.startswith("/towns/") and "/open311/" in path)
 
 
+def _without_stage(path: str, event: Any) -> str:
+    stage = event.context.get("stage")
+    prefix = f"/{stage}/"
+    return path[len(prefix) - 1:] if stage and path.startswith(prefix) else path
+
+
 def _format_of(path: str) -> str:
     return "xml" if path.rstrip("/").endswith(".xml") else "json"
 
@@ -64,8 +70,10 @@ def open311_error_middleware(event: Any, get_response: Callable[[Any], Response]
     """Chalice answers some calls itself (415, 405, an unhandled exception's 500) with its
     own JSON shape; on the Open311 API those become Open311 error arrays too."""
     response = get_response(event)
-    path = getattr(event, "path", "") or ""
-    if response.status_code < 400 or not is_open311_path(path):
+    # ``event.path`` is the route template (``.../{resource}``); the format suffix is in
+    # the path the client actually asked for.
+    path = str(event.context.get("path") or getattr(event, "path", "") or "")
+    if response.status_code < 400 or not is_open311_path(_without_stage(path, event)):
         return response
     body = response.body
     if isinstance(body, str):

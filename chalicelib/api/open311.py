@@ -154,12 +154,8 @@ def _submit(town_in_path: str | None, resource: str, fmt: str) -> Response:
     form = read_form(body, request.headers.get("content-type"))
     town = _town(town_in_path, form)
     key = directory.authorise_key(c.towns, town, _api_key(form))
-    try:
-        new_request = wire.NewServiceRequest.model_validate(
-            {**form.fields, "attributes": form.attributes})
-    except ValidationError as e:
-        raise InvalidInput.of(wire.problems_from(e)) from None
     catalogue = c.towns.get_catalogue(town.town_id, town.changeset)
+    new_request = intake.read_submission(form.fields, form.attributes, town, catalogue)
     photo = intake.Photo(form.media.content, form.media.content_type, form.media.filename) \
         if form.media else None
     receipt = intake.submit_request_once(

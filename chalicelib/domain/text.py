@@ -11,8 +11,9 @@ import re
 from chalicelib.domain.errors import Problem
 
 # C0 and C1 control characters and DEL; tab and line breaks are allowed in long text only.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# U+FFFE and U+FFFF are not characters at all, and XML 1.0 cannot carry them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_CONTROL_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def text_problem(field: str, value: str, max_length: int, *, multiline: bool) -> Problem | None:

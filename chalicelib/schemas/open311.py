@@ -22,7 +22,6 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from chalicelib.domain.catalogue import Catalogue, Service, parse_datetime
@@ -32,11 +31,14 @@ from chalicelib.domain.text import text_problem
 from chalicelib.domain.towns import Town
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
 FORMATS = ("application/json", "text/xml")
 
 
 def _text(limit: int, *, multiline: bool = False) -> AfterValidator:
-    def check(value: str) -> str:
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
         problem = text_problem("", value, limit, multiline=multiline)
         if problem:
             raise ValueError(problem.message)
@@ -50,10 +52,14 @@ def _empty_is_absent(value: Any) -> Any:
 
 
 def _coordinate(bound: float) -> AfterValidator:
-    def check(value: float) -> float:
+    def check(value: float | None) -> float | None:
+        if value is None:
+            return None
         if not math.isfinite(value) or not -bound <= value <= bound:
             raise ValueError(f"must be a number of degrees between {-bound:g} and {bound:g}")
-        return value
+        # Seven decimals is about a centimetre: more is noise from the phone, and DynamoDB
+        # cannot store magnitudes below 1e-130 at all.
+        return round(value, 7) + 0.0
 
     return AfterValidator(check)
 
@@ -106,18 +112,23 @@ class NewServiceRequest(BaseModel):
             raise ValueError("must be an http or https URL")
         return value
 
-    @model_validator(mode="after")
-    def _location(self) -> NewServiceRequest:
-        if (self.lat is None) != (self.long is None):
-            missing = "long" if self.long is None else "lat"
-            raise ValueError(f"{missing} is required when the other coordinate is given")
-        if self.lat is None and not self.address_string and not self.address_id:
-            raise ValueError("a location is required: lat and long, address_string, "
-                             "or address_id")
-        return self
 
 
-_FIELD_NAMES = {"lat": "lat", "long": "long"}
+def location_problems(fields: dict[str, str]) -> list[Problem]:
+    """Open311's location rule on the raw form: lat and long together, or an address.
+
+    Checked on the raw fields, apart from the model, so that it is reported together with
+    every other problem of the same submission."""
+    def given(name: str) -> bool:
+        return bool((fields.get(name) or "").strip())
+
+    if given("lat") != given("long"):
+        missing = "long" if given("lat") else "lat"
+        return [Problem(missing, "is required when the other coordinate is given")]
+    if not (given("lat") or given("address_string") or given("address_id")):
+        return [Problem("lat", "a location is required: lat and long, address_string, "
+                               "or address_id")]
+    return []
 
 
 def problems_from(error: ValidationError) -> list[Problem]:
@@ -169,6 +180,13 @@ class RequestSearch(BaseModel):
                 raise ValueError(f"must be open or closed (got {status[:20]!r})")
         return value
 
+    @field_validator("service_code")
+    @classmethod
+    def _codes(cls, value: list[str] | None) -> list[str] | None:
+        if value and len(value) > 50:
+            raise ValueError("at most 50 service codes at once")
+        return value
+
     @field_validator("service_request_id")
     @classmethod
     def _ids(cls, value: list[str] | None) -> list[str] | None:
@@ -184,9 +202,13 @@ class RequestSearch(BaseModel):
     def _iso(cls, value: Any) -> Any:
         if isinstance(value, str) and value.strip():
             try:
-                return parse_datetime(value)
+                value = parse_datetime(value)
             except ValueError:
                 raise ValueError("must be an ISO 8601 date and time") from None
+        if isinstance(value, datetime) and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            # Far-off years would overflow the 90-day window arithmetic; no 311 request
+            # was filed before 1970 or will be after 2999.
+            raise ValueError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
         return value
 
 

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from pydantic import ValidationError
+
 from chalicelib.domain.catalogue import Catalogue, parse_attribute_answers
 from chalicelib.domain.errors import InvalidInput, Problem, StorageUnavailable
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import ApiKey, Town
-from chalicelib.schemas.open311 import NewServiceRequest
+from chalicelib.schemas.open311 import NewServiceRequest, location_problems, problems_from
 from chalicelib.services.ports import IdempotencyGuard, PhotoInbox, RequestStore, RoutingQueue
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,32 @@ class IntakePorts:
     photos: PhotoInbox
     new_id: Callable[[], str]
     now: Callable[[], datetime]
+
+
+def read_submission(fields: dict[str, str], attributes: dict[str, list[str]], town: Town,
+                    catalogue: Catalogue) -> NewServiceRequest:
+    """The posted form as a submission, or InvalidInput naming every problem at once:
+    field formats, the location rule, the service, and the answers to its questions."""
+    problems: list[Problem] = []
+    form: NewServiceRequest | None = None
+    try:
+        form = NewServiceRequest.model_validate({**fields, "attributes": attributes})
+    except ValidationError as e:
+        problems.extend(problems_from(e))
+    problems.extend(location_problems(fields))
+    code = (fields.get("service_code") or "").strip()
+    service = catalogue.service(code)
+    if service is None and code:
+        problems.append(Problem("service_code", f"{code[:100]!r} is not a service of "
+                                                f"{town.name}"))
+    elif service is not None:
+        try:
+            parse_attribute_answers(service, attributes)
+        except InvalidInput as e:
+            problems.extend(e.problems)
+    if problems or form is None:
+        raise InvalidInput.of(problems)
+    return form
 
 
 def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue, key: ApiKey,

@@ -132,8 +132,6 @@ def _seed(api: Any) -> KnownData:
 
 
 _KEEP = object()  # leave the generated value as it is
-_MODEL_FIELDS = frozenset(DOCUMENT["components"]["schemas"]["NewServiceRequest"]["properties"])
-_DATE_PARAMETERS = frozenset({"start_date", "end_date", "updated_after", "updated_before"})
 
 
 def _suffix(value: str) -> str:
@@ -169,13 +167,6 @@ def _steer(case: Any, data: st.DataObject, known: KnownData) -> None:
         how = data.draw(st.sampled_from(["valid", "valid+generated", "generated"]), label="form")
         if how != "generated":
             _make_submission_valid(case, data, query, how, real_town, shared)
-        case.body = _without_known_form_bugs(case.body)
-    for name in _DATE_PARAMETERS & query.keys():
-        # KNOWN BUG (test_dates_near_the_ends_of_the_calendar_are_a_400): years next to
-        # 1 and 9999 overflow into a 500, so the fuzzer keeps to years 1000-8999.
-        year = query[name][:4]
-        if year.isdigit() and not 1000 <= int(year) <= 8999:
-            query[name] = "2026" + query[name][4:]
 
     if case.path_parameters is not None:
         case.path_parameters = params
@@ -209,26 +200,6 @@ def _make_submission_valid(case: Any, data: st.DataObject, query: dict[str, Any]
         query.pop("jurisdiction_id", None)
     elif shared and town:
         query["jurisdiction_id"] = town
-
-
-def _without_known_form_bugs(body: dict[str, Any]) -> dict[str, Any]:
-    """Form values that hit a known bug, taken out so the run can look for new ones."""
-    cleaned = {}
-    for name, value in body.items():
-        if isinstance(value, str):
-            # KNOWN BUG (test_blank_optional_form_field_means_absent): a blank optional
-            # field is a 500.
-            if name in _MODEL_FIELDS and not value.strip():
-                continue
-            # KNOWN BUG (test_xml_answers_stay_well_formed_whatever_residents_type): U+FFFE
-            # and U+FFFF are stored, then break every XML answer that includes the request.
-            value = value.replace("\ufffe", "").replace("\uffff", "")
-        if name in ("lat", "long") and isinstance(value, float) and 0 < abs(value) < 1e-100:
-            # KNOWN BUG (test_coordinates_too_small_for_dynamodb_are_not_a_503): DynamoDB
-            # cannot store numbers under 1e-130, so such a coordinate is a 503.
-            value = 0.0
-        cleaned[name] = value
-    return cleaned
 
 
 # --- checks beyond schemathesis's own ------------------------------------------------------
@@ -341,21 +312,12 @@ def test_app_keeps_to_the_document(api: Any, operation: Any) -> None:
     answers_as_documented()
 
 
-# --- known app bugs -----------------------------------------------------------------------
-# Each is a strict xfail: once the app is fixed it passes, the suite turns red, and the xfail
-# goes, together with the matching KNOWN BUG workaround in the steering above.
+# --- bugs the fuzzer found once, kept as regression tests ----------------------------------
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 A_VALID_FORM = f"api_key={DEMO_KEY}&service_code=other&address_string=1+Main+St"
 
 
-def known_bug(reason: str, raises: type[BaseException] = AssertionError) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, raises=raises, reason=reason)
-
-
-@known_bug("APP BUG: a blank optional form field becomes None before the _text/_coordinate "
-           "AfterValidators, which then raise TypeError: a 500 where an empty field must "
-           "mean absent")
 @pytest.mark.parametrize("blank", ["zipcode=", "email=", "description=", "media_url=",
                                    "first_name=+", "lat=&long="])
 def test_blank_optional_form_field_means_absent(api: Any, blank: str) -> None:
@@ -365,8 +327,6 @@ def test_blank_optional_form_field_means_absent(api: Any, blank: str) -> None:
     assert response.status_code == 201, response.body
 
 
-@known_bug("APP BUG: dates next to year 1 or 9999 overflow in as_town_time or the 90-day "
-           "window arithmetic (OverflowError): a 500 for bad input")
 @pytest.mark.parametrize("query", ["start_date=9999-12-31T23:00:00-12:00",
                                    "start_date=9999-12-01T00:00:00Z",
                                    "end_date=0001-01-01T00:00:00Z",
@@ -377,8 +337,6 @@ def test_dates_near_the_ends_of_the_calendar_are_a_400(api: Any, query: str) -> 
     assert response.status_code in (200, 400), response.body
 
 
-@known_bug("APP BUG: DynamoDB cannot store a number under 1e-130; the write fails with a "
-           "ValidationException that becomes a 503 'storage is unavailable'")
 def test_coordinates_too_small_for_dynamodb_are_not_a_503(api: Any) -> None:
     response = api.http.post(
         f"/towns/{DEMO_TOWN}/open311/v2/requests.json",
@@ -388,9 +346,6 @@ def test_coordinates_too_small_for_dynamodb_are_not_a_503(api: Any) -> None:
     assert response.status_code in (201, 400), response.body
 
 
-@known_bug("APP BUG: open311_error_middleware takes the format from event.path, which is "
-           "Chalice's route template (.../{resource}), so the errors Chalice answers itself "
-           "(415 turned 400, 405, 500) are JSON on .xml paths")
 @pytest.mark.parametrize("method, headers", [("POST", {"Content-Type": "image/png"}),
                                              ("PUT", FORM)])
 def test_errors_chalice_answers_itself_follow_the_xml_suffix(
@@ -402,23 +357,18 @@ def test_errors_chalice_answers_itself_follow_the_xml_suffix(
     assert response.headers["Content-Type"] == "text/xml; charset=utf-8", response.body
 
 
-@known_bug("APP BUG: text with U+FFFE/U+FFFF is accepted and stored, but XML 1.0 cannot "
-           "carry those characters: every .xml answer including the request is broken",
-           raises=ElementTree.ParseError)
-def test_xml_answers_stay_well_formed_whatever_residents_type(api: Any) -> None:
-    receipt = _submit(api, DEMO_TOWN, {"service_code": "other", "address_string": "1 Main St",
-                                       "description": "sign says \ufffe\uffff"})
+def test_text_xml_cannot_carry_is_refused_so_xml_answers_stay_well_formed(api: Any) -> None:
+    response = api.http.post(
+        f"/towns/{DEMO_TOWN}/open311/v2/requests.xml",
+        body=urlencode({"api_key": DEMO_KEY, "service_code": "other",
+                        "address_string": "1 Main St",
+                        "description": "sign says \ufffe\uffff"}).encode(), headers=FORM)
 
-    response = api.http.get(
-        f"/towns/{DEMO_TOWN}/open311/v2/requests/{receipt['service_request_id']}.xml")
-
-    assert response.status_code == 200
-    ElementTree.fromstring(response.body)
+    assert response.status_code == 400
+    root = ElementTree.fromstring(response.body)
+    assert "description" in root.find("error/description").text
 
 
-@known_bug("CONTRACT: errors must list every problem at once, but a bad form field hides "
-           "the location and attribute problems (the model validator and the catalogue "
-           "check only run once the fields pass)")
 def test_every_problem_of_a_submission_is_reported_at_once(api: Any) -> None:
     response = api.http.post(
         f"/towns/{DEMO_TOWN}/open311/v2/requests.json",

@@ -164,3 +164,15 @@ def test_the_zip_leaves_boto_to_the_runtime_and_holds_only_wheel_binaries(packag
             "aws_lambda_powertools"} <= top
     assert _build_package_module().check_zip(zip_path) == []
     assert zip_path.stat().st_size < ZIP_BUDGET_BYTES
+
+
+def test_throttling_and_unknown_paths_answer_in_open311_error_format(template):
+    responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                 for r in template["Resources"].values()
+                 if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
+    throttled = responses["THROTTLED"]
+    assert throttled["StatusCode"] == "429"
+    assert "gatewayresponse.header.Retry-After" in throttled["ResponseParameters"]
+    assert throttled["ResponseTemplates"]["application/json"].startswith('[{"code":429')
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    assert throttled["RestApiId"] == {"Ref": "RestAPI"}

@@ -44,30 +44,35 @@ class Container:
         return self._clients[service]
 
     @cached_property
-    def towns(self) -> TownDirectory:
-        from chalicelib.adapters.dynamodb import DynamoTownDirectory, bind_table
+    def _table(self) -> Any:
+        """The pynamodb item classes, bound to the table once (one shared connection)."""
+        from chalicelib.adapters import dynamodb
 
-        bind_table(self.settings.table_name, self.settings.region)
-        return CachedTownDirectory(DynamoTownDirectory(), self.settings.cache_seconds)
+        dynamodb.bind_table(self.settings.table_name, self.settings.region)
+        return dynamodb
+
+    @cached_property
+    def towns(self) -> TownDirectory:
+        return CachedTownDirectory(self._table.DynamoTownDirectory(), self.settings.cache_seconds)
 
     @cached_property
     def requests(self) -> RequestStore:
-        from chalicelib.adapters.dynamodb import DynamoRequestStore, bind_table
+        return self._table.DynamoRequestStore()
 
-        bind_table(self.settings.table_name, self.settings.region)
-        return DynamoRequestStore()
+    # Adapters get a way to make their client, not the client: a POST without a photo never
+    # pays for an S3 client, nor one without an Idempotency-Key for powertools' store.
 
     @cached_property
     def routing(self) -> Any:
         from chalicelib.adapters.aws import SqsRoutingQueue
 
-        return SqsRoutingQueue(self.client("sqs"), self.settings.routing_queue_url)
+        return SqsRoutingQueue(lambda: self.client("sqs"), self.settings.routing_queue_url)
 
     @cached_property
     def photos(self) -> Any:
         from chalicelib.adapters.aws import S3PhotoStore
 
-        return S3PhotoStore(self.client("s3"), self.settings.photo_bucket)
+        return S3PhotoStore(lambda: self.client("s3"), self.settings.photo_bucket)
 
     @cached_property
     def idempotency(self) -> IdempotencyGuard:

@@ -14,11 +14,25 @@ from chalicelib.domain.errors import Conflict, RetryLater, StorageUnavailable
 ROUTING_MESSAGE_VERSION = 1
 
 
-class SqsRoutingQueue:
+class _LazyClient:
+    """Holds a client factory; the client is made on the first call that needs it."""
+
+    def __init__(self, make_client: Callable[[], Any]) -> None:
+        self._make_client = make_client
+        self._made: Any = None
+
+    @property
+    def _client(self) -> Any:
+        if self._made is None:
+            self._made = self._make_client()
+        return self._made
+
+
+class SqsRoutingQueue(_LazyClient):
     """Routing messages: ``{"version": 1, "town_id": ..., "service_request_id": ...}``."""
 
-    def __init__(self, client: Any, queue_url: str) -> None:
-        self._client = client
+    def __init__(self, make_client: Callable[[], Any], queue_url: str) -> None:
+        super().__init__(make_client)
         self._queue_url = queue_url
 
     def request_submitted(self, town_id: str, request_id: str) -> None:
@@ -34,13 +48,13 @@ INCOMING_PREFIX = "incoming/"
 PUBLISHED_PREFIX = "photos/"
 
 
-class S3PhotoStore:
+class S3PhotoStore(_LazyClient):
     """Photos in one private bucket: uploads under ``incoming/``, processed copies under
     ``photos/``. Residents see photos through short-lived signed URLs handed out by the API,
     so a photo hidden by staff stops being reachable without touching the bucket policy."""
 
-    def __init__(self, client: Any, bucket: str) -> None:
-        self._client = client
+    def __init__(self, make_client: Callable[[], Any], bucket: str) -> None:
+        super().__init__(make_client)
         self._bucket = bucket
 
     def receive_upload(self, town_id: str, request_id: str, photo_id: str,
@@ -84,25 +98,31 @@ class PowertoolsIdempotency:
     """Retried submissions, remembered in DynamoDB by powertools' idempotency utility."""
 
     def __init__(self, table_name: str, expires_after_seconds: int = 24 * 3600) -> None:
-        from aws_lambda_powertools.utilities.idempotency import (
-            DynamoDBPersistenceLayer,
-            IdempotencyConfig,
-        )
-
-        self._store = DynamoDBPersistenceLayer(table_name=table_name)
-        self._config = IdempotencyConfig(
-            event_key_jmespath="key", payload_validation_jmespath="payload",
-            expires_after_seconds=expires_after_seconds, raise_on_no_idempotency_key=True)
+        self._table_name = table_name
+        self._expires_after_seconds = expires_after_seconds
+        self._store: Any = None
+        self._config: Any = None
 
     def run_once(self, key: str, payload: dict[str, object],
                  work: Callable[[], dict[str, object]],
                  deadline: Any = None) -> dict[str, object]:
-        from aws_lambda_powertools.utilities.idempotency import idempotent_function
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
             IdempotencyPersistenceLayerError,
             IdempotencyValidationError,
         )
+
+        if self._store is None:  # built on the first keyed POST, not on every POST
+            self._store = DynamoDBPersistenceLayer(table_name=self._table_name)
+            self._config = IdempotencyConfig(
+                event_key_jmespath="key", payload_validation_jmespath="payload",
+                expires_after_seconds=self._expires_after_seconds,
+                raise_on_no_idempotency_key=True)
 
         @idempotent_function(data_keyword_argument="call", persistence_store=self._store,
                              config=self._config)

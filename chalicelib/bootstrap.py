@@ -15,9 +15,16 @@ from typing import Any
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.domain.requests import utc_now
+from chalicelib.services.admin import AdminPorts
 from chalicelib.services.directory import CachedTownDirectory
 from chalicelib.services.intake import IntakePorts
-from chalicelib.services.ports import IdempotencyGuard, RequestStore, TownDirectory
+from chalicelib.services.ports import (
+    AuditLog,
+    IdempotencyGuard,
+    IdentityProvider,
+    RequestStore,
+    TownDirectory,
+)
 
 
 def new_id() -> str:
@@ -52,8 +59,14 @@ class Container:
         return dynamodb
 
     @cached_property
+    def town_store(self) -> TownDirectory:
+        """Uncached: what staff and admins read and change."""
+        return self._table.DynamoTownDirectory()
+
+    @cached_property
     def towns(self) -> TownDirectory:
-        return CachedTownDirectory(self._table.DynamoTownDirectory(), self.settings.cache_seconds)
+        """Cached for a while: what residents' calls read on every request."""
+        return CachedTownDirectory(self.town_store, self.settings.cache_seconds)
 
     @cached_property
     def requests(self) -> RequestStore:
@@ -79,6 +92,33 @@ class Container:
         from chalicelib.adapters.aws import PowertoolsIdempotency
 
         return PowertoolsIdempotency(self.settings.idempotency_table_name)
+
+    @cached_property
+    def tokens(self) -> Any:
+        from chalicelib.adapters.tokens import JwtVerifier
+
+        s = self.settings
+        jwks = f"{s.jwt_issuer.rstrip('/')}/.well-known/jwks.json" \
+            if s.jwt_issuer and not s.jwt_public_key else None
+        return JwtVerifier(s.jwt_issuer or "unset", s.jwt_audience or "unset",
+                           public_key_pem=s.jwt_public_key, jwks_url=jwks)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return self._table.DynamoAuditLog()
+
+    @cached_property
+    def identity(self) -> IdentityProvider:
+        from chalicelib.adapters.identity import CognitoIdentity, LocalIdentity
+
+        if self.settings.user_pool_id:
+            return CognitoIdentity(lambda: self.client("cognito-idp"), self.settings.user_pool_id)
+        return LocalIdentity(self.make_id)
+
+    @property
+    def admin(self) -> AdminPorts:
+        return AdminPorts(towns=self.town_store, audit=self.audit, identity=self.identity,
+                          new_id=self.make_id, now=self.now)
 
     @property
     def intake(self) -> IntakePorts:

@@ -32,6 +32,12 @@ class Settings(BaseModel):
     # A warm Lambda keeps towns, catalogues and API-key checks this long (seconds): a
     # revoked key or a catalogue edit reaches every container within this time.
     cache_seconds: float = 60.0
+    # Staff sign-in: the Cognito user pool's issuer and app client (audience); its JWKS URL
+    # is derived from the issuer. Locally, a PEM public key replaces the JWKS.
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_public_key: str | None = None
+    user_pool_id: str | None = None
 
 
 _ENV = {
@@ -44,6 +50,10 @@ _ENV = {
     "stage": "TOWN311_STAGE",
     "max_body_bytes": "TOWN311_MAX_BODY_BYTES",
     "cache_seconds": "TOWN311_CACHE_SECONDS",
+    "jwt_issuer": "TOWN311_JWT_ISSUER",
+    "jwt_audience": "TOWN311_JWT_AUDIENCE",
+    "jwt_public_key": "TOWN311_JWT_PUBLIC_KEY",
+    "user_pool_id": "TOWN311_USER_POOL_ID",
 }
 
 

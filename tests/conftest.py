@@ -23,6 +23,13 @@ DEMO_KEY = "t311_test_demo_key_0123456789"
 OTHER_KEY = "t311_test_other_key_9876543210"
 
 
+@pytest.fixture(scope="session")
+def signing_key():  # noqa: ANN201 - local.tokens.SigningKey
+    from local.tokens import new_signing_key
+
+    return new_signing_key()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
@@ -52,14 +59,15 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+def deployment(monkeypatch: pytest.MonkeyPatch, signing_key) -> Iterator[Deployment]:  # noqa: ANN001
     """Resources from infra/template.yaml in moto, Maple Falls and a second town seeded."""
     from chalicelib.services.towns import create_town, seed_demo_town
     from local.provision import provision
+    from local.tokens import app_environment
 
     with mock_aws():
         session = boto3.session.Session(region_name="us-east-1")
-        environment = provision(session)
+        environment = provision(session) | app_environment(signing_key)
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
         clock = [datetime(2026, 11, 20, 15, 30, tzinfo=UTC)]
@@ -70,6 +78,30 @@ def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
                     "small_town", api_key=OTHER_KEY)
         yield Deployment(environment, container, session, clock)
         bootstrap.reset()
+
+
+class Staff:
+    """Signs staff tokens the way the local runner does (tests/…: ``staff("town_admin")``)."""
+
+    def __init__(self, key) -> None:  # noqa: ANN001
+        self._key = key
+
+    def token(self, *roles: str, town: str | None = "maplefalls.example",
+              departments: tuple[str, ...] = (), **overrides) -> str:  # noqa: ANN003
+        from local.tokens import mint
+
+        email = f"{'-'.join(roles) or 'nobody'}@{town or 'platform'}"
+        return mint(self._key, subject=f"sub-{email}", email=email, town=town, roles=roles,
+                    departments=departments, **overrides)
+
+    def headers(self, *roles: str, **kwargs) -> dict[str, str]:  # noqa: ANN003
+        return {"Authorization": f"Bearer {self.token(*roles, **kwargs)}",
+                "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def staff(signing_key) -> Staff:  # noqa: ANN001
+    return Staff(signing_key)
 
 
 @pytest.fixture

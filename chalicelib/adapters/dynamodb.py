@@ -26,20 +26,24 @@ order is time order.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -51,10 +55,24 @@ from chalicelib.domain.catalogue import (
     Service,
     ServiceQuestion,
 )
-from chalicelib.domain.errors import Conflict, InvalidInput, Problem, StorageUnavailable
+from chalicelib.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Problem,
+    StorageUnavailable,
+)
 from chalicelib.domain.geo import cell_of
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
-from chalicelib.domain.towns import ApiKey, Town
+from chalicelib.domain.towns import (
+    ApiKey,
+    AuditEntry,
+    Branding,
+    BusinessCalendar,
+    StaffMember,
+    Town,
+)
+from chalicelib.domain.zones import Zone
 from chalicelib.services.ports import RequestPage, RequestQuery
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -95,6 +113,12 @@ class TownItem(_Table):
     changeset = UnicodeAttribute()
     contact = UnicodeAttribute(null=True)
     key_service = UnicodeAttribute(null=True)
+    settings = UnicodeAttribute(null=True)  # JSON: locales, branding, calendar
+
+
+class PlatformTownItem(_Table):
+    town_id = UnicodeAttribute()
+    name = UnicodeAttribute()
 
 
 class ServiceItem(_Table):
@@ -116,11 +140,42 @@ class DepartmentItem(_Table):
     email = UnicodeAttribute(null=True)
 
 
+class ZoneItem(_Table):
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    geometry = BinaryAttribute(legacy_encoding=False)  # zlib-compressed GeoJSON
+
+
 class ApiKeyItem(_Table):
+    """Stored twice: ``APIKEY#<key id>`` to list and manage, ``KEYHASH#<sha256>`` to check a
+    presented secret with one GetItem. The secret itself is never stored."""
+
     key_id = UnicodeAttribute()
     name = UnicodeAttribute()
     created_at = UnicodeAttribute()
     revoked = BooleanAttribute(default=False)
+    rate_limit = NumberAttribute(default=60)
+    prefix = UnicodeAttribute(default="")
+    secret_hash = UnicodeAttribute()
+
+
+class StaffItem(_Table):
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    roles = JSONAttribute(default=list)
+    departments = JSONAttribute(default=list)
+    active = BooleanAttribute(default=True)
+
+
+class AuditItem(_Table):
+    actor = UnicodeAttribute()
+    actor_kind = UnicodeAttribute()
+    action = UnicodeAttribute()
+    target = UnicodeAttribute()
+    source_ip = UnicodeAttribute(null=True)
+    details = UnicodeAttribute(null=True)
 
 
 class ByRequested(GlobalSecondaryIndex["RequestItem"]):
@@ -176,6 +231,9 @@ class RequestItem(_Table):
     # Private: reporter contact details never leave the service layer in a public shape.
     reporter = JSONAttribute(null=True)
     api_key_id = UnicodeAttribute(null=True)
+    entered_by = UnicodeAttribute(null=True)
+    # Lower-cased service name, description and address: what staff text search matches.
+    search_text = UnicodeAttribute(null=True)
     parent_request_id = UnicodeAttribute(null=True)
     zone = UnicodeAttribute(null=True)
     # The public part of the timeline, copied here so that one GetItem answers Open311's
@@ -210,7 +268,8 @@ class TokenItem(_Table):
 
 
 ITEM_CLASSES: tuple[type[_Table], ...] = (
-    _Table, TownItem, ServiceItem, DepartmentItem, ApiKeyItem, RequestItem, EventItem, TokenItem,
+    _Table, TownItem, PlatformTownItem, ServiceItem, DepartmentItem, ZoneItem, ApiKeyItem,
+    StaffItem, AuditItem, RequestItem, EventItem, TokenItem,
 )
 
 
@@ -252,17 +311,40 @@ def _storage_error(e: PynamoDBException) -> StorageUnavailable | InvalidInput:
     return StorageUnavailable(f"storage is unavailable ({e.cause_response_code or 'error'})")
 
 
-# --- towns, catalogues, keys ---------------------------------------------------------
+# --- towns, catalogues, keys, staff, audit -------------------------------------------------
 
 
 def _town(item: TownItem) -> Town:
     contact = json.loads(item.contact) if item.contact else {}
+    settings = json.loads(item.settings) if item.settings else {}
+    calendar = settings.get("calendar") or {}
     return Town(
         town_id=item.PK.removeprefix("TOWN#"), name=item.name, timezone=item.timezone,
         locale=item.locale, status=item.status, changeset=item.changeset,
         contact_email=contact.get("email"), contact_phone=contact.get("phone"),
         contact_url=contact.get("url"), key_service=item.key_service,
+        locales=tuple(settings.get("locales") or (item.locale.split("-")[0],)),
+        branding=Branding(**settings.get("branding", {})),
+        calendar=BusinessCalendar(
+            hours={day: tuple(h) if h else None for day, h in calendar["hours"].items()},
+            holidays=tuple(date.fromisoformat(d) for d in calendar.get("holidays", ())),
+        ) if calendar else BusinessCalendar(),
     )
+
+
+def _town_item(town: Town) -> TownItem:
+    contact = {"email": town.contact_email, "phone": town.contact_phone,
+               "url": town.contact_url}
+    settings = {
+        "locales": list(town.locales),
+        "branding": dataclasses.asdict(town.branding),
+        "calendar": {"hours": {d: list(h) if h else None for d, h in town.calendar.hours.items()},
+                     "holidays": [d.isoformat() for d in town.calendar.holidays]},
+    }
+    return TownItem(town_pk(town.town_id), "TOWN", name=town.name, timezone=town.timezone,
+                    locale=town.locale, status=town.status, changeset=town.changeset,
+                    contact=json.dumps(contact), key_service=town.key_service,
+                    settings=json.dumps(settings))
 
 
 def _service(item: ServiceItem) -> Service:
@@ -291,12 +373,61 @@ def _question_doc(q: ServiceQuestion) -> dict[str, Any]:
     }
 
 
+def _service_item(town_id: str, s: Service, position: int) -> ServiceItem:
+    return ServiceItem(
+        town_pk(town_id), f"CAT#SERVICE#{s.code}", code=s.code, name=s.name,
+        description=s.description, group=s.group, keywords=list(s.keywords), type=s.type,
+        department=s.department, active=s.active, position=position,
+        questions=[_question_doc(q) for q in s.questions])
+
+
+def _department_item(town_id: str, d: Department) -> DepartmentItem:
+    return DepartmentItem(town_pk(town_id), f"CAT#DEPT#{d.code}", code=d.code, name=d.name,
+                          email=d.email)
+
+
+# A zone may be detailed (a coastline ward); compressed, it must still fit in one item.
+ZONE_LIMIT_BYTES = 300_000
+
+
+def _zone_item(town_id: str, zone: Zone) -> ZoneItem:
+    packed = zlib.compress(json.dumps(zone.geometry, separators=(",", ":")).encode(), 6)
+    if len(packed) > ZONE_LIMIT_BYTES:
+        raise InvalidInput.of([Problem("geometry", "is too detailed to store; simplify it")])
+    return ZoneItem(town_pk(town_id), f"CAT#ZONE#{zone.code}", code=zone.code, name=zone.name,
+                    kind=zone.kind, geometry=packed)
+
+
+def _zone(item: ZoneItem) -> Zone:
+    geometry = json.loads(zlib.decompress(item.geometry))
+    return Zone(code=item.code, name=item.name, kind=item.kind, geometry=geometry)
+
+
 def key_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _api_key(town_id: str, item: ApiKeyItem) -> ApiKey:
+    return ApiKey(town_id=town_id, key_id=item.key_id, name=item.name, revoked=item.revoked,
+                  rate_limit_per_minute=int(item.rate_limit), prefix=item.prefix,
+                  created_at=parse_sort_time(item.created_at))
+
+
+def _staff(item: StaffItem) -> StaffMember:
+    town = item.PK.removeprefix("TOWN#") if item.PK.startswith("TOWN#") else None
+    return StaffMember(user_id=item.user_id, town_id=town, email=item.email, name=item.name,
+                       roles=tuple(item.roles), departments=tuple(item.departments),
+                       active=item.active)
+
+
+PLATFORM_PK = "PLATFORM"
+
+
 class DynamoTownDirectory:
-    """Towns, their catalogues and their API keys."""
+    """Towns, their catalogues (services, departments, zones), keys and staff."""
+
+    def _write(self) -> TransactWrite:
+        return TransactWrite(connection=_Table._get_connection().connection)
 
     def get_town(self, town_id: str) -> Town | None:
         try:
@@ -306,9 +437,17 @@ class DynamoTownDirectory:
         except PynamoDBException as e:
             raise _storage_error(e) from e
 
+    def list_towns(self) -> list[str]:
+        """Every hosted town's id, from the platform's own index partition."""
+        try:
+            return [raw["town_id"]["S"] for raw in _query_items(PLATFORM_PK, "TOWN#")]
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
     def get_catalogue(self, town_id: str, changeset: str) -> Catalogue:
         services: list[tuple[float, Service]] = []
         departments: list[Department] = []
+        zones: list[Zone] = []
         try:
             for raw in _query_items(town_pk(town_id), "CAT#"):
                 kind = raw["SK"]["S"].split("#")[1]
@@ -318,47 +457,220 @@ class DynamoTownDirectory:
                 elif kind == "DEPT":
                     dept = DepartmentItem.from_raw_data(raw)
                     departments.append(Department(dept.code, dept.name, dept.email))
+                elif kind == "ZONE":
+                    zones.append(_zone(ZoneItem.from_raw_data(raw)))
         except PynamoDBException as e:
             raise _storage_error(e) from e
         services.sort(key=lambda pair: pair[0])
-        return Catalogue(tuple(s for _, s in services), tuple(departments), changeset)
+        return Catalogue(tuple(s for _, s in services), tuple(departments), changeset,
+                         zones=tuple(zones))
 
     def find_api_key(self, town_id: str, secret: str) -> ApiKey | None:
         try:
-            item = ApiKeyItem.get(town_pk(town_id), f"APIKEY#{key_hash(secret)}")
+            item = ApiKeyItem.get(town_pk(town_id), f"KEYHASH#{key_hash(secret)}")
         except ApiKeyItem.DoesNotExist:
             return None
         except PynamoDBException as e:
             raise _storage_error(e) from e
-        return ApiKey(town_id=town_id, key_id=item.key_id, name=item.name, revoked=item.revoked)
+        return _api_key(town_id, item)
 
-    def save_town(self, town: Town, catalogue: Catalogue, api_keys: Iterable[tuple[str, str, str]],
-                  ) -> None:
-        """Write a town with its catalogue and keys ``(key_id, name, secret)`` (onboarding)."""
-        contact = {"email": town.contact_email, "phone": town.contact_phone,
-                   "url": town.contact_url}
-        pk = town_pk(town.town_id)
+    def create_town(self, town: Town, catalogue: Catalogue) -> None:
+        """Write a new town with its starting catalogue; Conflict if the id is taken."""
+        try:
+            with self._write() as tx:
+                tx.save(_town_item(town), condition=TownItem.PK.does_not_exist())
+                tx.save(PlatformTownItem(PLATFORM_PK, f"TOWN#{town.town_id}",
+                                         town_id=town.town_id, name=town.name))
+        except TransactWriteError as e:
+            if "ConditionalCheckFailed" in [r.code for r in e.cancellation_reasons if r]:
+                raise Conflict(f"a town {town.town_id!r} already exists") from e
+            raise _storage_error(e) from e
         try:
             with TownItem.batch_write() as batch:
-                batch.save(TownItem(pk, "TOWN", name=town.name, timezone=town.timezone,
-                                    locale=town.locale, status=town.status,
-                                    changeset=town.changeset, contact=json.dumps(contact),
-                                    key_service=town.key_service))
                 for position, s in enumerate(catalogue.services):
-                    batch.save(ServiceItem(  # type: ignore[arg-type]
-                        pk, f"CAT#SERVICE#{s.code}", code=s.code, name=s.name,
-                        description=s.description, group=s.group, keywords=list(s.keywords),
-                        type=s.type, department=s.department, active=s.active,
-                        position=position, questions=[_question_doc(q) for q in s.questions]))
+                    batch.save(_service_item(town.town_id, s, position))
                 for d in catalogue.departments:
-                    batch.save(DepartmentItem(  # type: ignore[arg-type]
-                        pk, f"CAT#DEPT#{d.code}", code=d.code, name=d.name, email=d.email))
-                for key_id, name, secret in api_keys:
-                    batch.save(ApiKeyItem(  # type: ignore[arg-type]
-                        pk, f"APIKEY#{key_hash(secret)}", key_id=key_id, name=name,
-                        created_at=town.changeset))
+                    batch.save(_department_item(town.town_id, d))
+                for z in catalogue.zones:
+                    batch.save(_zone_item(town.town_id, z))
         except PynamoDBException as e:
             raise _storage_error(e) from e
+
+    def save_town(self, town: Town) -> None:
+        """Replace an existing town's settings (name, zone, locales, branding, calendar)."""
+        try:
+            _town_item(town).save(condition=TownItem.PK.exists())
+        except PutError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                raise NotFound(f"no town {town.town_id!r}") from e
+            raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def _catalogue_change(self, town_id: str, changeset: str, put: Any = None,
+                          delete_sk: str | None = None) -> None:
+        """A catalogue item written or removed together with the town's new changeset, so
+        Open311 clients that cache by changeset see every edit."""
+        try:
+            with self._write() as tx:
+                if put is not None:
+                    tx.save(put)
+                if delete_sk is not None:
+                    tx.delete(_Table(town_pk(town_id), delete_sk))
+                tx.update(TownItem(town_pk(town_id), "TOWN"),
+                          actions=[TownItem.changeset.set(changeset)],
+                          condition=TownItem.PK.exists())
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def save_service(self, town_id: str, service: Service, position: int,
+                     changeset: str) -> None:
+        self._catalogue_change(town_id, changeset, put=_service_item(town_id, service, position))
+
+    def save_department(self, town_id: str, department: Department, changeset: str) -> None:
+        self._catalogue_change(town_id, changeset, put=_department_item(town_id, department))
+
+    def delete_department(self, town_id: str, code: str, changeset: str) -> None:
+        self._catalogue_change(town_id, changeset, delete_sk=f"CAT#DEPT#{code}")
+
+    def save_zone(self, town_id: str, zone: Zone, changeset: str) -> None:
+        self._catalogue_change(town_id, changeset, put=_zone_item(town_id, zone))
+
+    def delete_zone(self, town_id: str, code: str, changeset: str) -> None:
+        self._catalogue_change(town_id, changeset, delete_sk=f"CAT#ZONE#{code}")
+
+    def add_api_key(self, key: ApiKey, secret: str) -> None:
+        """The key's record (listed by id) and its lookup by hash, written together."""
+        created = sort_time(key.created_at or datetime.now(UTC))
+        common = {"key_id": key.key_id, "name": key.name, "created_at": created,
+                  "revoked": key.revoked, "rate_limit": key.rate_limit_per_minute,
+                  "prefix": key.prefix, "secret_hash": key_hash(secret)}
+        pk = town_pk(key.town_id)
+        try:
+            with self._write() as tx:
+                tx.save(ApiKeyItem(pk, f"APIKEY#{key.key_id}", **common),
+                        condition=ApiKeyItem.PK.does_not_exist())
+                tx.save(ApiKeyItem(pk, f"KEYHASH#{common['secret_hash']}", **common),
+                        condition=ApiKeyItem.PK.does_not_exist())
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def list_api_keys(self, town_id: str) -> list[ApiKey]:
+        try:
+            return [_api_key(town_id, ApiKeyItem.from_raw_data(raw))
+                    for raw in _query_items(town_pk(town_id), "APIKEY#")]
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def revoke_api_key(self, town_id: str, key_id: str) -> ApiKey:
+        pk = town_pk(town_id)
+        try:
+            record = ApiKeyItem.get(pk, f"APIKEY#{key_id}")
+            with self._write() as tx:
+                for sk in (f"APIKEY#{key_id}", f"KEYHASH#{record.secret_hash}"):
+                    tx.update(ApiKeyItem(pk, sk), actions=[ApiKeyItem.revoked.set(True)],
+                              condition=ApiKeyItem.PK.exists())
+        except ApiKeyItem.DoesNotExist:
+            raise NotFound(f"no API key {key_id!r}") from None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return dataclasses.replace(_api_key(town_id, record), revoked=True)
+
+    def save_staff(self, member: StaffMember) -> None:
+        pk = town_pk(member.town_id) if member.town_id else PLATFORM_PK
+        try:
+            StaffItem(pk, f"STAFF#{member.user_id}", user_id=member.user_id,
+                      email=member.email, name=member.name, roles=list(member.roles),
+                      departments=list(member.departments), active=member.active).save()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def list_staff(self, town_id: str) -> list[StaffMember]:
+        try:
+            return [_staff(StaffItem.from_raw_data(raw))
+                    for raw in _query_items(town_pk(town_id), "STAFF#")]
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def get_staff(self, town_id: str, user_id: str) -> StaffMember | None:
+        try:
+            return _staff(StaffItem.get(town_pk(town_id), f"STAFF#{user_id}"))
+        except StaffItem.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def export(self, town_id: str) -> Iterator[dict[str, Any]]:
+        """Everything stored for a town, item by item: its own partition, then every
+        request partition (found through the town's requests index, all time)."""
+        from boto3.dynamodb.types import TypeDeserializer  # export only: not on cold start
+
+        deserializer = TypeDeserializer()
+
+        def plain(raw: dict[str, Any]) -> dict[str, Any]:
+            return {k: _jsonable(deserializer.deserialize(v)) for k, v in raw.items()}
+
+        try:
+            for raw in _query_items(town_pk(town_id)):
+                if not raw["SK"]["S"].startswith("KEYHASH#"):
+                    yield plain(raw)
+            for request in RequestItem.by_requested.query(town_pk(town_id)):
+                for raw in _query_items(request.PK):
+                    yield plain(raw)
+            for raw in _query_items(f"TOWN#{town_id}#AUDIT"):
+                yield plain(raw)
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+
+def _jsonable(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, set):
+        return sorted(_jsonable(v) for v in value)
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+class DynamoAuditLog:
+    """Who changed what, per town, newest first: PK=TOWN#t#AUDIT, SK=<at>#<entry id>."""
+
+    def record(self, entry: AuditEntry) -> None:
+        try:
+            _audit_item(entry).save()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def page(self, town_id: str, before: datetime | None, limit: int) -> list[AuditEntry]:
+        condition = AuditItem.SK.__lt__(sort_time(before)) if before else None
+        try:
+            items = AuditItem.query(f"TOWN#{town_id}#AUDIT", condition,
+                                    scan_index_forward=False, limit=limit)
+            return [_audit_entry(town_id, item) for item in items]
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+
+def _audit_item(entry: AuditEntry) -> AuditItem:
+    return AuditItem(f"TOWN#{entry.town_id}#AUDIT", f"{sort_time(entry.at)}#{entry.entry_id}",
+                     actor=entry.actor, actor_kind=entry.actor_kind, action=entry.action,
+                     target=entry.target, source_ip=entry.source_ip,
+                     details=json.dumps(entry.details, default=str))
+
+
+def _audit_entry(town_id: str, item: AuditItem) -> AuditEntry:
+    at, entry_id = item.SK.split("#", 1)
+    return AuditEntry(town_id=town_id, at=parse_sort_time(at), entry_id=entry_id,
+                      actor=item.actor, actor_kind=item.actor_kind, action=item.action,
+                      target=item.target, source_ip=item.source_ip,
+                      details=json.loads(item.details or "{}"))
 
 
 # --- service requests ----------------------------------------------------------------
@@ -383,7 +695,9 @@ def _request_item(r: ServiceRequest) -> RequestItem:
         lat=r.place.lat, long=r.place.long, address=r.place.address,
         address_id=r.place.address_id, zipcode=r.place.zipcode, media_url=r.media_url,
         answers=r.answers, channel=r.channel, reporter=reporter, api_key_id=r.api_key_id,
-        parent_request_id=r.parent_request_id, zone=r.zone,
+        entered_by=r.entered_by, parent_request_id=r.parent_request_id, zone=r.zone,
+        search_text=" ".join(p for p in (r.service_name, r.description, r.place.address) if p
+                             ).lower()[:4500],
         notes=[_note_doc(e) for e in r.timeline if e.public],
         GSI1PK=town_pk(r.town_id), GSI1SK=f"{requested}#{r.request_id}",
         GSI2PK=town_pk(r.town_id), GSI2SK=f"{updated}#{r.request_id}",
@@ -429,7 +743,7 @@ def _service_request(item: RequestItem, timeline: list[TimelineEvent] | None = N
         service_notice=item.service_notice,
         expected_at=parse_sort_time(item.expected_at) if item.expected_at else None,
         media_url=item.media_url, answers=dict(item.answers or {}), channel=item.channel,
-        reporter=reporter, api_key_id=item.api_key_id,
+        reporter=reporter, api_key_id=item.api_key_id, entered_by=item.entered_by,
         parent_request_id=item.parent_request_id, zone=item.zone,
         version=int(item.version or 1),
         timeline=timeline if timeline is not None else [_note(n) for n in item.notes or []],
@@ -529,6 +843,15 @@ class DynamoRequestStore:
             condition = RequestItem.status.is_in(*query.statuses)
         if query.service_codes:
             c = RequestItem.service_code.is_in(*query.service_codes)
+            condition = c if condition is None else condition & c
+        if query.departments:
+            c = RequestItem.department.is_in(*query.departments)
+            condition = c if condition is None else condition & c
+        if query.zone:
+            c = RequestItem.zone == query.zone
+            condition = c if condition is None else condition & c
+        if query.text:
+            c = RequestItem.search_text.contains(query.text.lower())
             condition = c if condition is None else condition & c
         if query.by_updated:
             index: Any = RequestItem.by_updated

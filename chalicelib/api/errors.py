@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS: tuple[tuple[type[domain.Town311Error], int], ...] = (
     (domain.InvalidInput, 400),
+    (domain.Unauthenticated, 401),
+    (domain.Throttled, 429),
     (domain.NotFound, 404),
     (domain.AccessDenied, 403),
     (domain.TownSuspended, 403),
@@ -37,15 +39,37 @@ def status_of(error: domain.Town311Error) -> int:
 def open311_error_response(error: domain.Town311Error, fmt: str) -> Response:
     status = status_of(error)
     descriptions = [f"{p.field}: {p.message}" for p in error.problems] or [error.message]
+    return render([{"code": status, "description": d} for d in descriptions], fmt, "errors",
+                  status=status, headers=_headers(error, status))
+
+
+def _headers(error: domain.Town311Error, status: int) -> dict[str, str]:
     headers = {}
-    if isinstance(error, domain.RetryLater):
+    if isinstance(error, (domain.RetryLater, domain.Throttled)):
         headers["Retry-After"] = str(error.retry_after_seconds)
     elif isinstance(error, domain.StorageUnavailable):
         headers["Retry-After"] = "5"
+    elif isinstance(error, domain.Unauthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="town311"'
     if status >= 500:
-        log.error("open311 call failed: %s", error.message, exc_info=error)
-    return render([{"code": status, "description": d} for d in descriptions], fmt, "errors",
-                  status=status, headers=headers)
+        log.error("call failed: %s", error.message, exc_info=error)
+    return headers
+
+
+# Stable, machine-readable names for the plain JSON APIs (staff, admin, platform).
+_CODES = {400: "invalid_input", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+          409: "conflict", 429: "throttled", 503: "unavailable"}
+
+
+def json_error_response(error: domain.Town311Error) -> Response:
+    """``{"error": {"code", "message", "problems": [{field, message}]}}`` for JSON APIs."""
+    status = status_of(error)
+    body = {"error": {"code": _CODES.get(status, "error"), "message": error.message,
+                      "problems": [{"field": p.field, "message": p.message}
+                                   for p in error.problems]}}
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8",
+                             **_headers(error, status)})
 
 
 def open311_failure(status: int, description: str, fmt: str) -> Response:

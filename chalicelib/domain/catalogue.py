@@ -10,9 +10,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import InvalidInput, Problem
 from chalicelib.domain.text import text_problem
+
+if TYPE_CHECKING:
+    from chalicelib.domain.zones import Zone
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 SERVICE_TYPES = ("realtime", "batch", "blackbox")
@@ -78,11 +82,12 @@ class Department:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """A town's active services and departments, with the changeset clients cache by."""
+    """A town's services, departments and zones, with the changeset clients cache by."""
 
     services: tuple[Service, ...]
     departments: tuple[Department, ...] = ()
     changeset: str = ""
+    zones: tuple[Zone, ...] = ()
     by_code: dict[str, Service] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -55,6 +55,18 @@ class AccessDenied(Town311Error):
     """Missing, unknown or revoked credentials, or a key of another town."""
 
 
+class Unauthenticated(Town311Error):
+    """A staff call without a valid token: missing, expired, forged, or not ours."""
+
+
+class Throttled(Town311Error):
+    """The caller sent more than its rate allows; it may retry after a while."""
+
+    def __init__(self, message: str, retry_after_seconds: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class Conflict(Town311Error):
     """The write lost a race or repeats a different earlier call; retrying may help."""
 

@@ -81,6 +81,7 @@ class ServiceRequest:
     channel: str = "open311"
     reporter: Reporter = field(default_factory=Reporter)
     api_key_id: str | None = None
+    entered_by: str | None = None  # the staff member who entered it for the resident
     parent_request_id: str | None = None
     zone: str | None = None
     version: int = 1

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 ACTIVE, SUSPENDED = "active", "suspended"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Branding:
+    """How the town's pages and messages look: its own name, logo and colours."""
+
+    display_name: str | None = None
+    logo_url: str | None = None
+    primary_colour: str = "#1f5f8b"
+    accent_colour: str = "#f2a900"
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """When the town works: opening hours per weekday (None when closed) and holidays."""
+
+    hours: dict[str, tuple[str, str] | None] = field(default_factory=lambda: {
+        day: (("08:00", "17:00") if day not in ("saturday", "sunday") else None)
+        for day in WEEKDAYS})
+    holidays: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -22,6 +44,9 @@ class Town:
     contact_phone: str | None = None
     contact_url: str | None = None
     key_service: str | None = None
+    locales: tuple[str, ...] = ("en",)
+    branding: Branding = field(default_factory=Branding)
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -41,3 +66,34 @@ class ApiKey:
     key_id: str
     name: str
     revoked: bool = False
+    rate_limit_per_minute: int = 60
+    prefix: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A person who works for a town in Town311 (or for the platform, with no town)."""
+
+    user_id: str
+    town_id: str | None
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    departments: tuple[str, ...] = ()
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change made by a person or a key: who, when, what, from where."""
+
+    town_id: str
+    at: datetime
+    entry_id: str
+    actor: str
+    actor_kind: str  # "staff" or "api_key"
+    action: str
+    target: str
+    source_ip: str | None = None
+    details: dict[str, object] = field(default_factory=dict)

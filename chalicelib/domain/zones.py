@@ -16,12 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.domain.errors import InvalidInput, Problem
-
-if TYPE_CHECKING:
-    from shapely.geometry.base import BaseGeometry
 
 # A city boundary traced from survey data has a few thousand vertices; 20,000 leaves room
 # and bounds the work (and the item size) one upload can cause.
@@ -65,8 +62,7 @@ class Zone:
 
     ``geometry`` is what ``parse_zone_geometry`` returned: a GeoJSON Polygon or
     MultiPolygon with [longitude, latitude] float positions. The bounding box and the
-    shapely shape are worked out on first use and kept with the zone, so a warm Lambda
-    that keeps its zones does not rebuild polygons for every request.
+    bounding box is worked out on first use and kept with the zone.
     """
 
     code: str
@@ -89,26 +85,40 @@ class Zone:
             lats.extend(p[1] for p in polygon[0])
         return min(longs), min(lats), max(longs), max(lats)
 
-    @cached_property
-    def _shape(self) -> BaseGeometry:
-        # Kept on the instance rather than in a module dict keyed by id(zone): ids are
-        # reused once a zone is freed, and keying by the geometry's JSON costs more than
-        # building the polygon (25 ms against 11 ms for 20,000 vertices).
-        import shapely
-        from shapely.geometry import shape
-
-        geometry = shape(self.geometry)
-        shapely.prepare(geometry)
-        return geometry
-
     def covers(self, lat: float, long: float) -> bool:
-        """Whether the point lies inside the zone or on its boundary (not in a hole)."""
+        """Whether the point lies inside the zone or on its boundary (not in a hole).
+
+        Plain Python on purpose: this runs on residents' submissions, and a valid polygon
+        (``parse_zone_geometry`` checked it with shapely) needs only ray casting, so the
+        API never pays shapely's and numpy's import for it."""
         min_long, min_lat, max_long, max_lat = self.bbox
         if not (min_long <= long <= max_long and min_lat <= lat <= max_lat):
             return False
-        import shapely
+        for polygon in _polygons(self.geometry):
+            shell, holes = polygon[0], polygon[1:]
+            if _on_boundary(shell, long, lat) or any(_on_boundary(h, long, lat) for h in holes):
+                return True
+            if _inside(shell, long, lat) and not any(_inside(h, long, lat) for h in holes):
+                return True
+        return False
 
-        return bool(shapely.covers(self._shape, shapely.Point(long, lat)))
+
+def _inside(ring: list[list[float]], x: float, y: float) -> bool:
+    """Even-odd ray casting: a ray from the point crosses the ring an odd number of times."""
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+def _on_boundary(ring: list[list[float]], x: float, y: float, tolerance: float = 1e-12) -> bool:
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
+        cross = (x2 - x1) * (y - y1) - (y2 - y1) * (x - x1)
+        if abs(cross) <= tolerance and min(x1, x2) <= x <= max(x1, x2) \
+                and min(y1, y2) <= y <= max(y1, y2):
+            return True
+    return False
 
 
 def zones_containing(zones: Sequence[Zone], lat: float, long: float) -> list[Zone]:

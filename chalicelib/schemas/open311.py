@@ -228,13 +228,24 @@ def as_town_time(value: datetime, zone: tzinfo) -> datetime:
     return aware.astimezone(UTC)
 
 
+def changeset_time(changeset: str) -> str:
+    """The catalogue's changeset as Open311 shows it: a datetime, whole seconds, UTC."""
+    try:
+        at = parse_datetime(changeset)
+    except ValueError:
+        return changeset
+    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def discovery_document(town: Town, town_base: str, shared_base: str) -> dict[str, Any]:
+    changeset = changeset_time(town.changeset)
     endpoints = [
-        {"specification": SPECIFICATION, "url": url, "changeset": town.changeset,
+        {"specification": SPECIFICATION, "url": url, "changeset": changeset,
          "type": "production", "formats": list(FORMATS)}
         for url in (town_base, shared_base)
     ]
-    return {"changeset": town.changeset, "contact": town.contact,
+    return {"changeset": changeset, "contact": town.contact,
             "key_service": town.key_service, "endpoints": endpoints}
 
 

@@ -9,7 +9,8 @@ DynamoDB call and ``POST requests`` at one write.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.domain.catalogue import Catalogue
 from chalicelib.domain.errors import AccessDenied, TownSuspended, UnknownJurisdiction
@@ -60,9 +61,10 @@ class CachedTownDirectory:
         return self._keys.get_or_load(
             (town_id, secret), lambda: self._inner.find_api_key(town_id, secret))
 
-    def save_town(self, town: Town, catalogue: Catalogue,
-                  api_keys: Iterable[tuple[str, str, str]]) -> None:
-        self._inner.save_town(town, catalogue, api_keys)
+    def __getattr__(self, name: str) -> Any:
+        # Writes and staff reads are not cached: they pass straight to the store. Only the
+        # three reads above, on every resident's path, are remembered.
+        return getattr(self._inner, name)
 
 
 def find_town(directory: TownDirectory, jurisdiction_id: str) -> Town:

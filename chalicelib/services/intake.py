@@ -77,8 +77,9 @@ def read_submission(fields: dict[str, str], attributes: dict[str, list[str]], to
     return form
 
 
-def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue, key: ApiKey,
-                   ports: IntakePorts, photo: Photo | None = None) -> Receipt:
+def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
+                   key: ApiKey | None, ports: IntakePorts, photo: Photo | None = None, *,
+                   channel: str = "open311", entered_by: str | None = None) -> Receipt:
     """Store a new service request with its first timeline event, then ask for routing.
 
     The request is durable before anything else happens: a routing message that cannot be
@@ -104,15 +105,17 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue, ke
         place=Place(lat=form.lat, long=form.long, address=form.address_string,
                     address_id=form.address_id, zipcode=form.zipcode),
         description=form.description, media_url=form.media_url, answers=answers,
-        channel="open311", api_key_id=key.key_id,
+        channel=channel, api_key_id=key.key_id if key else None, entered_by=entered_by,
+        zone=_zone_of(catalogue, form.lat, form.long),
         reporter=Reporter(email=form.email, phone=form.phone, first_name=form.first_name,
                           last_name=form.last_name, device_id=form.device_id,
                           account_id=form.account_id),
     )
     submitted = TimelineEvent(
         at=now, event_id=ports.new_id(), kind="submitted",
-        summary=f"{service.name} reported" + (" with a photo" if media_key else ""),
-        actor_role="resident",
+        summary=f"{service.name} reported" + (" with a photo" if media_key else "")
+        + ("" if channel == "open311" else f" ({channel.replace('_', ' ')})"),
+        actor_role="resident" if entered_by is None else "agent",
     )
     request.timeline.append(submitted)
     ports.store.add(request, submitted)
@@ -122,6 +125,16 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue, ke
         log.error("stored request not sent for routing",
                     extra={"town": town.town_id, "service_request_id": request_id})
     return Receipt(request_id, token, request.service_notice, form.account_id)
+
+
+def _zone_of(catalogue: Catalogue, lat: float | None, long: float | None) -> str | None:
+    """The first of the town's zones the point falls in (shapely only when zones exist)."""
+    if not catalogue.zones or lat is None or long is None:
+        return None
+    from chalicelib.domain.zones import zones_containing
+
+    found = zones_containing(catalogue.zones, lat, long)
+    return found[0].code if found else None
 
 
 def _check_photo(photo: Photo) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from chalicelib.domain.catalogue import Catalogue
+from chalicelib.domain.catalogue import Catalogue, Department, Service
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
-from chalicelib.domain.towns import ApiKey, Town
+from chalicelib.domain.towns import ApiKey, AuditEntry, StaffMember, Town
+from chalicelib.domain.zones import Zone
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class RequestQuery:
     service_codes: tuple[str, ...] = ()
     updated_start: datetime | None = None
     updated_end: datetime | None = None
+    departments: tuple[str, ...] = ()
+    zone: str | None = None
+    text: str | None = None
     page: int = 1
     page_size: int = 50
 
@@ -38,14 +42,62 @@ class RequestPage:
 
 
 class TownDirectory(Protocol):
+    """Towns and everything configured for them. Catalogue edits take the town's new
+    changeset and store it with the edit."""
+
     def get_town(self, town_id: str) -> Town | None: ...
+
+    def list_towns(self) -> list[str]: ...
 
     def get_catalogue(self, town_id: str, changeset: str) -> Catalogue: ...
 
     def find_api_key(self, town_id: str, secret: str) -> ApiKey | None: ...
 
-    def save_town(self, town: Town, catalogue: Catalogue,
-                  api_keys: Iterable[tuple[str, str, str]]) -> None: ...
+    def create_town(self, town: Town, catalogue: Catalogue) -> None: ...
+
+    def save_town(self, town: Town) -> None: ...
+
+    def save_service(self, town_id: str, service: Service, position: int,
+                     changeset: str) -> None: ...
+
+    def save_department(self, town_id: str, department: Department,
+                        changeset: str) -> None: ...
+
+    def delete_department(self, town_id: str, code: str, changeset: str) -> None: ...
+
+    def save_zone(self, town_id: str, zone: Zone, changeset: str) -> None: ...
+
+    def delete_zone(self, town_id: str, code: str, changeset: str) -> None: ...
+
+    def add_api_key(self, key: ApiKey, secret: str) -> None: ...
+
+    def list_api_keys(self, town_id: str) -> list[ApiKey]: ...
+
+    def revoke_api_key(self, town_id: str, key_id: str) -> ApiKey: ...
+
+    def save_staff(self, member: StaffMember) -> None: ...
+
+    def list_staff(self, town_id: str) -> list[StaffMember]: ...
+
+    def get_staff(self, town_id: str, user_id: str) -> StaffMember | None: ...
+
+    def export(self, town_id: str) -> Iterator[dict[str, Any]]: ...
+
+
+class AuditLog(Protocol):
+    def record(self, entry: AuditEntry) -> None: ...
+
+    def page(self, town_id: str, before: datetime | None, limit: int) -> list[AuditEntry]: ...
+
+
+class IdentityProvider(Protocol):
+    """Where staff sign in (Cognito in the cloud): accounts follow the town's staff list."""
+
+    def provision(self, member: StaffMember) -> str:
+        """Create or update the sign-in for ``member``; returns the user id it got."""
+        ...
+
+    def disable(self, member: StaffMember) -> None: ...
 
 
 class RequestStore(Protocol):

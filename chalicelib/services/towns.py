@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from chalicelib.domain.catalogue import (
     ServiceQuestion,
 )
 from chalicelib.domain.requests import utc_now
-from chalicelib.domain.towns import Town
+from chalicelib.domain.towns import ApiKey, StaffMember, Town
 from chalicelib.services.ports import TownDirectory
 
 PACKS = Path(__file__).resolve().parent.parent / "packs"
@@ -55,30 +54,51 @@ def catalogue_from_document(document: dict[str, Any]) -> Catalogue:
     return Catalogue(services, departments)
 
 
-def new_api_key_secret() -> str:
-    return "t311_" + secrets.token_urlsafe(24)
-
-
 @dataclass(frozen=True)
 class NewTown:
     town: Town
     api_key: str
+    staff: tuple[StaffMember, ...] = ()
 
 
 def create_town(towns: TownDirectory, town_id: str, name: str, timezone: str, pack: str,
                 *, api_key: str | None = None, contact_email: str | None = None,
                 now: datetime | None = None) -> NewTown:
     """Create a town from a template pack with one API key (the secret is returned once)."""
-    changeset = (now or utc_now()).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    from chalicelib.services.admin import new_secret
+
+    at = now or utc_now()
+    changeset = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     town = Town(town_id=town_id, name=name, timezone=timezone, changeset=changeset,
                 contact_email=contact_email, key_service=contact_email)
     town.zone  # noqa: B018 - fail now on an unknown time zone, not on the first request
-    secret = api_key or new_api_key_secret()
-    towns.save_town(town, load_pack(pack), [(secret[:12], "First key", secret)])
+    towns.create_town(town, load_pack(pack))
+    secret = api_key or new_secret()
+    towns.add_api_key(ApiKey(town_id=town_id, key_id="first-key", name="First key",
+                             prefix=secret[:9], created_at=at), secret)
     return NewTown(town, secret)
 
 
+# One member of staff per role, so that every role can be tried in the demo.
+DEMO_STAFF = (
+    ("admin", "Alex Admin", ("town_admin",), ()),
+    ("agent", "Avery Agent", ("agent",), ()),
+    ("streets", "Sam Streets", ("department_worker",), ("public_works",)),
+    ("supervisor", "Sky Supervisor", ("supervisor",), ()),
+    ("emergency", "Emery Emergency", ("emergency_manager",), ()),
+    ("analyst", "Ana Analyst", ("analyst",), ()),
+)
+
+
 def seed_demo_town(towns: TownDirectory, api_key: str | None = None) -> NewTown:
-    """Maple Falls, the demo town that ``make run`` serves."""
-    return create_town(towns, DEMO_JURISDICTION, "Maple Falls", "America/Chicago",
-                       "small_town", api_key=api_key, contact_email="311@maplefalls.example")
+    """Maple Falls, the demo town that ``make run`` serves, with one person per role."""
+    created = create_town(towns, DEMO_JURISDICTION, "Maple Falls", "America/Chicago",
+                          "small_town", api_key=api_key, contact_email="311@maplefalls.example")
+    staff = tuple(
+        StaffMember(user_id=f"demo-{handle}", town_id=DEMO_JURISDICTION,
+                    email=f"{handle}@maplefalls.example", name=name, roles=roles,
+                    departments=departments)
+        for handle, name, roles, departments in DEMO_STAFF)
+    for member in staff:
+        towns.save_staff(member)
+    return NewTown(created.town, created.api_key, staff)

@@ -4,14 +4,17 @@ must behave the same, so service tests that use fakes say something true."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.catalogue import Department
+from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
+from chalicelib.domain.towns import ApiKey, BusinessCalendar, StaffMember
+from chalicelib.domain.zones import Zone
 from chalicelib.services.ports import RequestQuery
-from chalicelib.services.towns import seed_demo_town
+from chalicelib.services.towns import create_town
 from tests.fakes import FakeRequestStore, FakeTownDirectory
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -109,20 +112,76 @@ class TownDirectoryContract:
     def directory(self):
         raise NotImplementedError
 
-    def test_a_seeded_town_reads_back_with_its_catalogue_and_key(self, directory):
-        demo = seed_demo_town(directory, api_key="contract-key-0000000")
-        town = directory.get_town(TOWN)
-        assert town == demo.town
-        catalogue = directory.get_catalogue(TOWN, town.changeset)
+    def test_a_new_town_reads_back_with_its_catalogue_and_key(self, directory):
+        new = create_town(directory, "contract.example", "Contract", "America/Chicago",
+                          "small_town", api_key="contract-key-0000000")
+        town = directory.get_town("contract.example")
+        assert town == new.town
+        assert "contract.example" in directory.list_towns()
+        catalogue = directory.get_catalogue("contract.example", town.changeset)
         assert [s.code for s in catalogue.services][:2] == ["pothole", "streetlight_out"]
-        pothole = catalogue.service("pothole")
-        assert pothole.questions[0].values[0].key == "small"
+        assert catalogue.service("pothole").questions[0].values[0].key == "small"
         assert catalogue.department("public_works").name == "Public Works — Streets"
-        key = directory.find_api_key(TOWN, "contract-key-0000000")
-        assert key is not None and not key.revoked
+        key = directory.find_api_key("contract.example", "contract-key-0000000")
+        assert key is not None and not key.revoked and key.rate_limit_per_minute == 60
         assert directory.find_api_key("riverton.example", "contract-key-0000000") is None
-        assert directory.find_api_key(TOWN, "contract-key-0000001") is None
+        assert directory.find_api_key("contract.example", "contract-key-0000001") is None
         assert directory.get_town("nowhere.example") is None
+        with pytest.raises(Conflict):
+            create_town(directory, "contract.example", "Again", "UTC", "small_town")
+
+    def test_settings_catalogue_edits_and_the_changeset(self, directory):
+        create_town(directory, "contract.example", "Contract", "America/Chicago", "small_town")
+        town = directory.get_town("contract.example")
+        renamed = dataclasses.replace(
+            town, name="Contract City", locales=("en", "es"),
+            calendar=BusinessCalendar(holidays=(date(2026, 12, 25),)))
+        directory.save_town(renamed)
+        assert directory.get_town("contract.example") == renamed
+        pothole = directory.get_catalogue("contract.example", town.changeset).service("pothole")
+        directory.save_service("contract.example", dataclasses.replace(pothole, active=False),
+                               0, "2026-11-21T00:00:00.000000Z")
+        directory.save_department("contract.example", Department("lights", "Lights Inc."),
+                                  "2026-11-21T00:00:01.000000Z")
+        directory.save_zone("contract.example", WARD, "2026-11-21T00:00:02.000000Z")
+        town = directory.get_town("contract.example")
+        assert town.changeset == "2026-11-21T00:00:02.000000Z"
+        catalogue = directory.get_catalogue("contract.example", town.changeset)
+        assert catalogue.service("pothole") is None  # retired, kept
+        assert catalogue.by_code["pothole"].active is False
+        assert catalogue.services[0].code == "pothole"
+        assert catalogue.department("lights").name == "Lights Inc."
+        assert [z.code for z in catalogue.zones] == ["ward-1"]
+        assert catalogue.zones[0].geometry == WARD.geometry
+        directory.delete_zone("contract.example", "ward-1", "2026-11-21T00:00:03.000000Z")
+        directory.delete_department("contract.example", "lights", "2026-11-21T00:00:04.000000Z")
+        catalogue = directory.get_catalogue("contract.example", "x")
+        assert catalogue.zones == () and catalogue.department("lights") is None
+
+    def test_api_keys_are_listed_by_id_and_revoked_everywhere(self, directory):
+        create_town(directory, "contract.example", "Contract", "UTC", "small_town")
+        key = ApiKey("contract.example", "k2", "Phone app", rate_limit_per_minute=10,
+                     prefix="t311_abcd", created_at=T0)
+        directory.add_api_key(key, "t311_abcd-secret")
+        listed = {k.key_id: k for k in directory.list_api_keys("contract.example")}
+        assert listed["k2"].name == "Phone app" and listed["k2"].prefix == "t311_abcd"
+        directory.revoke_api_key("contract.example", "k2")
+        assert directory.find_api_key("contract.example", "t311_abcd-secret").revoked
+        with pytest.raises(NotFound):
+            directory.revoke_api_key("contract.example", "nope")
+
+    def test_staff_members_belong_to_their_town(self, directory):
+        member = StaffMember("u1", "contract.example", "a@x.org", "A", ("agent",))
+        directory.save_staff(member)
+        assert directory.list_staff("contract.example") == [member]
+        assert directory.get_staff("contract.example", "u1") == member
+        assert directory.get_staff("riverton.example", "u1") is None
+
+
+WARD = Zone(code="ward-1", name="Ward 1", kind="ward", geometry={
+    "type": "Polygon",
+    "coordinates": [[[-93.27, 44.97], [-93.25, 44.97], [-93.25, 44.98], [-93.27, 44.98],
+                     [-93.27, 44.97]]]})
 
 
 class TestFakeTownDirectory(TownDirectoryContract):
@@ -134,7 +193,4 @@ class TestFakeTownDirectory(TownDirectoryContract):
 class TestDynamoTownDirectory(TownDirectoryContract):
     @pytest.fixture
     def directory(self, deployment):
-        from chalicelib.adapters.dynamodb import DynamoTownDirectory
-
-        deployment.container.towns  # noqa: B018 - binds the table
-        return DynamoTownDirectory()
+        return deployment.container.town_store

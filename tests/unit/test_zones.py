@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.errors import InvalidInput
@@ -346,19 +346,15 @@ def test_overlapping_zones_are_all_found_in_the_order_given():
     assert zones_containing([banks, park, ward], lat=44.985, long=-93.265) == [banks, ward]
 
 
-def test_a_zone_outside_the_points_bounding_box_never_builds_its_polygon():
-    ward, park = _zone(WARD_3), _zone(PARK_WITH_LAKE, "park")
-    zones_containing([ward, park], lat=44.975, long=-93.265)
-    assert "_shape" in vars(ward)
-    assert "_shape" not in vars(park)
-
-
-def test_a_zone_builds_its_polygon_once():
-    ward = _zone(WARD_3)
-    zones_containing([ward], lat=44.975, long=-93.265)
-    built = vars(ward)["_shape"]
-    zones_containing([ward], lat=44.970, long=-93.260)
-    assert vars(ward)["_shape"] is built
+def test_finding_a_zone_for_a_submission_never_imports_shapely():
+    # Residents' submissions look their zone up; only admins' zone edits may load shapely.
+    script = ("import sys; from chalicelib.domain.zones import Zone, zones_containing; "
+              f"z = Zone('w', 'W', 'ward', {WARD_3!r}); "
+              "zones_containing([z], 44.975, -93.265); "
+              "print(sorted({'shapely', 'numpy'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_the_bounding_box_is_long_lat_ordered():
@@ -397,3 +393,15 @@ def test_a_rectangle_holds_its_centre_and_nothing_outside_it(x1, y1, x2, y2, px,
     assert zones_containing([rectangle], *centre) == [rectangle]
     assume(not (west <= px <= east and south <= py <= north))
     assert zones_containing([rectangle], lat=py, long=px) == []
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(lat=st.floats(44.96, 45.0), long=st.floats(-93.29, -93.22))
+def test_plain_python_covers_agrees_with_shapely(lat, long):
+    import shapely
+    from shapely.geometry import shape
+
+    for geometry in (WARD_3, PARK_WITH_LAKE):
+        zone = _zone(geometry)
+        expected = bool(shapely.covers(shape(zone.geometry), shapely.Point(long, lat)))
+        assert zone.covers(lat, long) == expected

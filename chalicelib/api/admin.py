@@ -1,0 +1,187 @@
+"""The town admin's API: configure the caller's own town (the town comes from the token)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib import bootstrap
+from chalicelib.api.http import body_as, caller, json_view, respond
+from chalicelib.domain.errors import InvalidInput, Problem
+from chalicelib.schemas import admin as wire
+from chalicelib.services import admin, platform
+
+blueprint = Blueprint(__name__)
+
+
+def _ports() -> admin.AdminPorts:
+    return bootstrap.container().admin
+
+
+def _catalogue_document(town, catalogue) -> dict:  # noqa: ANN001
+    return {"changeset": town.changeset,
+            "departments": [wire.department_document(d) for d in catalogue.departments],
+            "zones": [wire.zone_document(z, with_geometry=False) for z in catalogue.zones],
+            "services": [wire.service_admin_document(s) for s in catalogue.services]}
+
+
+@blueprint.route("/admin/town", methods=["GET"])
+@json_view
+def read_town() -> Response:
+    town, catalogue = admin.read_town(_ports(), caller(blueprint))
+    return respond({"town": wire.town_document(town), **_catalogue_document(town, catalogue)})
+
+
+@blueprint.route("/admin/town", methods=["PATCH"])
+@json_view
+def update_town() -> Response:
+    town = admin.update_settings(_ports(), caller(blueprint),
+                                 body_as(blueprint, wire.TownSettingsIn))
+    return respond(wire.town_document(town))
+
+
+@blueprint.route("/admin/departments/{code}", methods=["PUT"])
+@json_view
+def put_department(code: str) -> Response:
+    department = admin.put_department(_ports(), caller(blueprint), code,
+                                      body_as(blueprint, wire.DepartmentIn))
+    return respond(wire.department_document(department))
+
+
+@blueprint.route("/admin/departments/{code}", methods=["DELETE"])
+@json_view
+def delete_department(code: str) -> Response:
+    admin.delete_department(_ports(), caller(blueprint), code)
+    return respond({"deleted": code})
+
+
+@blueprint.route("/admin/zones/{code}", methods=["GET"])
+@json_view
+def read_zone(code: str) -> Response:
+    _, catalogue = admin.read_town(_ports(), caller(blueprint))
+    zone = next((z for z in catalogue.zones if z.code == code), None)
+    if zone is None:
+        raise InvalidInput.of([Problem("code", f"no zone {code[:40]!r}")])
+    return respond(wire.zone_document(zone))
+
+
+@blueprint.route("/admin/zones/{code}", methods=["PUT"])
+@json_view
+def put_zone(code: str) -> Response:
+    zone = admin.put_zone(_ports(), caller(blueprint), code, body_as(blueprint, wire.ZoneIn))
+    return respond(wire.zone_document(zone))
+
+
+@blueprint.route("/admin/zones/{code}", methods=["DELETE"])
+@json_view
+def delete_zone(code: str) -> Response:
+    admin.delete_zone(_ports(), caller(blueprint), code)
+    return respond({"deleted": code})
+
+
+@blueprint.route("/admin/services/{code}", methods=["PUT"])
+@json_view
+def put_service(code: str) -> Response:
+    service = admin.put_service(_ports(), caller(blueprint), code,
+                                body_as(blueprint, wire.ServiceIn))
+    return respond(wire.service_admin_document(service))
+
+
+@blueprint.route("/admin/services/{code}/retire", methods=["POST"])
+@json_view
+def retire_service(code: str) -> Response:
+    return respond(wire.service_admin_document(
+        admin.retire_service(_ports(), caller(blueprint), code)))
+
+
+@blueprint.route("/admin/services/{code}/restore", methods=["POST"])
+@json_view
+def restore_service(code: str) -> Response:
+    return respond(wire.service_admin_document(
+        admin.retire_service(_ports(), caller(blueprint), code, active=True)))
+
+
+@blueprint.route("/admin/catalogue/packs", methods=["POST"])
+@json_view
+def add_pack() -> Response:
+    added = admin.add_pack(_ports(), caller(blueprint), body_as(blueprint, wire.PackIn).pack)
+    return respond({"added": added})
+
+
+@blueprint.route("/admin/api-keys", methods=["GET"])
+@json_view
+def list_api_keys() -> Response:
+    keys = admin.list_api_keys(_ports(), caller(blueprint))
+    return respond([wire.api_key_document(k) for k in keys])
+
+
+@blueprint.route("/admin/api-keys", methods=["POST"])
+@json_view
+def create_api_key() -> Response:
+    key, secret = admin.create_api_key(_ports(), caller(blueprint),
+                                       body_as(blueprint, wire.ApiKeyIn))
+    return respond(wire.api_key_document(key, secret), status=201)
+
+
+@blueprint.route("/admin/api-keys/{key_id}/rotate", methods=["POST"])
+@json_view
+def rotate_api_key(key_id: str) -> Response:
+    key, secret = admin.rotate_api_key(_ports(), caller(blueprint), key_id)
+    return respond(wire.api_key_document(key, secret), status=201)
+
+
+@blueprint.route("/admin/api-keys/{key_id}", methods=["DELETE"])
+@json_view
+def revoke_api_key(key_id: str) -> Response:
+    return respond(wire.api_key_document(admin.revoke_api_key(_ports(), caller(blueprint),
+                                                              key_id)))
+
+
+@blueprint.route("/admin/staff", methods=["GET"])
+@json_view
+def list_staff() -> Response:
+    return respond([wire.staff_document(m) for m in admin.list_staff(_ports(),
+                                                                     caller(blueprint))])
+
+
+@blueprint.route("/admin/staff", methods=["POST"])
+@json_view
+def add_staff() -> Response:
+    member = admin.add_staff(_ports(), caller(blueprint), body_as(blueprint, wire.StaffIn))
+    return respond(wire.staff_document(member), status=201)
+
+
+@blueprint.route("/admin/staff/{user_id}", methods=["DELETE"])
+@json_view
+def remove_staff(user_id: str) -> Response:
+    return respond(wire.staff_document(admin.remove_staff(_ports(), caller(blueprint),
+                                                          user_id)))
+
+
+@blueprint.route("/admin/audit", methods=["GET"])
+@json_view
+def read_audit_log() -> Response:
+    from chalicelib.domain.catalogue import parse_datetime
+
+    params = blueprint.current_request.query_params or {}
+    before = None
+    if params.get("before"):
+        try:
+            before = parse_datetime(params["before"])
+        except ValueError:
+            raise InvalidInput.of([Problem("before", "must be an ISO 8601 time")]) from None
+    try:
+        limit = int(params.get("limit") or 50)
+    except ValueError:
+        raise InvalidInput.of([Problem("limit", "must be a whole number")]) from None
+    entries = admin.read_audit_log(_ports(), caller(blueprint), before, limit)
+    next_before = entries[-1].at.isoformat() if len(entries) == min(max(limit, 1), 200) else None
+    return respond({"entries": [wire.audit_document(e) for e in entries],
+                    "next_before": next_before})
+
+
+@blueprint.route("/admin/export", methods=["GET"])
+@json_view
+def export_own_town() -> Response:
+    lines = platform.export_town(_ports(), caller(blueprint), None)
+    return Response(body="\n".join(lines) + "\n", status_code=200,
+                    headers={"Content-Type": "application/x-ndjson; charset=utf-8"})

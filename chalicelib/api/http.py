@@ -1,0 +1,71 @@
+"""Plumbing shared by the JSON APIs (staff, admin, platform): who is calling, what they
+sent, and turning domain errors into plain JSON errors (the second error border)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import bootstrap
+from chalicelib.api.errors import json_error_response
+from chalicelib.domain.access import Principal
+from chalicelib.domain.errors import InvalidInput, Problem, Town311Error, Unauthenticated
+from chalicelib.schemas.open311 import problems_from
+
+MAX_JSON_BYTES = 1024 * 1024
+
+
+def json_view(view: Callable[..., Response]) -> Callable[..., Response]:
+    @functools.wraps(view)
+    def wrapper(**params: str) -> Response:
+        try:
+            return view(**params)
+        except Town311Error as e:
+            return json_error_response(e)
+
+    return wrapper
+
+
+def caller(blueprint: Blueprint) -> Principal:
+    """The verified member of staff behind this call (from the bearer JWT)."""
+    request = blueprint.current_request
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() != "bearer " or not header[7:].strip():
+        raise Unauthenticated("sign in: send Authorization: Bearer <ID token>")
+    source_ip = (request.context.get("identity") or {}).get("sourceIp")
+    return bootstrap.container().tokens.verify(header[7:].strip(), source_ip)
+
+
+def body_as[M: BaseModel](blueprint: Blueprint, model: type[M]) -> M:
+    raw = blueprint.current_request.raw_body or b""
+    if len(raw) > MAX_JSON_BYTES:
+        raise InvalidInput.of([Problem("body", "must be at most 1 MB")])
+    try:
+        document = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput.of([Problem("body", "must be a JSON object")]) from None
+    if not isinstance(document, dict):
+        raise InvalidInput.of([Problem("body", "must be a JSON object")])
+    try:
+        return model.model_validate(document)
+    except ValidationError as e:
+        raise InvalidInput.of(problems_from(e)) from None
+
+
+def query_as[M: BaseModel](blueprint: Blueprint, model: type[M]) -> M:
+    params = blueprint.current_request.query_params or {}
+    try:
+        return model.model_validate({k: params[k] for k in params})
+    except ValidationError as e:
+        raise InvalidInput.of(problems_from(e)) from None
+
+
+def respond(document: Any, status: int = 200) -> Response:
+    return Response(body=json.dumps(document, ensure_ascii=False), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8",
+                             "Cache-Control": "no-store"})

@@ -1,0 +1,51 @@
+"""The platform operator's API: create, list, suspend, resume and export towns."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib import bootstrap
+from chalicelib.api.http import body_as, caller, json_view, respond
+from chalicelib.domain.towns import ACTIVE, SUSPENDED
+from chalicelib.schemas import admin as wire
+from chalicelib.services import platform
+
+blueprint = Blueprint(__name__)
+
+
+@blueprint.route("/platform/towns", methods=["GET"])
+@json_view
+def list_towns() -> Response:
+    towns = platform.list_towns(bootstrap.container().admin, caller(blueprint))
+    return respond([wire.town_document(t) for t in towns])
+
+
+@blueprint.route("/platform/towns", methods=["POST"])
+@json_view
+def create_town() -> Response:
+    created = platform.create_town(bootstrap.container().admin, caller(blueprint),
+                                   body_as(blueprint, wire.NewTownIn))
+    return respond({"town": wire.town_document(created.town),
+                    "admin": wire.staff_document(created.admin)}, status=201)
+
+
+@blueprint.route("/platform/towns/{town}/suspend", methods=["POST"])
+@json_view
+def suspend_town(town: str) -> Response:
+    return respond(wire.town_document(platform.set_town_status(
+        bootstrap.container().admin, caller(blueprint), town, SUSPENDED)))
+
+
+@blueprint.route("/platform/towns/{town}/resume", methods=["POST"])
+@json_view
+def resume_town(town: str) -> Response:
+    return respond(wire.town_document(platform.set_town_status(
+        bootstrap.container().admin, caller(blueprint), town, ACTIVE)))
+
+
+@blueprint.route("/platform/towns/{town}/export", methods=["GET"])
+@json_view
+def export_town(town: str) -> Response:
+    lines = platform.export_town(bootstrap.container().admin, caller(blueprint), town)
+    return Response(body="\n".join(lines) + "\n", status_code=200,
+                    headers={"Content-Type": "application/x-ndjson; charset=utf-8"})

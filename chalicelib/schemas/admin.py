@@ -1,0 +1,309 @@
+"""Wire formats of the staff, admin and platform APIs (plain JSON).
+
+Bodies are strict: an unknown field is an error, so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.domain.access import Role
+from chalicelib.domain.catalogue import DATATYPES, SERVICE_TYPES
+from chalicelib.domain.text import text_problem
+from chalicelib.domain.towns import WEEKDAYS
+
+
+def _clean(limit: int, multiline: bool = False) -> AfterValidator:
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        problem = text_problem("", value, limit, multiline=multiline)
+        if problem:
+            raise ValueError(problem.message)
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=100), _clean(100)]
+Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")]
+Url = Annotated[str, Field(max_length=2048, pattern=r"^https://[^\s/]+(/\S*)?$")]
+Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+Locale = Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
+JurisdictionId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,62}[a-z0-9]$")]
+Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _time_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value[:60]!r} is not an IANA time zone") from None
+    return value
+
+
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
+
+
+class BrandingIn(Strict):
+    display_name: Annotated[str | None, _clean(100)] = None
+    logo_url: Url | None = None
+    primary_colour: Colour = "#1f5f8b"
+    accent_colour: Colour = "#f2a900"
+
+
+class CalendarIn(Strict):
+    hours: dict[str, tuple[Clock, Clock] | None]
+    holidays: list[date] = Field(default_factory=list, max_length=366)
+
+    @field_validator("hours")
+    @classmethod
+    def _week(cls, value: dict[str, tuple[str, str] | None]) -> dict[str, tuple[str, str] | None]:
+        unknown = sorted(set(value) - set(WEEKDAYS))
+        if unknown:
+            raise ValueError(f"unknown weekday {unknown[0]!r}; use {', '.join(WEEKDAYS)}")
+        for day, span in value.items():
+            if span is not None and span[0] >= span[1]:
+                raise ValueError(f"{day}: opening time must be before closing time")
+        return {day: value.get(day) for day in WEEKDAYS}
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: list[date]) -> list[date]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a holiday twice")
+        return sorted(value)
+
+
+class TownSettingsIn(Strict):
+    """PATCH /admin/town: only the fields sent change."""
+
+    jurisdiction_id: str | None = None  # if sent, must be the caller's own town
+    name: Name | None = None
+    timezone: TimeZoneName | None = None
+    locale: Locale | None = None
+    locales: list[Locale] | None = Field(default=None, min_length=1, max_length=10)
+    contact_email: Email | None = None
+    contact_phone: Annotated[str | None, Field(max_length=30, pattern=r"^\+?[0-9 ().\-]{3,30}$")
+                             ] = None
+    contact_url: Url | None = None
+    key_service: Annotated[str | None, _clean(255)] = None
+    branding: BrandingIn | None = None
+    calendar: CalendarIn | None = None
+
+
+class DepartmentIn(Strict):
+    name: Name
+    email: Email | None = None
+
+
+class ZoneIn(Strict):
+    name: Name
+    kind: Literal["ward", "district", "neighbourhood", "service_area", "other"] = "ward"
+    geometry: Any
+
+
+class ChoiceIn(Strict):
+    key: Annotated[str, Field(min_length=1, max_length=100), _clean(100)]
+    name: Name
+
+
+class QuestionIn(Strict):
+    code: Code
+    datatype: Literal[DATATYPES]  # type: ignore[valid-type]
+    description: Annotated[str, Field(min_length=1, max_length=500), _clean(500)]
+    required: bool = False
+    variable: bool = True
+    order: int = Field(default=0, ge=0, le=1000)
+    datatype_description: Annotated[str | None, _clean(255)] = None
+    values: list[ChoiceIn] = Field(default_factory=list, max_length=100)
+
+
+class ServiceIn(Strict):
+    """PUT /admin/services/{code}: the whole service as it should be from now on."""
+
+    name: Name
+    description: Annotated[str, Field(max_length=1000), _clean(1000, multiline=True)]
+    group: Name
+    keywords: list[Annotated[str, Field(min_length=1, max_length=50), _clean(50)]] = Field(
+        default_factory=list, max_length=30)
+    type: Literal[SERVICE_TYPES] = "realtime"  # type: ignore[valid-type]
+    department: Code | None = None
+    questions: list[QuestionIn] = Field(default_factory=list, max_length=50)
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_codes(cls, value: list[QuestionIn]) -> list[QuestionIn]:
+        codes = [q.code for q in value]
+        if len(set(codes)) != len(codes):
+            raise ValueError("two questions share a code")
+        for q in value:
+            if q.datatype in ("singlevaluelist", "multivaluelist") and not q.values:
+                raise ValueError(f"question {q.code!r} is a list and needs values")
+        return value
+
+
+class PackIn(Strict):
+    pack: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
+
+
+class ApiKeyIn(Strict):
+    name: Name
+    rate_limit_per_minute: int = Field(default=60, ge=1, le=10_000)
+
+
+class StaffIn(Strict):
+    email: Email
+    name: Name
+    roles: list[Role] = Field(min_length=1, max_length=7)
+    departments: list[Code] = Field(default_factory=list, max_length=20)
+
+    @field_validator("roles")
+    @classmethod
+    def _no_operator(cls, value: list[Role]) -> list[Role]:
+        if Role.OPERATOR in value:
+            raise ValueError("a town cannot make platform operators")
+        return list(dict.fromkeys(value))
+
+
+class NewTownIn(Strict):
+    """POST /platform/towns (platform operators)."""
+
+    jurisdiction_id: JurisdictionId
+    name: Name
+    timezone: TimeZoneName
+    pack: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")] = "small_town"
+    admin_email: Email
+    admin_name: Name
+    contact_email: Email | None = None
+
+
+class StaffRequestIn(Strict):
+    """POST /staff/requests: a request entered for a resident (phone, counter, ...)."""
+
+    channel: Literal["phone", "counter", "email", "walk_in", "field", "social"]
+    service_code: Annotated[str, Field(min_length=1, max_length=100)]
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    long: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    address_string: Annotated[str | None, _clean(255)] = None
+    address_id: Annotated[str | None, _clean(255)] = None
+    description: Annotated[str | None, _clean(4000, multiline=True)] = None
+    attributes: dict[str, str | list[str]] = Field(default_factory=dict)
+    email: Email | None = None
+    phone: Annotated[str | None, Field(max_length=30, pattern=r"^\+?[0-9 ().\-]{3,30}$")] = None
+    first_name: Annotated[str | None, _clean(100)] = None
+    last_name: Annotated[str | None, _clean(100)] = None
+
+
+class StaffSearch(BaseModel):
+    """GET /staff/requests query: filters and a page. Empty means absent."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["open", "closed"] | None = None
+    service_code: str | None = None
+    department: str | None = None
+    zone: str | None = None
+    q: Annotated[str | None, Field(max_length=100)] = None
+    start_date: str | None = None
+    end_date: str | None = None
+    page: int = Field(default=1, ge=1, le=1000)
+    page_size: int = Field(default=50, ge=1, le=500)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+def is_safe_code(value: str) -> bool:
+    return re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", value) is not None
+
+
+# --- documents ----------------------------------------------------------------------------
+
+
+def town_document(town: Any) -> dict[str, Any]:
+    return {
+        "jurisdiction_id": town.town_id, "name": town.name, "timezone": town.timezone,
+        "locale": town.locale, "locales": list(town.locales), "status": town.status,
+        "changeset": town.changeset, "contact_email": town.contact_email,
+        "contact_phone": town.contact_phone, "contact_url": town.contact_url,
+        "key_service": town.key_service,
+        "branding": {"display_name": town.branding.display_name,
+                     "logo_url": town.branding.logo_url,
+                     "primary_colour": town.branding.primary_colour,
+                     "accent_colour": town.branding.accent_colour},
+        "calendar": {"hours": {d: list(h) if h else None for d, h in town.calendar.hours.items()},
+                     "holidays": [d.isoformat() for d in town.calendar.holidays]},
+    }
+
+
+def department_document(d: Any) -> dict[str, Any]:
+    return {"code": d.code, "name": d.name, "email": d.email}
+
+
+def zone_document(z: Any, *, with_geometry: bool = True) -> dict[str, Any]:
+    doc = {"code": z.code, "name": z.name, "kind": z.kind, "bbox": list(z.bbox)}
+    if with_geometry:
+        doc["geometry"] = z.geometry
+    return doc
+
+
+def service_admin_document(s: Any) -> dict[str, Any]:
+    return {
+        "code": s.code, "name": s.name, "description": s.description, "group": s.group,
+        "keywords": list(s.keywords), "type": s.type, "department": s.department,
+        "active": s.active,
+        "questions": [{"code": q.code, "datatype": q.datatype, "description": q.description,
+                       "required": q.required, "variable": q.variable, "order": q.order,
+                       "datatype_description": q.datatype_description,
+                       "values": [{"key": v.key, "name": v.name} for v in q.values]}
+                      for q in s.questions],
+    }
+
+
+def api_key_document(k: Any, secret: str | None = None) -> dict[str, Any]:
+    doc = {"key_id": k.key_id, "name": k.name, "prefix": k.prefix,
+           "rate_limit_per_minute": k.rate_limit_per_minute, "revoked": k.revoked,
+           "created_at": k.created_at.isoformat() if k.created_at else None}
+    if secret is not None:
+        doc["secret"] = secret  # shown once, when created or rotated
+    return doc
+
+
+def staff_document(m: Any) -> dict[str, Any]:
+    return {"user_id": m.user_id, "email": m.email, "name": m.name, "roles": list(m.roles),
+            "departments": list(m.departments), "active": m.active}
+
+
+def audit_document(e: Any) -> dict[str, Any]:
+    return {"at": e.at.isoformat(), "id": e.entry_id, "actor": e.actor,
+            "actor_kind": e.actor_kind, "action": e.action, "target": e.target,
+            "source_ip": e.source_ip, "details": e.details}
+
+
+def staff_request_document(r: Any, zone: Any) -> dict[str, Any]:
+    """A request as the town's staff see it: reporter contact and the whole timeline."""
+    from chalicelib.schemas.open311 import open311_time, request_document
+
+    doc = request_document(r, zone, extensions=True)
+    doc["department"] = r.department
+    doc["entered_by"] = r.entered_by
+    doc["reporter"] = {k: v for k, v in vars(r.reporter).items() if v}
+    doc["timeline"] = [
+        {"at": open311_time(e.at, zone), "kind": e.kind, "summary": e.summary,
+         "description": e.description, "public": e.public, "actor_role": e.actor_role}
+        for e in r.timeline]
+    return doc

@@ -1,0 +1,330 @@
+"""Running a town: settings, departments, zones, the catalogue, API keys and staff.
+
+Every function takes the verified caller first, checks the permission it needs through
+``domain.access.require`` (the one place permissions are decided), acts only on the
+caller's own town, and writes what it changed to the town's audit log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.access import Permission, Principal, require
+from chalicelib.domain.catalogue import (
+    AttributeChoice,
+    Catalogue,
+    Department,
+    Service,
+    ServiceQuestion,
+)
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from chalicelib.domain.towns import (
+    ApiKey,
+    AuditEntry,
+    Branding,
+    BusinessCalendar,
+    StaffMember,
+    Town,
+)
+from chalicelib.schemas import admin as wire
+from chalicelib.services.ports import AuditLog, IdentityProvider, TownDirectory
+
+
+@dataclass(frozen=True)
+class AdminPorts:
+    towns: TownDirectory
+    audit: AuditLog
+    identity: IdentityProvider
+    new_id: Callable[[], str]
+    now: Callable[[], datetime]
+
+
+def changeset_at(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record(ports: AdminPorts, who: Principal, town_id: str, action: str, target: str,
+           details: dict[str, Any] | None = None) -> None:
+    """Write one audit entry for a change ``who`` made."""
+    ports.audit.record(AuditEntry(
+        town_id=town_id, at=ports.now(), entry_id=ports.new_id(), actor=who.actor,
+        actor_kind=who.kind, action=action, target=target, source_ip=who.source_ip,
+        details=details or {}))
+
+
+def own_town(ports: AdminPorts, who: Principal, permission: Permission,
+             named_in_body: str | None = None) -> Town:
+    """The caller's town, after the permission check; a different town named in a body
+    is refused rather than silently ignored."""
+    require(who, permission, who.town_id)
+    if named_in_body is not None and named_in_body != who.town_id:
+        raise InvalidInput.of([Problem("jurisdiction_id", "differs from your sign-in's town")])
+    town = ports.towns.get_town(who.town_id or "")
+    if town is None:
+        raise NotFound("your town no longer exists")
+    return town
+
+
+def catalogue_of(ports: AdminPorts, town: Town) -> Catalogue:
+    return ports.towns.get_catalogue(town.town_id, town.changeset)
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn) -> Town:
+    town = own_town(ports, who, Permission.CONFIGURE_TOWN, body.jurisdiction_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"jurisdiction_id"}, mode="json")
+    updated = town
+    for name in ("name", "timezone", "locale", "contact_email", "contact_phone",
+                 "contact_url", "key_service"):
+        if name in changes:
+            updated = dataclasses.replace(updated, **{name: getattr(body, name)})
+    if body.locales is not None:
+        updated = dataclasses.replace(updated, locales=tuple(dict.fromkeys(body.locales)))
+    if body.branding is not None:
+        updated = dataclasses.replace(updated, branding=Branding(**body.branding.model_dump()))
+    if body.calendar is not None:
+        updated = dataclasses.replace(updated, calendar=BusinessCalendar(
+            hours=dict(body.calendar.hours), holidays=tuple(body.calendar.holidays)))
+    ports.towns.save_town(updated)
+    record(ports, who, town.town_id, "town.settings_changed", town.town_id, changes)
+    return updated
+
+
+# --- departments and zones ----------------------------------------------------------------
+
+
+def put_department(ports: AdminPorts, who: Principal, code: str,
+                   body: wire.DepartmentIn) -> Department:
+    town = own_town(ports, who, Permission.CONFIGURE_TOWN)
+    _check_code("code", code)
+    department = Department(code, body.name, body.email)
+    ports.towns.save_department(town.town_id, department, changeset_at(ports.now()))
+    record(ports, who, town.town_id, "department.saved", code, body.model_dump())
+    return department
+
+
+def delete_department(ports: AdminPorts, who: Principal, code: str) -> None:
+    town = own_town(ports, who, Permission.CONFIGURE_TOWN)
+    catalogue = catalogue_of(ports, town)
+    if catalogue.department(code) is None:
+        raise NotFound(f"no department {code[:40]!r}")
+    users = [s.code for s in catalogue.services if s.active and s.department == code]
+    if users:
+        raise Conflict(f"services still route to {code}: {', '.join(users)}; "
+                       "move them to another department first")
+    ports.towns.delete_department(town.town_id, code, changeset_at(ports.now()))
+    record(ports, who, town.town_id, "department.deleted", code)
+
+
+def put_zone(ports: AdminPorts, who: Principal, code: str, body: wire.ZoneIn) -> Any:
+    from chalicelib.domain.zones import Zone, parse_zone_geometry, zone_code_problems
+
+    town = own_town(ports, who, Permission.CONFIGURE_TOWN)
+    problems = zone_code_problems(code)
+    if problems:
+        raise InvalidInput.of(problems)
+    zone = Zone(code=code, name=body.name, kind=body.kind,
+                geometry=parse_zone_geometry(body.geometry))
+    ports.towns.save_zone(town.town_id, zone, changeset_at(ports.now()))
+    record(ports, who, town.town_id, "zone.saved", code, {"name": body.name, "kind": body.kind})
+    return zone
+
+
+def delete_zone(ports: AdminPorts, who: Principal, code: str) -> None:
+    town = own_town(ports, who, Permission.CONFIGURE_TOWN)
+    if not any(z.code == code for z in catalogue_of(ports, town).zones):
+        raise NotFound(f"no zone {code[:40]!r}")
+    ports.towns.delete_zone(town.town_id, code, changeset_at(ports.now()))
+    record(ports, who, town.town_id, "zone.deleted", code)
+
+
+# --- the catalogue ------------------------------------------------------------------------
+
+
+def put_service(ports: AdminPorts, who: Principal, code: str, body: wire.ServiceIn) -> Service:
+    """Add a service or replace one; its requests keep their history either way."""
+    town = own_town(ports, who, Permission.EDIT_CATALOGUE)
+    _check_code("code", code)
+    catalogue = catalogue_of(ports, town)
+    if body.department is not None and catalogue.department(body.department) is None:
+        raise InvalidInput.of([Problem("department", f"no department {body.department!r}")])
+    service = Service(
+        code=code, name=body.name, description=body.description, group=body.group,
+        keywords=tuple(body.keywords), type=body.type, department=body.department,
+        questions=tuple(
+            ServiceQuestion(code=q.code, datatype=q.datatype, description=q.description,
+                            required=q.required, variable=q.variable, order=q.order,
+                            datatype_description=q.datatype_description,
+                            values=tuple(AttributeChoice(v.key, v.name) for v in q.values))
+            for q in body.questions))
+    codes = [s.code for s in catalogue.services]
+    position = codes.index(code) if code in codes else len(codes)
+    ports.towns.save_service(town.town_id, service, position, changeset_at(ports.now()))
+    action = "service.changed" if code in codes else "service.added"
+    record(ports, who, town.town_id, action, code, {"name": body.name})
+    return service
+
+
+def retire_service(ports: AdminPorts, who: Principal, code: str, *,
+                   active: bool = False) -> Service:
+    """Take a service out of the public catalogue (or bring it back); nothing is deleted,
+    so its requests and their history stay as they were."""
+    town = own_town(ports, who, Permission.EDIT_CATALOGUE)
+    catalogue = catalogue_of(ports, town)
+    current = catalogue.by_code.get(code)
+    if current is None:
+        raise NotFound(f"no service {code[:40]!r}")
+    changed = dataclasses.replace(current, active=active)
+    position = [s.code for s in catalogue.services].index(code)
+    ports.towns.save_service(town.town_id, changed, position, changeset_at(ports.now()))
+    record(ports, who, town.town_id, "service.restored" if active else "service.retired", code)
+    return changed
+
+
+def add_pack(ports: AdminPorts, who: Principal, pack: str) -> list[str]:
+    """Add a template pack's services (and departments) that the town does not have yet."""
+    from chalicelib.services.towns import load_pack
+
+    town = own_town(ports, who, Permission.EDIT_CATALOGUE)
+    try:
+        template = load_pack(pack)
+    except (ValueError, OSError):
+        raise InvalidInput.of([Problem("pack", f"no template pack {pack!r}")]) from None
+    catalogue = catalogue_of(ports, town)
+    changeset = changeset_at(ports.now())
+    for department in template.departments:
+        if catalogue.department(department.code) is None:
+            ports.towns.save_department(town.town_id, department, changeset)
+    added = []
+    position = len(catalogue.services)
+    for service in template.services:
+        if service.code not in catalogue.by_code:
+            ports.towns.save_service(town.town_id, service, position, changeset)
+            position += 1
+            added.append(service.code)
+    record(ports, who, town.town_id, "catalogue.pack_added", pack, {"services": added})
+    return added
+
+
+def _check_code(field: str, code: str) -> None:
+    if not wire.is_safe_code(code):
+        raise InvalidInput.of([Problem(field, "use 1-40 lower-case letters, digits, - or _")])
+
+
+# --- API keys -----------------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    return "t311_" + secrets.token_urlsafe(24)
+
+
+def create_api_key(ports: AdminPorts, who: Principal, body: wire.ApiKeyIn) -> tuple[ApiKey, str]:
+    """A new key for an integration; the secret is shown once, only its hash is kept."""
+    town = own_town(ports, who, Permission.MANAGE_API_KEYS)
+    return _issue_key(ports, who, town, body.name, body.rate_limit_per_minute)
+
+
+def _issue_key(ports: AdminPorts, who: Principal, town: Town, name: str,
+               rate_limit: int) -> tuple[ApiKey, str]:
+    secret = new_secret()
+    key = ApiKey(town_id=town.town_id, key_id=ports.new_id().lower(), name=name,
+                 rate_limit_per_minute=rate_limit, prefix=secret[:9], created_at=ports.now())
+    ports.towns.add_api_key(key, secret)
+    record(ports, who, town.town_id, "api_key.created", key.key_id,
+           {"name": name, "rate_limit_per_minute": rate_limit})
+    return key, secret
+
+
+def list_api_keys(ports: AdminPorts, who: Principal) -> list[ApiKey]:
+    town = own_town(ports, who, Permission.MANAGE_API_KEYS)
+    return ports.towns.list_api_keys(town.town_id)
+
+
+def revoke_api_key(ports: AdminPorts, who: Principal, key_id: str) -> ApiKey:
+    town = own_town(ports, who, Permission.MANAGE_API_KEYS)
+    revoked = ports.towns.revoke_api_key(town.town_id, key_id)
+    record(ports, who, town.town_id, "api_key.revoked", key_id)
+    return revoked
+
+
+def rotate_api_key(ports: AdminPorts, who: Principal, key_id: str) -> tuple[ApiKey, str]:
+    """A new secret for the same integration (same name and rate); the old one stops."""
+    town = own_town(ports, who, Permission.MANAGE_API_KEYS)
+    current = next((k for k in ports.towns.list_api_keys(town.town_id) if k.key_id == key_id),
+                   None)
+    if current is None:
+        raise NotFound(f"no API key {key_id[:40]!r}")
+    if current.revoked:
+        raise Conflict("a revoked key cannot be rotated; create a new one")
+    replacement = _issue_key(ports, who, town, current.name, current.rate_limit_per_minute)
+    ports.towns.revoke_api_key(town.town_id, key_id)
+    record(ports, who, town.town_id, "api_key.rotated", key_id,
+           {"replaced_by": replacement[0].key_id})
+    return replacement
+
+
+# --- staff --------------------------------------------------------------------------------
+
+
+def add_staff(ports: AdminPorts, who: Principal, body: wire.StaffIn) -> StaffMember:
+    town = own_town(ports, who, Permission.MANAGE_STAFF)
+    catalogue = catalogue_of(ports, town)
+    unknown = [d for d in body.departments if catalogue.department(d) is None]
+    if unknown:
+        raise InvalidInput.of([Problem("departments", f"no department {unknown[0]!r}")])
+    if "department_worker" in body.roles and not body.departments:
+        raise InvalidInput.of([Problem("departments",
+                                       "a department worker needs at least one department")])
+    if any(s.email.lower() == body.email.lower() for s in ports.towns.list_staff(town.town_id)):
+        raise Conflict(f"{body.email} is already on the staff")
+    member = StaffMember(user_id="", town_id=town.town_id, email=body.email, name=body.name,
+                         roles=tuple(r.value for r in body.roles),
+                         departments=tuple(body.departments))
+    member = dataclasses.replace(member, user_id=ports.identity.provision(member))
+    ports.towns.save_staff(member)
+    record(ports, who, town.town_id, "staff.added", member.user_id,
+           {"email": body.email, "roles": list(member.roles),
+            "departments": list(member.departments)})
+    return member
+
+
+def list_staff(ports: AdminPorts, who: Principal) -> list[StaffMember]:
+    town = own_town(ports, who, Permission.MANAGE_STAFF)
+    return ports.towns.list_staff(town.town_id)
+
+
+def remove_staff(ports: AdminPorts, who: Principal, user_id: str) -> StaffMember:
+    town = own_town(ports, who, Permission.MANAGE_STAFF)
+    member = ports.towns.get_staff(town.town_id, user_id)
+    if member is None:
+        raise NotFound(f"no staff member {user_id[:60]!r}")
+    ports.identity.disable(member)
+    removed = dataclasses.replace(member, active=False)
+    ports.towns.save_staff(removed)
+    record(ports, who, town.town_id, "staff.removed", user_id, {"email": member.email})
+    return removed
+
+
+# --- the audit log ------------------------------------------------------------------------
+
+
+def read_audit_log(ports: AdminPorts, who: Principal, before: datetime | None,
+                   limit: int) -> list[AuditEntry]:
+    town = own_town(ports, who, Permission.READ_AUDIT_LOG)
+    return ports.audit.page(town.town_id, before, min(max(limit, 1), 200))
+
+
+# --- reading the configuration ------------------------------------------------------------
+
+
+def read_town(ports: AdminPorts, who: Principal) -> tuple[Town, Catalogue]:
+    """The caller's town and its whole catalogue (retired services included)."""
+    town = own_town(ports, who, Permission.READ_TOWN_SETTINGS)
+    return town, catalogue_of(ports, town)

@@ -1,0 +1,84 @@
+"""The town's own view of its requests: search, open one with its whole timeline, and enter
+a request for a resident who phoned or came to the counter."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from chalicelib.domain.access import Permission, Principal, can, require, require_department
+from chalicelib.domain.catalogue import parse_datetime
+from chalicelib.domain.errors import AccessDenied, InvalidInput, NotFound, Problem
+from chalicelib.domain.requests import ServiceRequest
+from chalicelib.schemas import admin as wire
+from chalicelib.schemas.open311 import as_town_time
+from chalicelib.services import intake
+from chalicelib.services.ports import RequestPage, RequestQuery, RequestStore, TownDirectory
+
+STAFF_WINDOW = timedelta(days=366)
+
+
+def _readable_departments(who: Principal, town_id: str, asked: str | None) -> tuple[str, ...]:
+    """Town-wide readers see every department; department workers only their own."""
+    if can(who, Permission.READ_REQUESTS):
+        require(who, Permission.READ_REQUESTS, town_id)
+        return (asked,) if asked else ()
+    require(who, Permission.READ_DEPARTMENT_REQUESTS, town_id)
+    if asked and asked not in who.departments:
+        raise AccessDenied(f"department {asked[:40]!r} is not yours")
+    return (asked,) if asked else tuple(sorted(who.departments))
+
+
+def search(towns: TownDirectory, store: RequestStore, who: Principal, search: wire.StaffSearch,
+           now: datetime) -> RequestPage:
+    town_id = who.town_id or ""
+    departments = _readable_departments(who, town_id, search.department)
+    town = towns.get_town(town_id)
+    if town is None:
+        raise NotFound("your town no longer exists")
+    problems, bounds = [], {}
+    for name in ("start_date", "end_date"):
+        raw = getattr(search, name)
+        if raw:
+            try:
+                bounds[name] = as_town_time(parse_datetime(raw), town.zone)
+            except (ValueError, OverflowError):
+                problems.append(Problem(name, "must be an ISO 8601 date and time"))
+    if problems:
+        raise InvalidInput.of(problems)
+    end = bounds.get("end_date", now)
+    start = max(bounds.get("start_date", end - STAFF_WINDOW), end - STAFF_WINDOW)
+    query = RequestQuery(
+        start=start, end=end, statuses=(search.status,) if search.status else (),
+        service_codes=(search.service_code,) if search.service_code else (),
+        departments=departments, zone=search.zone, text=search.q,
+        page=search.page or 1, page_size=search.page_size or 50)
+    return store.find(town_id, query)
+
+
+def open_request(store: RequestStore, who: Principal, request_id: str) -> ServiceRequest:
+    """One request with its whole timeline, internal events included."""
+    town_id = who.town_id or ""
+    if not can(who, Permission.READ_REQUESTS) and not can(who, Permission.READ_DEPARTMENT_REQUESTS):
+        raise AccessDenied("your role does not allow reading requests")
+    found = store.get(town_id, request_id, with_timeline=True) if who.town_id else None
+    if found is None:
+        raise NotFound(f"no service request {request_id[:64]!r}")
+    require_department(who, found.department, town_id)
+    return found
+
+
+def enter_request(towns: TownDirectory, ports: intake.IntakePorts, who: Principal,
+                  body: wire.StaffRequestIn) -> intake.Receipt:
+    """A request entered for a resident: it records the channel and who entered it."""
+    require(who, Permission.ENTER_REQUESTS, who.town_id)
+    town = towns.get_town(who.town_id or "")
+    if town is None:
+        raise NotFound("your town no longer exists")
+    catalogue = towns.get_catalogue(town.town_id, town.changeset)
+    fields = {k: v for k, v in body.model_dump(exclude={"attributes", "channel"}).items()
+              if v is not None}
+    fields = {k: str(v) for k, v in fields.items()}
+    attributes = {k: v if isinstance(v, list) else [v] for k, v in body.attributes.items()}
+    form = intake.read_submission(fields, attributes, town, catalogue)
+    return intake.submit_request(form, town, catalogue, None, ports, channel=body.channel,
+                                 entered_by=who.actor)

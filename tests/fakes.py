@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.dynamodb import key_hash
+from chalicelib.adapters.dynamodb import contact_hashes, key_hash
 from chalicelib.domain.catalogue import Catalogue, Department, Service
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, NotFound, Throttled
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import ApiKey, AuditEntry, StaffMember, Town
 from chalicelib.domain.zones import Zone
-from chalicelib.services.ports import RequestPage, RequestQuery
+from chalicelib.services.ports import Quota, RequestPage, RequestQuery
 
 
 class FakeTownDirectory:
@@ -142,14 +142,33 @@ class FakeRequestStore:
         self.requests: dict[tuple[str, str], ServiceRequest] = {}
         self.events: dict[tuple[str, str], list[TimelineEvent]] = {}
         self.tokens: dict[tuple[str, str], str] = {}
+        self.rates: dict[tuple[str, str, datetime], int] = {}
+        self.residents: dict[tuple[str, str], list[str]] = {}
 
-    def add(self, request: ServiceRequest, first_event: TimelineEvent) -> None:
+    def add(self, request: ServiceRequest, first_event: TimelineEvent,
+            quota: Quota | None = None) -> None:
         key = (request.town_id, request.request_id)
+        if quota is not None:
+            window = (request.town_id, quota.key_id, quota.window_start)
+            if self.rates.get(window, 0) >= quota.limit_per_minute:
+                raise Throttled("over the key's rate", retry_after_seconds=60)
         if key in self.requests or (request.town_id, request.token) in self.tokens:
             raise Conflict("a request with this id already exists")
+        if quota is not None:
+            self.rates[window] = self.rates.get(window, 0) + 1
         self.requests[key] = copy.deepcopy(request)
         self.events[key] = [first_event]
         self.tokens[(request.town_id, request.token)] = request.request_id
+        for contact in contact_hashes(request.reporter):
+            self.residents.setdefault((request.town_id, contact), []).append(request.request_id)
+
+    def requests_of_resident(self, town_id: str, contact_hash: str) -> list[str]:
+        return sorted(self.residents.get((town_id, contact_hash), []))
+
+    def forget_resident(self, town_id: str, contact_hash: str, request_ids: list[str]) -> None:
+        kept = [r for r in self.residents.get((town_id, contact_hash), [])
+                if r not in request_ids]
+        self.residents[(town_id, contact_hash)] = kept
 
     def record_change(self, request: ServiceRequest, event: TimelineEvent) -> None:
         key = (request.town_id, request.request_id)

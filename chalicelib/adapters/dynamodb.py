@@ -61,6 +61,7 @@ from chalicelib.domain.errors import (
     NotFound,
     Problem,
     StorageUnavailable,
+    Throttled,
 )
 from chalicelib.domain.geo import cell_of
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
@@ -73,7 +74,7 @@ from chalicelib.domain.towns import (
     Town,
 )
 from chalicelib.domain.zones import Zone
-from chalicelib.services.ports import RequestPage, RequestQuery
+from chalicelib.services.ports import Quota, RequestPage, RequestQuery
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -267,10 +268,33 @@ class TokenItem(_Table):
     request_id = UnicodeAttribute()
 
 
+class RateItem(_Table):
+    """Submissions of one API key in one minute; DynamoDB's TTL removes old windows."""
+
+    calls = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+
+class ResidentItem(_Table):
+    """A resident's request, indexed by the SHA-256 of their e-mail or phone (never the
+    contact itself), so they can follow their requests and have their details erased."""
+
+
 ITEM_CLASSES: tuple[type[_Table], ...] = (
     _Table, TownItem, PlatformTownItem, ServiceItem, DepartmentItem, ZoneItem, ApiKeyItem,
-    StaffItem, AuditItem, RequestItem, EventItem, TokenItem,
+    StaffItem, AuditItem, RequestItem, EventItem, TokenItem, RateItem, ResidentItem,
 )
+
+
+def contact_hashes(reporter: Reporter) -> list[str]:
+    """The reporter's e-mail (lower case) and phone (digits only), hashed."""
+    found = []
+    if reporter.email:
+        found.append(hashlib.sha256(f"email:{reporter.email.strip().lower()}".encode()))
+    digits = "".join(ch for ch in reporter.phone or "" if ch.isdigit())
+    if digits:
+        found.append(hashlib.sha256(f"phone:{digits}".encode()))
+    return [h.hexdigest() for h in found]
 
 
 def bind_table(table_name: str, region: str) -> None:
@@ -608,7 +632,11 @@ class DynamoTownDirectory:
         deserializer = TypeDeserializer()
 
         def plain(raw: dict[str, Any]) -> dict[str, Any]:
-            return {k: _jsonable(deserializer.deserialize(v)) for k, v in raw.items()}
+            item = {k: deserializer.deserialize(v) for k, v in raw.items()}
+            if str(item.get("SK", "")).startswith("CAT#ZONE#"):
+                # Zones are stored compressed; an export carries the GeoJSON itself.
+                item["geometry"] = json.loads(zlib.decompress(bytes(item["geometry"])))
+            return {k: _jsonable(v) for k, v in item.items()}
 
         try:
             for raw in _query_items(town_pk(town_id)):
@@ -628,6 +656,8 @@ def _jsonable(value: Any) -> Any:
 
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
+    if hasattr(value, "value") and isinstance(value.value, bytes):  # boto3's Binary
+        value = value.value
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode()
     if isinstance(value, set):
@@ -764,21 +794,58 @@ class DynamoRequestStore:
     def _transaction(self) -> TransactWrite:
         return TransactWrite(connection=RequestItem._get_connection().connection)
 
-    def add(self, request: ServiceRequest, first_event: TimelineEvent) -> None:
-        """Write a new request, its first timeline event and its token in one transaction."""
+    def add(self, request: ServiceRequest, first_event: TimelineEvent,
+            quota: Quota | None = None) -> None:
+        """Write a new request, its first timeline event, its token, the reporter's index
+        entries and the caller's rate counter in one transaction: one write call, and a
+        request over the key's rate is refused without storing anything."""
         item = _request_item(request)
+        town = request.town_id
         try:
             with self._transaction() as tx:
+                if quota is not None:
+                    # The only update: pynamodb sends updates after puts, so its
+                    # cancellation reason is always the last one.
+                    epoch = int(quota.window_start.timestamp())
+                    tx.update(
+                        RateItem(town_pk(town), f"RATE#{quota.key_id}#{epoch}"),
+                        actions=[RateItem.calls.add(1), RateItem.expires_at.set(epoch + 180)],
+                        condition=RateItem.calls.does_not_exist()
+                        | (RateItem.calls < quota.limit_per_minute))
                 tx.save(item, condition=RequestItem.PK.does_not_exist())
-                tx.save(_event_item(request.town_id, request.request_id, first_event))
-                tx.save(TokenItem(f"TOWN#{request.town_id}#TOKEN#{request.token}", "TOKEN",
+                tx.save(_event_item(town, request.request_id, first_event))
+                tx.save(TokenItem(f"TOWN#{town}#TOKEN#{request.token}", "TOKEN",
                                   request_id=request.request_id),
                         condition=TokenItem.PK.does_not_exist())
+                for contact in contact_hashes(request.reporter):
+                    tx.save(ResidentItem(f"TOWN#{town}#RESIDENT#{contact}",
+                                         f"REQ#{request.request_id}"))
         except TransactWriteError as e:
-            codes = [r.code for r in e.cancellation_reasons if r is not None]
-            if "ConditionalCheckFailed" in codes:
+            reasons = [r.code if r else None for r in e.cancellation_reasons]
+            if quota is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
+                wait = 60 - int(request.requested_at.timestamp()) % 60
+                raise Throttled(f"this API key may submit {quota.limit_per_minute} requests "
+                                "a minute", retry_after_seconds=max(wait, 1)) from e
+            if "ConditionalCheckFailed" in reasons:
                 raise Conflict("a request with this id already exists") from e
             raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def requests_of_resident(self, town_id: str, contact_hash: str) -> list[str]:
+        """The ids of the requests a resident (by hashed e-mail or phone) reported."""
+        try:
+            return [raw["SK"]["S"].removeprefix("REQ#") for raw in
+                    _query_items(f"TOWN#{town_id}#RESIDENT#{contact_hash}")]
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def forget_resident(self, town_id: str, contact_hash: str, request_ids: list[str]) -> None:
+        try:
+            with ResidentItem.batch_write() as batch:
+                for rid in request_ids:
+                    batch.delete(ResidentItem(f"TOWN#{town_id}#RESIDENT#{contact_hash}",
+                                              f"REQ#{rid}"))
         except PynamoDBException as e:
             raise _storage_error(e) from e
 

@@ -179,6 +179,17 @@ def read_audit_log() -> Response:
                     "next_before": next_before})
 
 
+@blueprint.route("/admin/residents/erase", methods=["POST"])
+@json_view
+def erase_resident_contact() -> Response:
+    from chalicelib.services import residents
+
+    body = body_as(blueprint, wire.ResidentContactIn)
+    done = residents.erase_contact(_ports(), bootstrap.container().requests, caller(blueprint),
+                                   body.email, body.phone)
+    return respond({"requests_anonymised": done.requests_anonymised})
+
+
 @blueprint.route("/admin/export", methods=["GET"])
 @json_view
 def export_own_town() -> Response:

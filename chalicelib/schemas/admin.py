@@ -177,6 +177,13 @@ class StaffIn(Strict):
         return list(dict.fromkeys(value))
 
 
+class ResidentContactIn(Strict):
+    """POST /admin/residents/erase: the resident's e-mail and/or phone."""
+
+    email: Email | None = None
+    phone: Annotated[str | None, Field(max_length=30, pattern=r"^\+?[0-9 ().\-]{3,30}$")] = None
+
+
 class NewTownIn(Strict):
     """POST /platform/towns (platform operators)."""
 

@@ -15,7 +15,13 @@ from chalicelib.domain.errors import InvalidInput, Problem, StorageUnavailable
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import ApiKey, Town
 from chalicelib.schemas.open311 import NewServiceRequest, location_problems, problems_from
-from chalicelib.services.ports import IdempotencyGuard, PhotoInbox, RequestStore, RoutingQueue
+from chalicelib.services.ports import (
+    IdempotencyGuard,
+    PhotoInbox,
+    Quota,
+    RequestStore,
+    RoutingQueue,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +124,11 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
         actor_role="resident" if entered_by is None else "agent",
     )
     request.timeline.append(submitted)
-    ports.store.add(request, submitted)
+    quota = None
+    if key is not None:
+        minute = now.replace(second=0, microsecond=0)
+        quota = Quota(key.key_id, key.rate_limit_per_minute, minute)
+    ports.store.add(request, submitted, quota)
     try:
         ports.routing.request_submitted(town.town_id, request_id)
     except StorageUnavailable:

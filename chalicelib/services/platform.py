@@ -64,9 +64,10 @@ def list_towns(ports: AdminPorts, who: Principal) -> list[Town]:
 
 
 def export_town(ports: AdminPorts, who: Principal, town_id: str | None) -> Iterator[str]:
-    """All of a town's data as JSON lines: operators for any town, admins for their own."""
+    """All of a town's data as JSON lines: operators name any town, admins export their own
+    (``town_id`` None)."""
     target = town_id or who.town_id
-    require(who, Permission.EXPORT_TOWN, target)
+    require(who, Permission.MANAGE_TOWNS if town_id else Permission.EXPORT_TOWN, target)
     if target is None or ports.towns.get_town(target) is None:
         raise NotFound(f"no town {str(target)[:60]!r}")
     record(ports, who, target, "town.exported", target)

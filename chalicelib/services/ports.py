@@ -35,6 +35,16 @@ class RequestQuery:
     page_size: int = 50
 
 
+@dataclass(frozen=True)
+class Quota:
+    """A caller's allowance: at most ``limit_per_minute`` submissions in the minute that
+    starts at ``window_start``."""
+
+    key_id: str
+    limit_per_minute: int
+    window_start: datetime
+
+
 @dataclass
 class RequestPage:
     items: list[ServiceRequest] = field(default_factory=list)
@@ -101,7 +111,15 @@ class IdentityProvider(Protocol):
 
 
 class RequestStore(Protocol):
-    def add(self, request: ServiceRequest, first_event: TimelineEvent) -> None: ...
+    def add(self, request: ServiceRequest, first_event: TimelineEvent,
+            quota: Quota | None = None) -> None:
+        """Store a new request; Throttled (nothing stored) when ``quota`` is used up."""
+        ...
+
+    def requests_of_resident(self, town_id: str, contact_hash: str) -> list[str]: ...
+
+    def forget_resident(self, town_id: str, contact_hash: str,
+                        request_ids: list[str]) -> None: ...
 
     def record_change(self, request: ServiceRequest, event: TimelineEvent) -> None:
         """Save ``request`` (read at ``request.version``) with ``event``; Conflict if it

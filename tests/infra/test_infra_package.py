@@ -177,3 +177,92 @@ def test_throttling_and_unknown_paths_answer_in_open311_error_format(template):
     assert throttled["ResponseTemplates"]["application/json"].startswith('[{"code":429')
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
     assert throttled["RestApiId"] == {"Ref": "RestAPI"}
+
+
+ROLES = {"operator", "town_admin", "agent", "department_worker", "supervisor",
+         "emergency_manager", "analyst"}
+
+
+def test_staff_sign_in_is_a_retained_admin_only_pool_keyed_by_email(template):
+    pool = template["Resources"]["StaffUserPool"]
+    properties = pool["Properties"]
+
+    assert pool["Type"] == "AWS::Cognito::UserPool"
+    assert pool["DeletionPolicy"] == "Retain"
+    assert properties["UserPoolName"] == {"Fn::Sub": "${AWS::StackName}-staff"}
+    assert properties["UsernameAttributes"] == ["email"]
+    assert properties["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert properties["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    assert properties["MfaConfiguration"] == "OPTIONAL"
+    assert properties["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert [m["Name"] for m in properties["AccountRecoverySetting"]["RecoveryMechanisms"]] == [
+        "verified_email"]
+    custom = {a["Name"]: a for a in properties["Schema"] if a["Name"] in ("town", "departments")}
+    assert set(custom) == {"town", "departments"}
+    assert all(a["AttributeDataType"] == "String" and a["Mutable"] for a in custom.values())
+
+
+def test_every_role_is_a_group_of_the_staff_pool(template):
+    from chalicelib.domain.access import Role
+
+    groups = [r["Properties"] for r in template["Resources"].values()
+              if r["Type"] == "AWS::Cognito::UserPoolGroup"]
+
+    assert {g["GroupName"] for g in groups} == ROLES == {role.value for role in Role}
+    assert all(g["UserPoolId"] == {"Ref": "StaffUserPool"} for g in groups)
+
+
+def test_staff_can_read_but_not_write_their_town_and_departments(template):
+    client = template["Resources"]["StaffUserPoolClient"]
+    properties = client["Properties"]
+
+    assert client["Type"] == "AWS::Cognito::UserPoolClient"
+    assert properties["UserPoolId"] == {"Ref": "StaffUserPool"}
+    assert properties["GenerateSecret"] is False
+    assert set(properties["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH",
+                                                    "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert (properties["IdTokenValidity"], properties["TokenValidityUnits"]["IdToken"]) == (
+        1, "hours")
+    assert {"email", "custom:town", "custom:departments"} <= set(properties["ReadAttributes"])
+    assert not {"custom:town", "custom:departments", "email"} & set(
+        properties["WriteAttributes"])
+
+
+def test_functions_verify_tokens_of_the_staff_pool_and_manage_its_users(template):
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+
+    assert variables["TOWN311_JWT_ISSUER"] == {
+        "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${StaffUserPool}"}
+    assert variables["TOWN311_JWT_AUDIENCE"] == {"Ref": "StaffUserPoolClient"}
+    assert variables["TOWN311_USER_POOL_ID"] == {"Ref": "StaffUserPool"}
+    for logical, function in functions(template).items():
+        own = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert not {"TOWN311_JWT_ISSUER", "TOWN311_JWT_AUDIENCE", "TOWN311_USER_POOL_ID",
+                    "TOWN311_JWT_PUBLIC_KEY"} & set(own), logical
+    outputs = template["Outputs"]
+    assert outputs["StaffUserPoolId"]["Value"] == {"Ref": "StaffUserPool"}
+    assert outputs["StaffUserPoolClientId"]["Value"] == {"Ref": "StaffUserPoolClient"}
+
+
+def test_only_the_api_function_may_manage_sign_ins_and_only_in_the_staff_pool(template):
+    """The pool ARN ends in a generated id no policy-file pattern can name: the grant is a
+    template policy on the API function's role, by the pool's own ARN."""
+    resources = template["Resources"]
+    policies = {logical: r["Properties"] for logical, r in resources.items()
+                if r["Type"] == "AWS::IAM::Policy"}
+    api_role = resources["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
+
+    grants = [(logical, statement) for logical, p in policies.items()
+              for statement in p["PolicyDocument"]["Statement"]
+              if any(a.startswith("cognito-idp:") for a in statement["Action"])]
+
+    assert len(grants) == 1
+    logical, statement = grants[0]
+    assert policies[logical]["Roles"] == [{"Ref": api_role}]
+    assert resources[api_role]["Type"] == "AWS::IAM::Role"
+    assert set(statement["Action"]) == {
+        "cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup",
+        "cognito-idp:AdminDisableUser", "cognito-idp:AdminGetUser"}
+    assert statement["Resource"] == {"Fn::GetAtt": ["StaffUserPool", "Arn"]}
+    for stage in ("dev", "prod"):
+        assert "cognito-idp" not in (ROOT / ".chalice" / f"policy-{stage}.json").read_text()

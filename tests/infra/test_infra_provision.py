@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from local.provision import TemplateError, load_template, provision, provision_stack
+from local.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER, app_environment, mint, new_signing_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,6 +120,8 @@ def test_environment_names_every_resource_the_app_reads(aws):
         "TOWN311_OPS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:town311-local-ops",
         "POWERTOOLS_SERVICE_NAME": "town311",
         "POWERTOOLS_METRICS_NAMESPACE": "Town311",
+        "TOWN311_JWT_ISSUER": LOCAL_ISSUER,
+        "TOWN311_JWT_AUDIENCE": LOCAL_AUDIENCE,
     }
 
 
@@ -171,3 +174,40 @@ def test_stage_policy_covers_the_resources_of_stack_town311_stage(aws, stage):
     assert allowed("sns:Publish", resources["OpsTopic"]["TopicArn"])
     other = "town311-dev" if stage == "prod" else "town311-prod"
     assert not allowed("dynamodb:Query", table_arn.replace(f"town311-{stage}", other))
+
+
+def test_staff_sign_in_is_not_created_locally_and_the_app_uses_local_tokens(aws):
+    stack = provision_stack(aws)
+
+    assert not {logical for logical in stack.resources if logical.startswith("Staff")}
+    assert stack.environment["TOWN311_JWT_ISSUER"] == LOCAL_ISSUER
+    assert stack.environment["TOWN311_JWT_AUDIENCE"] == LOCAL_AUDIENCE
+    # Without a pool id the app gives new staff local sign-ins instead of calling Cognito.
+    assert "TOWN311_USER_POOL_ID" not in stack.environment
+
+
+def test_the_local_environment_verifies_tokens_the_local_key_signs(aws):
+    """What tests/conftest.py and local/run.py do: provision, then add the key."""
+    from chalicelib import bootstrap
+    from chalicelib.adapters.identity import LocalIdentity
+    from chalicelib.config import settings_from_env
+
+    key = new_signing_key()
+    environment = provision(aws) | app_environment(key)
+    container = bootstrap.Container(settings_from_env(environment))
+    token = mint(key, subject="demo-admin", email="admin@maplefalls.example",
+                 town="maplefalls.example", roles=["town_admin"])
+
+    who = container.tokens.verify(token)
+
+    assert (who.town_id, sorted(who.roles)) == ("maplefalls.example", ["town_admin"])
+    assert isinstance(container.identity, LocalIdentity)
+
+
+def test_a_variable_naming_a_resource_not_created_locally_needs_a_stand_in(aws):
+    template = copy.deepcopy(load_template())
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    variables["TOWN311_SOMETHING_POOLED"] = {"Fn::GetAtt": ["StaffUserPool", "Arn"]}
+
+    with pytest.raises(TemplateError, match="TOWN311_SOMETHING_POOLED.*StaffUserPool"):
+        provision(aws, template=template)

@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chalicelib.adapters.dynamodb import contact_hashes
 from chalicelib.domain.catalogue import Department
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, NotFound, Throttled
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import ApiKey, BusinessCalendar, StaffMember
 from chalicelib.domain.zones import Zone
-from chalicelib.services.ports import RequestQuery
+from chalicelib.services.ports import Quota, RequestQuery
 from chalicelib.services.towns import create_town
 from tests.fakes import FakeRequestStore, FakeTownDirectory
 
@@ -77,6 +78,27 @@ class RequestStoreContract:
         assert [e.kind for e in found.timeline] == ["submitted", "note"]
         assert [e.kind for e in store.get(TOWN, "R0001", with_timeline=False).timeline] == [
             "submitted", "note"]
+
+    def test_a_quota_refuses_the_request_over_the_limit_and_stores_nothing(self, store):
+        minute = T0.replace(second=0)
+        quota = Quota("key-1", 2, minute)
+        store.add(*_request(1), quota)
+        store.add(*_request(2), quota)
+        with pytest.raises(Throttled) as refused:
+            store.add(*_request(3), quota)
+        assert refused.value.retry_after_seconds > 0
+        assert store.get(TOWN, "R0003", with_timeline=False) is None
+        store.add(*_request(4), Quota("key-2", 2, minute))  # another key has its own
+        store.add(*_request(5), Quota("key-1", 2, minute + timedelta(minutes=1)))
+
+    def test_a_residents_requests_are_found_by_contact_and_can_be_forgotten(self, store):
+        store.add(*_request(1))
+        store.add(*_request(2))
+        (email_hash,) = contact_hashes(Reporter(email="ANA@example.org "))
+        assert store.requests_of_resident(TOWN, email_hash) == ["R0001", "R0002"]
+        assert store.requests_of_resident("riverton.example", email_hash) == []
+        store.forget_resident(TOWN, email_hash, ["R0001", "R0002"])
+        assert store.requests_of_resident(TOWN, email_hash) == []
 
     def test_find_pages_newest_first_with_filters(self, store):
         for n in range(1, 8):

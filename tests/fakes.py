@@ -144,9 +144,10 @@ class FakeRequestStore:
         self.tokens: dict[tuple[str, str], str] = {}
         self.rates: dict[tuple[str, str, datetime], int] = {}
         self.residents: dict[tuple[str, str], list[str]] = {}
+        self.audit_entries: list[AuditEntry] = []
 
     def add(self, request: ServiceRequest, first_event: TimelineEvent,
-            quota: Quota | None = None) -> None:
+            quota: Quota | None = None, audit: AuditEntry | None = None) -> None:
         key = (request.town_id, request.request_id)
         if quota is not None:
             window = (request.town_id, quota.key_id, quota.window_start)
@@ -161,6 +162,8 @@ class FakeRequestStore:
         self.tokens[(request.town_id, request.token)] = request.request_id
         for contact in contact_hashes(request.reporter):
             self.residents.setdefault((request.town_id, contact), []).append(request.request_id)
+        if audit is not None:
+            self.audit_entries.append(audit)
 
     def requests_of_resident(self, town_id: str, contact_hash: str) -> list[str]:
         return sorted(self.residents.get((town_id, contact_hash), []))

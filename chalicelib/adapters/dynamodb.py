@@ -795,7 +795,7 @@ class DynamoRequestStore:
         return TransactWrite(connection=RequestItem._get_connection().connection)
 
     def add(self, request: ServiceRequest, first_event: TimelineEvent,
-            quota: Quota | None = None) -> None:
+            quota: Quota | None = None, audit: AuditEntry | None = None) -> None:
         """Write a new request, its first timeline event, its token, the reporter's index
         entries and the caller's rate counter in one transaction: one write call, and a
         request over the key's rate is refused without storing anything."""
@@ -820,6 +820,8 @@ class DynamoRequestStore:
                 for contact in contact_hashes(request.reporter):
                     tx.save(ResidentItem(f"TOWN#{town}#RESIDENT#{contact}",
                                          f"REQ#{request.request_id}"))
+                if audit is not None:
+                    tx.save(_audit_item(audit))
         except TransactWriteError as e:
             reasons = [r.code if r else None for r in e.cancellation_reasons]
             if quota is not None and reasons and reasons[-1] == "ConditionalCheckFailed":

@@ -160,7 +160,8 @@ def _submit(town_in_path: str | None, resource: str, fmt: str) -> Response:
         if form.media else None
     receipt = intake.submit_request_once(
         request.headers.get("idempotency-key"), c.idempotency, new_request, town, catalogue,
-        key, c.intake, photo, request.lambda_context)
+        key, c.intake, photo, request.lambda_context,
+        source_ip=(request.context.get("identity") or {}).get("sourceIp"))
     return render([dataclasses.asdict(receipt)], fmt, "service_requests", status=201)
 
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from chalicelib.domain.catalogue import Catalogue, parse_attribute_answers
 from chalicelib.domain.errors import InvalidInput, Problem, StorageUnavailable
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
-from chalicelib.domain.towns import ApiKey, Town
+from chalicelib.domain.towns import ApiKey, AuditEntry, Town
 from chalicelib.schemas.open311 import NewServiceRequest, location_problems, problems_from
 from chalicelib.services.ports import (
     IdempotencyGuard,
@@ -85,7 +85,8 @@ def read_submission(fields: dict[str, str], attributes: dict[str, list[str]], to
 
 def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
                    key: ApiKey | None, ports: IntakePorts, photo: Photo | None = None, *,
-                   channel: str = "open311", entered_by: str | None = None) -> Receipt:
+                   channel: str = "open311", entered_by: str | None = None,
+                   source_ip: str | None = None) -> Receipt:
     """Store a new service request with its first timeline event, then ask for routing.
 
     The request is durable before anything else happens: a routing message that cannot be
@@ -128,7 +129,13 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
     if key is not None:
         minute = now.replace(second=0, microsecond=0)
         quota = Quota(key.key_id, key.rate_limit_per_minute, minute)
-    ports.store.add(request, submitted, quota)
+    audit = AuditEntry(
+        town_id=town.town_id, at=now, entry_id=ports.new_id(),
+        actor=entered_by or (f"api_key:{key.key_id}" if key else "anonymous"),
+        actor_kind="staff" if entered_by else "api_key", action="request.submitted",
+        target=request_id, source_ip=source_ip,
+        details={"service_code": service.code, "channel": channel})
+    ports.store.add(request, submitted, quota, audit)
     try:
         ports.routing.request_submitted(town.town_id, request_id)
     except StorageUnavailable:
@@ -160,11 +167,11 @@ def _check_photo(photo: Photo) -> None:
 def submit_request_once(idempotency_key: str | None, guard: IdempotencyGuard,
                         form: NewServiceRequest, town: Town, catalogue: Catalogue, key: ApiKey,
                         ports: IntakePorts, photo: Photo | None = None,
-                        deadline: object = None) -> Receipt:
+                        deadline: object = None, source_ip: str | None = None) -> Receipt:
     """``submit_request``, made safe to retry: a repeated Idempotency-Key (from the same
     town and key) returns the first receipt and stores nothing new."""
     if not idempotency_key:
-        return submit_request(form, town, catalogue, key, ports, photo)
+        return submit_request(form, town, catalogue, key, ports, photo, source_ip=source_ip)
     if len(idempotency_key) > 255:
         raise InvalidInput.of([Problem("Idempotency-Key", "must be at most 255 characters")])
     payload: dict[str, object] = {"form": form.model_dump(mode="json")}
@@ -172,6 +179,8 @@ def submit_request_once(idempotency_key: str | None, guard: IdempotencyGuard,
         payload["media_sha256"] = hashlib.sha256(photo.content).hexdigest()
     scope = f"{town.town_id}#{key.key_id}#{idempotency_key}"
     first = guard.run_once(
-        scope, payload, lambda: asdict(submit_request(form, town, catalogue, key, ports, photo)),
+        scope, payload,
+        lambda: asdict(submit_request(form, town, catalogue, key, ports, photo,
+                                      source_ip=source_ip)),
         deadline)
     return Receipt(**first)  # type: ignore[arg-type]

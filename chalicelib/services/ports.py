@@ -112,8 +112,9 @@ class IdentityProvider(Protocol):
 
 class RequestStore(Protocol):
     def add(self, request: ServiceRequest, first_event: TimelineEvent,
-            quota: Quota | None = None) -> None:
-        """Store a new request; Throttled (nothing stored) when ``quota`` is used up."""
+            quota: Quota | None = None, audit: AuditEntry | None = None) -> None:
+        """Store a new request (with its audit entry, in the same write); Throttled, and
+        nothing stored, when ``quota`` is used up."""
         ...
 
     def requests_of_resident(self, town_id: str, contact_hash: str) -> list[str]: ...

@@ -81,4 +81,4 @@ def enter_request(towns: TownDirectory, ports: intake.IntakePorts, who: Principa
     attributes = {k: v if isinstance(v, list) else [v] for k, v in body.attributes.items()}
     form = intake.read_submission(fields, attributes, town, catalogue)
     return intake.submit_request(form, town, catalogue, None, ports, channel=body.channel,
-                                 entered_by=who.actor)
+                                 entered_by=who.actor, source_ip=who.source_ip)

@@ -82,8 +82,13 @@ def test_a_town_goes_live_through_the_api_alone(api, staff):
     audit = _json(_call(api, "GET", "/admin/audit", admin))["entries"]
     actions = [e["action"] for e in audit]
     for action in ("town.created", "town.settings_changed", "department.saved", "zone.saved",
-                   "service.added", "service.retired", "staff.added", "api_key.created"):
+                   "service.added", "service.retired", "staff.added", "api_key.created",
+                   "request.submitted"):
         assert action in actions
+    submitted = next(e for e in audit if e["action"] == "request.submitted")
+    assert submitted["actor"] == f"api_key:{key['key_id']}"
+    assert submitted["target"] == receipt["service_request_id"]
+    assert submitted["source_ip"]
     assert audit == sorted(audit, key=lambda e: e["at"], reverse=True)
 
     export = _call(api, "GET", "/admin/export", admin)

@@ -78,3 +78,12 @@ def test_the_small_town_pack_is_a_complete_catalogue():
         assert catalogue.department(service.department) is not None, service.code
     with pytest.raises(ValueError):
         load_pack("../etc/passwd")
+
+
+@pytest.mark.parametrize("pack", ["small_town", "rural_township"])
+def test_every_template_pack_routes_each_service_to_one_of_its_departments(pack):
+    catalogue = load_pack(pack)
+    assert catalogue.department("triage") is not None
+    for service in catalogue.services:
+        assert service.keywords and service.group and service.description
+        assert catalogue.department(service.department) is not None, service.code

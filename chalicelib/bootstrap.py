@@ -115,6 +115,19 @@ class Container:
             return CognitoIdentity(lambda: self.client("cognito-idp"), self.settings.user_pool_id)
         return LocalIdentity(self.make_id)
 
+    @cached_property
+    def messenger(self) -> Any:
+        from chalicelib.adapters.messages import AwsMessenger, LoggedMessenger
+
+        if self.settings.mail_from:
+            return AwsMessenger(lambda: self.client("ses"), lambda: self.client("sns"),
+                                self.settings.mail_from)
+        return LoggedMessenger()
+
+    @cached_property
+    def resident_access(self) -> Any:
+        return self._table.DynamoResidentAccess()
+
     @property
     def admin(self) -> AdminPorts:
         return AdminPorts(towns=self.town_store, audit=self.audit, identity=self.identity,

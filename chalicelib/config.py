@@ -38,6 +38,9 @@ class Settings(BaseModel):
     jwt_audience: str | None = None
     jwt_public_key: str | None = None
     user_pool_id: str | None = None
+    # The SES-verified address residents' e-mails come from; without it (the emulator)
+    # messages are logged instead of sent.
+    mail_from: str | None = None
 
 
 _ENV = {
@@ -54,6 +57,7 @@ _ENV = {
     "jwt_audience": "TOWN311_JWT_AUDIENCE",
     "jwt_public_key": "TOWN311_JWT_PUBLIC_KEY",
     "user_pool_id": "TOWN311_USER_POOL_ID",
+    "mail_from": "TOWN311_MAIL_FROM",
 }
 
 

@@ -280,9 +280,23 @@ class ResidentItem(_Table):
     contact itself), so they can follow their requests and have their details erased."""
 
 
+class ResidentCodeItem(_Table):
+    """A one-time sign-in code for a resident (hashed), with its tries and expiry."""
+
+    code_hash = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    expires_at = NumberAttribute()  # epoch seconds; TTL removes it, code checks it too
+
+
+class ResidentSessionItem(_Table):
+    contact_hash = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
 ITEM_CLASSES: tuple[type[_Table], ...] = (
     _Table, TownItem, PlatformTownItem, ServiceItem, DepartmentItem, ZoneItem, ApiKeyItem,
     StaffItem, AuditItem, RequestItem, EventItem, TokenItem, RateItem, ResidentItem,
+    ResidentCodeItem, ResidentSessionItem,
 )
 
 
@@ -951,3 +965,58 @@ class DynamoRequestStore:
         except PynamoDBException as e:
             raise _storage_error(e) from e
         return RequestPage(items=items, has_more=more)
+
+
+class DynamoResidentAccess:
+    """Residents' sign-in codes and sessions, keyed by the hash of their contact:
+    PK=TOWN#t#RESIDENT#<hash>, SK=CODE; PK=TOWN#t#RSESSION#<sha256(session)>, SK=SESSION."""
+
+    def save_code(self, town_id: str, contact_hash: str, code_hash: str, expires_at: int,
+                  not_before: int) -> bool:
+        """Store a fresh code unless one was issued after ``not_before`` (anti-flooding)."""
+        item = ResidentCodeItem(f"TOWN#{town_id}#RESIDENT#{contact_hash}", "CODE",
+                                code_hash=code_hash, attempts=0, expires_at=expires_at)
+        try:
+            item.save(condition=ResidentCodeItem.PK.does_not_exist()
+                      | (ResidentCodeItem.expires_at < not_before))
+        except PutError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return True
+
+    def take_code(self, town_id: str, contact_hash: str) -> tuple[str, int, int] | None:
+        """The stored code's hash, expiry and tries so far, counting this try."""
+        try:
+            item = ResidentCodeItem.get(f"TOWN#{town_id}#RESIDENT#{contact_hash}", "CODE")
+            item.update(actions=[ResidentCodeItem.attempts.add(1)])
+        except ResidentCodeItem.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return item.code_hash, int(item.expires_at), int(item.attempts)
+
+    def drop_code(self, town_id: str, contact_hash: str) -> None:
+        try:
+            ResidentCodeItem(f"TOWN#{town_id}#RESIDENT#{contact_hash}", "CODE").delete()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def save_session(self, town_id: str, session_hash: str, contact_hash: str,
+                     expires_at: int) -> None:
+        try:
+            ResidentSessionItem(f"TOWN#{town_id}#RSESSION#{session_hash}", "SESSION",
+                                contact_hash=contact_hash, expires_at=expires_at).save()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def session_contact(self, town_id: str, session_hash: str) -> tuple[str, int] | None:
+        try:
+            item = ResidentSessionItem.get(f"TOWN#{town_id}#RSESSION#{session_hash}", "SESSION")
+        except ResidentSessionItem.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return item.contact_hash, int(item.expires_at)

@@ -184,6 +184,10 @@ class ResidentContactIn(Strict):
     phone: Annotated[str | None, Field(max_length=30, pattern=r"^\+?[0-9 ().\-]{3,30}$")] = None
 
 
+class ResidentCodeIn(ResidentContactIn):
+    code: Annotated[str, Field(pattern=r"^\s*[0-9]{6}\s*$")]
+
+
 class NewTownIn(Strict):
     """POST /platform/towns (platform operators)."""
 

@@ -158,3 +158,23 @@ class IdempotencyGuard(Protocol):
         Conflict, and a repeat while the first is still running RetryLater. ``deadline``
         (a Lambda context) bounds how long an unfinished first call blocks a retry."""
         ...
+
+
+class Messenger(Protocol):
+    def send(self, *, email: str | None, phone: str | None, subject: str, text: str) -> None:
+        """Send one message to a resident by e-mail and/or SMS."""
+        ...
+
+
+class ResidentAccess(Protocol):
+    def save_code(self, town_id: str, contact_hash: str, code_hash: str, expires_at: int,
+                  not_before: int) -> bool: ...
+
+    def take_code(self, town_id: str, contact_hash: str) -> tuple[str, int, int] | None: ...
+
+    def drop_code(self, town_id: str, contact_hash: str) -> None: ...
+
+    def save_session(self, town_id: str, session_hash: str, contact_hash: str,
+                     expires_at: int) -> None: ...
+
+    def session_contact(self, town_id: str, session_hash: str) -> tuple[str, int] | None: ...

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from chalicelib.domain.access import Permission, Principal, require
-from chalicelib.domain.errors import Conflict, InvalidInput, Problem
-from chalicelib.domain.requests import Reporter, TimelineEvent
+from chalicelib.domain.errors import Conflict, InvalidInput, Problem, Throttled, Unauthenticated
+from chalicelib.domain.requests import Reporter, ServiceRequest, TimelineEvent
+from chalicelib.domain.towns import Town
 from chalicelib.services.admin import AdminPorts, record
-from chalicelib.services.ports import RequestStore
+from chalicelib.services.ports import Messenger, RequestStore, ResidentAccess
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,20 @@ def erase_contact(ports: AdminPorts, store: RequestStore, who: Principal,
     hashes = contact_hashes(Reporter(email=email, phone=phone))
     if not hashes:
         raise InvalidInput.of([Problem("email", "give the resident's e-mail or phone")])
+    anonymised = _erase(ports, store, town_id, hashes)
+    # The audit entry says how many, never whose: the contact itself is what was erased.
+    record(ports, who, town_id, "resident.contact_erased", f"{anonymised} requests")
+    return Erasure(anonymised)
+
+
+def _erase(ports: AdminPorts, store: RequestStore, town_id: str, hashes: list[str]) -> int:
+    """Anonymise every request reported with one of ``hashes``; returns how many changed.
+
+    Every contact the requests carried is forgotten, not only the one asked about: the
+    phone left with a report is as much the resident's as the e-mail they named."""
+    from chalicelib.adapters.dynamodb import contact_hashes
+
     request_ids = sorted({rid for h in hashes for rid in store.requests_of_resident(town_id, h)})
-    # Every contact the requests carried is forgotten, not only the one asked about: the
-    # phone left with a report is as much the resident's as the e-mail they named.
     forgotten: dict[str, list[str]] = {h: list(request_ids) for h in hashes}
     anonymised = 0
     for request_id in request_ids:
@@ -43,9 +56,7 @@ def erase_contact(ports: AdminPorts, store: RequestStore, who: Principal,
             forgotten.setdefault(h, []).append(request_id)
     for h, ids in forgotten.items():
         store.forget_resident(town_id, h, sorted(set(ids)))
-    # The audit entry says how many, never whose: the contact itself is what was erased.
-    record(ports, who, town_id, "resident.contact_erased", f"{anonymised} requests")
-    return Erasure(anonymised)
+    return anonymised
 
 
 def _anonymise(ports: AdminPorts, store: RequestStore, town_id: str, request_id: str,
@@ -67,3 +78,97 @@ def _anonymise(ports: AdminPorts, store: RequestStore, town_id: str, request_id:
         except Conflict:
             continue
     raise Conflict("the request kept changing; try the erasure again")
+
+
+# --- residents on their own: sign in with a one-time code, follow, erase --------------------
+
+CODE_SECONDS, SESSION_SECONDS, MAX_TRIES, RESEND_SECONDS = 15 * 60, 3600, 5, 60
+
+
+@dataclass(frozen=True)
+class ResidentSession:
+    token: str
+    expires_in: int
+
+
+def _one_contact(email: str | None, phone: str | None) -> str:
+    from chalicelib.adapters.dynamodb import contact_hashes
+
+    hashes = contact_hashes(Reporter(email=email, phone=phone))
+    if len(hashes) != 1:
+        raise InvalidInput.of([Problem("email", "give either your e-mail or your phone")])
+    return hashes[0]
+
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def send_sign_in_code(access: ResidentAccess, messenger: Messenger, town: Town,
+                      email: str | None, phone: str | None, now: datetime) -> None:
+    """Send a six-digit code to the resident's e-mail or phone. The answer never says
+    whether that contact has requests, so nobody can probe who reported what."""
+    import secrets
+
+    contact = _one_contact(email, phone)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    epoch = int(now.timestamp())
+    fresh = access.save_code(town.town_id, contact, _sha(f"{contact}:{code}"),
+                             epoch + CODE_SECONDS, not_before=epoch + CODE_SECONDS
+                             - RESEND_SECONDS)
+    if not fresh:
+        raise Throttled("a code was sent less than a minute ago", retry_after_seconds=60)
+    messenger.send(email=email, phone=phone, subject=f"{town.name} 311 sign-in code",
+                   text=f"Your {town.name} 311 code is {code}. It expires in 15 minutes.")
+
+
+def open_session(access: ResidentAccess, town: Town, email: str | None, phone: str | None,
+                 code: str, now: datetime) -> ResidentSession:
+    import secrets
+
+    contact = _one_contact(email, phone)
+    stored = access.take_code(town.town_id, contact)
+    epoch = int(now.timestamp())
+    if stored is None or stored[1] < epoch:
+        raise Unauthenticated("that code is not valid; ask for a new one")
+    code_hash, _, tries = stored
+    if tries > MAX_TRIES:
+        access.drop_code(town.town_id, contact)
+        raise Unauthenticated("too many wrong codes; ask for a new one")
+    if not secrets.compare_digest(code_hash, _sha(f"{contact}:{code.strip()}")):
+        raise Unauthenticated("that code is not valid; ask for a new one")
+    access.drop_code(town.town_id, contact)
+    token = secrets.token_urlsafe(32)
+    access.save_session(town.town_id, _sha(token), contact, epoch + SESSION_SECONDS)
+    return ResidentSession(token, SESSION_SECONDS)
+
+
+def _session_contact(access: ResidentAccess, town: Town, token: str | None,
+                     now: datetime) -> str:
+    found = access.session_contact(town.town_id, _sha(token)) if token else None
+    if found is None or found[1] < int(now.timestamp()):
+        raise Unauthenticated("sign in again: your session is not valid")
+    return found[0]
+
+
+def own_requests(access: ResidentAccess, store: RequestStore, town: Town, token: str | None,
+                 now: datetime) -> list[ServiceRequest]:
+    """The requests the signed-in resident reported, newest first."""
+    contact = _session_contact(access, town, token, now)
+    ids = store.requests_of_resident(town.town_id, contact)
+    found = store.get_many(town.town_id, ids[-100:])
+    return sorted(found, key=lambda r: r.requested_at, reverse=True)
+
+
+def erase_own_contact(ports: AdminPorts, access: ResidentAccess, store: RequestStore,
+                      town: Town, token: str | None, source_ip: str | None) -> Erasure:
+    """The signed-in resident erases their own contact details from all their requests."""
+    contact = _session_contact(access, town, token, ports.now())
+    anonymised = _erase(ports, store, town.town_id, [contact])
+    resident = Principal(subject="resident", town_id=town.town_id, kind="resident",
+                         source_ip=source_ip)
+    record(ports, resident, town.town_id, "resident.contact_erased", f"{anonymised} requests",
+           {"by": "the resident"})
+    return Erasure(anonymised)

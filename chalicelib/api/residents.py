@@ -1,0 +1,64 @@
+"""Residents following their own requests: sign in with a one-time code sent to their
+e-mail or phone, list what they reported, and erase their contact details."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib import bootstrap
+from chalicelib.api.http import body_as, json_view, respond
+from chalicelib.domain.towns import Town
+from chalicelib.schemas import admin as wire
+from chalicelib.schemas.open311 import request_document
+from chalicelib.services import directory, residents
+
+blueprint = Blueprint(__name__)
+BASE = "/towns/{town}/residents"
+
+
+def _town(town: str) -> Town:
+    return directory.find_town(bootstrap.container().towns, town)
+
+
+def _session() -> str | None:
+    header = blueprint.current_request.headers.get("authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else None
+
+
+@blueprint.route(BASE + "/sign-in", methods=["POST"])
+@json_view
+def send_code(town: str) -> Response:
+    c = bootstrap.container()
+    body = body_as(blueprint, wire.ResidentContactIn)
+    residents.send_sign_in_code(c.resident_access, c.messenger, _town(town), body.email,
+                                body.phone, c.now())
+    return respond({"sent": True, "expires_in": residents.CODE_SECONDS}, status=202)
+
+
+@blueprint.route(BASE + "/session", methods=["POST"])
+@json_view
+def open_session(town: str) -> Response:
+    c = bootstrap.container()
+    body = body_as(blueprint, wire.ResidentCodeIn)
+    session = residents.open_session(c.resident_access, _town(town), body.email, body.phone,
+                                     body.code, c.now())
+    return respond({"session": session.token, "expires_in": session.expires_in}, status=201)
+
+
+@blueprint.route(BASE + "/requests", methods=["GET"])
+@json_view
+def own_requests(town: str) -> Response:
+    c = bootstrap.container()
+    place = _town(town)
+    found = residents.own_requests(c.resident_access, c.requests, place, _session(), c.now())
+    return respond([request_document(r, place.zone, extensions=True) for r in found])
+
+
+@blueprint.route(BASE + "/erase", methods=["POST"])
+@json_view
+def erase_own_contact(town: str) -> Response:
+    c = bootstrap.container()
+    source_ip = (blueprint.current_request.context.get("identity") or {}).get("sourceIp")
+    done = residents.erase_own_contact(c.admin, c.resident_access, c.requests, _town(town),
+                                       _session(), source_ip)
+    return respond({"requests_anonymised": done.requests_anonymised})

@@ -5,6 +5,7 @@
 #   make bench    python -m bench
 #   make lint     ruff
 #   make clean    remove build output and caches (keeps .venv; `make distclean` removes it)
+#   make token ROLE=town_admin   a fresh 12-hour staff token for the running `make run`
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -21,10 +22,10 @@ STAGE ?= prod
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run test package bench lint clean distclean
+.PHONY: help venv run token test package bench lint clean distclean
 
 help:
-	@sed -n '2,8p' Makefile | sed 's/^# *//'
+	@sed -n '2,9p' Makefile | sed 's/^# *//'
 
 $(PY):
 	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "no python3.12 found" >&2; exit 1; }
@@ -40,6 +41,10 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(PY) -m local.run
+
+ROLE ?= town_admin
+token: $(STAMP)
+	@$(PY) -m local.tokens --role $(ROLE)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

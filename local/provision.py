@@ -6,8 +6,11 @@ is what keeps the local run and the tests from drifting away from production.
 
 Only the resource types the app talks to are created: DynamoDB tables, S3 buckets, SQS
 queues, SNS topics. Alarms, Lambda permissions and the like mean nothing without Lambda
-and are skipped. A property this module does not know how to apply is an error rather than
-a silent difference: teach `_TRANSLATORS` about it, or list it in `_LOCALLY_IRRELEVANT`.
+and are skipped, and so is staff sign-in (Cognito): locally staff use tokens that
+local/tokens.py signs, and the environment variables that name the user pool get local
+stand-ins (`LOCAL_STAND_INS`). A property this module does not know how to apply is an
+error rather than a silent difference: teach `_TRANSLATORS` about it, or list it in
+`_LOCALLY_IRRELEVANT`.
 
 `provision()` works against anything boto3 can reach: moto's server (the local run) or
 an in-process `moto.mock_aws` (the tests). Running it again on existing resources is fine.
@@ -27,6 +30,8 @@ from typing import Any
 import yaml
 from botocore.exceptions import ClientError
 
+from local.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER
+
 TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "infra" / "template.yaml"
 DEFAULT_STACK_NAME = "town311-local"
 # moto's default account.
@@ -35,7 +40,20 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 # Resource types with no local meaning: nothing to create, nothing the app reads.
 _SKIPPED_TYPES = frozenset({"AWS::CloudWatch::Alarm", "AWS::Lambda::Permission"})
 _SKIPPED_PREFIXES = ("AWS::IAM::", "AWS::Serverless::", "AWS::Lambda::", "AWS::Logs::",
-                     "AWS::ApiGateway::")
+                     "AWS::ApiGateway::", "AWS::Cognito::")
+
+# Globals variables whose value refers to a resource that is not created locally: what each
+# is on the emulator instead. None leaves the variable unset. Any other variable referring
+# to such a resource is an error (TemplateError), not a guess.
+LOCAL_STAND_INS: dict[str, str | None] = {
+    # The user pool's issuer and app client become those of the tokens local/tokens.py
+    # signs; the matching public key (TOWN311_JWT_PUBLIC_KEY) depends on the signing key,
+    # so the caller adds it: `provision(...) | local.tokens.app_environment(key)`.
+    "TOWN311_JWT_ISSUER": LOCAL_ISSUER,
+    "TOWN311_JWT_AUDIENCE": LOCAL_AUDIENCE,
+    # Unset, so the app gives new staff local sign-ins (LocalIdentity), not Cognito users.
+    "TOWN311_USER_POOL_ID": None,
+}
 
 # Properties that are real in the cloud but have nothing to apply on an emulator.
 _LOCALLY_IRRELEVANT = {
@@ -417,12 +435,26 @@ _TRANSLATORS: dict[str, _Translator] = {
 
 
 def function_environment(stack: LocalStack) -> dict[str, str]:
-    """The environment every function gets from the template (SAM Globals), resolved."""
+    """The environment every function gets from the template (SAM Globals), resolved; a
+    variable naming a resource that is not created locally takes its LOCAL_STAND_INS
+    value, or is left out."""
     globals_env = (
         stack.template.get("Globals", {}).get("Function", {}).get("Environment", {})
         .get("Variables", {})
     )
-    return {name: str(stack.resolve(value)) for name, value in globals_env.items()}
+    not_local = set(stack.template.get("Resources", {})) - set(stack.resources)
+    environment = {}
+    for name, value in globals_env.items():
+        missing = references(value) & not_local
+        if not missing:
+            environment[name] = str(stack.resolve(value))
+        elif name not in LOCAL_STAND_INS:
+            raise TemplateError(
+                f"{name} refers to {sorted(missing)}, which local/provision.py does not "
+                "create; give it a local value in LOCAL_STAND_INS")
+        elif LOCAL_STAND_INS[name] is not None:
+            environment[name] = LOCAL_STAND_INS[name]
+    return environment
 
 
 def provision_stack(
@@ -463,5 +495,6 @@ def provision(
     account_id: str = DEFAULT_ACCOUNT_ID,
 ) -> dict[str, str]:
     """Create every table, bucket, queue and topic of infra/template.yaml and return the
-    environment the app needs to use them (TOWN311_TABLE, ...)."""
+    environment the app needs to use them (TOWN311_TABLE, ...), with the local issuer and
+    audience for staff tokens (add `local.tokens.app_environment(key)` for the key)."""
     return provision_stack(session_or_clients, stack_name, template, account_id).environment

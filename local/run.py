@@ -4,14 +4,18 @@
    client of this process and its children pointed at it (AWS_ENDPOINT_URL, dummy keys);
 2. the tables, bucket, queues and topic of infra/template.yaml (local/provision.py);
 3. the demo town, Maple Falls, with an API key (TOWN311_DEMO_API_KEY fixes it; otherwise a
-   new one each run);
-4. `chalice local` on 127.0.0.1:$PORT (default 8000) for the HTTP routes (RELOAD=1 turns
+   new one each run) and one member of staff per role;
+4. staff sign-in without Cognito: a local RSA key (kept in .run/local-signing-key.pem, so
+   tokens survive a restart) whose public half the app verifies tokens with, and a 12-hour
+   ID token for every demo person plus a platform operator (local/tokens.py);
+5. `chalice local` on 127.0.0.1:$PORT (default 8000) for the HTTP routes (RELOAD=1 turns
    on its autoreload; off by default because it polls every file under the project);
-5. the event pump (local/pump.py) for what `chalice local` cannot do: SQS, S3 and schedule
+6. the event pump (local/pump.py) for what `chalice local` cannot do: SQS, S3 and schedule
    handlers (these every $SCHEDULE_SECONDS, default 60), called in this process as Lambda
    would call them. The pump runs the code as it was at start: restart after edits.
 
-The URLs, the demo key and the resource names are printed and written to .run/demo.json.
+The URLs, the demo key, a login per role (with a curl line for /staff/me) and the resource
+names are printed and written to .run/demo.json (the logins under "logins", by role).
 Ctrl-C stops everything.
 """
 
@@ -27,10 +31,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from local.provision import DEFAULT_STACK_NAME, LocalStack, provision_stack
+from local.tokens import KEY_FILE, SigningKey, app_environment, load_or_create_signing_key, mint
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
@@ -38,6 +45,13 @@ HOST = "127.0.0.1"
 REGION = "us-east-1"
 
 log = logging.getLogger("local.run")  # not __name__: that is __main__ under -m
+
+LOGIN_TTL_SECONDS = 12 * 3600
+# Platform operators belong to no town, so the demo town's staff has none; a token is all
+# an operator needs.
+DEMO_OPERATOR = {"subject": "demo-operator", "email": "operator@town311.local",
+                 "name": "Olive Operator", "town": None, "roles": ["operator"],
+                 "departments": []}
 
 
 def emulator_environment(endpoint: str) -> dict[str, str]:
@@ -78,13 +92,35 @@ def _wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: f
     raise SystemExit(f"chalice local did not answer on {url} within {timeout:.0f}s")
 
 
-def seed_demo_town(api_key: str | None) -> tuple[str, str]:
-    """Create Maple Falls through the app's own service; returns (jurisdiction, API key)."""
+def seed_demo_town(api_key: str | None) -> Any:
+    """Create Maple Falls and its staff through the app's own service (a NewTown)."""
     from chalicelib import bootstrap
     from chalicelib.services.towns import seed_demo_town as seed
 
-    created = seed(bootstrap.container().towns, api_key=api_key)
-    return created.town.town_id, created.api_key
+    return seed(bootstrap.container().towns, api_key=api_key)
+
+
+def demo_logins(key: SigningKey, staff: Iterable[Any],
+                now: float | None = None) -> dict[str, dict[str, Any]]:
+    """A signed-in person per role: the seeded staff (StaffMember) and a platform operator,
+    keyed by their (first) role, each with a 12-hour ID token."""
+    issued = time.time() if now is None else now
+    people = [
+        {"subject": m.user_id, "email": m.email, "name": m.name, "town": m.town_id,
+         "roles": list(m.roles), "departments": list(m.departments)}
+        for m in staff
+    ] + [DEMO_OPERATOR]
+    expires = datetime.fromtimestamp(int(issued) + LOGIN_TTL_SECONDS, UTC)
+    logins: dict[str, dict[str, Any]] = {}
+    for person in people:
+        token = mint(key, subject=person["subject"], email=person["email"],
+                     town=person["town"], roles=person["roles"],
+                     departments=person["departments"], ttl_seconds=LOGIN_TTL_SECONDS,
+                     now=issued)
+        logins.setdefault(person["roles"][0], {
+            **person, "expires_at": expires.isoformat().replace("+00:00", "Z"),
+            "token": token})
+    return logins
 
 
 def start_chalice_local(port: int, env: dict[str, str], reload: bool) -> subprocess.Popen[bytes]:
@@ -111,7 +147,8 @@ def stop_process_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def demo_facts(port: int, endpoint: str, jurisdiction: str, api_key: str,
-               stack: LocalStack) -> dict[str, Any]:
+               stack: LocalStack, logins: dict[str, dict[str, Any]] | None = None
+               ) -> dict[str, Any]:
     api_base = f"http://{HOST}:{port}/"
     return {
         "api_base": api_base,
@@ -127,7 +164,25 @@ def demo_facts(port: int, endpoint: str, jurisdiction: str, api_key: str,
         "resources": {
             logical: attributes["Ref"] for logical, attributes in stack.resources.items()
         },
+        "staff_me_url": f"{api_base}staff/me",
+        "logins": logins or {},
     }
+
+
+def login_lines(facts: dict[str, Any]) -> list[str]:
+    """The logins as a table, each followed by its curl line (tokens are long)."""
+    if not facts["logins"]:
+        return []
+    expires = next(iter(facts["logins"].values()))["expires_at"]
+    lines = [f"  staff sign-ins (ID tokens until {expires}; `make token ROLE=<role>` for a "
+             "fresh one):",
+             f"    {'role':<20}{'email':<32}departments"]
+    for role, login in facts["logins"].items():
+        lines += [
+            f"    {role:<20}{login['email']:<32}{','.join(login['departments']) or '-'}",
+            f'      curl -H "Authorization: Bearer {login["token"]}" {facts["staff_me_url"]}',
+        ]
+    return lines
 
 
 def print_banner(facts: dict[str, Any], pumped: list[str]) -> None:
@@ -145,6 +200,7 @@ def print_banner(facts: dict[str, Any], pumped: list[str]) -> None:
         *(f"    {name:<30}{value}" for name, value in facts["environment"].items()),
         "  event pump:",
         *(f"    {line}" for line in pumped),
+        *login_lines(facts),
         f"  written to {RUN_DIR.relative_to(ROOT) / 'demo.json'}; Ctrl-C stops everything",
         "",
     ]
@@ -192,10 +248,14 @@ def main() -> None:
 
         session = boto3.session.Session(region_name=REGION)
         stack = provision_stack(session, stack_name=DEFAULT_STACK_NAME)
-        os.environ.update(stack.environment)
+        # The issuer and audience are the template's stand-ins already; the key's public
+        # half joins them, for chalice local (its environment is this one) and the pump.
+        signing_key = load_or_create_signing_key(RUN_DIR / KEY_FILE)
+        os.environ.update(stack.environment | app_environment(signing_key))
         log.info("created %s from infra/template.yaml", ", ".join(stack.resources))
 
-        jurisdiction, api_key = seed_demo_town(os.environ.get("TOWN311_DEMO_API_KEY") or None)
+        demo = seed_demo_town(os.environ.get("TOWN311_DEMO_API_KEY") or None)
+        jurisdiction, api_key = demo.town.town_id, demo.api_key
 
         log.info("seeded %s; starting chalice local on port %d", jurisdiction, port)
         chalice_process = start_chalice_local(port, dict(os.environ), reload)
@@ -209,7 +269,8 @@ def main() -> None:
         pump = Pump(sources)
         pump.start()
 
-        facts = demo_facts(port, endpoint, jurisdiction, api_key, stack)
+        facts = demo_facts(port, endpoint, jurisdiction, api_key, stack,
+                           demo_logins(signing_key, demo.staff))
         RUN_DIR.mkdir(exist_ok=True)
         (RUN_DIR / "demo.json").write_text(json.dumps(facts, indent=2) + "\n")
         print_banner(facts, [source.describe() for source in sources])

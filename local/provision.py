@@ -155,6 +155,9 @@ class LocalStack:
         pseudo = self._pseudo(name)
         if pseudo is not None:
             return pseudo
+        parameter = self.template.get("Parameters", {}).get(name)
+        if parameter is not None:  # locally a parameter always has its default
+            return str(parameter.get("Default", ""))
         return self._attribute(name, "Ref")
 
     def _attribute(self, logical: str, attribute: str) -> str:

@@ -122,6 +122,8 @@ def test_environment_names_every_resource_the_app_reads(aws):
         "POWERTOOLS_METRICS_NAMESPACE": "Town311",
         "TOWN311_JWT_ISSUER": LOCAL_ISSUER,
         "TOWN311_JWT_AUDIENCE": LOCAL_AUDIENCE,
+        # A parameter takes its default locally: no sending address, messages are logged.
+        "TOWN311_MAIL_FROM": "",
     }
 
 

@@ -13,20 +13,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from chalicelib.domain.access import Role
 from chalicelib.domain.catalogue import DATATYPES, SERVICE_TYPES
-from chalicelib.domain.text import text_problem
 from chalicelib.domain.towns import WEEKDAYS
+from chalicelib.schemas.open311 import resident_text
 
 
 def _clean(limit: int, multiline: bool = False) -> AfterValidator:
-    def check(value: str | None) -> str | None:
-        if value is None:
-            return None
-        problem = text_problem("", value, limit, multiline=multiline)
-        if problem:
-            raise ValueError(problem.message)
-        return value
-
-    return AfterValidator(check)
+    return resident_text(limit, multiline=multiline)
 
 
 Name = Annotated[str, Field(min_length=1, max_length=100), _clean(100)]

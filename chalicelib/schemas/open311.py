@@ -35,7 +35,9 @@ EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
 FORMATS = ("application/json", "text/xml")
 
 
-def _text(limit: int, *, multiline: bool = False) -> AfterValidator:
+def resident_text(limit: int, *, multiline: bool = False) -> AfterValidator:
+    """A validator for text people type: length and no control characters (None passes)."""
+
     def check(value: str | None) -> str | None:
         if value is None:
             return None
@@ -65,7 +67,7 @@ def _coordinate(bound: float) -> AfterValidator:
 
 
 Absent = BeforeValidator(_empty_is_absent)
-ShortText = Annotated[str | None, Absent, _text(255)]
+ShortText = Annotated[str | None, Absent, resident_text(255)]
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().\-]{3,30}$")
 
@@ -75,20 +77,21 @@ class NewServiceRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    service_code: Annotated[str, _text(100)] = Field(min_length=1)
+    service_code: Annotated[str, resident_text(100)] = Field(min_length=1)
     lat: Annotated[float | None, Absent, _coordinate(90.0)] = None
     long: Annotated[float | None, Absent, _coordinate(180.0)] = None
     address_string: ShortText = None
     address_id: ShortText = None
-    zipcode: Annotated[str | None, Absent, _text(20)] = None
+    zipcode: Annotated[str | None, Absent, resident_text(20)] = None
     email: ShortText = None
     device_id: ShortText = None
     account_id: ShortText = None
     first_name: ShortText = None
     last_name: ShortText = None
     phone: ShortText = None
-    description: Annotated[str | None, Absent, _text(DESCRIPTION_LIMIT, multiline=True)] = None
-    media_url: Annotated[str | None, Absent, _text(2048)] = None
+    description: Annotated[str | None, Absent,
+                           resident_text(DESCRIPTION_LIMIT, multiline=True)] = None
+    media_url: Annotated[str | None, Absent, resident_text(2048)] = None
     attributes: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("email")

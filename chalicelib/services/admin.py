@@ -30,6 +30,7 @@ from chalicelib.domain.towns import (
     BusinessCalendar,
     StaffMember,
     Town,
+    changeset_at,
 )
 from chalicelib.schemas import admin as wire
 from chalicelib.services.ports import AuditLog, IdentityProvider, TownDirectory
@@ -42,10 +43,6 @@ class AdminPorts:
     identity: IdentityProvider
     new_id: Callable[[], str]
     now: Callable[[], datetime]
-
-
-def changeset_at(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def record(ports: AdminPorts, who: Principal, town_id: str, action: str, target: str,

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 from chalicelib.domain.access import Permission, Principal, Role, require
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem
-from chalicelib.domain.towns import ACTIVE, SUSPENDED, StaffMember, Town
+from chalicelib.domain.towns import ACTIVE, SUSPENDED, StaffMember, Town, changeset_at
 from chalicelib.schemas import admin as wire
-from chalicelib.services.admin import AdminPorts, changeset_at, record
+from chalicelib.services.admin import AdminPorts, record
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,7 +16,7 @@ from chalicelib.domain.catalogue import (
     ServiceQuestion,
 )
 from chalicelib.domain.requests import utc_now
-from chalicelib.domain.towns import ApiKey, StaffMember, Town
+from chalicelib.domain.towns import ApiKey, StaffMember, Town, changeset_at
 from chalicelib.services.ports import TownDirectory
 
 PACKS = Path(__file__).resolve().parent.parent / "packs"
@@ -68,7 +68,7 @@ def create_town(towns: TownDirectory, town_id: str, name: str, timezone: str, pa
     from chalicelib.services.admin import new_secret
 
     at = now or utc_now()
-    changeset = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    changeset = changeset_at(at)
     town = Town(town_id=town_id, name=name, timezone=timezone, changeset=changeset,
                 contact_email=contact_email, key_service=contact_email)
     town.zone  # noqa: B018 - fail now on an unknown time zone, not on the first request

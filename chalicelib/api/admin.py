@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, respond
-from chalicelib.domain.errors import InvalidInput, Problem
+from chalicelib.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.schemas import admin as wire
 from chalicelib.services import admin, platform
 
@@ -60,7 +60,7 @@ def read_zone(code: str) -> Response:
     _, catalogue = admin.read_town(_ports(), caller(blueprint))
     zone = next((z for z in catalogue.zones if z.code == code), None)
     if zone is None:
-        raise InvalidInput.of([Problem("code", f"no zone {code[:40]!r}")])
+        raise NotFound(f"no zone {code[:40]!r}")
     return respond(wire.zone_document(zone))
 
 

@@ -37,7 +37,8 @@ class FakeTownDirectory:
     def get_catalogue(self, town_id: str, changeset: str) -> Catalogue:
         self.reads += 1
         found = self.catalogues.get(town_id, Catalogue(()))
-        return Catalogue(found.services, found.departments, changeset, zones=found.zones)
+        return Catalogue(found.services, found.departments, changeset, zones=found.zones,
+                         routing=found.routing)
 
     def find_api_key(self, town_id: str, secret: str) -> ApiKey | None:
         self.reads += 1
@@ -55,12 +56,16 @@ class FakeTownDirectory:
             raise NotFound(f"no town {town.town_id!r}")
         self.towns[town.town_id] = town
 
-    def _change(self, town_id: str, changeset: str, **parts: tuple) -> None:
+    def _change(self, town_id: str, changeset: str, **parts: Any) -> None:
         c = self.catalogues[town_id]
         self.catalogues[town_id] = Catalogue(parts.get("services", c.services),
                                              parts.get("departments", c.departments),
-                                             changeset, zones=parts.get("zones", c.zones))
+                                             changeset, zones=parts.get("zones", c.zones),
+                                             routing=parts.get("routing", c.routing))
         self.towns[town_id] = dataclasses.replace(self.towns[town_id], changeset=changeset)
+
+    def save_routing(self, town_id: str, routing: Any, changeset: str) -> None:
+        self._change(town_id, changeset, routing=routing)
 
     def save_service(self, town_id: str, service: Service, position: int,
                      changeset: str) -> None:
@@ -164,6 +169,12 @@ class FakeRequestStore:
             self.residents.setdefault((request.town_id, contact), []).append(request.request_id)
         if audit is not None:
             self.audit_entries.append(audit)
+
+    def unrouted_before(self, cutoff: datetime, limit: int) -> list[tuple[str, str]]:
+        stuck = sorted((r.requested_at, t, rid) for (t, rid), r in self.requests.items()
+                       if r.status == "open" and r.department is None
+                       and r.requested_at < cutoff)
+        return [(t, rid) for _, t, rid in stuck[:limit]]
 
     def requests_of_resident(self, town_id: str, contact_hash: str) -> list[str]:
         return sorted(self.residents.get((town_id, contact_hash), []))

@@ -65,6 +65,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.geo import cell_of
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
+from chalicelib.domain.routing import RoutingRule, RoutingRules
 from chalicelib.domain.towns import (
     ApiKey,
     AuditEntry,
@@ -148,6 +149,11 @@ class ZoneItem(_Table):
     geometry = BinaryAttribute(legacy_encoding=False)  # zlib-compressed GeoJSON
 
 
+class RoutingItem(_Table):
+    triage = UnicodeAttribute()
+    rules = JSONAttribute(default=list)
+
+
 class ApiKeyItem(_Table):
     """Stored twice: ``APIKEY#<key id>`` to list and manage, ``KEYHASH#<sha256>`` to check a
     presented secret with one GetItem. The secret itself is never stored."""
@@ -206,6 +212,15 @@ class ByPlace(GlobalSecondaryIndex["RequestItem"]):
     GSI3SK = UnicodeAttribute(range_key=True)
 
 
+class ByDepartment(GlobalSecondaryIndex["RequestItem"]):
+    class Meta:
+        index_name = "by_department"
+        projection = AllProjection()
+
+    GSI4PK = UnicodeAttribute(hash_key=True)
+    GSI4SK = UnicodeAttribute(range_key=True)
+
+
 class RequestItem(_Table):
     town_id = UnicodeAttribute()
     request_id = UnicodeAttribute()
@@ -248,10 +263,15 @@ class RequestItem(_Table):
     GSI2SK = UnicodeAttribute()
     GSI3PK = UnicodeAttribute(null=True)
     GSI3SK = UnicodeAttribute(null=True)
+    GSI4PK = UnicodeAttribute(null=True)
+    GSI4SK = UnicodeAttribute(null=True)
+    lifecycle = UnicodeAttribute(default="submitted")
+    resolution = UnicodeAttribute(null=True)
 
     by_requested = ByRequested()
     by_updated = ByUpdated()
     by_place = ByPlace()
+    by_department = ByDepartment()
 
 
 class EventItem(_Table):
@@ -294,7 +314,8 @@ class ResidentSessionItem(_Table):
 
 
 ITEM_CLASSES: tuple[type[_Table], ...] = (
-    _Table, TownItem, PlatformTownItem, ServiceItem, DepartmentItem, ZoneItem, ApiKeyItem,
+    _Table, TownItem, PlatformTownItem, ServiceItem, DepartmentItem, ZoneItem, RoutingItem,
+    ApiKeyItem,
     StaffItem, AuditItem, RequestItem, EventItem, TokenItem, RateItem, ResidentItem,
     ResidentCodeItem, ResidentSessionItem,
 )
@@ -486,6 +507,7 @@ class DynamoTownDirectory:
         services: list[tuple[float, Service]] = []
         departments: list[Department] = []
         zones: list[Zone] = []
+        routing: RoutingRules | None = None
         try:
             for raw in _query_items(town_pk(town_id), "CAT#"):
                 kind = raw["SK"]["S"].split("#")[1]
@@ -497,11 +519,17 @@ class DynamoTownDirectory:
                     departments.append(Department(dept.code, dept.name, dept.email))
                 elif kind == "ZONE":
                     zones.append(_zone(ZoneItem.from_raw_data(raw)))
+                elif kind == "ROUTING":
+                    item = RoutingItem.from_raw_data(raw)
+                    routing = RoutingRules(
+                        rules=tuple(RoutingRule(r["service_code"], r["department"], r.get("zone"))
+                                    for r in item.rules),
+                        triage=item.triage)
         except PynamoDBException as e:
             raise _storage_error(e) from e
         services.sort(key=lambda pair: pair[0])
         return Catalogue(tuple(s for _, s in services), tuple(departments), changeset,
-                         zones=tuple(zones))
+                         zones=tuple(zones), routing=routing)
 
     def find_api_key(self, town_id: str, secret: str) -> ApiKey | None:
         try:
@@ -570,6 +598,12 @@ class DynamoTownDirectory:
 
     def delete_department(self, town_id: str, code: str, changeset: str) -> None:
         self._catalogue_change(town_id, changeset, delete_sk=f"CAT#DEPT#{code}")
+
+    def save_routing(self, town_id: str, routing: RoutingRules, changeset: str) -> None:
+        rules = [{"service_code": r.service_code, "department": r.department, "zone": r.zone}
+                 for r in routing.rules]
+        self._catalogue_change(town_id, changeset, put=RoutingItem(
+            town_pk(town_id), "CAT#ROUTING", triage=routing.triage, rules=rules))
 
     def save_zone(self, town_id: str, zone: Zone, changeset: str) -> None:
         self._catalogue_change(town_id, changeset, put=_zone_item(town_id, zone))
@@ -693,7 +727,7 @@ class DynamoAuditLog:
             raise _storage_error(e) from e
 
     def page(self, town_id: str, before: datetime | None, limit: int) -> list[AuditEntry]:
-        condition = AuditItem.SK.__lt__(sort_time(before)) if before else None
+        condition = AuditItem.SK < sort_time(before) if before else None  # noqa: SIM300
         try:
             items = AuditItem.query(f"TOWN#{town_id}#AUDIT", condition,
                                     scan_index_forward=False, limit=limit)
@@ -720,6 +754,13 @@ def _audit_entry(town_id: str, item: AuditItem) -> AuditEntry:
 # --- service requests ----------------------------------------------------------------
 
 
+UNROUTED = "UNROUTED"
+
+
+def department_key(town_id: str, department: str) -> str:
+    return f"TOWN#{town_id}#DEPT#{department}"
+
+
 def _place_key(town_id: str, service_code: str, geohash: str) -> str:
     return f"TOWN#{town_id}#SVC#{service_code}#{geohash}"
 
@@ -732,6 +773,7 @@ def _request_item(r: ServiceRequest) -> RequestItem:
         request_pk(r.town_id, r.request_id), "META",
         town_id=r.town_id, request_id=r.request_id, token=r.token,
         service_code=r.service_code, service_name=r.service_name, status=r.status,
+        lifecycle=r.lifecycle, resolution=r.resolution,
         status_notes=r.status_notes, description=r.description,
         agency_responsible=r.agency_responsible, department=r.department,
         service_notice=r.service_notice, requested_at=requested, updated_at=updated,
@@ -746,6 +788,11 @@ def _request_item(r: ServiceRequest) -> RequestItem:
         GSI1PK=town_pk(r.town_id), GSI1SK=f"{requested}#{r.request_id}",
         GSI2PK=town_pk(r.town_id), GSI2SK=f"{updated}#{r.request_id}",
     )
+    if r.status == "open" and r.department is None:
+        item.GSI4PK, item.GSI4SK = UNROUTED, f"{requested}#{r.town_id}#{r.request_id}"
+    elif r.status == "open":
+        item.GSI4PK = department_key(r.town_id, r.department or "")
+        item.GSI4SK = f"{requested}#{r.request_id}"
     if r.place.has_point and r.status == "open":
         cell = cell_of(r.place.lat, r.place.long)  # type: ignore[arg-type]
         item.GSI3PK = _place_key(r.town_id, r.service_code, cell)
@@ -783,6 +830,7 @@ def _service_request(item: RequestItem, timeline: list[TimelineEvent] | None = N
         place=Place(lat=item.lat, long=item.long, address=item.address,
                     address_id=item.address_id, zipcode=item.zipcode),
         description=item.description, status=item.status, status_notes=item.status_notes,
+        lifecycle=item.lifecycle, resolution=item.resolution,
         agency_responsible=item.agency_responsible, department=item.department,
         service_notice=item.service_notice,
         expected_at=parse_sort_time(item.expected_at) if item.expected_at else None,
@@ -845,6 +893,17 @@ class DynamoRequestStore:
             if "ConditionalCheckFailed" in reasons:
                 raise Conflict("a request with this id already exists") from e
             raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def unrouted_before(self, cutoff: datetime, limit: int) -> list[tuple[str, str]]:
+        """(town, request id) of open requests stored before ``cutoff`` and not assigned:
+        one Query of the sparse UNROUTED partition, which routing empties."""
+        try:
+            items = RequestItem.by_department.query(
+                UNROUTED, RequestItem.GSI4SK < sort_time(cutoff),  # noqa: SIM300 - a condition
+                limit=limit)
+            return [(i.town_id, i.request_id) for i in items]
         except PynamoDBException as e:
             raise _storage_error(e) from e
 

@@ -78,6 +78,29 @@ def delete_zone(code: str) -> Response:
     return respond({"deleted": code})
 
 
+@blueprint.route("/admin/routing", methods=["GET"])
+@json_view
+def read_routing() -> Response:
+    from chalicelib.domain.routing import RoutingRules
+
+    _, catalogue = admin.read_town(_ports(), caller(blueprint))
+    return respond(wire.routing_document(catalogue.routing or RoutingRules()))
+
+
+@blueprint.route("/admin/routing", methods=["PUT"])
+@json_view
+def put_routing() -> Response:
+    routing = admin.put_routing(_ports(), caller(blueprint), body_as(blueprint, wire.RoutingIn))
+    return respond(wire.routing_document(routing))
+
+
+@blueprint.route("/admin/routing/dry-run", methods=["POST"])
+@json_view
+def dry_run_routing() -> Response:
+    return respond(admin.dry_run_routing(_ports(), caller(blueprint),
+                                         body_as(blueprint, wire.DryRunIn)))
+
+
 @blueprint.route("/admin/services/{code}", methods=["PUT"])
 @json_view
 def put_service(code: str) -> Response:

@@ -16,6 +16,7 @@ from chalicelib.domain.errors import InvalidInput, Problem
 from chalicelib.domain.text import text_problem
 
 if TYPE_CHECKING:
+    from chalicelib.domain.routing import RoutingRules
     from chalicelib.domain.zones import Zone
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
@@ -88,6 +89,7 @@ class Catalogue:
     departments: tuple[Department, ...] = ()
     changeset: str = ""
     zones: tuple[Zone, ...] = ()
+    routing: RoutingRules | None = None  # None: no rules yet (service departments, triage)
     by_code: dict[str, Service] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

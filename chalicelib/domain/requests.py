@@ -70,8 +70,10 @@ class ServiceRequest:
     updated_at: datetime
     place: Place
     description: str | None = None
-    status: str = OPEN
+    status: str = OPEN  # Open311's public status, kept in step with ``lifecycle``
     status_notes: str | None = None
+    lifecycle: str = "submitted"
+    resolution: str | None = None
     agency_responsible: str | None = None
     department: str | None = None
     service_notice: str | None = None

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 from urllib.parse import unquote_plus
 
-from chalice import Blueprint
+from chalice import Blueprint, Rate
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import bootstrap
@@ -55,6 +55,16 @@ def route_new_requests(event: Any) -> dict[str, Any]:
     processor = BatchProcessor(event_type=EventType.SQS)
     return process_partial_response(event=event.to_dict(), record_handler=_route_record,
                                     processor=processor, context=event.context)
+
+
+@blueprint.schedule(Rate(5, unit=Rate.MINUTES))
+def resend_unrouted_requests(event: Any) -> dict[str, int]:
+    """Every 5 minutes: requests stored but never assigned (their routing message was lost)
+    get their message again. Reads only the unassigned ones, never the town's history."""
+    from chalicelib.services.routing import resend_unrouted
+
+    c = bootstrap.container()
+    return {"resent": resend_unrouted(c.requests, c.routing, c.now())}
 
 
 @blueprint.lambda_function(name="process_photo")

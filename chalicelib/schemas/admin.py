@@ -150,6 +150,33 @@ class PackIn(Strict):
     pack: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
 
 
+class RoutingRuleIn(Strict):
+    service_code: Code
+    department: Code
+    zone: Code | None = None
+
+
+class RoutingIn(Strict):
+    """PUT /admin/routing: the town's whole rule set."""
+
+    triage: Code = "triage"
+    rules: list[RoutingRuleIn] = Field(default_factory=list, max_length=500)
+
+    @field_validator("rules")
+    @classmethod
+    def _one_rule_per_place(cls, value: list[RoutingRuleIn]) -> list[RoutingRuleIn]:
+        seen = [(r.service_code, r.zone) for r in value]
+        if len(set(seen)) != len(seen):
+            raise ValueError("two rules for the same service and zone")
+        return value
+
+
+class DryRunIn(Strict):
+    service_code: Code
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    long: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+
+
 class ApiKeyIn(Strict):
     name: Name
     rate_limit_per_minute: int = Field(default=60, ge=1, le=10_000)
@@ -310,3 +337,9 @@ def staff_request_document(r: Any, zone: Any) -> dict[str, Any]:
          "description": e.description, "public": e.public, "actor_role": e.actor_role}
         for e in r.timeline]
     return doc
+
+
+def routing_document(routing: Any) -> dict[str, Any]:
+    return {"triage": routing.triage,
+            "rules": [{"service_code": r.service_code, "department": r.department,
+                       "zone": r.zone} for r in routing.rules]}

@@ -142,6 +142,53 @@ def delete_zone(ports: AdminPorts, who: Principal, code: str) -> None:
     record(ports, who, town.town_id, "zone.deleted", code)
 
 
+# --- routing rules ------------------------------------------------------------------------
+
+
+def put_routing(ports: AdminPorts, who: Principal, body: wire.RoutingIn) -> Any:
+    """Replace the town's routing rules; every service, department and zone must exist."""
+    from chalicelib.domain.routing import RoutingRule, RoutingRules
+
+    town = own_town(ports, who, Permission.CONFIGURE_TOWN)
+    catalogue = catalogue_of(ports, town)
+    zones = {z.code for z in catalogue.zones}
+    problems = []
+    if catalogue.department(body.triage) is None:
+        problems.append(Problem("triage", f"no department {body.triage!r}"))
+    for n, rule in enumerate(body.rules):
+        if rule.service_code not in catalogue.by_code:
+            problems.append(Problem(f"rules.{n}.service_code",
+                                    f"no service {rule.service_code!r}"))
+        if catalogue.department(rule.department) is None:
+            problems.append(Problem(f"rules.{n}.department",
+                                    f"no department {rule.department!r}"))
+        if rule.zone is not None and rule.zone not in zones:
+            problems.append(Problem(f"rules.{n}.zone", f"no zone {rule.zone!r}"))
+    if problems:
+        raise InvalidInput.of(problems)
+    routing = RoutingRules(tuple(RoutingRule(r.service_code, r.department, r.zone)
+                                 for r in body.rules), body.triage)
+    ports.towns.save_routing(town.town_id, routing, changeset_at(ports.now()))
+    record(ports, who, town.town_id, "routing.changed", town.town_id,
+           {"rules": len(routing.rules), "triage": routing.triage})
+    return routing
+
+
+def dry_run_routing(ports: AdminPorts, who: Principal, body: wire.DryRunIn) -> dict[str, Any]:
+    """Where a request of this service at this point would go, and why; changes nothing."""
+    from chalicelib.services.routing import decide, zones_of
+
+    town = own_town(ports, who, Permission.READ_TOWN_SETTINGS)
+    catalogue = catalogue_of(ports, town)
+    if body.service_code not in catalogue.by_code:
+        raise InvalidInput.of([Problem("service_code", f"no service {body.service_code!r}")])
+    decision = decide(catalogue, body.service_code, body.lat, body.long)
+    department = catalogue.department(decision.department)
+    return {"department": decision.department,
+            "agency_responsible": department.name if department else None,
+            "reason": decision.reason, "zones": zones_of(catalogue, body.lat, body.long)}
+
+
 # --- the catalogue ------------------------------------------------------------------------
 
 

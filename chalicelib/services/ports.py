@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.catalogue import Catalogue, Department, Service
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
+from chalicelib.domain.routing import RoutingRules
 from chalicelib.domain.towns import ApiKey, AuditEntry, StaffMember, Town
 from chalicelib.domain.zones import Zone
 
@@ -77,6 +78,8 @@ class TownDirectory(Protocol):
 
     def save_zone(self, town_id: str, zone: Zone, changeset: str) -> None: ...
 
+    def save_routing(self, town_id: str, routing: RoutingRules, changeset: str) -> None: ...
+
     def delete_zone(self, town_id: str, code: str, changeset: str) -> None: ...
 
     def add_api_key(self, key: ApiKey, secret: str) -> None: ...
@@ -116,6 +119,8 @@ class RequestStore(Protocol):
         """Store a new request (with its audit entry, in the same write); Throttled, and
         nothing stored, when ``quota`` is used up."""
         ...
+
+    def unrouted_before(self, cutoff: datetime, limit: int) -> list[tuple[str, str]]: ...
 
     def requests_of_resident(self, town_id: str, contact_hash: str) -> list[str]: ...
 

@@ -1,7 +1,8 @@
 """Sending a stored request to the department that fixes it.
 
-The foundation rule: the service's department from the town's catalogue, or the town's
-triage department when the service names none. Redelivered messages do not assign twice.
+The town's routing rules decide (service and zone, then service, then the service's own
+department, then triage); the assignment is a conditional write with a timeline event, so
+a redelivered message never assigns twice and a concurrent change is never lost.
 """
 
 from __future__ import annotations
@@ -9,13 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from chalicelib.domain.requests import TimelineEvent
-from chalicelib.services.ports import RequestStore, TownDirectory
+from chalicelib.domain import lifecycle
+from chalicelib.domain.catalogue import Catalogue
+from chalicelib.domain.requests import ServiceRequest, TimelineEvent
+from chalicelib.domain.routing import RoutingDecision, RoutingRules, choose_department
+from chalicelib.services.ports import RequestStore, RoutingQueue, TownDirectory
 
 log = logging.getLogger(__name__)
-TRIAGE = "triage"
+
+# A request still unassigned this long after it was stored lost its routing message.
+RESEND_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,21 @@ class RoutingPorts:
     store: RequestStore
     new_id: Callable[[], str]
     now: Callable[[], datetime]
+
+
+def zones_of(catalogue: Catalogue, lat: float | None, long: float | None) -> list[str]:
+    if not catalogue.zones or lat is None or long is None:
+        return []
+    from chalicelib.domain.zones import zones_containing
+
+    return [z.code for z in zones_containing(catalogue.zones, lat, long)]
+
+
+def decide(catalogue: Catalogue, service_code: str, lat: float | None,
+           long: float | None) -> RoutingDecision:
+    """Where a request would go: the router's rule, and the admin's dry run."""
+    return choose_department(catalogue.routing or RoutingRules(), catalogue, service_code,
+                             zones_of(catalogue, lat, long))
 
 
 def route_request(town_id: str, request_id: str, ports: RoutingPorts) -> str | None:
@@ -35,22 +56,44 @@ def route_request(town_id: str, request_id: str, ports: RoutingPorts) -> str | N
         log.warning("routing message for an unknown request dropped",
                     extra={"town": town_id, "service_request_id": request_id})
         return None
-    if request.department is not None:
+    if request.department is not None or request.lifecycle not in ("submitted", "reopened"):
         return None
     catalogue = ports.towns.get_catalogue(town_id, town.changeset)
-    service = catalogue.by_code.get(request.service_code)
-    department = catalogue.department(service.department if service else None) \
-        or catalogue.department(TRIAGE)
+    decision = decide(catalogue, request.service_code, request.place.lat, request.place.long)
+    department = catalogue.department(decision.department)
     if department is None:
-        log.error("town has no department for this service and no triage department",
-                  extra={"town": town_id, "service_code": request.service_code})
+        log.error("routing chose a department the town does not have",
+                  extra={"town": town_id, "department": decision.department})
         return None
+    assign(request, department.code, department.name, "routed",
+           f"Sent to {department.name}", decision.reason, ports)
+    return department.code
+
+
+def assign(request: ServiceRequest, department: str, agency: str, kind: str, summary: str,
+           note: str | None, ports: RoutingPorts, *, public: bool = True,
+           actor_role: str = "system") -> TimelineEvent:
+    """Give the request to ``department`` (a routing, a hand-off or a decline)."""
     now = ports.now()
-    event = TimelineEvent(at=now, event_id=ports.new_id(), kind="routed",
-                          summary=f"Sent to {department.name}", actor_role="system")
-    request.department = department.code
-    request.agency_responsible = department.name
+    event = TimelineEvent(at=now, event_id=ports.new_id(), kind=kind, summary=summary,
+                          description=note, public=public, actor_role=actor_role)
+    request.lifecycle = lifecycle.ROUTED
+    request.status = lifecycle.public_status(request.lifecycle)
+    request.department = department
+    request.agency_responsible = agency
     request.updated_at = now
     request.timeline.append(event)
     ports.store.record_change(request, event)
-    return department.code
+    return event
+
+
+def resend_unrouted(store: RequestStore, queue: RoutingQueue, now: datetime,
+                    limit: int = 500) -> int:
+    """Send again the routing message of every request stored more than RESEND_AFTER ago
+    and still unassigned (its first send failed, or it is stuck). Reads only those."""
+    stuck = store.unrouted_before(now - RESEND_AFTER, limit)
+    for town_id, request_id in stuck:
+        queue.request_submitted(town_id, request_id)
+    if stuck:
+        log.warning("routing messages sent again", extra={"count": len(stuck)})
+    return len(stuck)

@@ -1,0 +1,49 @@
+"""Which department fixes what: a town's routing rules.
+
+A rule sends a service to a department, optionally only inside one zone (streetlights in
+Ward 3 go to the utility contractor). The most specific rule wins: service and zone, then
+service alone, then the department the catalogue names for the service, then triage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.domain.catalogue import Catalogue
+
+TRIAGE = "triage"
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    service_code: str
+    department: str
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
+class RoutingRules:
+    rules: tuple[RoutingRule, ...] = ()
+    triage: str = TRIAGE
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    department: str
+    reason: str
+
+
+def choose_department(rules: RoutingRules, catalogue: Catalogue, service_code: str,
+                      zones: list[str]) -> RoutingDecision:
+    """Where a request of ``service_code`` inside ``zones`` (codes, in order) goes."""
+    for zone in zones:
+        for rule in rules.rules:
+            if rule.service_code == service_code and rule.zone == zone:
+                return RoutingDecision(rule.department, f"rule for {service_code} in {zone}")
+    for rule in rules.rules:
+        if rule.service_code == service_code and rule.zone is None:
+            return RoutingDecision(rule.department, f"rule for {service_code}")
+    service = catalogue.by_code.get(service_code)
+    if service is not None and service.department and catalogue.department(service.department):
+        return RoutingDecision(service.department, "the service's own department")
+    return RoutingDecision(rules.triage, "no rule: triage")

@@ -140,6 +140,9 @@ class DepartmentItem(_Table):
     code = UnicodeAttribute()
     name = UnicodeAttribute()
     email = UnicodeAttribute(null=True)
+    queue = BooleanAttribute(default=False)
+    webhook_url = UnicodeAttribute(null=True)
+    webhook_secret = UnicodeAttribute(null=True)
 
 
 class ZoneItem(_Table):
@@ -442,7 +445,8 @@ def _service_item(town_id: str, s: Service, position: int) -> ServiceItem:
 
 def _department_item(town_id: str, d: Department) -> DepartmentItem:
     return DepartmentItem(town_pk(town_id), f"CAT#DEPT#{d.code}", code=d.code, name=d.name,
-                          email=d.email)
+                          email=d.email, queue=d.queue, webhook_url=d.webhook_url,
+                          webhook_secret=d.webhook_secret)
 
 
 # A zone may be detailed (a coastline ward); compressed, it must still fit in one item.
@@ -516,7 +520,9 @@ class DynamoTownDirectory:
                     services.append((service.position, _service(service)))
                 elif kind == "DEPT":
                     dept = DepartmentItem.from_raw_data(raw)
-                    departments.append(Department(dept.code, dept.name, dept.email))
+                    departments.append(Department(
+                        dept.code, dept.name, dept.email, queue=dept.queue,
+                        webhook_url=dept.webhook_url, webhook_secret=dept.webhook_secret))
                 elif kind == "ZONE":
                     zones.append(_zone(ZoneItem.from_raw_data(raw)))
                 elif kind == "ROUTING":

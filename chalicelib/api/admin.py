@@ -42,9 +42,9 @@ def update_town() -> Response:
 @blueprint.route("/admin/departments/{code}", methods=["PUT"])
 @json_view
 def put_department(code: str) -> Response:
-    department = admin.put_department(_ports(), caller(blueprint), code,
-                                      body_as(blueprint, wire.DepartmentIn))
-    return respond(wire.department_document(department))
+    department, secret = admin.put_department(_ports(), caller(blueprint), code,
+                                              body_as(blueprint, wire.DepartmentIn))
+    return respond(wire.department_document(department, secret=secret))
 
 
 @blueprint.route("/admin/departments/{code}", methods=["DELETE"])

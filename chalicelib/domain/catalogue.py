@@ -76,9 +76,15 @@ class Service:
 
 @dataclass(frozen=True)
 class Department:
+    """A team that fixes things, and where its assignments are delivered besides the
+    console inbox: its own SQS queue, and/or a signed webhook to its work-order system."""
+
     code: str
     name: str
     email: str | None = None
+    queue: bool = False
+    webhook_url: str | None = None
+    webhook_secret: str | None = None  # HMAC-SHA256 key; never shown again after creation
 
 
 @dataclass(frozen=True)

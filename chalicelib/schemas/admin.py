@@ -95,9 +95,17 @@ class TownSettingsIn(Strict):
     calendar: CalendarIn | None = None
 
 
+# Webhooks go to https; plain http only to this machine (the local run and its tests).
+WebhookUrl = Annotated[str, Field(
+    max_length=2048, pattern=r"^(https://[^\s/]+|http://(127\.0\.0\.1|localhost)(:[0-9]+)?)(/\S*)?$")]
+
+
 class DepartmentIn(Strict):
     name: Name
     email: Email | None = None
+    queue: bool = False  # deliver assignments to the department's own SQS queue
+    webhook_url: WebhookUrl | None = None  # and/or POST them, signed, to this URL
+    rotate_webhook_secret: bool = False
 
 
 class ZoneIn(Strict):
@@ -280,8 +288,12 @@ def town_document(town: Any) -> dict[str, Any]:
     }
 
 
-def department_document(d: Any) -> dict[str, Any]:
-    return {"code": d.code, "name": d.name, "email": d.email}
+def department_document(d: Any, *, secret: str | None = None) -> dict[str, Any]:
+    doc = {"code": d.code, "name": d.name, "email": d.email, "queue": d.queue,
+           "webhook_url": d.webhook_url}
+    if secret is not None:
+        doc["webhook_secret"] = secret  # shown once, when it is made
+    return doc
 
 
 def zone_document(z: Any, *, with_geometry: bool = True) -> dict[str, Any]:

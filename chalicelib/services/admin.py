@@ -98,13 +98,23 @@ def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn
 
 
 def put_department(ports: AdminPorts, who: Principal, code: str,
-                   body: wire.DepartmentIn) -> Department:
+                   body: wire.DepartmentIn) -> tuple[Department, str | None]:
+    """Add or change a department and its delivery channels. A webhook gets an HMAC
+    secret when it is first set (or on request); it is returned this once only."""
     town = own_town(ports, who, Permission.CONFIGURE_TOWN)
     _check_code("code", code)
-    department = Department(code, body.name, body.email)
+    current = catalogue_of(ports, town).department(code)
+    secret = current.webhook_secret if current and body.webhook_url else None
+    new_secret_shown = None
+    if body.webhook_url and (secret is None or body.rotate_webhook_secret):
+        secret = new_secret_shown = "whsec_" + secrets.token_urlsafe(32)
+    department = Department(code, body.name, body.email, queue=body.queue,
+                            webhook_url=body.webhook_url, webhook_secret=secret)
     ports.towns.save_department(town.town_id, department, changeset_at(ports.now()))
-    record(ports, who, town.town_id, "department.saved", code, body.model_dump())
-    return department
+    record(ports, who, town.town_id, "department.saved", code,
+           body.model_dump(exclude={"rotate_webhook_secret"})
+           | {"webhook_secret_rotated": new_secret_shown is not None})
+    return department, new_secret_shown
 
 
 def delete_department(ports: AdminPorts, who: Principal, code: str) -> None:

@@ -183,3 +183,11 @@ class ResidentAccess(Protocol):
                      expires_at: int) -> None: ...
 
     def session_contact(self, town_id: str, session_hash: str) -> tuple[str, int] | None: ...
+
+
+class AssignmentChannels(Protocol):
+    """Delivers an assignment to a department's own channels (beyond the console inbox):
+    its SQS queue and its webhook, one send per channel."""
+
+    def deliver(self, town_id: str, department: Department, request: ServiceRequest,
+                event: TimelineEvent) -> None: ...

@@ -16,7 +16,12 @@ from chalicelib.domain import lifecycle
 from chalicelib.domain.catalogue import Catalogue
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.routing import RoutingDecision, RoutingRules, choose_department
-from chalicelib.services.ports import RequestStore, RoutingQueue, TownDirectory
+from chalicelib.services.ports import (
+    AssignmentChannels,
+    RequestStore,
+    RoutingQueue,
+    TownDirectory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +35,7 @@ class RoutingPorts:
     store: RequestStore
     new_id: Callable[[], str]
     now: Callable[[], datetime]
+    channels: AssignmentChannels | None = None
 
 
 def zones_of(catalogue: Catalogue, lat: float | None, long: float | None) -> list[str]:
@@ -65,8 +71,10 @@ def route_request(town_id: str, request_id: str, ports: RoutingPorts) -> str | N
         log.error("routing chose a department the town does not have",
                   extra={"town": town_id, "department": decision.department})
         return None
-    assign(request, department.code, department.name, "routed",
-           f"Sent to {department.name}", decision.reason, ports)
+    event = assign(request, department.code, department.name, "routed",
+                   f"Sent to {department.name}", decision.reason, ports)
+    if ports.channels is not None:
+        ports.channels.deliver(town_id, department, request, event)
     return department.code
 
 

@@ -62,7 +62,12 @@ def route_request(town_id: str, request_id: str, ports: RoutingPorts) -> str | N
         log.warning("routing message for an unknown request dropped",
                     extra={"town": town_id, "service_request_id": request_id})
         return None
-    if request.department is not None or request.lifecycle not in ("submitted", "reopened"):
+    if request.department is not None:
+        # Already assigned (a redelivered message): never assign twice, but deliver again,
+        # since the first delivery may be what failed. Receivers dedupe by the event id.
+        _redeliver(town_id, request, ports)
+        return None
+    if request.lifecycle not in (lifecycle.SUBMITTED, lifecycle.REOPENED):
         return None
     catalogue = ports.towns.get_catalogue(town_id, town.changeset)
     decision = decide(catalogue, request.service_code, request.place.lat, request.place.long)
@@ -76,6 +81,17 @@ def route_request(town_id: str, request_id: str, ports: RoutingPorts) -> str | N
     if ports.channels is not None:
         ports.channels.deliver(town_id, department, request, event)
     return department.code
+
+
+def _redeliver(town_id: str, request: ServiceRequest, ports: RoutingPorts) -> None:
+    routed = [e for e in request.timeline if e.kind in ("routed", "handed_off", "declined")]
+    if ports.channels is None or request.lifecycle != lifecycle.ROUTED or not routed:
+        return
+    town = ports.towns.get_town(town_id)
+    catalogue = ports.towns.get_catalogue(town_id, town.changeset) if town else None
+    department = catalogue.department(request.department) if catalogue else None
+    if department is not None:
+        ports.channels.deliver(town_id, department, request, routed[-1])
 
 
 def assign(request: ServiceRequest, department: str, agency: str, kind: str, summary: str,

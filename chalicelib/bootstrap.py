@@ -134,6 +134,14 @@ class Container:
                           new_id=self.make_id, now=self.now)
 
     @property
+    def routing_ports(self) -> Any:
+        """What assigning work needs: the router, hand-offs and declines alike."""
+        from chalicelib.services.routing import RoutingPorts
+
+        return RoutingPorts(towns=self.towns, store=self.requests, new_id=self.make_id,
+                            now=self.now, channels=getattr(self, "channels", None))
+
+    @property
     def intake(self) -> IntakePorts:
         return IntakePorts(store=self.requests, routing=self.routing, photos=self.photos,
                            new_id=self.make_id, now=self.now)

@@ -35,12 +35,11 @@ class RoutingMessage(BaseModel):
 
 
 def _route_record(record: Any) -> None:
-    from chalicelib.services.routing import RoutingPorts, route_request
+    from chalicelib.services.routing import route_request
 
     message = RoutingMessage.model_validate_json(record.body)
-    c = bootstrap.container()
     route_request(message.town_id, message.service_request_id,
-                  RoutingPorts(towns=c.towns, store=c.requests, new_id=c.make_id, now=c.now))
+                  bootstrap.container().routing_ports)
 
 
 @blueprint.on_sqs_message(queue=ROUTING_QUEUE, batch_size=10)

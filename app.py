@@ -7,7 +7,16 @@ no AWS client and reads no configuration (a cold start is paid by a resident).
 
 from chalice import Chalice
 
-from chalicelib.api import admin, docs, media, open311, platform, residents, staff
+from chalicelib.api import (
+    admin,
+    departments,
+    docs,
+    media,
+    open311,
+    platform,
+    residents,
+    staff,
+)
 from chalicelib.api.errors import open311_error_middleware
 from chalicelib.events import pipeline
 from chalicelib.observability import log_http_call, log_queue_batch
@@ -27,5 +36,6 @@ app.register_blueprint(media.blueprint)
 app.register_blueprint(staff.blueprint)
 app.register_blueprint(admin.blueprint)
 app.register_blueprint(platform.blueprint)
+app.register_blueprint(departments.blueprint)
 app.register_blueprint(residents.blueprint)
 app.register_blueprint(pipeline.blueprint)

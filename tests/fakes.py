@@ -170,6 +170,17 @@ class FakeRequestStore:
         if audit is not None:
             self.audit_entries.append(audit)
 
+    def department_work(self, town_id: str, department: str, state: str | None, limit: int,
+                        after: str | None) -> RequestPage:
+        mine = sorted((r for (t, _), r in self.requests.items()
+                       if t == town_id and r.department == department and r.status == "open"
+                       and (state is None or r.lifecycle == state)),
+                      key=lambda r: (r.requested_at, r.request_id))
+        if after is not None:
+            ids = [r.request_id for r in mine]
+            mine = mine[ids.index(after) + 1:] if after in ids else mine
+        return RequestPage([copy.deepcopy(r) for r in mine[:limit]], len(mine) > limit)
+
     def unrouted_before(self, cutoff: datetime, limit: int) -> list[tuple[str, str]]:
         stuck = sorted((r.requested_at, t, rid) for (t, rid), r in self.requests.items()
                        if r.status == "open" and r.department is None

@@ -902,6 +902,31 @@ class DynamoRequestStore:
         except PynamoDBException as e:
             raise _storage_error(e) from e
 
+    def department_work(self, town_id: str, department: str, state: str | None, limit: int,
+                        after: str | None) -> RequestPage:
+        """A department's open requests, oldest first, one page; ``after`` is the last
+        request id of the previous page."""
+        condition = RequestItem.lifecycle == state if state else None
+        start = None
+        if after:
+            found = self.get(town_id, after, with_timeline=False)
+            if found is not None:
+                start = {"PK": {"S": request_pk(town_id, after)}, "SK": {"S": "META"},
+                         "GSI4PK": {"S": department_key(town_id, department)},
+                         "GSI4SK": {"S": f"{sort_time(found.requested_at)}#{after}"}}
+        try:
+            results = RequestItem.by_department.query(
+                department_key(town_id, department), filter_condition=condition,
+                scan_index_forward=True, last_evaluated_key=start, page_size=limit + 1)
+            items = []
+            for item in results:
+                if len(items) == limit:
+                    return RequestPage(items, has_more=True)
+                items.append(_service_request(item))
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return RequestPage(items, has_more=False)
+
     def unrouted_before(self, cutoff: datetime, limit: int) -> list[tuple[str, str]]:
         """(town, request id) of open requests stored before ``cutoff`` and not assigned:
         one Query of the sparse UNROUTED partition, which routing empties."""

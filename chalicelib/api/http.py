@@ -46,7 +46,7 @@ def body_as[M: BaseModel](blueprint: Blueprint, model: type[M]) -> M:
     if len(raw) > MAX_JSON_BYTES:
         raise InvalidInput.of([Problem("body", "must be at most 1 MB")])
     try:
-        document = json.loads(raw or b"null")
+        document = json.loads(raw) if raw.strip() else {}  # no body: no fields
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput.of([Problem("body", "must be a JSON object")]) from None
     if not isinstance(document, dict):

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     READ_REQUESTS = "read_requests"  # every request of the town, with internal timeline
     READ_DEPARTMENT_REQUESTS = "read_department_requests"  # only the caller's departments
     ENTER_REQUESTS = "enter_requests"  # on a resident's behalf
+    WORK_REQUESTS = "work_requests"  # acknowledge, accept, note, hand off, close, reopen
     SEND_ALERTS = "send_alerts"
     ERASE_RESIDENT_CONTACT = "erase_resident_contact"
 
@@ -43,7 +44,7 @@ _ADMIN = {
     Permission.CONFIGURE_TOWN, Permission.EDIT_CATALOGUE, Permission.MANAGE_STAFF,
     Permission.MANAGE_API_KEYS, Permission.READ_AUDIT_LOG, Permission.EXPORT_TOWN,
     Permission.READ_TOWN_SETTINGS, Permission.READ_REQUESTS, Permission.ENTER_REQUESTS,
-    Permission.ERASE_RESIDENT_CONTACT,
+    Permission.ERASE_RESIDENT_CONTACT, Permission.WORK_REQUESTS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -52,9 +53,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AGENT: frozenset({Permission.READ_REQUESTS, Permission.ENTER_REQUESTS,
                            Permission.READ_TOWN_SETTINGS}),
     Role.DEPARTMENT_WORKER: frozenset({Permission.READ_DEPARTMENT_REQUESTS,
-                                       Permission.READ_TOWN_SETTINGS}),
+                                       Permission.READ_TOWN_SETTINGS,
+                                       Permission.WORK_REQUESTS}),
     Role.SUPERVISOR: frozenset({Permission.READ_REQUESTS, Permission.ENTER_REQUESTS,
-                                Permission.READ_TOWN_SETTINGS}),
+                                Permission.READ_TOWN_SETTINGS, Permission.WORK_REQUESTS}),
     Role.EMERGENCY_MANAGER: frozenset({Permission.SEND_ALERTS, Permission.READ_TOWN_SETTINGS}),
     Role.ANALYST: frozenset({Permission.READ_REQUESTS, Permission.READ_TOWN_SETTINGS}),
 }
@@ -108,6 +110,16 @@ def require(principal: Principal, permission: Permission, town_id: str | None) -
 
 def can(principal: Principal, permission: Permission) -> bool:
     return permission in principal.permissions
+
+
+def require_work(principal: Principal, department: str | None, town_id: str | None) -> None:
+    """Working a request: supervisors and admins anywhere in their town, department
+    workers only in their own departments."""
+    require(principal, Permission.WORK_REQUESTS, town_id)
+    if can(principal, Permission.READ_REQUESTS):
+        return
+    if department is None or department not in principal.departments:
+        raise AccessDenied("this department is not yours")
 
 
 def require_department(principal: Principal, department: str | None, town_id: str) -> None:

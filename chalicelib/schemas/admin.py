@@ -355,3 +355,46 @@ def routing_document(routing: Any) -> dict[str, Any]:
     return {"triage": routing.triage,
             "rules": [{"service_code": r.service_code, "department": r.department,
                        "zone": r.zone} for r in routing.rules]}
+
+
+# --- a department working its requests ----------------------------------------------------
+
+LongNote = Annotated[str, Field(min_length=1, max_length=4000), _clean(4000, multiline=True)]
+
+
+class StepIn(Strict):
+    """acknowledge, accept, hold, reopen: an optional note (public)."""
+
+    note: LongNote | None = None
+
+
+class NoteIn(Strict):
+    text: LongNote
+    public: bool = False  # internal unless said otherwise
+
+
+class DeclineIn(Strict):
+    reason: LongNote
+
+
+class HandOffIn(Strict):
+    department: Code
+    reason: LongNote | None = None
+
+
+class CloseIn(Strict):
+    resolution: Literal["fixed", "duplicate", "not_ours", "no_action_needed", "referred"]
+    note: LongNote | None = None
+
+
+class WorkQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: str | None = None
+    page_size: int = Field(default=50, ge=1, le=200)
+    after: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value

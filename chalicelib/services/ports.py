@@ -122,6 +122,9 @@ class RequestStore(Protocol):
 
     def unrouted_before(self, cutoff: datetime, limit: int) -> list[tuple[str, str]]: ...
 
+    def department_work(self, town_id: str, department: str, state: str | None, limit: int,
+                        after: str | None) -> RequestPage: ...
+
     def requests_of_resident(self, town_id: str, contact_hash: str) -> list[str]: ...
 
     def forget_resident(self, town_id: str, contact_hash: str,

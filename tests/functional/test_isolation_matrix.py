@@ -54,6 +54,13 @@ ROUTES = [
     ("GET", "/admin/audit", None, {"town_admin"}),
     ("GET", "/admin/export", None, {"town_admin"}),
     ("POST", "/admin/residents/erase", {"email": "ana@example.org"}, {"town_admin"}),
+    ("GET", "/departments/public_works/requests", None, {"town_admin", "supervisor"}),
+    *[("POST", f"/departments/public_works/requests/{{rid}}/{step}", payload,
+       {"town_admin", "supervisor"})
+      for step, payload in (("acknowledge", None), ("accept", None), ("hold", None),
+                            ("notes", {"text": "x"}), ("decline", {"reason": "x"}),
+                            ("hand-off", {"department": "water"}),
+                            ("close", {"resolution": "fixed"}), ("reopen", None))],
     ("GET", "/platform/towns", None, set()),
     ("POST", "/platform/towns", {"jurisdiction_id": "evil.example", "name": "Evil",
                                  "timezone": "UTC", "admin_email": "a@evil.example",
@@ -68,9 +75,12 @@ def test_the_matrix_covers_every_staff_admin_and_platform_route():
     from app import app
 
     served = {(method, path) for path, methods in app.routes.items()
-              if path.startswith(("/staff", "/admin", "/platform")) for method in methods
+              if path.startswith(("/staff", "/admin", "/platform", "/departments"))
+              for method in methods
               if method != "OPTIONS"}
-    listed = {(method, path.replace("{rid}", "{request_id}")) for method, path, _, _ in ROUTES}
+    listed = {(method, path.replace("{rid}", "{request_id}")
+               .replace("/departments/public_works/", "/departments/{department}/"))
+              for method, path, _, _ in ROUTES}
     assert served == listed
 
 

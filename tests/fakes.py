@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb import contact_hashes, key_hash
 from chalicelib.domain.catalogue import Catalogue, Department, Service
-from chalicelib.domain.errors import Conflict, NotFound, Throttled
+from chalicelib.domain.errors import AlreadyApplied, Conflict, NotFound, Throttled
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import ApiKey, AuditEntry, StaffMember, Town
 from chalicelib.domain.zones import Zone
@@ -150,6 +150,7 @@ class FakeRequestStore:
         self.rates: dict[tuple[str, str, datetime], int] = {}
         self.residents: dict[tuple[str, str], list[str]] = {}
         self.audit_entries: list[AuditEntry] = []
+        self.applied: set[tuple[tuple[str, str], str]] = set()
 
     def add(self, request: ServiceRequest, first_event: TimelineEvent,
             quota: Quota | None = None, audit: AuditEntry | None = None) -> None:
@@ -195,11 +196,16 @@ class FakeRequestStore:
                 if r not in request_ids]
         self.residents[(town_id, contact_hash)] = kept
 
-    def record_change(self, request: ServiceRequest, event: TimelineEvent) -> None:
+    def record_change(self, request: ServiceRequest, event: TimelineEvent,
+                      once: str | None = None) -> None:
         key = (request.town_id, request.request_id)
         stored = self.requests.get(key)
+        if once is not None and (key, once) in self.applied:
+            raise AlreadyApplied("this update was applied before")
         if stored is None or stored.version != request.version:
             raise Conflict("the request changed meanwhile; read it again")
+        if once is not None:
+            self.applied.add((key, once))
         request.version += 1
         self.requests[key] = copy.deepcopy(request)
         self.events[key].append(event)

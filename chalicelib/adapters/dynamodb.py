@@ -56,6 +56,7 @@ from chalicelib.domain.catalogue import (
     ServiceQuestion,
 )
 from chalicelib.domain.errors import (
+    AlreadyApplied,
     Conflict,
     InvalidInput,
     NotFound,
@@ -955,17 +956,25 @@ class DynamoRequestStore:
         except PynamoDBException as e:
             raise _storage_error(e) from e
 
-    def record_change(self, request: ServiceRequest, event: TimelineEvent) -> None:
+    def record_change(self, request: ServiceRequest, event: TimelineEvent,
+                      once: str | None = None) -> None:
         """Write a changed request with the timeline event that says why, atomically, if
-        nobody else changed it since it was read (``request.version``); else Conflict."""
+        nobody else changed it since it was read (``request.version``); else Conflict.
+        With ``once`` (an external update id), the same key can never apply twice:
+        AlreadyApplied."""
         item = _request_item(request)
         item.version = request.version
         try:
             with self._transaction() as tx:
                 tx.save(item)
                 tx.save(_event_item(request.town_id, request.request_id, event))
+                if once is not None:
+                    tx.save(_Table(request_pk(request.town_id, request.request_id),
+                                   f"ONCE#{once}"), condition=_Table.SK.does_not_exist())
         except TransactWriteError as e:
-            codes = [r.code for r in e.cancellation_reasons if r is not None]
+            codes = [r.code if r else None for r in e.cancellation_reasons]
+            if once is not None and len(codes) == 3 and codes[2] == "ConditionalCheckFailed":
+                raise AlreadyApplied("this update was applied before") from e
             if "ConditionalCheckFailed" in codes:
                 raise Conflict("the request changed meanwhile; read it again") from e
             raise _storage_error(e) from e

@@ -17,6 +17,7 @@ _ITEM = {
     "services": "service", "attributes": "attribute", "values": "value",
     "endpoints": "endpoint", "formats": "format", "notes": "note", "errors": "error",
     "service_requests": "request",
+    "service_request_updates": "request_update",
 }
 
 

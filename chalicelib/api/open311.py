@@ -28,7 +28,7 @@ from chalicelib.domain.errors import (
     Town311Error,
     UnknownJurisdiction,
 )
-from chalicelib.domain.towns import Town
+from chalicelib.domain.towns import ApiKey, Town
 from chalicelib.schemas import open311 as wire
 from chalicelib.services import directory, intake, lookup
 
@@ -114,6 +114,8 @@ def _collection(town_in_path: str | None, resource: str, fmt: str) -> Response:
     if resource == "services":
         catalogue = c.towns.get_catalogue(town.town_id, town.changeset)
         return render(wire.services_document(catalogue), fmt, "services")
+    if resource == "servicerequestupdates":
+        return _updates_between(town, fmt)
     if resource == "requests":
         try:
             search = wire.RequestSearch.model_validate(_query())
@@ -142,8 +144,42 @@ def town_collection(fmt: str, town: str, resource: str) -> Response:
 # --- POST requests ----------------------------------------------------------------------
 
 
+def _updates_between(town: Town, fmt: str) -> Response:
+    """GET servicerequestupdates: what changed, for FixMyStreet-style integrations."""
+    from datetime import timedelta
+
+    from chalicelib.services.updates import updates_between
+
+    c = bootstrap.container()
+    try:
+        window = wire.RequestSearch.model_validate(
+            {k: v for k, v in _query().items() if k in ("start_date", "end_date")})
+    except ValidationError as e:
+        raise InvalidInput.of(wire.problems_from(e)) from None
+    end = wire.as_town_time(window.end_date, town.zone) if window.end_date else c.now()
+    start = wire.as_town_time(window.start_date, town.zone) if window.start_date \
+        else end - timedelta(days=1)
+    start = max(start, end - timedelta(days=90))
+    found = updates_between(c.routing_ports, town, start, end)
+    return render([wire.update_document(u, town.zone) for u in found], fmt,
+                  "service_request_updates")
+
+
+def _post_update(form: PostedForm, town: Town, key: ApiKey, fmt: str) -> Response:
+    from chalicelib.services.updates import InboundUpdate, apply_update
+
+    try:
+        update = wire.ServiceRequestUpdate.model_validate(form.fields)
+    except ValidationError as e:
+        raise InvalidInput.of(wire.problems_from(e)) from None
+    update_id = apply_update(bootstrap.container().routing_ports, town, key, InboundUpdate(
+        update.service_request_id, update.update_id, update.status, update.description,
+        update.updated_datetime))
+    return render([{"update_id": update_id}], fmt, "service_request_updates")
+
+
 def _submit(town_in_path: str | None, resource: str, fmt: str) -> Response:
-    if resource != "requests":
+    if resource not in ("requests", "servicerequestupdates"):
         raise NotFound(f"cannot POST to {resource[:40]!r}")
     c = bootstrap.container()
     request = blueprint.current_request
@@ -154,6 +190,8 @@ def _submit(town_in_path: str | None, resource: str, fmt: str) -> Response:
     form = read_form(body, request.headers.get("content-type"))
     town = _town(town_in_path, form)
     key = directory.authorise_key(c.towns, town, _api_key(form))
+    if resource == "servicerequestupdates":
+        return _post_update(form, town, key, fmt)
     catalogue = c.towns.get_catalogue(town.town_id, town.changeset)
     new_request = intake.read_submission(form.fields, form.attributes, town, catalogue)
     photo = intake.Photo(form.media.content, form.media.content_type, form.media.filename) \

@@ -71,6 +71,10 @@ class Conflict(Town311Error):
     """The write lost a race or repeats a different earlier call; retrying may help."""
 
 
+class AlreadyApplied(Conflict):
+    """This exact update (same sender, same update id) was applied before."""
+
+
 class RetryLater(Town311Error):
     """The same call is still being processed; the client should retry shortly."""
 

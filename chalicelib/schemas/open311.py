@@ -150,6 +150,38 @@ def problems_from(error: ValidationError) -> list[Problem]:
     return problems
 
 
+class ServiceRequestUpdate(BaseModel):
+    """POST servicerequestupdates: a work-order system's update, FixMyStreet's shape."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    service_request_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")]
+    update_id: Annotated[str, Field(min_length=1, max_length=100), resident_text(100)]
+    status: Annotated[str, Field(min_length=1, max_length=40)]
+    description: Annotated[str | None, Absent, resident_text(DESCRIPTION_LIMIT,
+                                                             multiline=True)] = None
+    updated_datetime: Annotated[datetime | None, Absent] = None
+
+    @field_validator("status")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @field_validator("updated_datetime", mode="before")
+    @classmethod
+    def _iso_time(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip():
+            try:
+                return parse_datetime(value)
+            except ValueError:
+                raise ValueError("must be an ISO 8601 date and time") from None
+        return value
+
+
+def update_document(update: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
+    return {**update, "updated_datetime": open311_time(update["updated_datetime"], zone)}
+
+
 # --- GET requests parameters --------------------------------------------------------
 
 OptionalDatetime = Annotated[datetime | None, Absent]

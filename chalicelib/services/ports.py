@@ -130,9 +130,10 @@ class RequestStore(Protocol):
     def forget_resident(self, town_id: str, contact_hash: str,
                         request_ids: list[str]) -> None: ...
 
-    def record_change(self, request: ServiceRequest, event: TimelineEvent) -> None:
+    def record_change(self, request: ServiceRequest, event: TimelineEvent,
+                      once: str | None = None) -> None:
         """Save ``request`` (read at ``request.version``) with ``event``; Conflict if it
-        changed meanwhile."""
+        changed meanwhile; AlreadyApplied if ``once`` was recorded before."""
         ...
 
     def get(self, town_id: str, request_id: str, *,

@@ -51,7 +51,9 @@ def route_new_requests(event: Any) -> dict[str, Any]:
         process_partial_response,
     )
 
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # A batch whose every record failed is reported record by record too, rather than as
+    # a failed invocation: SQS then counts each receive, and the DLQ takes the poison.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(event=event.to_dict(), record_handler=_route_record,
                                     processor=processor, context=event.context)
 

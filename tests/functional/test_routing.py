@@ -112,3 +112,28 @@ def test_a_request_whose_routing_message_was_lost_is_routed_by_the_sweep(api, de
         assert _agency(api, rid)["agency_responsible"] == "Utilities — Lights & Signals"
         # Routed requests leave the sweep's index.
         assert lambdas.lambda_.invoke("resend_unrouted_requests", tick).payload == {"resent": 0}
+
+
+def test_a_poison_message_ends_in_the_dead_letter_queue(deployment):
+    sqs = deployment.client("sqs")
+    url = deployment.environment["TOWN311_ROUTING_QUEUE_URL"]
+    dlq = sqs.get_queue_url(QueueName=url.rsplit("/", 1)[1] + "-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody='{"version": 1, "town_id": "x"}')
+    failures = 0
+    with Client(app) as lambdas:
+        for _ in range(10):  # Lambda's poller: receive, run, keep what failed
+            messages = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0,
+                                           AttributeNames=["All"]).get("Messages", [])
+            if not messages:
+                break
+            (m,) = messages
+            result = lambdas.lambda_.invoke("route_new_requests", {"Records": [{
+                "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"], "attributes": m["Attributes"], "messageAttributes": {},
+                "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:q",
+                "awsRegion": "us-east-1"}]}).payload
+            assert result == {"batchItemFailures": [{"itemIdentifier": m["MessageId"]}]}
+            failures += 1
+    assert failures == 5  # the redrive policy's maxReceiveCount, from infra/template.yaml
+    (dead,) = sqs.receive_message(QueueUrl=dlq)["Messages"]
+    assert dead["Body"] == '{"version": 1, "town_id": "x"}'

@@ -1,0 +1,159 @@
+"""Departments' delivery channels: their own SQS queues, the webhook queue, and the HTTP
+POST of a webhook. The console inbox needs nothing here: an assigned request is in the
+department's inbox (the by_department index) as soon as the assignment is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.adapters.aws import _LazyClient
+from chalicelib.domain.catalogue import Department
+from chalicelib.domain.errors import StorageUnavailable
+from chalicelib.domain.requests import ServiceRequest, TimelineEvent
+from chalicelib.schemas.delivery import RequestAssigned, WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+# Department queues are made by the app, not the stack: they keep a message 14 days (the
+# most SQS allows), so a work-order system that is down for a while loses nothing.
+DEPARTMENT_QUEUE_ATTRIBUTES = {"MessageRetentionPeriod": "1209600",
+                               "SqsManagedSseEnabled": "true"}
+_NO_SUCH_QUEUE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+
+
+def _no_such_queue(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in _NO_SUCH_QUEUE
+
+
+class SqsAssignmentChannels(_LazyClient):
+    """``AssignmentChannels`` on SQS. A department with ``queue`` gets each assignment on
+    its own queue, ``<prefix>-dept-<sha1(town:department)[:16]>`` (made on first use); one
+    with a webhook gets a message on the webhook queue, which ``deliver_webhooks`` POSTs.
+    One send per channel per delivery."""
+
+    def __init__(self, make_client: Callable[[], Any], queue_prefix: str,
+                 webhook_queue_url: str, root: str = "") -> None:
+        super().__init__(make_client)
+        self._prefix = queue_prefix
+        self._webhook_queue_url = webhook_queue_url
+        self._root = root
+        # Queue URLs never change: a warm Lambda asks SQS once per department.
+        self._urls: dict[str, str] = {}
+
+    def deliver(self, town_id: str, department: Department, request: ServiceRequest,
+                event: TimelineEvent) -> None:
+        if not department.queue and not department.webhook_url:
+            return
+        assignment = RequestAssigned.of(town_id, department, request, event, self._root)
+        if department.queue:
+            self._send_to_department(town_id, department.code, assignment.body().decode())
+        if department.webhook_url:
+            message = WebhookDelivery(town_id=town_id, department=department.code,
+                                      assignment=assignment)
+            self._send(self._webhook_queue_url, message.model_dump_json(), "the webhook queue")
+
+    def queue_name_for(self, town_id: str, department: str) -> str:
+        # Hashed: town and department codes may hold characters queue names may not, and
+        # the name must stay under SQS's 80 characters whatever their length.
+        digest = hashlib.sha1(f"{town_id}:{department}".encode(), usedforsecurity=False)
+        return f"{self._prefix}-dept-{digest.hexdigest()[:16]}"
+
+    def queue_url_for(self, town_id: str, department: str) -> str:
+        name = self.queue_name_for(town_id, department)
+        if name not in self._urls:
+            self._urls[name] = self._find_or_create(name)
+        return self._urls[name]
+
+    def retry_webhook_later(self, receipt_handle: str, seconds: int) -> None:
+        """Hide a failed webhook message for ``seconds`` (its backoff) instead of the
+        queue's visibility timeout. Best effort: if it fails, the message still comes back,
+        only sooner."""
+        try:
+            self._client.change_message_visibility(
+                QueueUrl=self._webhook_queue_url, ReceiptHandle=receipt_handle,
+                VisibilityTimeout=seconds)
+        except (ClientError, BotoCoreError) as e:
+            log.warning("could not delay a failed webhook message", exc_info=e)
+
+    def _send_to_department(self, town_id: str, department: str, body: str) -> None:
+        url = self.queue_url_for(town_id, department)
+        try:
+            self._client.send_message(QueueUrl=url, MessageBody=body)
+        except ClientError as e:
+            if not _no_such_queue(e):
+                raise StorageUnavailable("the department's queue is unavailable") from e
+            # Deleted by hand since this Lambda cached its URL: make it again, once.
+            self._urls.pop(self.queue_name_for(town_id, department), None)
+            self._send(self.queue_url_for(town_id, department), body, "the department's queue")
+        except BotoCoreError as e:
+            raise StorageUnavailable("the department's queue is unavailable") from e
+
+    def _find_or_create(self, name: str) -> str:
+        try:
+            try:
+                return str(self._client.get_queue_url(QueueName=name)["QueueUrl"])
+            except ClientError as e:
+                if not _no_such_queue(e):
+                    raise
+            # CreateQueue with the same attributes is idempotent: two Lambdas racing to
+            # make the queue both get its URL.
+            log.info("department queue created", extra={"queue_name": name})
+            return str(self._client.create_queue(
+                QueueName=name, Attributes=DEPARTMENT_QUEUE_ATTRIBUTES)["QueueUrl"])
+        except (ClientError, BotoCoreError) as e:
+            raise StorageUnavailable("the department's queue is unavailable") from e
+
+    def _send(self, url: str, body: str, what: str) -> None:
+        try:
+            self._client.send_message(QueueUrl=url, MessageBody=body)
+        except (ClientError, BotoCoreError) as e:
+            raise StorageUnavailable(f"{what} is unavailable") from e
+
+
+class HttpWebhookPoster:
+    """``WebhookPoster`` with the standard library (no HTTP dependency in the zip)."""
+
+    def __init__(self, timeout_seconds: float = 5.0, max_answer_bytes: int = 64 * 1024) -> None:
+        self._timeout = timeout_seconds
+        self._max_answer = max_answer_bytes
+        self._opener: Any = None
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int | None:
+        import http.client
+        import urllib.error
+        import urllib.request
+        from urllib.parse import urlsplit
+
+        if self._opener is None:
+            self._opener = _opener()
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with self._opener.open(request, timeout=self._timeout) as answer:
+                answer.read(self._max_answer)
+                return int(answer.status)
+        except urllib.error.HTTPError as e:
+            e.close()
+            return int(e.code)
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
+            log.warning("webhook did not answer", extra={
+                "host": urlsplit(url).hostname, "error": type(e).__name__})
+            return None
+
+
+def _opener() -> Any:
+    import urllib.request
+
+    class RefuseRedirects(urllib.request.HTTPRedirectHandler):
+        # A redirect is an answer, not a new destination: following one would re-send the
+        # signed body somewhere the town never configured. urllib raises HTTPError (3xx).
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    # Lambda has no proxy; a stray *_proxy variable (a developer's shell) must not send
+    # signed deliveries elsewhere.
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), RefuseRedirects())

@@ -1,0 +1,131 @@
+"""Delivering assignments to departments' own systems: signed webhooks with backoff, and
+the address of a department's queue for its work-order system.
+
+The router never calls a webhook itself: the channels adapter queues one message per
+assignment, and ``deliver_webhook`` POSTs it from its own function, so a slow or broken
+receiver delays nobody's routing. A refused POST is retried later with exponential
+backoff (the caller hides the message for ``DeliveryFailed.retry_after_seconds``); after
+the webhook queue's last receive, SQS moves it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib.domain.access import Permission, Principal, require
+from chalicelib.domain.errors import Conflict, NotFound, Town311Error
+from chalicelib.schemas.delivery import SCHEMA_VERSION, WebhookDelivery
+from chalicelib.services.ports import TownDirectory
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "Town311-Webhooks/1"
+FIRST_RETRY_SECONDS = 30
+LONGEST_RETRY_SECONDS = 15 * 60
+
+
+class WebhookPoster(Protocol):
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int | None:
+        """POST ``body``; the HTTP status of the answer, or None if none came back
+        (refused, timed out, reset)."""
+        ...
+
+
+class DepartmentQueues(Protocol):
+    def queue_name_for(self, town_id: str, department: str) -> str: ...
+
+    def queue_url_for(self, town_id: str, department: str) -> str:
+        """The department's queue URL; the queue is made if it does not exist yet."""
+        ...
+
+
+@dataclass(frozen=True)
+class WebhookPorts:
+    towns: TownDirectory
+    poster: WebhookPoster
+    now: Callable[[], datetime]
+
+
+class DeliveryFailed(Town311Error):
+    """The receiver did not accept the delivery; try again after ``retry_after_seconds``."""
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+def backoff_seconds(receive_count: int) -> int:
+    """How long to wait after the ``receive_count``-th try failed: 30 s, doubling, at
+    most 15 minutes (SQS cannot hide a message longer than 12 hours anyway)."""
+    exponent = min(max(receive_count, 1) - 1, 16)
+    return min(FIRST_RETRY_SECONDS * 2 ** exponent, LONGEST_RETRY_SECONDS)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """``sha256=`` and the hex HMAC-SHA256, keyed by the secret's UTF-8 bytes, of
+    ``"<timestamp>.<body>"``: the timestamp is signed too, so an old delivery cannot be
+    replayed with a fresh one."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body,
+                   hashlib.sha256)
+    return f"sha256={mac.hexdigest()}"
+
+
+def webhook_headers(secret: str, timestamp: int, body: bytes,
+                    delivery_id: str) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Town311-Delivery": delivery_id,
+        "X-Town311-Timestamp": str(timestamp),
+        "X-Town311-Signature": signature(secret, timestamp, body),
+    }
+
+
+def deliver_webhook(message: WebhookDelivery, receive_count: int, ports: WebhookPorts) -> bool:
+    """POST one assignment to its department's webhook, signed with the department's
+    current secret. True when the receiver took it (2xx); False when there is nothing to
+    do any more (the town, the department or its webhook is gone); DeliveryFailed when it
+    should be tried again."""
+    town = ports.towns.get_town(message.town_id)
+    catalogue = ports.towns.get_catalogue(town.town_id, town.changeset) if town else None
+    department = catalogue.department(message.department) if catalogue else None
+    extra = {"town": message.town_id, "department": message.department,
+             "delivery_id": message.assignment.delivery_id, "receive_count": receive_count}
+    if department is None or not department.webhook_url or not department.webhook_secret:
+        log.warning("webhook delivery dropped: the department has no webhook now", extra=extra)
+        return False
+    body = message.assignment.body()
+    timestamp = int(ports.now().timestamp())
+    status = ports.poster.post(department.webhook_url, body, webhook_headers(
+        department.webhook_secret, timestamp, body, message.assignment.delivery_id))
+    if status is not None and 200 <= status < 300:
+        log.info("webhook delivered", extra=extra | {"status": status})
+        return True
+    retry_after = backoff_seconds(receive_count)
+    answer = f"answered {status}" if status is not None else "did not answer"
+    log.warning("webhook refused; retrying later",
+                extra=extra | {"status": status, "retry_after_seconds": retry_after})
+    raise DeliveryFailed(f"the webhook of {message.department} {answer}", retry_after)
+
+
+def department_queue(towns: TownDirectory, queues: DepartmentQueues, who: Principal,
+                     code: str) -> dict[str, object]:
+    """Where a department's work-order system polls its assignments (town admins)."""
+    require(who, Permission.CONFIGURE_TOWN, who.town_id)
+    town = towns.get_town(who.town_id or "")
+    if town is None:
+        raise NotFound("your town no longer exists")
+    department = towns.get_catalogue(town.town_id, town.changeset).department(code)
+    if department is None:
+        raise NotFound(f"no department {code[:40]!r}")
+    if not department.queue:
+        raise Conflict(f"{code} has no queue: PUT the department with \"queue\": true")
+    return {"queue_url": queues.queue_url_for(town.town_id, code),
+            "queue_name": queues.queue_name_for(town.town_id, code),
+            "schema_version": SCHEMA_VERSION}

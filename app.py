@@ -9,6 +9,7 @@ from chalice import Chalice
 
 from chalicelib.api import (
     admin,
+    channels,
     departments,
     docs,
     media,
@@ -37,5 +38,6 @@ app.register_blueprint(staff.blueprint)
 app.register_blueprint(admin.blueprint)
 app.register_blueprint(platform.blueprint)
 app.register_blueprint(departments.blueprint)
+app.register_blueprint(channels.blueprint)
 app.register_blueprint(residents.blueprint)
 app.register_blueprint(pipeline.blueprint)

@@ -88,6 +88,22 @@ class Container:
         return S3PhotoStore(lambda: self.client("s3"), self.settings.photo_bucket)
 
     @cached_property
+    def channels(self) -> Any:
+        """Departments' own queues and the webhook queue (AssignmentChannels)."""
+        from chalicelib.adapters.channels import SqsAssignmentChannels
+
+        s = self.settings
+        return SqsAssignmentChannels(lambda: self.client("sqs"), s.queue_prefix,
+                                     s.webhook_queue_url, s.public_base_url or "")
+
+    @property
+    def webhook_ports(self) -> Any:
+        from chalicelib.adapters.channels import HttpWebhookPoster
+        from chalicelib.services.delivery import WebhookPorts
+
+        return WebhookPorts(towns=self.towns, poster=HttpWebhookPoster(), now=self.now)
+
+    @cached_property
     def idempotency(self) -> IdempotencyGuard:
         from chalicelib.adapters.aws import PowertoolsIdempotency
 
@@ -139,7 +155,7 @@ class Container:
         from chalicelib.services.routing import RoutingPorts
 
         return RoutingPorts(towns=self.towns, store=self.requests, new_id=self.make_id,
-                            now=self.now, channels=getattr(self, "channels", None))
+                            now=self.now, channels=self.channels)
 
     @property
     def intake(self) -> IntakePorts:

@@ -23,6 +23,11 @@ class Settings(BaseModel):
     idempotency_table_name: str = Field(min_length=3)
     photo_bucket: str = Field(min_length=3)
     routing_queue_url: str = Field(min_length=8)
+    # Departments' delivery channels: the queue whose messages become webhook POSTs, and
+    # the stack's name, which starts every department queue's name (`<prefix>-dept-...`,
+    # at most 80 characters in all).
+    webhook_queue_url: str = Field(min_length=8)
+    queue_prefix: str = Field(min_length=1, max_length=58, pattern=r"^[A-Za-z0-9_-]+$")
     ops_topic_arn: str | None = None
     region: str = "us-east-1"
     public_base_url: str | None = None
@@ -48,6 +53,8 @@ _ENV = {
     "idempotency_table_name": "TOWN311_IDEMPOTENCY_TABLE",
     "photo_bucket": "TOWN311_PHOTO_BUCKET",
     "routing_queue_url": "TOWN311_ROUTING_QUEUE_URL",
+    "webhook_queue_url": "TOWN311_WEBHOOK_QUEUE_URL",
+    "queue_prefix": "TOWN311_QUEUE_PREFIX",
     "ops_topic_arn": "TOWN311_OPS_TOPIC_ARN",
     "public_base_url": "TOWN311_PUBLIC_BASE_URL",
     "stage": "TOWN311_STAGE",

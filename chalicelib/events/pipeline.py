@@ -1,4 +1,4 @@
-"""Event handlers: routing messages from SQS and photo uploads from S3.
+"""Event handlers: routing messages and webhook deliveries from SQS, photo uploads from S3.
 
 Each handler parses its records and calls one service per record. The router reports
 partial batch failures through powertools, so one bad message is retried (and finally
@@ -55,6 +55,41 @@ def route_new_requests(event: Any) -> dict[str, Any]:
     # a failed invocation: SQS then counts each receive, and the DLQ takes the poison.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(event=event.to_dict(), record_handler=_route_record,
+                                    processor=processor, context=event.context)
+
+
+WEBHOOK_QUEUE = "town311-webhooks"  # replaced by the deployed queue's ARN in infra/
+
+
+def _deliver_webhook_record(record: Any) -> None:
+    from chalicelib.schemas.delivery import WebhookDelivery
+    from chalicelib.services.delivery import DeliveryFailed, deliver_webhook
+
+    c = bootstrap.container()
+    message = WebhookDelivery.model_validate_json(record.body)
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    try:
+        deliver_webhook(message, receive_count, c.webhook_ports)
+    except DeliveryFailed as e:
+        # Lambda would leave a failed record hidden for the queue's whole visibility
+        # timeout; hiding it for the backoff instead spaces the retries out.
+        c.channels.retry_webhook_later(record.receipt_handle, e.retry_after_seconds)
+        raise
+
+
+@blueprint.on_sqs_message(queue=WEBHOOK_QUEUE, batch_size=10)
+def deliver_webhooks(event: Any) -> dict[str, Any]:
+    """POST each queued assignment to its department's webhook, signed; a refused one is
+    retried with backoff (6 tries, then the webhook dead-letter queue)."""
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(event=event.to_dict(),
+                                    record_handler=_deliver_webhook_record,
                                     processor=processor, context=event.context)
 
 

@@ -32,6 +32,7 @@ ROUTES = [
     ("PATCH", "/admin/town", {"name": "Hijacked"}, {"town_admin"}),
     ("PUT", "/admin/departments/{code}", {"name": "Hijacked"}, {"town_admin"}),
     ("DELETE", "/admin/departments/{code}", None, {"town_admin"}),
+    ("GET", "/admin/departments/{code}/queue", None, {"town_admin"}),
     ("GET", "/admin/zones/{code}", None, EVERYONE),
     ("PUT", "/admin/zones/{code}", {"name": "Z", "geometry": ZONE}, {"town_admin"}),
     ("DELETE", "/admin/zones/{code}", None, {"town_admin"}),

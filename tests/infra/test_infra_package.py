@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP_ENVIRONMENT = {
     "TOWN311_TABLE", "TOWN311_IDEMPOTENCY_TABLE", "TOWN311_PHOTO_BUCKET",
     "TOWN311_ROUTING_QUEUE_URL", "TOWN311_OPS_TOPIC_ARN", "POWERTOOLS_SERVICE_NAME",
+    "TOWN311_WEBHOOK_QUEUE_URL", "TOWN311_QUEUE_PREFIX",
 }
 # A budget, under Lambda's 50 MB, so that growth is noticed. Shapely brings numpy (about
 # 20 MB zipped) for validating zones; only admins' zone edits import them.
@@ -76,8 +77,10 @@ def test_every_merged_resource_has_a_type(template):
     assert untyped == []
 
 
-def test_the_functions_are_the_api_the_router_and_the_photo_processor(template):
-    assert {"APIHandler", "RouteNewRequests", "ProcessPhoto"} <= set(functions(template))
+def test_the_functions_are_the_api_the_router_the_webhook_sender_and_the_photo_processor(
+        template):
+    assert {"APIHandler", "RouteNewRequests", "ProcessPhoto", "DeliverWebhooks"} <= set(
+        functions(template))
 
 
 def test_every_sqs_trigger_reads_a_template_queue_and_reports_item_failures(template):
@@ -100,6 +103,9 @@ def test_every_sqs_trigger_reads_a_template_queue_and_reports_item_failures(temp
     router = triggers["RouteNewRequestsSqsEventSource"]
     assert router["Queue"] == {"Fn::Sub": "${RoutingQueue.Arn}"}
     assert router["BatchSize"] == 10
+    webhooks = triggers["DeliverWebhooksSqsEventSource"]
+    assert webhooks["Queue"] == {"Fn::Sub": "${WebhookQueue.Arn}"}
+    assert webhooks["BatchSize"] == 10
 
 
 def test_every_function_gets_the_app_environment(template):
@@ -107,6 +113,8 @@ def test_every_function_gets_the_app_environment(template):
     assert set(variables) >= APP_ENVIRONMENT
     assert variables["TOWN311_TABLE"] == {"Ref": "RequestsTable"}
     assert variables["TOWN311_ROUTING_QUEUE_URL"] == {"Ref": "RoutingQueue"}
+    assert variables["TOWN311_WEBHOOK_QUEUE_URL"] == {"Ref": "WebhookQueue"}
+    assert variables["TOWN311_QUEUE_PREFIX"] == {"Fn::Sub": "${AWS::StackName}"}
     for logical, function in functions(template).items():
         own = function["Properties"].get("Environment", {}).get("Variables", {})
         # Function-level values would win over Globals: none may shadow the resources.
@@ -126,11 +134,13 @@ def test_the_photo_bucket_invokes_the_photo_function_for_incoming_uploads(templa
     assert permission["Properties"]["FunctionName"] == {"Fn::GetAtt": ["ProcessPhoto", "Arn"]}
 
 
-def test_the_dead_letter_alarm_notifies_the_ops_topic(template):
-    alarm = template["Resources"]["RoutingDeadLetterAlarm"]["Properties"]
+@pytest.mark.parametrize("alarm, queue", [("RoutingDeadLetterAlarm", "RoutingDeadLetterQueue"),
+                                          ("WebhookDeadLetterAlarm", "WebhookDeadLetterQueue")])
+def test_the_dead_letter_alarms_notify_the_ops_topic(template, alarm, queue):
+    alarm = template["Resources"][alarm]["Properties"]
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert alarm["Dimensions"] == [
-        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["RoutingDeadLetterQueue", "QueueName"]}}]
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
     assert {"Ref": "OpsTopic"} in alarm["AlarmActions"]
 
@@ -150,6 +160,7 @@ def test_every_role_carries_the_hand_written_policy(template):
 def test_function_sizes_follow_the_chalice_config(template):
     fns = functions(template)
     assert fns["RouteNewRequests"]["Properties"]["Timeout"] == 30
+    assert fns["DeliverWebhooks"]["Properties"]["Timeout"] == 60
     assert fns["ProcessPhoto"]["Properties"]["MemorySize"] == 1024
     assert fns["ProcessPhoto"]["Properties"]["Timeout"] == 60
     assert all(f["Properties"]["Runtime"] == "python3.12" for f in fns.values())

@@ -100,6 +100,25 @@ def test_routing_queue_hides_a_message_for_six_router_timeouts(aws):
     assert int(attributes["VisibilityTimeout"]) >= 6 * router_timeout
 
 
+def test_webhook_queue_dead_letters_after_six_tries_and_outlasts_the_sender(aws):
+    environment = provision(aws)
+    sqs = aws.client("sqs")
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    sender_timeout = config["lambda_functions"]["deliver_webhooks"]["lambda_timeout"]
+
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=environment["TOWN311_WEBHOOK_QUEUE_URL"], AttributeNames=["All"])["Attributes"]
+    dlq_url = sqs.get_queue_url(QueueName="town311-local-webhooks-dlq")["QueueUrl"]
+    dlq = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["All"])["Attributes"]
+
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == dlq["QueueArn"]
+    assert int(redrive["maxReceiveCount"]) == 6
+    assert int(attributes["VisibilityTimeout"]) >= 6 * sender_timeout
+    assert attributes["SqsManagedSseEnabled"] == "true"
+    assert dlq["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+
+
 def test_ops_topic_exists(aws):
     environment = provision(aws)
 
@@ -118,6 +137,9 @@ def test_environment_names_every_resource_the_app_reads(aws):
         "TOWN311_PHOTO_BUCKET": "town311-local-photos-123456789012",
         "TOWN311_ROUTING_QUEUE_URL": aws.client("sqs").get_queue_url(
             QueueName="town311-local-routing")["QueueUrl"],
+        "TOWN311_WEBHOOK_QUEUE_URL": aws.client("sqs").get_queue_url(
+            QueueName="town311-local-webhooks")["QueueUrl"],
+        "TOWN311_QUEUE_PREFIX": "town311-local",
         "TOWN311_OPS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:town311-local-ops",
         "POWERTOOLS_SERVICE_NAME": "town311",
         "POWERTOOLS_METRICS_NAMESPACE": "Town311",
@@ -175,6 +197,15 @@ def test_stage_policy_covers_the_resources_of_stack_town311_stage(aws, stage):
     assert allowed("sqs:SendMessage", resources["RoutingQueue"]["Arn"])
     assert allowed("sqs:DeleteMessage", resources["RoutingDeadLetterQueue"]["Arn"])
     assert allowed("sns:Publish", resources["OpsTopic"]["TopicArn"])
+    for action in ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                   "sqs:ChangeMessageVisibility"):
+        assert allowed(action, resources["WebhookQueue"]["Arn"])
+    # Department queues are made by the app, named from the stack: `<stack>-dept-<hash>`.
+    department_queue = f"arn:aws:sqs:eu-west-1:123456789012:town311-{stage}-dept-0123abcd"
+    for action in ("sqs:GetQueueUrl", "sqs:CreateQueue", "sqs:SendMessage"):
+        assert allowed(action, department_queue)
+    assert not allowed("sqs:CreateQueue", resources["RoutingQueue"]["Arn"])
+    assert not allowed("sqs:ReceiveMessage", department_queue)  # the work-order system's
     other = "town311-dev" if stage == "prod" else "town311-prod"
     assert not allowed("dynamodb:Query", table_arn.replace(f"town311-{stage}", other))
 

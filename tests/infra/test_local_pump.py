@@ -241,6 +241,22 @@ def test_every_event_handler_of_the_app_is_pumped_locally(aws):
         "town311-local-ProcessPhoto"]
 
 
+def test_the_webhook_queue_is_pumped_to_the_webhook_sender(aws):
+    from app import app
+    from chalicelib.events.pipeline import deliver_webhooks
+
+    stack = provision_stack(aws)
+
+    sources = discover_sources(app, stack, aws.client("sqs"), aws.client("s3"))
+
+    (webhooks,) = [s for s in sources if isinstance(s, SqsSource)
+                   and s.queue_arn == stack.resources["WebhookQueue"]["Arn"]]
+    assert webhooks.handler is deliver_webhooks
+    assert webhooks.function_name == "town311-local-DeliverWebhooks"
+    assert webhooks.report_batch_item_failures
+    assert webhooks.batch_size == 10
+
+
 def test_a_handler_whose_queue_is_not_in_the_template_is_skipped_with_a_warning(aws, caplog):
     stray = Blueprint(__name__)
 

@@ -5,7 +5,7 @@ both sides pay the same emulator for the same calls, and what is left is ours (C
 routing, pydantic parsing, pynamodb's models, powertools, rendering the response).
 
 - POST: the app through ``chalice.test.Client`` (form-encoded, no Idempotency-Key) against
-  one ``transact_write_items`` of three items plus one ``send_message``;
+  one ``transact_write_items`` (its five items) plus one ``send_message``;
 - GET one request: the app against one ``get_item``.
 
 The raw calls are the app's own: their parameters are captured from one app call (through
@@ -202,8 +202,8 @@ def measure_throughput(dep: Deployment, recorder: AwsCallRecorder, n: int) -> li
         receipt = post(0)
     reset.restore()
     old = [receipt["service_request_id"], receipt["token"]]
-    transactions = _replayed(_only(captured.calls, "dynamodb.TransactWriteItems"), old,
-                             n + WARM_UP)
+    transaction = _only(captured.calls, "dynamodb.TransactWriteItems")
+    transactions = _replayed(transaction, old, n + WARM_UP)
     messages = _replayed(_only(captured.calls, "sqs.SendMessage"), old, n + WARM_UP)
 
     def raw_post(i: int) -> None:
@@ -214,7 +214,8 @@ def measure_throughput(dep: Deployment, recorder: AwsCallRecorder, n: int) -> li
         raw_post(i)
     reset.restore()
     posts = _race("POST request", post, raw_post, n, recorder,
-                  "transact_write_items (3 items) + send_message", reset.restore)
+                  f"transact_write_items ({len(transaction['TransactItems'])} items) + "
+                  "send_message", reset.restore)
 
     # GET one request: cycle over requests the app stored, read the same ones raw.
     ids = [post(i)["service_request_id"] for i in range(WARM_UP)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.calls import Operation
 from bench.coldstart import TITLES, ColdStartReport
+from bench.routing import DEFAULT_ROUTED, BatchRate, RoutedCalls
 from bench.throughput import Rate
 
 PACKAGES = ("boto3", "moto", "pynamodb", "pydantic", "chalice", "aws-lambda-powertools")
@@ -42,13 +43,17 @@ class Results:
     rates: list[Rate]
     repeat: int
     requests: int
+    routing_calls: RoutedCalls
+    routing_rate: BatchRate
 
     def to_json(self) -> dict[str, Any]:
         return {"machine": self.machine, "load_average_before": self.load_before,
                 "load_average_after": self.load_after, "bench_seconds": self.seconds,
                 "repeat": self.repeat, "cold_start": self.cold.to_json(),
                 "calls": [o.to_json() for o in self.calls],
-                "throughput": [r.to_json() for r in self.rates]}
+                "throughput": [r.to_json() for r in self.rates],
+                "routing": {"calls_per_routed_request": self.routing_calls.to_json(),
+                            "throughput": self.routing_rate.to_json()}}
 
 
 def _versions(results: Results) -> str:
@@ -117,7 +122,41 @@ def console(results: Results) -> str:
             f"(AWS calls {ms['app_inside_aws_calls']:.2f} + rest "
             f"{ms['app_outside_aws_calls']:.2f}), raw {ms['raw']:.2f} ms; medians "
             f"{ms['app_median']:.2f} / {ms['raw_median']:.2f} ms [{r.raw_calls}]")
-    return "\n".join(out)
+    return "\n".join(out + _routing_console(results))
+
+
+def _routing_console(results: Results) -> list[str]:
+    rc, r = results.routing_calls, results.routing_rate
+    out = ["", "(d) ROUTING — route_new_requests through chalice.test.Client(app).lambda_, "
+               "Lambda-shaped SQS events",
+           f"  rules: {'; '.join(rc.setup.rules)} (zone ward-3 is the Ward 3 polygon); "
+           f"the request went to {rc.department}",
+           f"  {rc.setup.note()}",
+           f"  calls per routed request, warm router  {'PASS' if rc.passed else 'FAIL'}   "
+           f"target: {rc.target_text()}"]
+    for check in rc.checks:
+        out.append(f"    {check.label:<40} {check.target:<40} "
+                   f"{', '.join(check.calls) or 'none':<48} {check.status}")
+    out.append(f"    cold ({len(rc.cold)}): {', '.join(rc.cold_signatures) or 'none'}")
+    out.append("      clients created: " + (", ".join(
+        f"{c.service} ({c.label}) {c.seconds * 1000:.0f} ms" for c in rc.cold_clients)
+        or "none"))
+    out.append(f"    warm ({len(rc.warm)}): {', '.join(rc.warm_signatures) or 'none'}")
+    for sig, call in zip(rc.warm_signatures, rc.warm, strict=True):
+        out.append(f"      {sig}  ← {call.via} ← {' ← '.join(call.stack[:3])}")
+    ms = r.per_request_ms()
+    out += [
+        f"  throughput: {r.requests} requests routed per side, {r.batch} per invocation, "
+        f"each batch stored untimed just before it and reset after it",
+        f"    app {r.app_rate:6.1f}/s   raw {r.raw_rate:6.1f}/s   app ÷ raw {r.ratio:.2f}   "
+        f"per request: app {ms['app']:.2f} ms (AWS calls {ms['app_inside_aws_calls']:.2f} + "
+        f"rest {ms['app_outside_aws_calls']:.2f}), raw {ms['raw']:.2f} ms; medians "
+        f"{ms['app_median']:.2f} / {ms['raw_median']:.2f} ms; app AWS calls per request "
+        f"{r.app_aws.calls / r.requests:.2f} [raw: {r.raw_calls}]",
+        f"    measurement took {r.measurement_seconds:.0f} s (timed {r.app_seconds:.0f} s app + "
+        f"{r.raw_seconds:.0f} s raw; storing and resetting {r.untimed_seconds:.0f} s)",
+    ]
+    return out
 
 
 def markdown(results: Results) -> str:
@@ -199,12 +238,76 @@ def markdown(results: Results) -> str:
                      f"{r.ratio:.2f} | {ms['app']:.2f} ({ms['app_inside_aws_calls']:.2f} + "
                      f"{ms['app_outside_aws_calls']:.2f}) | {ms['raw']:.2f} | "
                      f"{ms['app_median']:.2f} / {ms['raw_median']:.2f} ms |")
+    lines += _routing_markdown(results)
     lines += [
         "",
-        "Re-run with `make bench` (or `python -m bench --repeat 7 --requests 200`); it took "
+        f"Re-run with {_rerun(results)}; it took "
         f"{results.seconds:.0f} s here, prints the full report (with the stack of every "
         "counted call and the clients each cold operation creates), writes the figures to "
         "`.run/bench.json` and this section to `.run/bench.md`, and exits non-zero if an "
         "operation misses its target.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _rerun(results: Results) -> str:
+    command = (f"`python -m bench --repeat {results.repeat} --requests {results.requests} "
+               f"--routed {results.routing_rate.requests}`")
+    if (results.repeat, results.requests, results.routing_rate.requests) == \
+            (7, 200, DEFAULT_ROUTED):
+        return f"`make bench` ({command})"
+    return f"{command} (`make bench` is `--repeat 7 --requests 200 --routed {DEFAULT_ROUTED}`)"
+
+
+def _routing_markdown(results: Results) -> list[str]:
+    rc, r = results.routing_calls, results.routing_rate
+    ms = r.per_request_ms()
+    channels = ("the department has its own queue and a webhook, so both channel sends "
+                "are counted" if rc.setup.channels else
+                "the app has no delivery channels yet, so no channel send is counted")
+    lines = [
+        "",
+        "**Routing** — `route_new_requests` invoked through `chalice.test.Client(app).lambda_`"
+        " with Lambda-shaped SQS events. Maple Falls gets a Ward 3 polygon, a department of "
+        f"its own and the rules {'; '.join(f'`{rule}`' for rule in rc.setup.rules)}, so the "
+        f"zone lookup runs; {channels}. Calls for one routed request on a warm router (the "
+        "second request it routes; its first, on a fresh container, is shown below):",
+        "",
+        "| per routed request | target | warm calls | |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {c.label} | {c.target} | {'<br>'.join(c.calls) or 'none'} | {c.status} |"
+              for c in rc.checks]
+    lines += [
+        "",
+        f"A fresh router container makes {len(rc.cold)} calls for its first request "
+        f"({', '.join(rc.cold_signatures)}) and creates "
+        f"{', '.join(f'{c.service} ({c.label})' for c in rc.cold_clients) or 'no client'}.",
+        "",
+        f"Routing throughput — {r.requests:,} requests routed in-process, {r.batch} per "
+        "invocation as Lambda batches them, against raw boto3 making only the unavoidable "
+        f"calls per request ({r.raw_calls}, the app's own parameters replayed with each "
+        "request's ids) on the same moto. Each batch's requests are stored just before it "
+        "with the items `requests.add` writes and the table and queues are reset after it, "
+        "untimed: moto copies the whole table for every item of a TransactWriteItems, so "
+        "with all the requests stored at once each routed request would cost seconds.",
+        "",
+        "| routed requests | app req/s | raw req/s | app ÷ raw | app ms/request (in AWS calls "
+        "+ rest) | raw ms/request | medians app / raw | app AWS calls/request |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|",
+        f"| {r.requests:,} per side | {r.app_rate:.0f} | {r.raw_rate:.0f} | {r.ratio:.2f} | "
+        f"{ms['app']:.2f} ({ms['app_inside_aws_calls']:.2f} + "
+        f"{ms['app_outside_aws_calls']:.2f}) | {ms['raw']:.2f} | "
+        f"{ms['app_median']:.2f} / {ms['raw_median']:.2f} ms | "
+        f"{r.app_aws.calls / r.requests:.2f} |",
+        "",
+        f"The measurement took {r.measurement_seconds:.0f} s ({r.app_seconds:.0f} s routing, "
+        f"{r.raw_seconds:.0f} s raw, {r.untimed_seconds:.0f} s storing and resetting). "
+        + (f"This run routed the requirement's {r.requests:,} per side (`--routed "
+           f"{r.requests}`); `make bench` routes {DEFAULT_ROUTED:,}, to stay within about "
+           "five minutes on 2 cores." if r.requests >= 10_000 else
+           f"This run routed {r.requests:,} per side, to stay within about five minutes "
+           "on 2 cores; `python -m bench --routed 10000` routes the requirement's 10,000 "
+           "(about six minutes more)."),
+    ]
+    return lines

@@ -9,16 +9,24 @@ lose an update.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain.access import Principal, require_work
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from chalicelib.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Problem,
+    StorageUnavailable,
+)
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.routing import RoutingRules
 from chalicelib.services.ports import RequestPage
 from chalicelib.services.routing import RoutingPorts, assign
 
+log = logging.getLogger(__name__)
 TRIES = 3
 
 
@@ -114,7 +122,13 @@ def _reassign(ports: RoutingPorts, who: Principal, request: ServiceRequest,
                    f"{summary} to {destination.name}", action.note, ports,
                    actor_role=who.public_role)
     if ports.channels is not None:
-        ports.channels.deliver(request.town_id, destination, request, event)
+        try:
+            ports.channels.deliver(request.town_id, destination, request, event)
+        except StorageUnavailable:
+            # The hand-off is stored and shows in the department's inbox; only the copy to
+            # its own channels is missing, which must not turn the hand-off into an error.
+            log.error("hand-off stored but not delivered to the department's channels",
+                      extra={"town": request.town_id, "service_request_id": request.request_id})
 
 
 def _record(ports: RoutingPorts, request: ServiceRequest, kind: str, summary: str,

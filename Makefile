@@ -6,6 +6,7 @@
 #   make lint     ruff
 #   make clean    remove build output and caches (keeps .venv; `make distclean` removes it)
 #   make token ROLE=town_admin   a fresh 12-hour staff token for the running `make run`
+#   make sms FROM=+15550100200 TEXT=STOP   a resident texts the running town's number
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -22,10 +23,10 @@ STAGE ?= prod
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run token test package bench lint clean distclean
+.PHONY: help venv run token sms test package bench lint clean distclean
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# *//'
+	@sed -n '2,10p' Makefile | sed 's/^# *//'
 
 $(PY):
 	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "no python3.12 found" >&2; exit 1; }
@@ -45,6 +46,9 @@ run: $(STAMP)
 ROLE ?= town_admin
 token: $(STAMP)
 	@$(PY) -m local.tokens --role $(ROLE)
+
+sms: $(STAMP)
+	@$(PY) -m local.sms "$(FROM)" "$(TEXT)"
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

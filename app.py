@@ -12,14 +12,16 @@ from chalicelib.api import (
     channels,
     departments,
     docs,
+    duplicates,
     media,
     open311,
     platform,
     residents,
     staff,
+    tracking,
 )
 from chalicelib.api.errors import open311_error_middleware
-from chalicelib.events import pipeline
+from chalicelib.events import notices, pipeline
 from chalicelib.observability import log_http_call, log_queue_batch
 
 # Logging is powertools' (chalicelib/observability.py); Chalice's own handler on the same
@@ -40,4 +42,7 @@ app.register_blueprint(platform.blueprint)
 app.register_blueprint(departments.blueprint)
 app.register_blueprint(channels.blueprint)
 app.register_blueprint(residents.blueprint)
+app.register_blueprint(duplicates.blueprint)
+app.register_blueprint(tracking.blueprint)
 app.register_blueprint(pipeline.blueprint)
+app.register_blueprint(notices.blueprint)

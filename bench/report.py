@@ -13,6 +13,8 @@ from typing import Any
 
 from bench.calls import Operation
 from bench.coldstart import TITLES, ColdStartReport
+from bench.duplicates import DEFAULT_COUNT as DEFAULT_DUPLICATES
+from bench.duplicates import DuplicateBench, console_lines, markdown_lines
 from bench.routing import DEFAULT_ROUTED, BatchRate, RoutedCalls
 from bench.throughput import Rate
 
@@ -45,6 +47,7 @@ class Results:
     requests: int
     routing_calls: RoutedCalls
     routing_rate: BatchRate
+    duplicates: DuplicateBench | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"machine": self.machine, "load_average_before": self.load_before,
@@ -53,7 +56,8 @@ class Results:
                 "calls": [o.to_json() for o in self.calls],
                 "throughput": [r.to_json() for r in self.rates],
                 "routing": {"calls_per_routed_request": self.routing_calls.to_json(),
-                            "throughput": self.routing_rate.to_json()}}
+                            "throughput": self.routing_rate.to_json()},
+                "possible_duplicates": self.duplicates.to_json() if self.duplicates else None}
 
 
 def _versions(results: Results) -> str:
@@ -122,7 +126,8 @@ def console(results: Results) -> str:
             f"(AWS calls {ms['app_inside_aws_calls']:.2f} + rest "
             f"{ms['app_outside_aws_calls']:.2f}), raw {ms['raw']:.2f} ms; medians "
             f"{ms['app_median']:.2f} / {ms['raw_median']:.2f} ms [{r.raw_calls}]")
-    return "\n".join(out + _routing_console(results))
+    duplicates = console_lines(results.duplicates) if results.duplicates else []
+    return "\n".join(out + _routing_console(results) + duplicates)
 
 
 def _routing_console(results: Results) -> list[str]:
@@ -239,6 +244,8 @@ def markdown(results: Results) -> str:
                      f"{ms['app_outside_aws_calls']:.2f}) | {ms['raw']:.2f} | "
                      f"{ms['app_median']:.2f} / {ms['raw_median']:.2f} ms |")
     lines += _routing_markdown(results)
+    if results.duplicates:
+        lines += markdown_lines(results.duplicates)
     lines += [
         "",
         f"Re-run with {_rerun(results)}; it took "
@@ -251,10 +258,12 @@ def markdown(results: Results) -> str:
 
 
 def _rerun(results: Results) -> str:
+    stored = results.duplicates.count if results.duplicates else DEFAULT_DUPLICATES
+    extra = f" --duplicates {stored}" if stored != DEFAULT_DUPLICATES else ""
     command = (f"`python -m bench --repeat {results.repeat} --requests {results.requests} "
-               f"--routed {results.routing_rate.requests}`")
-    if (results.repeat, results.requests, results.routing_rate.requests) == \
-            (7, 200, DEFAULT_ROUTED):
+               f"--routed {results.routing_rate.requests}{extra}`")
+    if (results.repeat, results.requests, results.routing_rate.requests, extra) == \
+            (7, 200, DEFAULT_ROUTED, ""):
         return f"`make bench` ({command})"
     return f"{command} (`make bench` is `--repeat 7 --requests 200 --routed {DEFAULT_ROUTED}`)"
 

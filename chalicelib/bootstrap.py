@@ -72,6 +72,14 @@ class Container:
     def requests(self) -> RequestStore:
         return self._table.DynamoRequestStore()
 
+    @cached_property
+    def nearby(self) -> Any:
+        """Open requests near a point (NearbyRequests), for the duplicate check."""
+        from chalicelib.adapters.nearby import DynamoNearbyRequests
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoNearbyRequests()
+
     # Adapters get a way to make their client, not the client: a POST without a photo never
     # pays for an S3 client, nor one without an Idempotency-Key for powertools' store.
 
@@ -102,6 +110,22 @@ class Container:
         from chalicelib.services.delivery import WebhookPorts
 
         return WebhookPorts(towns=self.towns, poster=HttpWebhookPoster(), now=self.now)
+
+    @cached_property
+    def notice_queue(self) -> Any:
+        from chalicelib.adapters.aws import SqsNoticeQueue
+
+        return SqsNoticeQueue(lambda: self.client("sqs"), self.settings.notice_queue_url)
+
+    @property
+    def notice_ports(self) -> Any:
+        """What telling residents and supervisors needs (chalicelib.services.notices)."""
+        from chalicelib.services.notices import NoticePorts
+
+        return NoticePorts(store=self.requests, towns=self.towns,
+                           book=self._table.DynamoNoticeBook(), queue=self.notice_queue,
+                           messenger=self.messenger, now=self.now,
+                           base_url=self.settings.public_base_url or "")
 
     @cached_property
     def idempotency(self) -> IdempotencyGuard:
@@ -155,12 +179,12 @@ class Container:
         from chalicelib.services.routing import RoutingPorts
 
         return RoutingPorts(towns=self.towns, store=self.requests, new_id=self.make_id,
-                            now=self.now, channels=self.channels)
+                            now=self.now, channels=self.channels, notices=self.notice_queue)
 
     @property
     def intake(self) -> IntakePorts:
         return IntakePorts(store=self.requests, routing=self.routing, photos=self.photos,
-                           new_id=self.make_id, now=self.now)
+                           new_id=self.make_id, now=self.now, notices=self.notice_queue)
 
 
 _container: Container | None = None

@@ -105,6 +105,20 @@ def vendor(pins: list[str], vendor_dir: Path) -> None:
         if tests.is_dir() and tests.parent.name in ("numpy", "shapely") or \
                 tests.parent.parent.name == "numpy":
             shutil.rmtree(tests, ignore_errors=True)
+    prune_babel(vendor_dir)
+
+
+# Babel carries CLDR data for about 1,000 locales (30 MB); messages are written in the
+# languages towns offer, so the package keeps those (and their regional variants) only.
+BABEL_LANGUAGES = ("root", "en", "es", "fr", "pt", "zh", "vi", "ko", "tl", "ht", "ar", "ru",
+                   "pl", "it", "de")
+
+
+def prune_babel(vendor_dir: Path) -> None:
+    data = vendor_dir / "babel" / "locale-data"
+    for path in data.glob("*.dat"):
+        if path.stem.split("_")[0] not in BABEL_LANGUAGES:
+            path.unlink()
 
 
 def byte_compile(*dirs: Path) -> None:

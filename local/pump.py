@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import json
 import logging
 import threading
 import time
@@ -328,7 +329,81 @@ class ScheduleSource:
         return 1
 
 
-Source = SqsSource | S3Source | ScheduleSource
+# --- SNS ------------------------------------------------------------------------------------
+
+
+def sns_event(envelope: dict[str, Any], subscription_arn: str) -> dict[str, Any]:
+    """The Lambda event for one SNS notification (as SQS got it, raw delivery off)."""
+    return {"Records": [{
+        "EventSource": "aws:sns", "EventVersion": "1.0",
+        "EventSubscriptionArn": subscription_arn,
+        "Sns": {
+            "Type": envelope.get("Type", "Notification"),
+            "MessageId": envelope.get("MessageId", str(uuid.uuid4())),
+            "TopicArn": envelope.get("TopicArn", ""),
+            "Subject": envelope.get("Subject"),
+            "Message": envelope.get("Message", ""),
+            "Timestamp": envelope.get("Timestamp", ""),
+            "SignatureVersion": "1", "Signature": "", "SigningCertUrl": "",
+            "UnsubscribeUrl": "", "MessageAttributes": envelope.get("MessageAttributes", {}),
+        }}]}
+
+
+@dataclass
+class SnsSource:
+    """A topic's handler: the topic fans out to a local queue, which is read like SQS."""
+
+    sqs: Any
+    queue_url: str
+    topic_arn: str
+    subscription_arn: str
+    handler: Handler
+    function_name: str
+    region: str = "us-east-1"
+
+    def describe(self) -> str:
+        return f"SNS {self.topic_arn.rsplit(':', 1)[-1]} -> {self.function_name}"
+
+    def poll_once(self, wait_seconds: int = 1) -> int:
+        messages = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
+        ).get("Messages", [])
+        for message in messages:
+            context = FakeLambdaContext(self.function_name, region=self.region)
+            try:
+                invoke(self.handler, sns_event(json.loads(message["Body"]),
+                                               self.subscription_arn), context)
+            except Exception:
+                log.exception("%s failed", self.describe())
+            self.sqs.delete_message(QueueUrl=self.queue_url,
+                                    ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)
+
+
+def _sns_source(stack: LocalStack, config: Any, sqs: Any, sns: Any, function_name: str,
+                handler: Handler) -> SnsSource | None:
+    logical = _logical_id(config.name)
+    resource = stack.template.get("Resources", {}).get(logical, {})
+    override = resource.get("Properties", {}).get("Events", {}).get(
+        f"{logical}SnsSubscription", {}).get("Properties", {})
+    topic_arn = str(stack.resolve(override["Topic"])) if "Topic" in override else \
+        config.topic if str(config.topic).startswith("arn:") else \
+        f"arn:aws:sns:{stack.region}:{stack.account_id}:{config.topic}"
+    if not any(t["TopicArn"] == topic_arn for t in sns.list_topics().get("Topics", [])):
+        log.warning("%s reads %s, which infra/template.yaml does not create; not pumped",
+                    config.name, topic_arn)
+        return None
+    queue_url = sqs.create_queue(QueueName=f"{stack.stack_name}-pump-{logical}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                                 ReturnSubscriptionArn=True)["SubscriptionArn"]
+    return SnsSource(sqs=sqs, queue_url=queue_url, topic_arn=topic_arn,
+                     subscription_arn=subscription, handler=handler,
+                     function_name=function_name, region=stack.region)
+
+
+Source = SqsSource | S3Source | ScheduleSource | SnsSource
 
 
 # --- Discovery ------------------------------------------------------------------------------
@@ -364,10 +439,11 @@ def discover_sources(
     s3: Any,
     schedule_seconds: float = 60.0,
     handler_loader: Callable[[str], Handler] = import_handler,
+    sns: Any = None,
 ) -> list[Source]:
     """The event sources of `chalice_app` (a chalice.Chalice with its blueprints
     registered), wired to the local resources of `stack`."""
-    from chalice.app import S3EventConfig, ScheduledEventConfig, SQSEventConfig
+    from chalice.app import S3EventConfig, ScheduledEventConfig, SNSEventConfig, SQSEventConfig
 
     sources: list[Source] = []
     for config in chalice_app.event_sources:
@@ -410,6 +486,11 @@ def discover_sources(
                 function_name=function_name, prefix=config.prefix or "",
                 suffix=config.suffix or "", region=stack.region,
             ))
+        elif isinstance(config, SNSEventConfig) and sns is not None:
+            source = _sns_source(stack, config, sqs, sns, function_name,
+                                 handler_loader(config.handler_string))
+            if source is not None:
+                sources.append(source)
         else:
             log.warning("%s (%s) is not pumped locally", config.name, type(config).__name__)
     sources.extend(_bucket_notification_sources(chalice_app, stack, s3, handler_loader))

@@ -47,6 +47,7 @@ REGION = "us-east-1"
 log = logging.getLogger("local.run")  # not __name__: that is __main__ under -m
 
 LOGIN_TTL_SECONDS = 12 * 3600
+LOCAL_MAIL_FROM = "311@maplefalls.example"
 # Platform operators belong to no town, so the demo town's staff has none; a token is all
 # an operator needs.
 DEMO_OPERATOR = {"subject": "demo-operator", "email": "operator@town311.local",
@@ -254,6 +255,12 @@ def main() -> None:
         os.environ.update(stack.environment | app_environment(signing_key))
         log.info("created %s from infra/template.yaml", ", ".join(stack.resources))
 
+        # Residents' messages go to the emulator's SES and SNS (printed by the outbox
+        # below) rather than to the log: the demo shows what a phone or inbox would get.
+        os.environ.setdefault("TOWN311_PUBLIC_BASE_URL", f"http://{HOST}:{port}")
+        os.environ["TOWN311_MAIL_FROM"] = LOCAL_MAIL_FROM
+        session.client("ses").verify_email_identity(EmailAddress=LOCAL_MAIL_FROM)
+
         demo = seed_demo_town(os.environ.get("TOWN311_DEMO_API_KEY") or None)
         jurisdiction, api_key = demo.town.town_id, demo.api_key
 
@@ -265,7 +272,8 @@ def main() -> None:
         from local.pump import Pump, discover_sources
 
         sources = discover_sources(app_module.app, stack, session.client("sqs"),
-                                   session.client("s3"), schedule_seconds=schedule_seconds)
+                                   session.client("s3"), schedule_seconds=schedule_seconds,
+                                   sns=session.client("sns"))
         pump = Pump(sources)
         pump.start()
 
@@ -275,9 +283,14 @@ def main() -> None:
         (RUN_DIR / "demo.json").write_text(json.dumps(facts, indent=2) + "\n")
         print_banner(facts, [source.describe() for source in sources])
 
+        from local.outbox import Outbox, describe
+
+        outbox = Outbox(region=REGION)
         while True:
             if chalice_process.poll() is not None:
                 raise SystemExit(f"chalice local exited with code {chalice_process.returncode}")
+            for message in outbox.drain_to(RUN_DIR / "outbox.jsonl"):
+                print(describe(message), flush=True)
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass

@@ -12,7 +12,14 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb import contact_hashes, key_hash
 from chalicelib.domain.catalogue import Catalogue, Department, Service
-from chalicelib.domain.errors import AlreadyApplied, Conflict, NotFound, Throttled
+from chalicelib.domain.errors import (
+    AlreadyApplied,
+    Conflict,
+    NotFound,
+    StorageUnavailable,
+    Throttled,
+)
+from chalicelib.domain.followers import FOLLOWER, REPORTER, Follower, tracking_key
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import ApiKey, AuditEntry, StaffMember, Town
 from chalicelib.domain.zones import Zone
@@ -151,10 +158,18 @@ class FakeRequestStore:
         self.residents: dict[tuple[str, str], list[str]] = {}
         self.audit_entries: list[AuditEntry] = []
         self.applied: set[tuple[tuple[str, str], str]] = set()
+        self.tracking: dict[tuple[str, str], str] = {}
+        self.followers: dict[tuple[str, str], dict[str, Follower]] = {}
+        self.follows: dict[tuple[str, str], set[str]] = {}
+        self.tally: dict[tuple[str, str], int] = {}
 
     def add(self, request: ServiceRequest, first_event: TimelineEvent,
-            quota: Quota | None = None, audit: AuditEntry | None = None) -> None:
+            quota: Quota | None = None, audit: AuditEntry | None = None,
+            reporter: Follower | None = None) -> None:
         key = (request.town_id, request.request_id)
+        number = tracking_key(request.tracking_number or "")
+        if number and (request.town_id, number) in self.tracking:
+            raise Conflict("a request with this id already exists")
         if quota is not None:
             window = (request.town_id, quota.key_id, quota.window_start)
             if self.rates.get(window, 0) >= quota.limit_per_minute:
@@ -170,6 +185,61 @@ class FakeRequestStore:
             self.residents.setdefault((request.town_id, contact), []).append(request.request_id)
         if audit is not None:
             self.audit_entries.append(audit)
+        if number:
+            self.tracking[(request.town_id, number)] = request.request_id
+        if reporter is not None:
+            self.followers.setdefault(key, {})[reporter.follower_id] = reporter
+
+    def requests_followed_by(self, town_id: str, contact_hash: str) -> list[str]:
+        return sorted(self.follows.get((town_id, contact_hash), set()))
+
+    def is_reporter_or_follower(self, town_id: str, request_id: str,
+                                contact_hash: str) -> str | None:
+        if request_id in self.residents.get((town_id, contact_hash), []):
+            return REPORTER
+        return FOLLOWER if request_id in self.follows.get((town_id, contact_hash), set()) \
+            else None
+
+    def follow(self, town_id: str, request_id: str, follower: Follower) -> bool:
+        key = (town_id, request_id)
+        stored = self.requests.get(key)
+        if follower.follower_id in self.followers.get(key, {}):
+            return False
+        if stored is None:
+            raise NotFound(f"no service request {request_id!r}")
+        if stored.status != "open":
+            raise Conflict("only an open request can be followed")
+        self.followers.setdefault(key, {})[follower.follower_id] = follower
+        for h in follower.contact_hashes:
+            self.follows.setdefault((town_id, h), set()).add(request_id)
+        stored.followers += follower.role == FOLLOWER
+        stored.version += 1
+        return True
+
+    def unfollow(self, town_id: str, request_id: str, follower: Follower) -> None:
+        key = (town_id, request_id)
+        if self.followers.get(key, {}).pop(follower.follower_id, None) is None:
+            return
+        for h in follower.contact_hashes:
+            self.follows.get((town_id, h), set()).discard(request_id)
+        if follower.role == FOLLOWER and key in self.requests:
+            self.requests[key].followers -= 1
+            self.requests[key].version += 1
+
+    def followers_of(self, town_id: str, request_id: str) -> Iterator[Follower]:
+        yield from sorted(self.followers.get((town_id, request_id), {}).values(),
+                          key=lambda f: f.follower_id)
+
+    def get_follower(self, town_id: str, request_id: str,
+                     follower_id: str) -> Follower | None:
+        return self.followers.get((town_id, request_id), {}).get(follower_id)
+
+    def request_id_for_tracking(self, town_id: str, tracking_number: str) -> str | None:
+        return self.tracking.get((town_id, tracking_key(tracking_number) or ""))
+
+    def tallies(self, town_id: str, prefix: str) -> dict[str, int]:
+        return {name: n for (t, name), n in self.tally.items()
+                if t == town_id and name.startswith(prefix)}
 
     def department_work(self, town_id: str, department: str, state: str | None, limit: int,
                         after: str | None) -> RequestPage:
@@ -197,7 +267,7 @@ class FakeRequestStore:
         self.residents[(town_id, contact_hash)] = kept
 
     def record_change(self, request: ServiceRequest, event: TimelineEvent,
-                      once: str | None = None) -> None:
+                      once: str | None = None, tally: dict[str, int] | None = None) -> None:
         key = (request.town_id, request.request_id)
         stored = self.requests.get(key)
         if once is not None and (key, once) in self.applied:
@@ -209,6 +279,9 @@ class FakeRequestStore:
         request.version += 1
         self.requests[key] = copy.deepcopy(request)
         self.events[key].append(event)
+        for name, amount in (tally or {}).items():
+            self.tally[(request.town_id, name)] = self.tally.get((request.town_id, name), 0) \
+                + amount
 
     def get(self, town_id: str, request_id: str, *,
             with_timeline: bool) -> ServiceRequest | None:
@@ -287,3 +360,82 @@ def counter_ids(prefix: str = "ID") -> Callable[[], str]:
         return f"{prefix}{n[0]:06d}"
 
     return new_id
+
+
+class FakeNearbyRequests:
+    """``NearbyRequests`` over a ``FakeRequestStore``'s requests: what ``by_place`` holds
+    (open requests with a point, keyed by town, service and geohash-7 cell)."""
+
+    def __init__(self, store: FakeRequestStore) -> None:
+        self.store = store
+        self.calls: list[tuple[str, str, tuple[str, ...], datetime]] = []
+
+    def open_near(self, town_id: str, service_code: str, cells: list[str],
+                  since: datetime) -> list[ServiceRequest]:
+        from chalicelib.domain.geo import cell_of
+
+        self.calls.append((town_id, service_code, tuple(cells), since))
+        wanted = set(cells)
+        return [copy.deepcopy(r) for (t, _), r in sorted(self.store.requests.items())
+                if t == town_id and r.service_code == service_code and r.status == "open"
+                and r.place.has_point and r.requested_at >= since
+                and cell_of(r.place.lat, r.place.long) in wanted]
+
+
+class FakeNoticeQueue:
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[str] = []
+        self.fail = fail
+
+    def send(self, bodies: list[str]) -> None:
+        if self.fail:
+            raise StorageUnavailable("the notices queue is unavailable")
+        self.sent.extend(bodies)
+
+
+class FakeNoticeBook:
+    def __init__(self) -> None:
+        self.stops: set[tuple[str | None, str]] = set()
+        self.claims: set[tuple[str, str, str]] = set()
+        self.deferred: dict[str, tuple[str, str]] = {}
+
+    def stopped(self, town_id: str, contact_hashes: list[str],
+                phone_hashes: list[str]) -> tuple[set[str], set[str]]:
+        return ({h for h in contact_hashes if (town_id, h) in self.stops},
+                {h for h in phone_hashes if (None, h) in self.stops})
+
+    def stop(self, town_id: str | None, contact_hash: str, at: datetime) -> None:
+        self.stops.add((town_id, contact_hash))
+
+    def restart(self, town_id: str | None, contact_hash: str) -> None:
+        self.stops.discard((town_id, contact_hash))
+
+    def claim(self, town_id: str, event_id: str, key: str, expires_at: int) -> bool:
+        if (town_id, event_id, key) in self.claims:
+            return False
+        self.claims.add((town_id, event_id, key))
+        return True
+
+    def release(self, town_id: str, event_id: str, key: str) -> None:
+        self.claims.discard((town_id, event_id, key))
+
+    def defer(self, town_id: str, send_at: datetime, key: str, body: str) -> None:
+        self.deferred[f"{send_at.isoformat()}#{town_id}#{key}"] = (town_id, body)
+
+    def deferred_until(self, now: datetime, limit: int) -> list[tuple[str, str, str]]:
+        due = sorted(k for k in self.deferred if k.split("#")[0] <= now.isoformat())
+        return [(k, *self.deferred[k]) for k in due[:limit]]
+
+    def drop_deferred(self, key: str) -> None:
+        self.deferred.pop(key, None)
+
+
+class FakeMessenger:
+    def __init__(self, fail_for: set[str] | None = None) -> None:
+        self.sent: list[dict[str, str | None]] = []
+        self.fail_for = fail_for or set()
+
+    def send(self, *, email: str | None, phone: str | None, subject: str, text: str) -> None:
+        if (email or phone) in self.fail_for:
+            raise StorageUnavailable("messages cannot be sent right now")
+        self.sent.append({"email": email, "phone": phone, "subject": subject, "text": text})

@@ -44,6 +44,28 @@ class SqsRoutingQueue(_LazyClient):
             raise StorageUnavailable("the routing queue is unavailable") from e
 
 
+class SqsNoticeQueue(_LazyClient):
+    """The notices queue (``chalicelib.schemas.notices``): ten messages per call."""
+
+    def __init__(self, make_client: Callable[[], Any], queue_url: str) -> None:
+        super().__init__(make_client)
+        self._queue_url = queue_url
+
+    def send(self, bodies: list[str]) -> None:
+        try:
+            for start in range(0, len(bodies), 10):
+                chunk = bodies[start:start + 10]
+                if len(chunk) == 1:
+                    self._client.send_message(QueueUrl=self._queue_url, MessageBody=chunk[0])
+                    continue
+                result = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=[
+                    {"Id": str(n), "MessageBody": body} for n, body in enumerate(chunk)])
+                if result.get("Failed"):
+                    raise StorageUnavailable("the notices queue refused some messages")
+        except (ClientError, BotoCoreError) as e:
+            raise StorageUnavailable("the notices queue is unavailable") from e
+
+
 INCOMING_PREFIX = "incoming/"
 PUBLISHED_PREFIX = "photos/"
 

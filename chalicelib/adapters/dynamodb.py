@@ -10,6 +10,16 @@ written without one. The access patterns, and what serves each (no Scan anywhere
 - a request with its whole timeline: Query PK=TOWN#t#REQ#id (META and EVENT#<at>#<id>)
 - several requests by id (Open311 id list): BatchGetItem of META items
 - a request by its Open311 token: GetItem PK=TOWN#t#TOKEN#<token>, SK=TOKEN
+- a request by its tracking number: GetItem PK=TOWN#t#TRACK#<number>, SK=TRACK
+- a request's followers (reporter and "me too"s): Query PK=TOWN#t#REQ#id, SK begins_with
+  SUB#; their public count is on META, kept by the same transaction that adds one
+- a town's tallies (disputes per department, ratings): Query PK=TOWN#t, SK begins_with
+  TALLY#
+- who must not get messages: GetItem PK=TOWN#t#OPTOUT#<contact hash> (the town's "stop"
+  link), PK=PLATFORM#SMSOPTOUT#<phone hash> (STOP to the shared SMS number)
+- a message already sent for an event: PK=TOWN#t#NOTICE#<event id>, SK=<follower>#<channel>
+- texts held back by quiet hours: Query PK=NOTICE#DEFERRED, SK <= <now> (one small
+  partition for the deployment: only messages that wait for the morning are in it)
 - a town's requests by requested time, paged: Query by_requested, GSI1PK=TOWN#t,
   GSI1SK=<requested_at>#id, newest first
 - a town's requests by updated time, paged: Query by_updated, GSI2PK=TOWN#t,
@@ -48,6 +58,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain import followers
 from chalicelib.domain.catalogue import (
     AttributeChoice,
     Catalogue,
@@ -64,7 +75,9 @@ from chalicelib.domain.errors import (
     StorageUnavailable,
     Throttled,
 )
+from chalicelib.domain.followers import Follower
 from chalicelib.domain.geo import cell_of
+from chalicelib.domain.notices import NoticeSettings, Wording
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
 from chalicelib.domain.routing import RoutingRule, RoutingRules
 from chalicelib.domain.towns import (
@@ -135,6 +148,9 @@ class ServiceItem(_Table):
     active = BooleanAttribute(default=True)
     position = NumberAttribute(default=0)
     questions = JSONAttribute(default=list)
+    # Absent on services stored before the duplicate check: the defaults apply.
+    duplicate_radius_m = NumberAttribute(null=True)
+    duplicate_window_days = NumberAttribute(null=True)
 
 
 class DepartmentItem(_Table):
@@ -271,6 +287,13 @@ class RequestItem(_Table):
     GSI4SK = UnicodeAttribute(null=True)
     lifecycle = UnicodeAttribute(default="submitted")
     resolution = UnicodeAttribute(null=True)
+    tracking_number = UnicodeAttribute(null=True)
+    # Changed only by following (with ``version``), through ``RequestCounters``.
+    followers = NumberAttribute(default=0)
+    closed_at = UnicodeAttribute(null=True)
+    disputed = BooleanAttribute(default=False)
+    rating = NumberAttribute(null=True)
+    rating_comment = UnicodeAttribute(null=True)
 
     by_requested = ByRequested()
     by_updated = ByUpdated()
@@ -290,6 +313,49 @@ class EventItem(_Table):
 
 class TokenItem(_Table):
     request_id = UnicodeAttribute()
+
+
+class TrackItem(_Table):
+    request_id = UnicodeAttribute()
+
+
+class RequestCounters(_Table):
+    """The counters of a request's META item, changed without rewriting the request: a
+    follow adds one and moves the version on, so a staff change read before it retries
+    on the new count instead of writing the old one back."""
+
+    followers = NumberAttribute(null=True)
+    version = NumberAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+
+
+class FollowerItem(_Table):
+    role = UnicodeAttribute()
+    since = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    unsubscribe_key = UnicodeAttribute()
+
+
+class TallyItem(_Table):
+    count = NumberAttribute(default=0)
+
+
+class OptOutItem(_Table):
+    at = UnicodeAttribute()
+
+
+class NoticeClaimItem(_Table):
+    """"This message was (being) sent": written before sending, so a retried batch never
+    sends twice; removed again when the send fails, so the retry does send it."""
+
+    expires_at = NumberAttribute()
+
+
+class DeferredNoticeItem(_Table):
+    town_id = UnicodeAttribute()
+    body = UnicodeAttribute()  # the NoticeBatch message to send when quiet hours end
 
 
 class RateItem(_Table):
@@ -321,19 +387,14 @@ ITEM_CLASSES: tuple[type[_Table], ...] = (
     _Table, TownItem, PlatformTownItem, ServiceItem, DepartmentItem, ZoneItem, RoutingItem,
     ApiKeyItem,
     StaffItem, AuditItem, RequestItem, EventItem, TokenItem, RateItem, ResidentItem,
-    ResidentCodeItem, ResidentSessionItem,
+    ResidentCodeItem, ResidentSessionItem, TrackItem, RequestCounters, FollowerItem,
+    TallyItem, OptOutItem, NoticeClaimItem, DeferredNoticeItem,
 )
 
 
 def contact_hashes(reporter: Reporter) -> list[str]:
     """The reporter's e-mail (lower case) and phone (digits only), hashed."""
-    found = []
-    if reporter.email:
-        found.append(hashlib.sha256(f"email:{reporter.email.strip().lower()}".encode()))
-    digits = "".join(ch for ch in reporter.phone or "" if ch.isdigit())
-    if digits:
-        found.append(hashlib.sha256(f"phone:{digits}".encode()))
-    return [h.hexdigest() for h in found]
+    return followers.contact_hashes(reporter.email, reporter.phone)
 
 
 def bind_table(table_name: str, region: str) -> None:
@@ -349,14 +410,17 @@ def bind_table(table_name: str, region: str) -> None:
         cls._connection = shared
 
 
-def _query_items(pk: str, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every item of one partition (optionally one kind), as raw DynamoDB maps.
+def _query_items(pk: str, sk_prefix: str | None = None,
+                 sk_upto: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every item of one partition (optionally one kind, or sort keys up to ``sk_upto``),
+    as raw DynamoDB maps.
 
     Items of different kinds share a partition (a request and its timeline), so the raw
     map is read once and handed to the class its sort key names.
     """
     connection = _Table._get_connection()
-    condition = _Table.SK.startswith(sk_prefix) if sk_prefix else None
+    condition = _Table.SK.startswith(sk_prefix) if sk_prefix else \
+        _Table.SK <= sk_upto if sk_upto else None  # noqa: SIM300 - a key condition
     start: dict[str, Any] | None = None
     while True:
         page = connection.query(pk, range_key_condition=condition, exclusive_start_key=start)
@@ -392,7 +456,26 @@ def _town(item: TownItem) -> Town:
             hours={day: tuple(h) if h else None for day, h in calendar["hours"].items()},
             holidays=tuple(date.fromisoformat(d) for d in calendar.get("holidays", ())),
         ) if calendar else BusinessCalendar(),
+        notices=_notice_settings(settings.get("notices")),
     )
+
+
+def _notice_settings(doc: dict[str, Any] | None) -> NoticeSettings:
+    if not doc:
+        return NoticeSettings()
+    quiet = doc.get("quiet_hours")
+    return NoticeSettings(
+        quiet_hours=tuple(quiet) if quiet else None,  # type: ignore[arg-type]
+        dispute_window_days=int(doc.get("dispute_window_days", 14)),
+        templates={lang: {kind: Wording(w["subject"], w["text"]) for kind, w in kinds.items()}
+                   for lang, kinds in (doc.get("templates") or {}).items()})
+
+
+def _notice_settings_doc(n: NoticeSettings) -> dict[str, Any]:
+    return {"quiet_hours": list(n.quiet_hours) if n.quiet_hours else None,
+            "dispute_window_days": n.dispute_window_days,
+            "templates": {lang: {kind: dataclasses.asdict(w) for kind, w in kinds.items()}
+                          for lang, kinds in n.templates.items()}}
 
 
 def _town_item(town: Town) -> TownItem:
@@ -403,6 +486,7 @@ def _town_item(town: Town) -> TownItem:
         "branding": dataclasses.asdict(town.branding),
         "calendar": {"hours": {d: list(h) if h else None for d, h in town.calendar.hours.items()},
                      "holidays": [d.isoformat() for d in town.calendar.holidays]},
+        "notices": _notice_settings_doc(town.notices),
     }
     return TownItem(town_pk(town.town_id), "TOWN", name=town.name, timezone=town.timezone,
                     locale=town.locale, status=town.status, changeset=town.changeset,
@@ -424,6 +508,8 @@ def _service(item: ServiceItem) -> Service:
         code=item.code, name=item.name, description=item.description, group=item.group,
         keywords=tuple(item.keywords), type=item.type, questions=questions,
         department=item.department, active=item.active,
+        **{name: int(value) for name in ("duplicate_radius_m", "duplicate_window_days")
+           if (value := getattr(item, name)) is not None},
     )
 
 
@@ -441,7 +527,9 @@ def _service_item(town_id: str, s: Service, position: int) -> ServiceItem:
         town_pk(town_id), f"CAT#SERVICE#{s.code}", code=s.code, name=s.name,
         description=s.description, group=s.group, keywords=list(s.keywords), type=s.type,
         department=s.department, active=s.active, position=position,
-        questions=[_question_doc(q) for q in s.questions])
+        questions=[_question_doc(q) for q in s.questions],
+        duplicate_radius_m=s.duplicate_radius_m,
+        duplicate_window_days=s.duplicate_window_days)
 
 
 def _department_item(town_id: str, d: Department) -> DepartmentItem:
@@ -775,7 +863,7 @@ def _place_key(town_id: str, service_code: str, geohash: str) -> str:
 def _request_item(r: ServiceRequest) -> RequestItem:
     requested, updated = sort_time(r.requested_at), sort_time(r.updated_at)
     reporter = None if r.reporter.is_empty() else json.dumps(
-        {k: v for k, v in vars(r.reporter).items() if v})
+        {k: v for k, v in vars(r.reporter).items() if v is not None and v != ""})
     item = RequestItem(
         request_pk(r.town_id, r.request_id), "META",
         town_id=r.town_id, request_id=r.request_id, token=r.token,
@@ -792,6 +880,9 @@ def _request_item(r: ServiceRequest) -> RequestItem:
         search_text=" ".join(p for p in (r.service_name, r.description, r.place.address) if p
                              ).lower()[:4500],
         notes=[_note_doc(e) for e in r.timeline if e.public],
+        tracking_number=r.tracking_number, followers=r.followers,
+        closed_at=sort_time(r.closed_at) if r.closed_at else None, disputed=r.disputed,
+        rating=r.rating, rating_comment=r.rating_comment,
         GSI1PK=town_pk(r.town_id), GSI1SK=f"{requested}#{r.request_id}",
         GSI2PK=town_pk(r.town_id), GSI2SK=f"{updated}#{r.request_id}",
     )
@@ -805,6 +896,22 @@ def _request_item(r: ServiceRequest) -> RequestItem:
         item.GSI3PK = _place_key(r.town_id, r.service_code, cell)
         item.GSI3SK = f"{requested}#{r.request_id}"
     return item
+
+
+def _track_pk(town_id: str, tracking_number: str) -> str:
+    return f"TOWN#{town_id}#TRACK#{followers.tracking_key(tracking_number)}"
+
+
+def _follower_item(town_id: str, request_id: str, f: Follower) -> FollowerItem:
+    return FollowerItem(request_pk(town_id, request_id), f"SUB#{f.follower_id}", role=f.role,
+                        since=sort_time(f.since), email=f.email, phone=f.phone,
+                        language=f.language, unsubscribe_key=f.unsubscribe_key)
+
+
+def _follower(item: FollowerItem) -> Follower:
+    return Follower(follower_id=item.SK.removeprefix("SUB#"), role=item.role,
+                    since=parse_sort_time(item.since), email=item.email, phone=item.phone,
+                    language=item.language, unsubscribe_key=item.unsubscribe_key)
 
 
 def _note_doc(e: TimelineEvent) -> dict[str, Any]:
@@ -844,6 +951,11 @@ def _service_request(item: RequestItem, timeline: list[TimelineEvent] | None = N
         media_url=item.media_url, answers=dict(item.answers or {}), channel=item.channel,
         reporter=reporter, api_key_id=item.api_key_id, entered_by=item.entered_by,
         parent_request_id=item.parent_request_id, zone=item.zone,
+        tracking_number=item.tracking_number, followers=int(item.followers or 0),
+        closed_at=parse_sort_time(item.closed_at) if item.closed_at else None,
+        disputed=bool(item.disputed),
+        rating=int(item.rating) if item.rating is not None else None,
+        rating_comment=item.rating_comment,
         version=int(item.version or 1),
         timeline=timeline if timeline is not None else [_note(n) for n in item.notes or []],
     )
@@ -864,10 +976,12 @@ class DynamoRequestStore:
         return TransactWrite(connection=RequestItem._get_connection().connection)
 
     def add(self, request: ServiceRequest, first_event: TimelineEvent,
-            quota: Quota | None = None, audit: AuditEntry | None = None) -> None:
-        """Write a new request, its first timeline event, its token, the reporter's index
-        entries and the caller's rate counter in one transaction: one write call, and a
-        request over the key's rate is refused without storing anything."""
+            quota: Quota | None = None, audit: AuditEntry | None = None,
+            reporter: Follower | None = None) -> None:
+        """Write a new request, its first timeline event, its token and tracking number,
+        the reporter's index entries (and follower entry, if they want messages) and the
+        caller's rate counter in one transaction: one write call, and a request over the
+        key's rate is refused without storing anything."""
         item = _request_item(request)
         town = request.town_id
         try:
@@ -889,6 +1003,12 @@ class DynamoRequestStore:
                 for contact in contact_hashes(request.reporter):
                     tx.save(ResidentItem(f"TOWN#{town}#RESIDENT#{contact}",
                                          f"REQ#{request.request_id}"))
+                if request.tracking_number:
+                    tx.save(TrackItem(_track_pk(town, request.tracking_number), "TRACK",
+                                      request_id=request.request_id),
+                            condition=TrackItem.PK.does_not_exist())
+                if reporter is not None:
+                    tx.save(_follower_item(town, request.request_id, reporter))
                 if audit is not None:
                     tx.save(_audit_item(audit))
         except TransactWriteError as e:
@@ -941,9 +1061,116 @@ class DynamoRequestStore:
 
     def requests_of_resident(self, town_id: str, contact_hash: str) -> list[str]:
         """The ids of the requests a resident (by hashed e-mail or phone) reported."""
+        return self._resident_entries(town_id, contact_hash, "REQ#")
+
+    def requests_followed_by(self, town_id: str, contact_hash: str) -> list[str]:
+        """The ids of the requests a resident follows (not those they reported)."""
+        return self._resident_entries(town_id, contact_hash, "FOLLOW#")
+
+    def _resident_entries(self, town_id: str, contact_hash: str, prefix: str) -> list[str]:
         try:
-            return [raw["SK"]["S"].removeprefix("REQ#") for raw in
-                    _query_items(f"TOWN#{town_id}#RESIDENT#{contact_hash}")]
+            return [raw["SK"]["S"].removeprefix(prefix) for raw in
+                    _query_items(f"TOWN#{town_id}#RESIDENT#{contact_hash}", prefix)]
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def is_reporter_or_follower(self, town_id: str, request_id: str,
+                                contact_hash: str) -> str | None:
+        """"reporter", "follower", or None: how a signed-in resident is tied to a request."""
+        pk = f"TOWN#{town_id}#RESIDENT#{contact_hash}"
+        try:
+            found = {i.SK for i in ResidentItem.batch_get(
+                [(pk, f"REQ#{request_id}"), (pk, f"FOLLOW#{request_id}")])}
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        if f"REQ#{request_id}" in found:
+            return followers.REPORTER
+        return followers.FOLLOWER if found else None
+
+    def follow(self, town_id: str, request_id: str, follower: Follower) -> bool:
+        """Add a follower to an open request (and one to its public count); False if they
+        already follow it. Conflict if the request is closed, NotFound if there is none."""
+        pk = request_pk(town_id, request_id)
+        counted = follower.role == followers.FOLLOWER
+        try:
+            with self._transaction() as tx:
+                tx.save(_follower_item(town_id, request_id, follower),
+                        condition=FollowerItem.SK.does_not_exist())
+                for contact in follower.contact_hashes:
+                    tx.save(ResidentItem(f"TOWN#{town_id}#RESIDENT#{contact}",
+                                         f"FOLLOW#{request_id}"))
+                tx.update(RequestCounters(pk, "META"),
+                          actions=[RequestCounters.followers.add(1 if counted else 0),
+                                   RequestCounters.version.add(1)],
+                          condition=RequestCounters.status == "open")
+        except TransactWriteError as e:
+            codes = [r.code if r else None for r in e.cancellation_reasons]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                return False
+            if codes and codes[-1] == "ConditionalCheckFailed":
+                if self.get(town_id, request_id, with_timeline=False) is None:
+                    raise NotFound(f"no service request {request_id[:64]!r}") from e
+                raise Conflict("only an open request can be followed") from e
+            raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return True
+
+    def unfollow(self, town_id: str, request_id: str, follower: Follower) -> None:
+        """Remove a follower (and, for a "me too", one from the public count)."""
+        pk = request_pk(town_id, request_id)
+        try:
+            with self._transaction() as tx:
+                tx.delete(FollowerItem(pk, f"SUB#{follower.follower_id}"),
+                          condition=FollowerItem.SK.exists())
+                for contact in follower.contact_hashes:
+                    tx.delete(ResidentItem(f"TOWN#{town_id}#RESIDENT#{contact}",
+                                           f"FOLLOW#{request_id}"))
+                if follower.role == followers.FOLLOWER:
+                    tx.update(RequestCounters(pk, "META"),
+                              actions=[RequestCounters.followers.add(-1),
+                                       RequestCounters.version.add(1)],
+                              condition=RequestCounters.followers > 0)
+        except TransactWriteError as e:
+            codes = [r.code if r else None for r in e.cancellation_reasons]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                return  # already gone: stopping twice is not an error
+            raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def followers_of(self, town_id: str, request_id: str) -> Iterator[Follower]:
+        """Everyone who follows a request, the reporter included, page by page."""
+        try:
+            for raw in _query_items(request_pk(town_id, request_id), "SUB#"):
+                yield _follower(FollowerItem.from_raw_data(raw))
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def get_follower(self, town_id: str, request_id: str,
+                     follower_id: str) -> Follower | None:
+        try:
+            return _follower(FollowerItem.get(request_pk(town_id, request_id),
+                                              f"SUB#{follower_id}"))
+        except FollowerItem.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def request_id_for_tracking(self, town_id: str, tracking_number: str) -> str | None:
+        try:
+            return TrackItem.get(_track_pk(town_id, tracking_number), "TRACK").request_id
+        except TrackItem.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def tallies(self, town_id: str, prefix: str) -> dict[str, int]:
+        """The town's counters whose names start with ``prefix`` (e.g. "disputes#")."""
+        try:
+            return {raw["SK"]["S"].removeprefix("TALLY#"): int(raw["count"]["N"])
+                    for raw in _query_items(town_pk(town_id), f"TALLY#{prefix}")
+                    if "count" in raw}
         except PynamoDBException as e:
             raise _storage_error(e) from e
 
@@ -957,11 +1184,11 @@ class DynamoRequestStore:
             raise _storage_error(e) from e
 
     def record_change(self, request: ServiceRequest, event: TimelineEvent,
-                      once: str | None = None) -> None:
+                      once: str | None = None, tally: dict[str, int] | None = None) -> None:
         """Write a changed request with the timeline event that says why, atomically, if
         nobody else changed it since it was read (``request.version``); else Conflict.
         With ``once`` (an external update id), the same key can never apply twice:
-        AlreadyApplied."""
+        AlreadyApplied. ``tally`` adds to the town's named counters in the same write."""
         item = _request_item(request)
         item.version = request.version
         try:
@@ -971,6 +1198,9 @@ class DynamoRequestStore:
                 if once is not None:
                     tx.save(_Table(request_pk(request.town_id, request.request_id),
                                    f"ONCE#{once}"), condition=_Table.SK.does_not_exist())
+                for name, amount in (tally or {}).items():
+                    tx.update(TallyItem(town_pk(request.town_id), f"TALLY#{name}"),
+                              actions=[TallyItem.count.add(amount)])
         except TransactWriteError as e:
             codes = [r.code if r else None for r in e.cancellation_reasons]
             if once is not None and len(codes) == 3 and codes[2] == "ConditionalCheckFailed":
@@ -989,7 +1219,9 @@ class DynamoRequestStore:
                 return _service_request(RequestItem.get(pk, "META"))
             meta: RequestItem | None = None
             events: list[TimelineEvent] = []
-            for raw in _query_items(pk):
+            # EVENT#… < META < ONCE#… < SUB#…: the request and its timeline, never its
+            # followers (a request may have hundreds).
+            for raw in _query_items(pk, sk_upto="META"):
                 sk = raw["SK"]["S"]
                 if sk == "META":
                     meta = RequestItem.from_raw_data(raw)
@@ -1119,3 +1351,83 @@ class DynamoResidentAccess:
         except PynamoDBException as e:
             raise _storage_error(e) from e
         return item.contact_hash, int(item.expires_at)
+
+
+class DynamoNoticeBook:
+    """Who said stop, which messages were sent, and texts waiting for the morning."""
+
+    def stopped(self, town_id: str, contact_hashes: list[str],
+                phone_hashes: list[str]) -> tuple[set[str], set[str]]:
+        keys = [(f"TOWN#{town_id}#OPTOUT#{h}", "OPTOUT") for h in contact_hashes]
+        keys += [(f"PLATFORM#SMSOPTOUT#{h}", "OPTOUT") for h in phone_hashes]
+        town_stops: set[str] = set()
+        text_stops: set[str] = set()
+        if not keys:
+            return town_stops, text_stops
+        try:
+            for item in OptOutItem.batch_get(keys):
+                found = text_stops if item.PK.startswith("PLATFORM#") else town_stops
+                found.add(item.PK.rsplit("#", 1)[-1])
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return town_stops, text_stops
+
+    @staticmethod
+    def _stop_pk(town_id: str | None, contact_hash: str) -> str:
+        # STOP to the shared number is about the number, not a town: it covers them all.
+        return f"TOWN#{town_id}#OPTOUT#{contact_hash}" if town_id else \
+            f"PLATFORM#SMSOPTOUT#{contact_hash}"
+
+    def stop(self, town_id: str | None, contact_hash: str, at: datetime) -> None:
+        try:
+            OptOutItem(self._stop_pk(town_id, contact_hash), "OPTOUT", at=sort_time(at)).save()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def restart(self, town_id: str | None, contact_hash: str) -> None:
+        try:
+            OptOutItem(self._stop_pk(town_id, contact_hash), "OPTOUT").delete()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def claim(self, town_id: str, event_id: str, key: str, expires_at: int) -> bool:
+        try:
+            NoticeClaimItem(f"TOWN#{town_id}#NOTICE#{event_id}", key,
+                            expires_at=expires_at).save(
+                condition=NoticeClaimItem.SK.does_not_exist())
+        except PutError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return True
+
+    def release(self, town_id: str, event_id: str, key: str) -> None:
+        try:
+            NoticeClaimItem(f"TOWN#{town_id}#NOTICE#{event_id}", key).delete()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def defer(self, town_id: str, send_at: datetime, key: str, body: str) -> None:
+        try:
+            DeferredNoticeItem(DEFERRED, f"{sort_time(send_at)}#{town_id}#{key}",
+                               town_id=town_id, body=body).save()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def deferred_until(self, now: datetime, limit: int) -> list[tuple[str, str, str]]:
+        try:
+            return [(i.SK, i.town_id, i.body) for i in DeferredNoticeItem.query(
+                DEFERRED, sort_time(now) + "~" >= DeferredNoticeItem.SK, limit=limit)]
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def drop_deferred(self, key: str) -> None:
+        try:
+            DeferredNoticeItem(DEFERRED, key).delete()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+
+DEFERRED = "NOTICE#DEFERRED"

@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.errors import StorageUnavailable
+from chalicelib.domain.followers import e164
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,12 @@ class AwsMessenger:
                     Source=self._mail_from, Destination={"ToAddresses": [email]},
                     Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
                              "Body": {"Text": {"Data": text, "Charset": "UTF-8"}}})
-            if phone:
+            number = e164(phone) if phone else None
+            if phone and number is None:
+                log.warning("not a phone number SMS can reach; text not sent")
+            if number:
                 self._make_sns().publish(
-                    PhoneNumber=phone, Message=text,
+                    PhoneNumber=number, Message=text,
                     MessageAttributes={"AWS.SNS.SMS.SMSType": {
                         "DataType": "String", "StringValue": "Transactional"}})
         except (ClientError, BotoCoreError) as e:

@@ -200,7 +200,11 @@ def _submit(town_in_path: str | None, resource: str, fmt: str) -> Response:
         request.headers.get("idempotency-key"), c.idempotency, new_request, town, catalogue,
         key, c.intake, photo, request.lambda_context,
         source_ip=(request.context.get("identity") or {}).get("sourceIp"))
-    return render([dataclasses.asdict(receipt)], fmt, "service_requests", status=201)
+    # Exactly the spec's four fields; the tracking number is in the request's
+    # extended_attributes (GET with extensions=true) and in the reporter's first message.
+    receipt_fields = dataclasses.asdict(receipt)
+    receipt_fields.pop("tracking_number", None)
+    return render([receipt_fields], fmt, "service_requests", status=201)
 
 
 def _api_key(form: PostedForm) -> str | None:

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     READ_REQUESTS = "read_requests"  # every request of the town, with internal timeline
     READ_DEPARTMENT_REQUESTS = "read_department_requests"  # only the caller's departments
     ENTER_REQUESTS = "enter_requests"  # on a resident's behalf
+    MERGE_REQUESTS = "merge_requests"  # close a duplicate into the request it repeats
     WORK_REQUESTS = "work_requests"  # acknowledge, accept, note, hand off, close, reopen
     SEND_ALERTS = "send_alerts"
     ERASE_RESIDENT_CONTACT = "erase_resident_contact"
@@ -44,19 +45,20 @@ _ADMIN = {
     Permission.CONFIGURE_TOWN, Permission.EDIT_CATALOGUE, Permission.MANAGE_STAFF,
     Permission.MANAGE_API_KEYS, Permission.READ_AUDIT_LOG, Permission.EXPORT_TOWN,
     Permission.READ_TOWN_SETTINGS, Permission.READ_REQUESTS, Permission.ENTER_REQUESTS,
-    Permission.ERASE_RESIDENT_CONTACT, Permission.WORK_REQUESTS,
+    Permission.ERASE_RESIDENT_CONTACT, Permission.WORK_REQUESTS, Permission.MERGE_REQUESTS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset({Permission.MANAGE_TOWNS, Permission.EXPORT_TOWN}),
     Role.TOWN_ADMIN: frozenset(_ADMIN),
     Role.AGENT: frozenset({Permission.READ_REQUESTS, Permission.ENTER_REQUESTS,
-                           Permission.READ_TOWN_SETTINGS}),
+                           Permission.READ_TOWN_SETTINGS, Permission.MERGE_REQUESTS}),
     Role.DEPARTMENT_WORKER: frozenset({Permission.READ_DEPARTMENT_REQUESTS,
                                        Permission.READ_TOWN_SETTINGS,
                                        Permission.WORK_REQUESTS}),
     Role.SUPERVISOR: frozenset({Permission.READ_REQUESTS, Permission.ENTER_REQUESTS,
-                                Permission.READ_TOWN_SETTINGS, Permission.WORK_REQUESTS}),
+                                Permission.READ_TOWN_SETTINGS, Permission.WORK_REQUESTS,
+                                Permission.MERGE_REQUESTS}),
     Role.EMERGENCY_MANAGER: frozenset({Permission.SEND_ALERTS, Permission.READ_TOWN_SETTINGS}),
     Role.ANALYST: frozenset({Permission.READ_REQUESTS, Permission.READ_TOWN_SETTINGS}),
 }

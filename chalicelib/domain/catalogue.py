@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 SERVICE_TYPES = ("realtime", "batch", "blackbox")
 LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
+# What a town may set for its services' duplicate check (inclusive bounds).
+DUPLICATE_RADIUS_LIMITS_M = (10, 150)
+DUPLICATE_WINDOW_LIMITS_DAYS = (1, 365)
 
 # One answer to a service question: a string, or several keys for a multivaluelist.
 Answer = str | list[str]
@@ -67,6 +70,10 @@ class Service:
     questions: tuple[ServiceQuestion, ...] = ()
     department: str | None = None
     active: bool = True
+    # Before a request is made, open ones of the same service this close (metres) and
+    # this recent (days) are offered as possible duplicates.
+    duplicate_radius_m: int = 50
+    duplicate_window_days: int = 30
 
     @property
     def metadata(self) -> bool:

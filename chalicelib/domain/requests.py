@@ -41,9 +41,12 @@ class Reporter:
     last_name: str | None = None
     device_id: str | None = None
     account_id: str | None = None
+    language: str | None = None  # the language they want messages in (e.g. "es")
+    notify: bool = True  # whether they asked for messages when the request moves
 
     def is_empty(self) -> bool:
-        return not any(vars(self).values())
+        return not any((self.email, self.phone, self.first_name, self.last_name,
+                        self.device_id, self.account_id))
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,13 @@ class ServiceRequest:
     entered_by: str | None = None  # the staff member who entered it for the resident
     parent_request_id: str | None = None
     zone: str | None = None
+    # A short number a person can read over the phone ("K7QD-3M2P"); besides the id.
+    tracking_number: str | None = None
+    followers: int = 0  # residents who said "me too" (the reporter is not counted)
+    closed_at: datetime | None = None
+    disputed: bool = False  # reopened because a resident said it was not fixed
+    rating: int | None = None  # the reporter's satisfaction, 1-5, once, after closure
+    rating_comment: str | None = None
     version: int = 1
     timeline: list[TimelineEvent] = field(default_factory=list)
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain.notices import NoticeSettings
+
 ACTIVE, SUSPENDED = "active", "suspended"
 
 
@@ -52,6 +54,7 @@ class Town:
     locales: tuple[str, ...] = ("en",)
     branding: Branding = field(default_factory=Branding)
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
 
     @property
     def zone(self) -> ZoneInfo:

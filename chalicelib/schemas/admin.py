@@ -12,7 +12,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain.access import Role
-from chalicelib.domain.catalogue import DATATYPES, SERVICE_TYPES
+from chalicelib.domain.catalogue import (
+    DATATYPES,
+    DUPLICATE_RADIUS_LIMITS_M,
+    DUPLICATE_WINDOW_LIMITS_DAYS,
+    SERVICE_TYPES,
+)
 from chalicelib.domain.towns import WEEKDAYS
 from chalicelib.schemas.open311 import resident_text
 
@@ -78,6 +83,25 @@ class CalendarIn(Strict):
         return sorted(value)
 
 
+LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class WordingIn(Strict):
+    subject: Annotated[str, Field(min_length=1, max_length=200)]
+    text: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class NoticesIn(Strict):
+    """Messages to residents: quiet hours for texts (local time, may wrap midnight; null
+    for none), how long a resident may dispute a closure, and the town's own wording per
+    language and message (``$placeholders``; what is not given keeps the default)."""
+
+    quiet_hours: tuple[LocalTime, LocalTime] | None = ("21:00", "08:00")
+    dispute_window_days: Annotated[int, Field(ge=1, le=90)] = 14
+    templates: dict[Annotated[str, Field(min_length=2, max_length=2)],
+                    dict[str, WordingIn]] = Field(default_factory=dict, max_length=10)
+
+
 class TownSettingsIn(Strict):
     """PATCH /admin/town: only the fields sent change."""
 
@@ -93,6 +117,7 @@ class TownSettingsIn(Strict):
     key_service: Annotated[str | None, _clean(255)] = None
     branding: BrandingIn | None = None
     calendar: CalendarIn | None = None
+    notices: NoticesIn | None = None
 
 
 # Webhooks go to https; plain http only to this machine (the local run and its tests).
@@ -112,6 +137,15 @@ class ZoneIn(Strict):
     name: Name
     kind: Literal["ward", "district", "neighbourhood", "service_area", "other"] = "ward"
     geometry: Any
+
+
+def _within(low: int, high: int, unit: str) -> Any:
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise ValueError(f"must be a whole number of {unit} from {low} to {high}")
+        return value
+
+    return check
 
 
 class ChoiceIn(Strict):
@@ -141,6 +175,12 @@ class ServiceIn(Strict):
     type: Literal[SERVICE_TYPES] = "realtime"  # type: ignore[valid-type]
     department: Code | None = None
     questions: list[QuestionIn] = Field(default_factory=list, max_length=50)
+    # The duplicate check before a request is made: open requests of this service within
+    # this many metres, reported within this many days.
+    duplicate_radius_m: Annotated[int, Field(strict=True), AfterValidator(
+        _within(*DUPLICATE_RADIUS_LIMITS_M, "metres"))] = 50
+    duplicate_window_days: Annotated[int, Field(strict=True), AfterValidator(
+        _within(*DUPLICATE_WINDOW_LIMITS_DAYS, "days"))] = 30
 
     @field_validator("questions")
     @classmethod
@@ -242,6 +282,8 @@ class StaffRequestIn(Strict):
     phone: Annotated[str | None, Field(max_length=30, pattern=r"^\+?[0-9 ().\-]{3,30}$")] = None
     first_name: Annotated[str | None, _clean(100)] = None
     last_name: Annotated[str | None, _clean(100)] = None
+    notify: bool = True  # the resident wants messages as it moves (if they gave a contact)
+    language: Annotated[str | None, Field(pattern=r"^[A-Za-z]{2}(-[A-Za-z]{2})?$")] = None
 
 
 class StaffSearch(BaseModel):
@@ -285,6 +327,12 @@ def town_document(town: Any) -> dict[str, Any]:
                      "accent_colour": town.branding.accent_colour},
         "calendar": {"hours": {d: list(h) if h else None for d, h in town.calendar.hours.items()},
                      "holidays": [d.isoformat() for d in town.calendar.holidays]},
+        "notices": {
+            "quiet_hours": list(town.notices.quiet_hours) if town.notices.quiet_hours else None,
+            "dispute_window_days": town.notices.dispute_window_days,
+            "templates": {lang: {kind: {"subject": w.subject, "text": w.text}
+                                 for kind, w in kinds.items()}
+                          for lang, kinds in town.notices.templates.items()}},
     }
 
 
@@ -308,6 +356,8 @@ def service_admin_document(s: Any) -> dict[str, Any]:
         "code": s.code, "name": s.name, "description": s.description, "group": s.group,
         "keywords": list(s.keywords), "type": s.type, "department": s.department,
         "active": s.active,
+        "duplicate_radius_m": s.duplicate_radius_m,
+        "duplicate_window_days": s.duplicate_window_days,
         "questions": [{"code": q.code, "datatype": q.datatype, "description": q.description,
                        "required": q.required, "variable": q.variable, "order": q.order,
                        "datatype_description": q.datatype_description,
@@ -343,7 +393,8 @@ def staff_request_document(r: Any, zone: Any) -> dict[str, Any]:
     doc = request_document(r, zone, extensions=True)
     doc["department"] = r.department
     doc["entered_by"] = r.entered_by
-    doc["reporter"] = {k: v for k, v in vars(r.reporter).items() if v}
+    doc["reporter"] = {} if r.reporter.is_empty() else {
+        k: v for k, v in vars(r.reporter).items() if v is not None and v != ""}
     doc["timeline"] = [
         {"at": open311_time(e.at, zone), "kind": e.kind, "summary": e.summary,
          "description": e.description, "public": e.public, "actor_role": e.actor_role}

@@ -93,6 +93,11 @@ class NewServiceRequest(BaseModel):
                            resident_text(DESCRIPTION_LIMIT, multiline=True)] = None
     media_url: Annotated[str | None, Absent, resident_text(2048)] = None
     attributes: dict[str, list[str]] = Field(default_factory=dict)
+    # Extensions: whether the reporter wants messages when the request moves (if they
+    # left an e-mail or phone), and in which language.
+    notify: Annotated[bool | None, Absent] = None  # absent: yes
+    language: Annotated[str | None, Absent, Field(pattern=r"^[A-Za-z]{2}(-[A-Za-z]{2})?$")
+                        ] = None
 
     @field_validator("email")
     @classmethod
@@ -342,6 +347,10 @@ def request_document(r: ServiceRequest, zone: tzinfo, *, extensions: bool,
             "zone": r.zone,
             "duplicate": r.parent_request_id is not None,
             "parent_service_request_id": r.parent_request_id,
+            "tracking_number": r.tracking_number,
+            "followers": r.followers,
+            "state": r.lifecycle,
+            "disputed": r.disputed,
         }
         doc["notes"] = [
             {"datetime": open311_time(e.at, zone), "summary": e.summary, "type": e.kind,

@@ -89,6 +89,14 @@ def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn
     if body.calendar is not None:
         updated = dataclasses.replace(updated, calendar=BusinessCalendar(
             hours=dict(body.calendar.hours), holidays=tuple(body.calendar.holidays)))
+    if body.notices is not None:
+        from chalicelib.domain.notices import NoticeSettings, check_templates
+
+        templates = check_templates({lang: {kind: w.model_dump() for kind, w in kinds.items()}
+                                     for lang, kinds in body.notices.templates.items()})
+        updated = dataclasses.replace(updated, notices=NoticeSettings(
+            quiet_hours=body.notices.quiet_hours,
+            dispute_window_days=body.notices.dispute_window_days, templates=templates))
     ports.towns.save_town(updated)
     record(ports, who, town.town_id, "town.settings_changed", town.town_id, changes)
     return updated
@@ -212,6 +220,8 @@ def put_service(ports: AdminPorts, who: Principal, code: str, body: wire.Service
     service = Service(
         code=code, name=body.name, description=body.description, group=body.group,
         keywords=tuple(body.keywords), type=body.type, department=body.department,
+        duplicate_radius_m=body.duplicate_radius_m,
+        duplicate_window_days=body.duplicate_window_days,
         questions=tuple(
             ServiceQuestion(code=q.code, datatype=q.datatype, description=q.description,
                             required=q.required, variable=q.variable, order=q.order,

@@ -28,6 +28,9 @@ class TTLCache[K, V]:
         self._max = max_entries
         self._entries: dict[K, tuple[float, V]] = {}
 
+    def clear(self) -> None:
+        self._entries.clear()
+
     def get_or_load(self, key: K, load: Callable[[], V]) -> V:
         now = self._clock()
         hit = self._entries.get(key)
@@ -49,6 +52,11 @@ class CachedTownDirectory:
         self._towns: TTLCache[str, Town | None] = TTLCache(seconds, clock)
         self._catalogues: TTLCache[tuple[str, str], Catalogue] = TTLCache(seconds, clock)
         self._keys: TTLCache[tuple[str, str], ApiKey | None] = TTLCache(seconds, clock)
+
+    def forget(self) -> None:
+        """Read everything afresh from now on (tests; an operator's emergency change)."""
+        for cache in (self._towns, self._catalogues, self._keys):
+            cache.clear()
 
     def get_town(self, town_id: str) -> Town | None:
         return self._towns.get_or_load(town_id, lambda: self._inner.get_town(town_id))

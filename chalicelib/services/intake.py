@@ -11,12 +11,14 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from chalicelib.domain.catalogue import Catalogue, parse_attribute_answers
-from chalicelib.domain.errors import InvalidInput, Problem, StorageUnavailable
+from chalicelib.domain.errors import Conflict, InvalidInput, Problem, StorageUnavailable
+from chalicelib.domain.followers import REPORTER, Follower, new_tracking_number
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import ApiKey, AuditEntry, Town
 from chalicelib.schemas.open311 import NewServiceRequest, location_problems, problems_from
 from chalicelib.services.ports import (
     IdempotencyGuard,
+    NoticeQueue,
     PhotoInbox,
     Quota,
     RequestStore,
@@ -46,6 +48,7 @@ class Receipt:
     token: str
     service_notice: str | None
     account_id: str | None
+    tracking_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class IntakePorts:
     photos: PhotoInbox
     new_id: Callable[[], str]
     now: Callable[[], datetime]
+    notices: NoticeQueue | None = None
 
 
 def read_submission(fields: dict[str, str], attributes: dict[str, list[str]], town: Town,
@@ -101,6 +105,7 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
         _check_photo(photo)
 
     request_id, token, now = ports.new_id(), ports.new_id(), ports.now()
+    tracking = new_tracking_number()
     media_key = None
     if photo is not None:
         media_key = ports.photos.receive_upload(town.town_id, request_id, ports.new_id(),
@@ -116,7 +121,9 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
         zone=_zone_of(catalogue, form.lat, form.long),
         reporter=Reporter(email=form.email, phone=form.phone, first_name=form.first_name,
                           last_name=form.last_name, device_id=form.device_id,
-                          account_id=form.account_id),
+                          account_id=form.account_id, language=form.language,
+                          notify=form.notify is not False),
+        tracking_number=tracking,
     )
     submitted = TimelineEvent(
         at=now, event_id=ports.new_id(), kind="submitted",
@@ -135,13 +142,26 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
         actor_kind="staff" if entered_by else "api_key", action="request.submitted",
         target=request_id, source_ip=source_ip,
         details={"service_code": service.code, "channel": channel})
-    ports.store.add(request, submitted, quota, audit)
+    follower = None
+    if form.notify is not False and (form.email or form.phone):
+        follower = Follower.make(REPORTER, now, form.email, form.phone, form.language)
+    try:
+        ports.store.add(request, submitted, quota, audit, follower)
+    except Conflict:
+        # One in 10¹² : the tracking number is taken. Another, once; ids are ULIDs.
+        request.tracking_number = new_tracking_number()
+        ports.store.add(request, submitted, quota, audit, follower)
     try:
         ports.routing.request_submitted(town.town_id, request_id)
     except StorageUnavailable:
         log.error("stored request not sent for routing",
                     extra={"town": town.town_id, "service_request_id": request_id})
-    return Receipt(request_id, token, request.service_notice, form.account_id)
+    if follower is not None:
+        from chalicelib.services.notices import announce
+
+        announce(ports.notices, request, submitted)
+    return Receipt(request_id, token, request.service_notice, form.account_id,
+                   request.tracking_number)
 
 
 def _zone_of(catalogue: Catalogue, lat: float | None, long: float | None) -> str | None:

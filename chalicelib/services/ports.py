@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.catalogue import Catalogue, Department, Service
+from chalicelib.domain.followers import Follower
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.routing import RoutingRules
 from chalicelib.domain.towns import ApiKey, AuditEntry, StaffMember, Town
@@ -115,7 +116,8 @@ class IdentityProvider(Protocol):
 
 class RequestStore(Protocol):
     def add(self, request: ServiceRequest, first_event: TimelineEvent,
-            quota: Quota | None = None, audit: AuditEntry | None = None) -> None:
+            quota: Quota | None = None, audit: AuditEntry | None = None,
+            reporter: Follower | None = None) -> None:
         """Store a new request (with its audit entry, in the same write); Throttled, and
         nothing stored, when ``quota`` is used up."""
         ...
@@ -130,8 +132,28 @@ class RequestStore(Protocol):
     def forget_resident(self, town_id: str, contact_hash: str,
                         request_ids: list[str]) -> None: ...
 
+    def requests_followed_by(self, town_id: str, contact_hash: str) -> list[str]: ...
+
+    def is_reporter_or_follower(self, town_id: str, request_id: str,
+                                contact_hash: str) -> str | None: ...
+
+    def follow(self, town_id: str, request_id: str, follower: Follower) -> bool:
+        """Add a follower to an open request; False if they follow it already."""
+        ...
+
+    def unfollow(self, town_id: str, request_id: str, follower: Follower) -> None: ...
+
+    def followers_of(self, town_id: str, request_id: str) -> Iterator[Follower]: ...
+
+    def get_follower(self, town_id: str, request_id: str,
+                     follower_id: str) -> Follower | None: ...
+
+    def request_id_for_tracking(self, town_id: str, tracking_number: str) -> str | None: ...
+
+    def tallies(self, town_id: str, prefix: str) -> dict[str, int]: ...
+
     def record_change(self, request: ServiceRequest, event: TimelineEvent,
-                      once: str | None = None) -> None:
+                      once: str | None = None, tally: dict[str, int] | None = None) -> None:
         """Save ``request`` (read at ``request.version``) with ``event``; Conflict if it
         changed meanwhile; AlreadyApplied if ``once`` was recorded before."""
         ...
@@ -144,6 +166,12 @@ class RequestStore(Protocol):
     def request_id_for_token(self, town_id: str, token: str) -> str | None: ...
 
     def find(self, town_id: str, query: RequestQuery) -> RequestPage: ...
+
+
+class NoticeQueue(Protocol):
+    def send(self, bodies: list[str]) -> None:
+        """Put messages on the notices queue (chalicelib.schemas.notices)."""
+        ...
 
 
 class RoutingQueue(Protocol):
@@ -195,3 +223,13 @@ class AssignmentChannels(Protocol):
 
     def deliver(self, town_id: str, department: Department, request: ServiceRequest,
                 event: TimelineEvent) -> None: ...
+
+
+class NearbyRequests(Protocol):
+    """Open requests by place: the ``by_place`` index of open requests with a point."""
+
+    def open_near(self, town_id: str, service_code: str, cells: list[str],
+                  since: datetime) -> list[ServiceRequest]:
+        """The town's open requests of ``service_code`` whose point lies in one of the
+        geohash-7 ``cells``, requested at or after ``since``, in no particular order."""
+        ...

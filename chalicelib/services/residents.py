@@ -56,7 +56,18 @@ def _erase(ports: AdminPorts, store: RequestStore, town_id: str, hashes: list[st
             forgotten.setdefault(h, []).append(request_id)
     for h, ids in forgotten.items():
         store.forget_resident(town_id, h, sorted(set(ids)))
+    _stop_following(store, town_id, set(hashes) | set(forgotten), request_ids)
     return anonymised
+
+
+def _stop_following(store: RequestStore, town_id: str, hashes: set[str],
+                    reported: list[str]) -> None:
+    """Their follower entries (as reporter or "me too") go too: they held the contact."""
+    followed = {rid for h in hashes for rid in store.requests_followed_by(town_id, h)}
+    for request_id in sorted(followed | set(reported)):
+        for follower in list(store.followers_of(town_id, request_id)):
+            if hashes & set(follower.contact_hashes):
+                store.unfollow(town_id, request_id, follower)
 
 
 def _anonymise(ports: AdminPorts, store: RequestStore, town_id: str, request_id: str,
@@ -172,3 +183,9 @@ def erase_own_contact(ports: AdminPorts, access: ResidentAccess, store: RequestS
     record(ports, resident, town.town_id, "resident.contact_erased", f"{anonymised} requests",
            {"by": "the resident"})
     return Erasure(anonymised)
+
+
+def signed_in_contact(access: ResidentAccess, town: Town, token: str | None,
+                      now: datetime) -> str:
+    """The contact hash of the signed-in resident (Unauthenticated if not signed in)."""
+    return _session_contact(access, town, token, now)

@@ -18,6 +18,7 @@ from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.routing import RoutingDecision, RoutingRules, choose_department
 from chalicelib.services.ports import (
     AssignmentChannels,
+    NoticeQueue,
     RequestStore,
     RoutingQueue,
     TownDirectory,
@@ -36,6 +37,7 @@ class RoutingPorts:
     new_id: Callable[[], str]
     now: Callable[[], datetime]
     channels: AssignmentChannels | None = None
+    notices: NoticeQueue | None = None
 
 
 def zones_of(catalogue: Catalogue, lat: float | None, long: float | None) -> list[str]:

@@ -22,6 +22,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import ApiKey, Town
+from chalicelib.services.notices import announce
 from chalicelib.services.ports import RequestQuery
 from chalicelib.services.routing import RoutingPorts
 
@@ -62,6 +63,7 @@ def apply_update(ports: RoutingPorts, town: Town, key: ApiKey, update: InboundUp
         event = _change(ports, request, action, resolution, update)
         try:
             ports.store.record_change(request, event, once=once)
+            announce(ports.notices, request, event)
             return update.update_id
         except AlreadyApplied:
             return update.update_id
@@ -89,6 +91,8 @@ def _change(ports: RoutingPorts, request: ServiceRequest, action: str | None,
         if action == "close":
             request.resolution = resolution
             request.status_notes = update.description or summary
+            request.closed_at = ports.now()
+            request.disputed = False
         elif action == "reopen":
             request.resolution = None
     now = ports.now()

@@ -23,6 +23,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.routing import RoutingRules
+from chalicelib.services.notices import announce
 from chalicelib.services.ports import RequestPage
 from chalicelib.services.routing import RoutingPorts, assign
 
@@ -91,6 +92,8 @@ def _apply(ports: RoutingPorts, who: Principal, request: ServiceRequest, action:
     if action.name == "close":
         request.resolution = action.resolution
         request.status_notes = action.note or summary
+        request.closed_at = ports.now()
+        request.disputed = False
     elif action.name == "reopen":
         request.resolution = None
         request.status_notes = action.note
@@ -139,3 +142,4 @@ def _record(ports: RoutingPorts, request: ServiceRequest, kind: str, summary: st
     request.updated_at = now
     request.timeline.append(event)
     ports.store.record_change(request, event)
+    announce(ports.notices, request, event)

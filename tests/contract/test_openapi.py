@@ -159,6 +159,10 @@ def _steer(case: Any, data: st.DataObject, known: KnownData) -> None:
     if "code" in params and data.draw(st.booleans(), label="real code"):
         params["code"] = data.draw(st.sampled_from(SERVICE_CODES), label="code") + \
             _suffix(params["code"])
+    if case.path.endswith(("/possible_duplicates.json", "/possible_duplicates.xml")) and \
+            data.draw(st.booleans(), label="real service_code"):
+        # A real service, so that the lookup itself runs (poles and antimeridian included).
+        query["service_code"] = data.draw(st.sampled_from(SERVICE_CODES), label="service")
     if "service_request_id" in query and real_town and data.draw(st.booleans(), label="ids"):
         query["service_request_id"] = ",".join(known.request_ids[DEMO_TOWN]
                                                + known.request_ids[OTHER_TOWN])

@@ -139,7 +139,7 @@ def test_an_agent_enters_a_phone_report_that_records_channel_and_agent(api, staf
     opened = _json(_call(api, "GET", f"/staff/requests/{receipt['service_request_id']}", agent))
     assert opened["extended_attributes"]["channel"] == "phone"
     assert opened["entered_by"] == "agent@maplefalls.example"
-    assert opened["reporter"] == {"phone": "+1 312 555 0101"}
+    assert opened["reporter"] == {"phone": "+1 312 555 0101", "notify": True}
     assert opened["timeline"][0]["actor_role"] == "agent"
     found = _json(_call(api, "GET", "/staff/requests?q=growing", agent))["requests"]
     assert [r["service_request_id"] for r in found] == [receipt["service_request_id"]]
@@ -203,7 +203,7 @@ def test_a_residents_contact_details_are_erased_from_every_request(api, staff):
         assert opened["timeline"][-1]["kind"] == "contact_erased"
         assert _json(api.http.get(f"{TOWN}/requests/{rid}.json"))[0]["status"] == "open"
     kept = _json(_call(api, "GET", f"/staff/requests/{other['service_request_id']}", admin))
-    assert kept["reporter"] == {"email": "bo@example.org"}
+    assert kept["reporter"] == {"email": "bo@example.org", "notify": True}
     again = _json(_call(api, "POST", "/admin/residents/erase", admin,
                         {"phone": "+13125550100"}))
     assert again == {"requests_anonymised": 0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -158,9 +159,13 @@ def test_multivaluelist_answers_and_extensions(api):
     assert "extended_attributes" not in plain
     (extended,) = body(api.http.get(f"{TOWN}/requests/{rid}.json?extensions=true"))
     assert extended["attributes"] == {"surface": ["building", "sign"], "offensive": "no"}
-    assert extended["extended_attributes"] == {
+    extra = extended["extended_attributes"]
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}",
+                        extra.pop("tracking_number"))
+    assert extra == {
         "channel": "open311", "zone": None, "duplicate": False,
-        "parent_service_request_id": None}
+        "parent_service_request_id": None, "followers": 0, "state": "submitted",
+        "disputed": False}
     assert extended["notes"][0]["type"] == "submitted"
     assert extended["address"] == "12 Elm St"
     root = xml(api.http.get(f"{TOWN}/requests/{rid}.xml?extensions=true"))

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP_ENVIRONMENT = {
     "TOWN311_TABLE", "TOWN311_IDEMPOTENCY_TABLE", "TOWN311_PHOTO_BUCKET",
     "TOWN311_ROUTING_QUEUE_URL", "TOWN311_OPS_TOPIC_ARN", "POWERTOOLS_SERVICE_NAME",
-    "TOWN311_WEBHOOK_QUEUE_URL", "TOWN311_QUEUE_PREFIX",
+    "TOWN311_WEBHOOK_QUEUE_URL", "TOWN311_QUEUE_PREFIX", "TOWN311_NOTICE_QUEUE_URL",
 }
 # A budget, under Lambda's 50 MB, so that growth is noticed. Shapely brings numpy (about
 # 20 MB zipped) for validating zones; only admins' zone edits import them.

@@ -139,6 +139,8 @@ def test_environment_names_every_resource_the_app_reads(aws):
             QueueName="town311-local-routing")["QueueUrl"],
         "TOWN311_WEBHOOK_QUEUE_URL": aws.client("sqs").get_queue_url(
             QueueName="town311-local-webhooks")["QueueUrl"],
+        "TOWN311_NOTICE_QUEUE_URL": aws.client("sqs").get_queue_url(
+            QueueName="town311-local-notices")["QueueUrl"],
         "TOWN311_QUEUE_PREFIX": "town311-local",
         "TOWN311_OPS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:town311-local-ops",
         "POWERTOOLS_SERVICE_NAME": "town311",

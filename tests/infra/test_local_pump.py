@@ -273,3 +273,32 @@ def test_a_handler_whose_queue_is_not_in_the_template_is_skipped_with_a_warning(
 
     assert [s for s in sources if isinstance(s, SqsSource)] == []
     assert "nobody-made-this" in caplog.text
+
+
+def test_the_notices_queue_and_inbound_texts_are_pumped(aws):
+    import json
+
+    from app import app
+    from chalicelib.events.notices import receive_sms, send_notices
+    from local.pump import SnsSource
+
+    stack = provision_stack(aws)
+    sns = aws.client("sns")
+
+    sources = discover_sources(app, stack, aws.client("sqs"), aws.client("s3"), sns=sns)
+
+    (notices,) = [s for s in sources if isinstance(s, SqsSource)
+                  and s.queue_arn == stack.resources["NoticeQueue"]["Arn"]]
+    assert notices.handler is send_notices and notices.report_batch_item_failures
+    (texts,) = [s for s in sources if isinstance(s, SnsSource)]
+    assert texts.handler is receive_sms
+    assert texts.topic_arn == stack.resources["InboundSmsTopic"]["TopicArn"]
+
+    seen = RecordingHandler(reply={"outcome": "stopped"})
+    texts.handler = seen
+    sns.publish(TopicArn=texts.topic_arn, Message=json.dumps(
+        {"originationNumber": "+15550100200", "messageBody": "STOP"}))
+    assert texts.poll_once(wait_seconds=0) == 1
+    ((event, _),) = seen.calls
+    assert json.loads(event["Records"][0]["Sns"]["Message"])["messageBody"] == "STOP"
+    assert texts.poll_once(wait_seconds=0) == 0

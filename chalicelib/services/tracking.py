@@ -1,0 +1,307 @@
+"""A request as residents follow it: look it up by tracking number, say "me too", dispute
+a closure that did not fix anything, rate the work; and staff merging duplicates.
+
+Every change here is one conditional write with its timeline event, then its messages go
+on the notices queue (never sent inside the call).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from chalicelib.domain import lifecycle
+from chalicelib.domain.access import Permission, Principal, require
+from chalicelib.domain.errors import (
+    AccessDenied,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Problem,
+    StorageUnavailable,
+)
+from chalicelib.domain.followers import FOLLOWER, REPORTER, Follower, tracking_key
+from chalicelib.domain.requests import ServiceRequest, TimelineEvent
+from chalicelib.domain.towns import Town
+from chalicelib.services.notices import announce
+from chalicelib.services.ports import (
+    AssignmentChannels,
+    NoticeQueue,
+    PhotoInbox,
+    RequestStore,
+    TownDirectory,
+)
+
+log = logging.getLogger(__name__)
+TRIES = 3
+
+
+@dataclass(frozen=True)
+class TrackingPorts:
+    store: RequestStore
+    towns: TownDirectory
+    new_id: Callable[[], str]
+    now: Callable[[], datetime]
+    notices: NoticeQueue | None = None
+    channels: AssignmentChannels | None = None
+    photos: PhotoInbox | None = None
+
+
+def find_by_number(store: RequestStore, town: Town, number: str) -> ServiceRequest:
+    """The request with this tracking number (as a person typed it), with its timeline."""
+    key = tracking_key(number or "")
+    if key is None:
+        raise InvalidInput.of([Problem(
+            "tracking_number", "is not a tracking number (8 letters and digits, e.g. "
+                               "K7QD-3M2P)")])
+    request_id = store.request_id_for_tracking(town.town_id, key)
+    found = store.get(town.town_id, request_id, with_timeline=True) if request_id else None
+    if found is None:
+        raise NotFound(f"no request with tracking number {number[:20]!r} in {town.name}")
+    return found
+
+
+def find(store: RequestStore, town: Town, reference: str) -> ServiceRequest:
+    """A request by its id or its tracking number, with its timeline."""
+    found = store.get(town.town_id, reference[:64], with_timeline=True) \
+        if len(reference) > 12 else None
+    return found or find_by_number(store, town, reference)
+
+
+@dataclass(frozen=True)
+class Following:
+    followers: int
+    new: bool
+
+
+def follow(ports: TrackingPorts, town: Town, reference: str, email: str | None,
+           phone: str | None, language: str | None) -> Following:
+    """"Me too": follow an open request with an e-mail and/or phone (kept private)."""
+    if not (email or phone):
+        raise InvalidInput.of([Problem("email", "give an e-mail or a phone to be told "
+                                                "when it moves")])
+    request = find(ports.store, town, reference)
+    if request.status != "open":
+        raise Conflict("this request is closed; report it again if the problem is back")
+    follower = Follower.make(FOLLOWER, ports.now(), email, phone, language)
+    new = ports.store.follow(town.town_id, request.request_id, follower)
+    current = ports.store.get(town.town_id, request.request_id, with_timeline=False)
+    return Following(current.followers if current else request.followers, new)
+
+
+def dispute(ports: TrackingPorts, town: Town, reference: str, contact_hash: str,
+            note: str, photo: tuple[bytes, str] | None = None) -> ServiceRequest:
+    """"It is not fixed": the reporter or a follower reopens a closure within the town's
+    window; it goes back to the same department, flagged, and its supervisors are told."""
+    if not note or not note.strip():
+        raise InvalidInput.of([Problem("note", "say what is still wrong")])
+    for attempt in range(TRIES):
+        request = find(ports.store, town, reference)
+        if ports.store.is_reporter_or_follower(town.town_id, request.request_id,
+                                               contact_hash) is None:
+            raise AccessDenied("only the reporter or a follower of this request can "
+                               "dispute its closure")
+        if request.lifecycle != lifecycle.CLOSED:
+            raise Conflict("this request is not closed")
+        if request.resolution == "duplicate" and request.parent_request_id:
+            raise Conflict("this report was closed as a duplicate: follow the request it "
+                           "repeats instead")
+        window = timedelta(days=town.notices.dispute_window_days)
+        closed_at = request.closed_at or request.updated_at
+        if ports.now() > closed_at + window:
+            raise Conflict(f"a closure can be disputed for {window.days} days; this one "
+                           "was closed earlier: please report it again")
+        target = lifecycle.next_state(request.lifecycle, "reopen")
+        media_key = None
+        if photo is not None and ports.photos is not None and attempt == 0:
+            from chalicelib.services.intake import Photo, _check_photo
+
+            _check_photo(Photo(photo[0], photo[1]))
+            media_key = ports.photos.receive_upload(town.town_id, request.request_id,
+                                                    ports.new_id(), photo[0], photo[1])
+        now = ports.now()
+        event = TimelineEvent(
+            at=now, event_id=ports.new_id(), kind="disputed",
+            summary="Reopened: a resident says it is not fixed"
+            + (" (with a photo)" if media_key else ""),
+            description=note.strip(), public=True, actor_role="resident")
+        request.lifecycle, request.status = target, lifecycle.public_status(target)
+        request.resolution, request.disputed = None, True
+        request.status_notes, request.updated_at = note.strip(), now
+        request.timeline.append(event)
+        try:
+            ports.store.record_change(request, event,
+                                      tally={f"disputes#{request.department or 'none'}": 1})
+        except Conflict:
+            if attempt == TRIES - 1:
+                raise
+            continue
+        announce(ports.notices, request, event)
+        announce(ports.notices, request, event, kind="dispute_alert")
+        _back_to_department(ports, town, request, event)
+        return request
+    raise Conflict("the request kept changing; try again")  # pragma: no cover
+
+
+def _back_to_department(ports: TrackingPorts, town: Town, request: ServiceRequest,
+                        event: TimelineEvent) -> None:
+    """The department's own queue or webhook hears about the dispute as it heard about the
+    assignment; its console inbox has it already (the request is open again)."""
+    if ports.channels is None or not request.department:
+        return
+    department = ports.towns.get_catalogue(town.town_id, town.changeset).department(
+        request.department)
+    if department is None:
+        return
+    try:
+        ports.channels.deliver(town.town_id, department, request, event)
+    except StorageUnavailable:
+        log.error("dispute stored but not delivered to the department's channels",
+                  extra={"town": town.town_id, "service_request_id": request.request_id})
+
+
+def rate(ports: TrackingPorts, town: Town, reference: str, contact_hash: str, score: int,
+         comment: str | None) -> ServiceRequest:
+    """The reporter rates a closed request, once: 1 (poor) to 5 (excellent)."""
+    for attempt in range(TRIES):
+        request = find(ports.store, town, reference)
+        if ports.store.is_reporter_or_follower(town.town_id, request.request_id,
+                                               contact_hash) != REPORTER:
+            raise AccessDenied("only the resident who reported it can rate it")
+        if request.status != "closed":
+            raise Conflict("a request can be rated once it is closed")
+        if request.rating is not None:
+            raise Conflict("you rated this request already")
+        now = ports.now()
+        event = TimelineEvent(at=now, event_id=ports.new_id(), kind="rated",
+                              summary=f"Rated {score} of 5 by the reporter",
+                              description=comment, public=False, actor_role="resident")
+        request.rating, request.rating_comment = score, comment
+        request.timeline.append(event)
+        department = request.department or "none"
+        try:
+            ports.store.record_change(request, event, tally={
+                f"ratings#{department}#count": 1, f"ratings#{department}#points": score})
+            return request
+        except Conflict:
+            if attempt == TRIES - 1:
+                raise
+    raise Conflict("the request kept changing; try again")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Merge:
+    duplicate: ServiceRequest
+    parent: ServiceRequest
+    followers_moved: int
+
+
+def merge(ports: TrackingPorts, who: Principal, duplicate_id: str, parent_id: str,
+          note: str | None) -> Merge:
+    """Close ``duplicate_id`` as a duplicate of ``parent_id``: its reporter and followers
+    follow the parent from now on, and both timelines say so. Safe to repeat."""
+    require(who, Permission.MERGE_REQUESTS, who.town_id)
+    town_id = who.town_id or ""
+    if duplicate_id == parent_id:
+        raise InvalidInput.of([Problem("into", "a request cannot be merged into itself")])
+    duplicate = ports.store.get(town_id, duplicate_id[:64], with_timeline=False)
+    parent = ports.store.get(town_id, parent_id[:64], with_timeline=False)
+    if duplicate is None:
+        raise NotFound(f"no service request {duplicate_id[:64]!r}")
+    if parent is None:
+        raise InvalidInput.of([Problem("into", f"no service request {parent_id[:64]!r}")])
+    if parent.parent_request_id == duplicate.request_id:
+        raise InvalidInput.of([Problem("into", "that request was merged into this one")])
+    already = duplicate.resolution == "duplicate" \
+        and duplicate.parent_request_id == parent.request_id
+    if parent.status != "open" and not already:
+        raise Conflict("merge into an open request: the one given is closed")
+    if duplicate.status != "open" and not already:
+        raise Conflict("this request is closed already")
+    moved = 0
+    for person in list(ports.store.followers_of(town_id, duplicate.request_id)):
+        # The duplicate's reporter becomes a follower of the parent (counted, as a "me too").
+        if ports.store.follow(town_id, parent.request_id, replace(person, role=FOLLOWER)):
+            moved += 1
+    parent_number = parent.tracking_number or parent.request_id
+    if not already:
+        duplicate = _close_as_duplicate(ports, who, town_id, duplicate.request_id, parent,
+                                        parent_number, note)
+        parent = _note_merge(ports, who, town_id, parent.request_id, duplicate)
+    return Merge(duplicate, parent, moved)
+
+
+def _close_as_duplicate(ports: TrackingPorts, who: Principal, town_id: str, request_id: str,
+                        parent: ServiceRequest, parent_number: str,
+                        note: str | None) -> ServiceRequest:
+    for attempt in range(TRIES):
+        request = ports.store.get(town_id, request_id, with_timeline=False)
+        if request is None:
+            raise NotFound(f"no service request {request_id!r}")
+        target = lifecycle.next_state(request.lifecycle, "close")
+        now = ports.now()
+        event = TimelineEvent(at=now, event_id=ports.new_id(), kind="closed",
+                              summary=f"Closed: duplicate of {parent_number}",
+                              description=note, public=True, actor_role=who.public_role)
+        request.lifecycle, request.status = target, lifecycle.public_status(target)
+        request.resolution, request.parent_request_id = "duplicate", parent.request_id
+        request.status_notes = f"Duplicate of {parent_number}"
+        request.closed_at = request.updated_at = now
+        request.timeline.append(event)
+        try:
+            ports.store.record_change(request, event)
+        except Conflict:
+            if attempt == TRIES - 1:
+                raise
+            continue
+        announce(ports.notices, request, event)
+        return request
+    raise Conflict("the request kept changing; try again")  # pragma: no cover
+
+
+def _note_merge(ports: TrackingPorts, who: Principal, town_id: str, parent_id: str,
+                duplicate: ServiceRequest) -> ServiceRequest:
+    number = duplicate.tracking_number or duplicate.request_id
+    for attempt in range(TRIES):
+        parent = ports.store.get(town_id, parent_id, with_timeline=False)
+        if parent is None:
+            raise NotFound(f"no service request {parent_id!r}")
+        now = ports.now()
+        event = TimelineEvent(at=now, event_id=ports.new_id(), kind="merged",
+                              summary=f"Report {number} merged into this one",
+                              public=True, actor_role=who.public_role)
+        parent.updated_at = now
+        parent.timeline.append(event)
+        try:
+            ports.store.record_change(parent, event)
+            return parent
+        except Conflict:
+            if attempt == TRIES - 1:
+                raise
+    raise Conflict("the request kept changing; try again")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class DepartmentFeedback:
+    department: str
+    disputes: int
+    ratings: int
+    average_rating: float | None
+
+
+def feedback_by_department(store: RequestStore, who: Principal) -> list[DepartmentFeedback]:
+    """Disputed closures and residents' ratings per department, for reporting."""
+    require(who, Permission.READ_REQUESTS, who.town_id)
+    town_id = who.town_id or ""
+    disputes = store.tallies(town_id, "disputes#")
+    ratings = store.tallies(town_id, "ratings#")
+    departments = {k.split("#")[1] for k in [*disputes, *ratings]}
+    found = []
+    for d in sorted(departments):
+        count = ratings.get(f"ratings#{d}#count", 0)
+        points = ratings.get(f"ratings#{d}#points", 0)
+        found.append(DepartmentFeedback(d, disputes.get(f"disputes#{d}", 0), count,
+                                        round(points / count, 2) if count else None))
+    return found

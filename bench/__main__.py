@@ -39,6 +39,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="requests stored in the town before the possible-duplicates "
                              "lookups (default 100000: about 100 s to write and 2 minutes of "
                              "lookups on moto, 2 cores)")
+    parser.add_argument("--followers", type=int, default=500,
+                        help="followers told of a closure in the notice fan-out (default "
+                             "500: about a minute on moto)")
     parser.add_argument("--out", type=Path, default=ROOT / ".run" / "bench.json",
                         help="where to write the JSON results (default .run/bench.json; "
                              "the Markdown section goes next to it, as .md)")
@@ -63,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.coldstart import measure_cold_start
     from bench.deployment import deployment, seed_items
     from bench.duplicates import measure_duplicates
+    from bench.notices import measure_notice_fanout
     from bench.report import Results, console, machine, markdown
     from bench.routing import measure_routing_calls, measure_routing_throughput
     from bench.throughput import measure_throughput
@@ -85,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     with silenced(), deployment() as dep:
         routed_rate = measure_routing_throughput(dep, RECORDER, args.routed)
 
+    step(f"notice fan-out: {args.followers} followers told of a closure")
+    with silenced(), deployment() as dep:
+        fanout = measure_notice_fanout(dep, RECORDER, args.followers)
+
     step(f"possible duplicates: {args.duplicates} requests stored, then 100 lookups")
     with silenced(), deployment() as dep:
         duplicates = measure_duplicates(dep, RECORDER, args.duplicates)
@@ -92,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     results = Results(machine(), load_before, os.getloadavg(), time.perf_counter() - started,
                       cold, calls, rates, args.repeat, args.requests,
                       routing_calls=routed_calls, routing_rate=routed_rate,
-                      duplicates=duplicates)
+                      duplicates=duplicates, notices=fanout)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results.to_json(), indent=2, default=str) + "\n")
     args.out.with_suffix(".md").write_text(markdown(results))

@@ -124,6 +124,31 @@ def measure_notice_fanout(dep: Deployment, recorder: AwsCallRecorder,
     }
 
 
+def console_lines(result: dict[str, Any]) -> list[str]:
+    calls = ", ".join(f"{name} {n}" for name, n in result["calls"].items())
+    return ["", f"notice fan-out: {result['followers']} followers told of a closure "
+                f"({result['messages']} messages, {result['batches']} batches): {calls}; "
+                f"{result['seconds_in_process']} s in process on moto"]
+
+
+def markdown_lines(result: dict[str, Any]) -> list[str]:
+    lines = ["", f"**Notice fan-out** (`bench/notices.py`): a request with "
+                 f"{result['followers']} followers (e-mail and phone each) is closed; the "
+                 f"{result['messages']} messages go out in {result['batches']} batches. AWS "
+                 "calls while the notices queue is drained (receives and deletes, which "
+                 "Lambda does, not counted):", "", "| call | count |", "|---|---:|"]
+    lines += [f"| {name} | {n} |" for name, n in result["calls"].items()]
+    lines += [f"| all | {result['calls_total']} |", "",
+              "The follower list is one Query; the 10 batch messages go on the queue in one "
+              "SendMessageBatch; each batch reads the request once and the opt-outs in "
+              "BatchGetItem calls of 100 keys; each message is claimed with one "
+              "conditional PutItem (so that a retried batch never sends twice) and sent "
+              "with one SES SendEmail or SNS Publish (a direct text takes one number per "
+              "call, and each e-mail carries its own stop link). "
+              f"{result['seconds_in_process']} s in process on moto."]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     from bench.awscalls import RECORDER
     from bench.deployment import deployment

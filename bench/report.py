@@ -15,6 +15,8 @@ from bench.calls import Operation
 from bench.coldstart import TITLES, ColdStartReport
 from bench.duplicates import DEFAULT_COUNT as DEFAULT_DUPLICATES
 from bench.duplicates import DuplicateBench, console_lines, markdown_lines
+from bench.notices import console_lines as notice_console
+from bench.notices import markdown_lines as notice_markdown
 from bench.routing import DEFAULT_ROUTED, BatchRate, RoutedCalls
 from bench.throughput import Rate
 
@@ -48,6 +50,7 @@ class Results:
     routing_calls: RoutedCalls
     routing_rate: BatchRate
     duplicates: DuplicateBench | None = None
+    notices: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"machine": self.machine, "load_average_before": self.load_before,
@@ -57,7 +60,8 @@ class Results:
                 "throughput": [r.to_json() for r in self.rates],
                 "routing": {"calls_per_routed_request": self.routing_calls.to_json(),
                             "throughput": self.routing_rate.to_json()},
-                "possible_duplicates": self.duplicates.to_json() if self.duplicates else None}
+                "possible_duplicates": self.duplicates.to_json() if self.duplicates else None,
+                "notice_fanout": self.notices}
 
 
 def _versions(results: Results) -> str:
@@ -127,7 +131,8 @@ def console(results: Results) -> str:
             f"{ms['app_outside_aws_calls']:.2f}), raw {ms['raw']:.2f} ms; medians "
             f"{ms['app_median']:.2f} / {ms['raw_median']:.2f} ms [{r.raw_calls}]")
     duplicates = console_lines(results.duplicates) if results.duplicates else []
-    return "\n".join(out + _routing_console(results) + duplicates)
+    fanout = notice_console(results.notices) if results.notices else []
+    return "\n".join(out + _routing_console(results) + duplicates + fanout)
 
 
 def _routing_console(results: Results) -> list[str]:
@@ -246,6 +251,8 @@ def markdown(results: Results) -> str:
     lines += _routing_markdown(results)
     if results.duplicates:
         lines += markdown_lines(results.duplicates)
+    if results.notices:
+        lines += notice_markdown(results.notices)
     lines += [
         "",
         f"Re-run with {_rerun(results)}; it took "

@@ -161,7 +161,8 @@ def demo_facts(port: int, endpoint: str, jurisdiction: str, api_key: str,
         "aws_endpoint_url": endpoint,
         "aws_region": stack.region,
         "stack_name": stack.stack_name,
-        "environment": stack.environment,
+        "environment": {**stack.environment, **{name: os.environ[name] for name in (
+            "TOWN311_MAIL_FROM", "TOWN311_PUBLIC_BASE_URL") if os.environ.get(name)}},
         "resources": {
             logical: attributes["Ref"] for logical, attributes in stack.resources.items()
         },

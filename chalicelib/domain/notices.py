@@ -43,11 +43,11 @@ DEFAULT_TEMPLATES: dict[str, dict[str, Wording]] = {
             "Follow it: $link"),
         "closed": Wording(
             "$town: $tracking_number is closed",
-            "Your $service_name report $tracking_number was closed ($summary). $note"
+            "Your $service_name report $tracking_number was closed ($summary). ${note}"
             "Not fixed? Tell us within $dispute_days days: $link"),
         "reopened": Wording(
             "$town: $tracking_number was reopened",
-            "Your $service_name report $tracking_number was reopened. $note$link"),
+            "Your $service_name report $tracking_number was reopened. ${note}$link"),
         "disputed": Wording(
             "$town: $tracking_number was reopened",
             "Thank you: $tracking_number was reopened and sent back to $department. $link"),
@@ -70,11 +70,11 @@ DEFAULT_TEMPLATES: dict[str, dict[str, Wording]] = {
             "Sígalo aquí: $link"),
         "closed": Wording(
             "$town: $tracking_number está cerrado",
-            "Su reporte de $service_name $tracking_number se cerró ($summary). $note"
+            "Su reporte de $service_name $tracking_number se cerró ($summary). ${note}"
             "¿No está resuelto? Díganos en los próximos $dispute_days días: $link"),
         "reopened": Wording(
             "$town: $tracking_number se reabrió",
-            "Su reporte de $service_name $tracking_number se reabrió. $note$link"),
+            "Su reporte de $service_name $tracking_number se reabrió. ${note}$link"),
         "disputed": Wording(
             "$town: $tracking_number se reabrió",
             "Gracias: $tracking_number se reabrió y volvió a $department. $link"),

@@ -95,3 +95,16 @@ def test_phones_become_e164():
     assert e164("+44 20 7946 0958") == "+442079460958"
     assert e164("1 555 010 0100") == "+15550100100"
     assert e164("12") is None
+
+
+def test_every_built_in_message_fills_every_placeholder():
+    from chalicelib.domain.notices import DEFAULT_TEMPLATES, KINDS, PLACEHOLDERS
+
+    values = {name: "X" for name in PLACEHOLDERS}
+    for language, messages in DEFAULT_TEMPLATES.items():
+        assert set(messages) == set(KINDS), language
+        check_templates({language: {kind: {"subject": w.subject, "text": w.text}
+                                    for kind, w in messages.items()}})
+        for kind, w in messages.items():
+            for part in (w.subject, w.text):
+                assert "$" not in fill(part, values), (language, kind, part)

@@ -370,3 +370,32 @@ def test_a_town_writes_its_own_messages(api, deployment, staff, outbox):
     assert mail["subject"] == "Maple Falls got it"
     assert mail["text"].startswith(f"Thanks! {ana['number']}")
     assert "/stop?key=" in mail["text"]  # no template can drop the way out
+
+
+def test_a_dispute_can_carry_a_photo(api, deployment, staff, outbox):
+    import io
+
+    from PIL import Image
+
+    ana = _report(api, deployment, contact={"email": "ana@example.org"})
+    route(deployment)
+    _close(api, staff, ana["id"])
+    session = _resident_session(api, deployment, outbox, "ana@example.org")
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), "gray").save(picture, "JPEG")
+    boundary = "town311boundary"
+    payload = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n"
+        "The patch sank again\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; "
+        "filename=\"hole.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").encode() + \
+        picture.getvalue() + f"\r\n--{boundary}--\r\n".encode()
+    r = api.http.post(f"{TOWN_BASE}/requests/{ana['number']}/dispute", body=payload,
+                      headers={**session,
+                               "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 201, r.body
+    assert body(r)["timeline"][-1]["summary"].endswith("(with a photo)")
+    bucket = deployment.environment["TOWN311_PHOTO_BUCKET"]
+    keys = [o["Key"] for o in deployment.client("s3").list_objects_v2(
+        Bucket=bucket).get("Contents", [])]
+    assert any(k.startswith("incoming/") and ana["id"] in k for k in keys)

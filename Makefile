@@ -34,7 +34,7 @@ $(PY):
 	$(PY) -m pip install --quiet 'pip<26.3'
 
 # Reinstalled only when a requirements file is newer than the stamp.
-$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+$(STAMP): requirements.txt requirements-photo.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 

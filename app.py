@@ -15,6 +15,7 @@ from chalicelib.api import (
     duplicates,
     media,
     open311,
+    photos,
     platform,
     residents,
     staff,
@@ -44,5 +45,6 @@ app.register_blueprint(channels.blueprint)
 app.register_blueprint(residents.blueprint)
 app.register_blueprint(duplicates.blueprint)
 app.register_blueprint(tracking.blueprint)
+app.register_blueprint(photos.blueprint)
 app.register_blueprint(pipeline.blueprint)
 app.register_blueprint(notices.blueprint)

@@ -12,10 +12,17 @@ it. Instead this script:
 3. byte-compiles the vendored and app code (unchecked-hash .pyc: Lambda's file system is
    read-only, so without them every cold start compiles pydantic, powertools, ... anew);
 4. runs `chalice package --merge-template infra/template.yaml` there with an empty
-   requirements.txt, then cfn-lint on the result, then checks the zip.
+   requirements.txt;
+5. builds the photo function's layer, photo-layer.zip: requirements-photo.txt (Pillow,
+   pillow-heif) resolved the same way, constrained to the versions the main zip pins,
+   minus what the main zip or the runtime already has, installed under python/ (the
+   directory Lambda puts on sys.path for a layer) and byte-compiled. infra/template.yaml
+   declares it (PhotoLibrariesLayer, ContentUri ./photo-layer.zip, beside sam.yaml as
+   Chalice's CodeUri ./deployment.zip is) and attaches it to ProcessPhoto alone;
+6. runs cfn-lint on the result, then checks both zips.
 
-The output directory holds deployment.zip and sam.yaml (Chalice writes YAML when the
-merged template is YAML).
+The output directory holds deployment.zip, photo-layer.zip and sam.yaml (Chalice writes
+YAML when the merged template is YAML).
 """
 
 from __future__ import annotations
@@ -34,6 +41,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
+REQUIREMENTS = ROOT / "requirements.txt"
+PHOTO_REQUIREMENTS = ROOT / "requirements-photo.txt"
+# The layer's file name, next to sam.yaml: infra/template.yaml's PhotoLibrariesLayer names it.
+PHOTO_LAYER_ZIP = "photo-layer.zip"
+# Top-level names that belong in the photo layer and never in the shared deployment.zip.
+PHOTO_ONLY = ("PIL", "pillow.libs", "pillow_heif", "pillow_heif.libs")
 
 # Distributions the AWS Lambda Python runtime provides (boto3 and its dependencies).
 RUNTIME_PROVIDED = frozenset(
@@ -74,21 +87,31 @@ def copy_app(src: Path) -> None:
     (src / "requirements.txt").write_text("")
 
 
-def resolve_lambda_dependencies(requirements: Path) -> list[str]:
-    """Pinned `name==version` of everything requirements.txt needs on Lambda, minus the
-    distributions the runtime provides."""
+def resolve_lambda_dependencies(
+    requirements: Path, provided: list[str] | None = None
+) -> list[str]:
+    """Pinned `name==version` of everything `requirements` needs on Lambda, minus the
+    distributions the runtime provides and those in `provided` (pins of what another zip
+    already carries: the resolution is constrained to those versions, so that what the
+    layer leaves to the main zip is the version it was resolved against)."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
+        constraints = []
+        if provided:
+            constraints_file = Path(tmp) / "constraints.txt"
+            constraints_file.write_text("".join(f"{pin}\n" for pin in provided))
+            constraints = ["-c", str(constraints_file)]
         run([
             sys.executable, "-m", "pip", "install", "--quiet", "--dry-run",
             "--ignore-installed", "--report", str(report), "--target", str(Path(tmp) / "t"),
-            *PLATFORM_ARGS, "-r", str(requirements),
+            *PLATFORM_ARGS, *constraints, "-r", str(requirements),
         ])
         installs = json.loads(report.read_text())["install"]
+    skip = RUNTIME_PROVIDED | {normalize(pin.split("==", 1)[0]) for pin in provided or ()}
     pins = []
     for item in installs:
         name, version = item["metadata"]["name"], item["metadata"]["version"]
-        if normalize(name) not in RUNTIME_PROVIDED:
+        if normalize(name) not in skip:
             pins.append(f"{name}=={version}")
     return sorted(pins, key=str.lower)
 
@@ -106,6 +129,26 @@ def vendor(pins: list[str], vendor_dir: Path) -> None:
                 tests.parent.parent.name == "numpy":
             shutil.rmtree(tests, ignore_errors=True)
     prune_babel(vendor_dir)
+
+
+def build_photo_layer(pins: list[str], layer_src: Path, zip_path: Path) -> None:
+    """photo-layer.zip: `pins` installed under python/, without tests, byte-compiled."""
+    shutil.rmtree(layer_src, ignore_errors=True)
+    site = layer_src / "python"
+    run([
+        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
+        "--target", str(site), *PLATFORM_ARGS, *pins,
+    ])
+    shutil.rmtree(site / "bin", ignore_errors=True)
+    for tests in [*site.glob("*/tests"), *site.glob("*/*/tests")]:
+        if tests.is_dir():
+            shutil.rmtree(tests, ignore_errors=True)
+    byte_compile(site)
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for path in sorted(layer_src.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(layer_src).as_posix())
 
 
 # Babel carries CLDR data for about 1,000 locales (30 MB); messages are written in the
@@ -134,12 +177,16 @@ def byte_compile(*dirs: Path) -> None:
                 raise SystemExit(f"byte-compiling {directory} failed")
 
 
-def check_zip(zip_path: Path) -> list[str]:
-    """Problems with the deployment zip: runtime-provided packages, or binaries that did not
-    come from a manylinux wheel."""
+def check_zip(zip_path: Path, root: str = "") -> list[str]:
+    """Problems with a zip of installed packages: runtime-provided packages, or binaries that
+    did not come from a manylinux wheel. `root` is the directory inside the zip that holds
+    the packages ("python/" in a layer)."""
     problems = []
     with zipfile.ZipFile(zip_path) as zf:
-        names = zf.namelist()
+        names = [n[len(root):] for n in zf.namelist() if n.startswith(root) and n != root]
+        stray = [n for n in zf.namelist() if not n.startswith(root)]
+        if stray:
+            problems.append(f"{stray[0]} (and {len(stray) - 1} more) outside {root}")
         top = {n.split("/", 1)[0] for n in names}
         for forbidden in ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil"):
             if forbidden in top:
@@ -149,7 +196,7 @@ def check_zip(zip_path: Path) -> list[str]:
             if name.endswith(".dist-info/WHEEL"):
                 tags = [
                     line.split(":", 1)[1].strip()
-                    for line in zf.read(name).decode().splitlines()
+                    for line in zf.read(root + name).decode().splitlines()
                     if line.startswith("Tag:")
                 ]
                 dist = name.split("/", 1)[0]
@@ -166,7 +213,7 @@ def check_zip(zip_path: Path) -> list[str]:
         for dist in binary_dists:
             record = f"{dist}/RECORD"
             if record in names:
-                for line in zf.read(record).decode().splitlines():
+                for line in zf.read(root + record).decode().splitlines():
                     records[line.split(",", 1)[0]] = dist
         for name in names:
             is_binary = name.endswith((".so", ".dylib", ".pyd")) or ".so." in name
@@ -175,15 +222,45 @@ def check_zip(zip_path: Path) -> list[str]:
     return problems
 
 
+def check_main_zip(zip_path: Path) -> list[str]:
+    """check_zip, and the photo libraries must have stayed out (they are in the layer)."""
+    problems = check_zip(zip_path)
+    with zipfile.ZipFile(zip_path) as zf:
+        top = {n.split("/", 1)[0] for n in zf.namelist()}
+    problems += [f"{name}/ is in the zip; it belongs in {PHOTO_LAYER_ZIP}"
+                 for name in PHOTO_ONLY if name in top]
+    return problems
+
+
+# What a zip built from wheels never needs: sources and objects of a build.
+BUILD_ARTIFACTS = (".c", ".h", ".cpp", ".o", ".a", ".pyx", ".pxd")
+
+
+def check_layer_zip(zip_path: Path) -> list[str]:
+    """check_zip under python/, the photo libraries present, and no build artifacts."""
+    problems = check_zip(zip_path, root="python/")
+    with zipfile.ZipFile(zip_path) as zf:
+        names = zf.namelist()
+    top = {n.split("/", 2)[1] for n in names if n.count("/") >= 2}
+    problems += [f"python/{name}/ is missing" for name in ("PIL", "pillow_heif")
+                 if name not in top]
+    problems += [f"{name} is a build artifact" for name in names
+                 if name.endswith(BUILD_ARTIFACTS) or "/build/" in name]
+    return problems
+
+
 def build(stage: str, out: Path, src: Path, lint: bool = True) -> Path:
-    """Package `stage` into `out`, staging the project in `src` (both are emptied first)."""
+    """Package `stage` into `out`, staging the project in `src` and the photo layer beside it
+    in `<src>-photo-layer` (all are emptied first)."""
     shutil.rmtree(src, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
     src.mkdir(parents=True)
     copy_app(src)
 
-    pins = resolve_lambda_dependencies(ROOT / "requirements.txt")
+    pins = resolve_lambda_dependencies(REQUIREMENTS)
     print("vendoring:", " ".join(pins), flush=True)
+    photo_pins = resolve_lambda_dependencies(PHOTO_REQUIREMENTS, provided=pins)
+    print("photo layer:", " ".join(photo_pins), flush=True)
     vendor(pins, src / "vendor")
     byte_compile(src / "vendor", src / "chalicelib")
     compileall.compile_file(
@@ -201,15 +278,19 @@ def build(stage: str, out: Path, src: Path, lint: bool = True) -> Path:
         env=env,
     )
     template = out / "sam.yaml"
+    layer_path = out / PHOTO_LAYER_ZIP
+    build_photo_layer(photo_pins, src.parent / f"{src.name}-photo-layer", layer_path)
     if lint:
         cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
         run([cfn_lint, str(template)], cwd=ROOT)
     zip_path = out / "deployment.zip"
-    problems = check_zip(zip_path)
-    if problems:
-        raise SystemExit("deployment.zip is not acceptable:\n  " + "\n  ".join(problems))
-    size = zip_path.stat().st_size
-    print(f"{zip_path}: {size / 1e6:.1f} MB; template: {template}")
+    for path, check in ((zip_path, check_main_zip), (layer_path, check_layer_zip)):
+        problems = check(path)
+        if problems:
+            raise SystemExit(f"{path.name} is not acceptable:\n  " + "\n  ".join(problems))
+    print(f"{zip_path}: {zip_path.stat().st_size / 1e6:.1f} MB")
+    print(f"{layer_path}: {layer_path.stat().st_size / 1e6:.1f} MB (ProcessPhoto's layer)")
+    print(f"template: {template}")
     return template
 
 

@@ -104,6 +104,20 @@ class S3PhotoStore(_LazyClient):
         except (ClientError, BotoCoreError) as e:
             raise StorageUnavailable("photo storage is unavailable") from e
 
+    def upload_form(self, key: str, content_type: str, max_bytes: int,
+                    seconds: int) -> dict[str, object]:
+        """A presigned POST: S3 itself refuses another key, another type or a bigger file
+        (moto does not enforce these; the photo handler checks size and type again)."""
+        try:
+            post = self._client.generate_presigned_post(
+                Bucket=self._bucket, Key=key, Fields={"Content-Type": content_type},
+                Conditions=[{"Content-Type": content_type},
+                            ["content-length-range", 1, max_bytes]],
+                ExpiresIn=seconds)
+        except (ClientError, BotoCoreError) as e:
+            raise StorageUnavailable("photo storage is unavailable") from e
+        return {"url": post["url"], "fields": post["fields"]}
+
     def signed_url(self, key: str, seconds: int = 900) -> str:
         return str(self._client.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=seconds))

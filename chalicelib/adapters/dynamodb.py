@@ -78,7 +78,13 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.followers import Follower
 from chalicelib.domain.geo import cell_of
 from chalicelib.domain.notices import NoticeSettings, Wording
-from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
+from chalicelib.domain.requests import (
+    Place,
+    Reporter,
+    RequestPhoto,
+    ServiceRequest,
+    TimelineEvent,
+)
 from chalicelib.domain.routing import RoutingRule, RoutingRules
 from chalicelib.domain.towns import (
     ApiKey,
@@ -294,6 +300,7 @@ class RequestItem(_Table):
     disputed = BooleanAttribute(default=False)
     rating = NumberAttribute(null=True)
     rating_comment = UnicodeAttribute(null=True)
+    photos = JSONAttribute(default=list)
 
     by_requested = ByRequested()
     by_updated = ByUpdated()
@@ -457,6 +464,7 @@ def _town(item: TownItem) -> Town:
             holidays=tuple(date.fromisoformat(d) for d in calendar.get("holidays", ())),
         ) if calendar else BusinessCalendar(),
         notices=_notice_settings(settings.get("notices")),
+        photo_limit=int(settings.get("photo_limit", 5)),
     )
 
 
@@ -487,6 +495,7 @@ def _town_item(town: Town) -> TownItem:
         "calendar": {"hours": {d: list(h) if h else None for d, h in town.calendar.hours.items()},
                      "holidays": [d.isoformat() for d in town.calendar.holidays]},
         "notices": _notice_settings_doc(town.notices),
+        "photo_limit": town.photo_limit,
     }
     return TownItem(town_pk(town.town_id), "TOWN", name=town.name, timezone=town.timezone,
                     locale=town.locale, status=town.status, changeset=town.changeset,
@@ -883,6 +892,7 @@ def _request_item(r: ServiceRequest) -> RequestItem:
         tracking_number=r.tracking_number, followers=r.followers,
         closed_at=sort_time(r.closed_at) if r.closed_at else None, disputed=r.disputed,
         rating=r.rating, rating_comment=r.rating_comment,
+        photos=[_photo_doc(p) for p in r.photos],
         GSI1PK=town_pk(r.town_id), GSI1SK=f"{requested}#{r.request_id}",
         GSI2PK=town_pk(r.town_id), GSI2SK=f"{updated}#{r.request_id}",
     )
@@ -896,6 +906,19 @@ def _request_item(r: ServiceRequest) -> RequestItem:
         item.GSI3PK = _place_key(r.town_id, r.service_code, cell)
         item.GSI3SK = f"{requested}#{r.request_id}"
     return item
+
+
+def _photo_doc(p: RequestPhoto) -> dict[str, Any]:
+    return {"id": p.photo_id, "display": p.display_key, "thumbnail": p.thumbnail_key,
+            "width": p.width, "height": p.height, "at": sort_time(p.added_at),
+            "by": p.added_by, "hidden": p.hidden}
+
+
+def _photo(doc: dict[str, Any]) -> RequestPhoto:
+    return RequestPhoto(photo_id=doc["id"], display_key=doc["display"],
+                        thumbnail_key=doc["thumbnail"], width=int(doc["width"]),
+                        height=int(doc["height"]), added_at=parse_sort_time(doc["at"]),
+                        added_by=doc.get("by", "resident"), hidden=bool(doc.get("hidden")))
 
 
 def _track_pk(town_id: str, tracking_number: str) -> str:
@@ -956,6 +979,7 @@ def _service_request(item: RequestItem, timeline: list[TimelineEvent] | None = N
         disputed=bool(item.disputed),
         rating=int(item.rating) if item.rating is not None else None,
         rating_comment=item.rating_comment,
+        photos=[_photo(doc) for doc in item.photos or []],
         version=int(item.version or 1),
         timeline=timeline if timeline is not None else [_note(n) for n in item.notes or []],
     )

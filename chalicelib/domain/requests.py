@@ -62,6 +62,22 @@ class TimelineEvent:
     actor_role: str = "system"
 
 
+@dataclass(frozen=True)
+class RequestPhoto:
+    """A processed photo of the request: a display size and a thumbnail, metadata-free.
+
+    ``hidden`` photos are kept for staff but never shown to the public."""
+
+    photo_id: str
+    display_key: str
+    thumbnail_key: str
+    width: int
+    height: int
+    added_at: datetime
+    added_by: str = "resident"  # a role, as on the timeline
+    hidden: bool = False
+
+
 @dataclass
 class ServiceRequest:
     town_id: str
@@ -96,9 +112,17 @@ class ServiceRequest:
     disputed: bool = False  # reopened because a resident said it was not fixed
     rating: int | None = None  # the reporter's satisfaction, 1-5, once, after closure
     rating_comment: str | None = None
+    photos: list[RequestPhoto] = field(default_factory=list)
     version: int = 1
     timeline: list[TimelineEvent] = field(default_factory=list)
 
     @property
     def public_notes(self) -> list[TimelineEvent]:
         return [e for e in self.timeline if e.public]
+
+    @property
+    def public_photos(self) -> list[RequestPhoto]:
+        return [p for p in self.photos if not p.hidden]
+
+    def photo(self, photo_id: str) -> RequestPhoto | None:
+        return next((p for p in self.photos if p.photo_id == photo_id), None)

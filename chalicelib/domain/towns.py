@@ -55,6 +55,7 @@ class Town:
     branding: Branding = field(default_factory=Branding)
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     notices: NoticeSettings = field(default_factory=NoticeSettings)
+    photo_limit: int = 5  # photos per request, residents' and staff's together
 
     @property
     def zone(self) -> ZoneInfo:

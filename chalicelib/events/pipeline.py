@@ -110,7 +110,8 @@ def process_photo(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.services.photos import PhotoPorts, process_upload
 
     c = bootstrap.container()
-    ports = PhotoPorts(bucket=c.photos, store=c.requests, new_id=c.make_id, now=c.now)
+    ports = PhotoPorts(bucket=c.photos, store=c.requests, new_id=c.make_id, now=c.now,
+                       towns=c.towns)
     outcomes: dict[str, int] = {}
     failed = 0
     for record in event.get("Records", []):

@@ -118,6 +118,7 @@ class TownSettingsIn(Strict):
     branding: BrandingIn | None = None
     calendar: CalendarIn | None = None
     notices: NoticesIn | None = None
+    photo_limit: Annotated[int | None, Field(ge=1, le=10, strict=True)] = None
 
 
 # Webhooks go to https; plain http only to this machine (the local run and its tests).
@@ -327,6 +328,7 @@ def town_document(town: Any) -> dict[str, Any]:
                      "accent_colour": town.branding.accent_colour},
         "calendar": {"hours": {d: list(h) if h else None for d, h in town.calendar.hours.items()},
                      "holidays": [d.isoformat() for d in town.calendar.holidays]},
+        "photo_limit": town.photo_limit,
         "notices": {
             "quiet_hours": list(town.notices.quiet_hours) if town.notices.quiet_hours else None,
             "dispute_window_days": town.notices.dispute_window_days,
@@ -395,6 +397,9 @@ def staff_request_document(r: Any, zone: Any) -> dict[str, Any]:
     doc["entered_by"] = r.entered_by
     doc["reporter"] = {} if r.reporter.is_empty() else {
         k: v for k, v in vars(r.reporter).items() if v is not None and v != ""}
+    doc["photos"] = [{"photo_id": p.photo_id, "url": f"/{p.display_key}",
+                      "thumbnail_url": f"/{p.thumbnail_key}", "hidden": p.hidden,
+                      "by": p.added_by} for p in r.photos]
     doc["timeline"] = [
         {"at": open311_time(e.at, zone), "kind": e.kind, "summary": e.summary,
          "description": e.description, "public": e.public, "actor_role": e.actor_role}

@@ -70,6 +70,9 @@ def tracking_document(r: Any, town: Any) -> dict[str, Any]:
         "closed_datetime": open311_time(r.closed_at, zone),
         "followers": r.followers,
         "parent_service_request_id": r.parent_request_id,
+        "photos": [{"photo_id": p.photo_id, "url": f"/{p.display_key}",
+                    "thumbnail_url": f"/{p.thumbnail_key}", "width": p.width,
+                    "height": p.height} for p in r.public_photos],
         "timeline": [
             {"datetime": open311_time(e.at, zone), "type": e.kind, "summary": e.summary,
              "description": e.description, "by": e.actor_role}

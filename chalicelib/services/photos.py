@@ -10,20 +10,26 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from io import BytesIO
 from typing import Protocol
 
-from chalicelib.domain.requests import TimelineEvent
-from chalicelib.services.ports import RequestStore
+from chalicelib.domain.access import Permission, Principal, require, require_work
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from chalicelib.domain.requests import RequestPhoto, ServiceRequest, TimelineEvent
+from chalicelib.domain.towns import Town
+from chalicelib.services.ports import RequestStore, TownDirectory
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 8 * 1024 * 1024
+MAX_BYTES = 12 * 1024 * 1024  # a 12 MP phone JPEG is 3-6 MB, a HEIC 1-3 MB
 MAX_PIXELS = 50_000_000  # a 12 MP phone photo is far below; a decompression bomb is not
 DISPLAY_EDGE, THUMBNAIL_EDGE = 1600, 400
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+UPLOAD_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
+UPLOAD_SECONDS = 300  # how long a presigned upload form is good for
+STAFF_PREFIX = "staff-"  # photo ids of staff uploads start with this
 _UPLOAD_KEY = re.compile(r"^incoming/([^/]{1,100})/([A-Za-z0-9_\-]{1,64})/([A-Za-z0-9_\-]{1,64})$")
 
 
@@ -48,6 +54,7 @@ def prepare_photo(content: bytes) -> PreparedPhoto:
     if len(content) > MAX_BYTES:
         raise PhotoRejected(f"the file is larger than {MAX_BYTES // 2**20} MB")
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    _open_heif_too()
     try:
         with Image.open(BytesIO(content)) as image:
             if image.format not in ACCEPTED_FORMATS:
@@ -59,12 +66,30 @@ def prepare_photo(content: bytes) -> PreparedPhoto:
             upright = ImageOps.exif_transpose(image).convert("RGB")
     except PhotoRejected:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise PhotoRejected("the picture has too many pixels") from None
+    except UnidentifiedImageError:
         raise PhotoRejected("the file is not a photo we can read") from None
     except (OSError, SyntaxError, ValueError):
         raise PhotoRejected("the photo is damaged or truncated") from None
     return PreparedPhoto(_jpeg(upright, DISPLAY_EDGE), _jpeg(upright, THUMBNAIL_EDGE),
                          upright.width, upright.height)
+
+
+def _open_heif_too() -> None:
+    """Teach Pillow HEIC/HEIF (iPhones' format) once, in the photo function only."""
+    global _HEIF
+    if not _HEIF:
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+        except ImportError:  # pragma: no cover - the layer is missing: HEIC is refused
+            log.error("pillow-heif is not installed; HEIC photos cannot be read")
+        _HEIF = True
+
+
+_HEIF = False
 
 
 def _jpeg(image, edge: int) -> bytes:  # noqa: ANN001 - a PIL image
@@ -90,6 +115,10 @@ class PhotoPorts:
     store: RequestStore
     new_id: Callable[[], str]
     now: Callable[[], datetime]
+    towns: TownDirectory | None = None
+
+
+TRIES = 3
 
 
 def process_upload(key: str, ports: PhotoPorts) -> str:
@@ -106,29 +135,173 @@ def process_upload(key: str, ports: PhotoPorts) -> str:
     if content is None:  # already processed by an earlier delivery of the same event
         return "ignored"
     request = ports.store.get(town_id, request_id, with_timeline=False)
-    if request is None:
+    if request is None or request.photo(photo_id) is not None:
         ports.bucket.delete(key)
         return "ignored"
-    now = ports.now()
+    by = "staff" if photo_id.startswith(STAFF_PREFIX) else "resident"
+    town = ports.towns.get_town(town_id) if ports.towns is not None else None
+    limit = town.photo_limit if town is not None else 5
     try:
+        if len(request.photos) >= limit:
+            raise PhotoRejected(f"the request has its {limit} photos already")
         prepared = prepare_photo(content)
     except PhotoRejected as rejected:
-        event = TimelineEvent(at=now, event_id=ports.new_id(), kind="photo_rejected",
-                              summary="Photo not accepted", description=str(rejected),
-                              public=False)
-        request.updated_at = now
-        ports.store.record_change(request, event)
+        reason = str(rejected)
+        _record(ports, town_id, request_id, lambda r: TimelineEvent(
+            at=ports.now(), event_id=ports.new_id(), kind="photo_rejected",
+            summary="Photo not accepted", description=reason, public=False,
+            actor_role=by), first=request)
+        log.info("photo rejected", extra={"key": key, "reason": reason})
         ports.bucket.delete(key)
         return "rejected"
     base = f"photos/{town_id}/{request_id}/{photo_id}"
     ports.bucket.publish(f"{base}.jpg", prepared.display, "image/jpeg")
     ports.bucket.publish(f"{base}-thumb.jpg", prepared.thumbnail, "image/jpeg")
-    event = TimelineEvent(at=now, event_id=ports.new_id(), kind="photo_added",
-                          summary="Photo added", actor_role="resident")
-    # Stored as the object key; the API turns it into a URL on its own host when shown.
-    request.media_url = request.media_url or f"{base}.jpg"
-    request.updated_at = now
-    request.timeline.append(event)
-    ports.store.record_change(request, event)
+    photo = RequestPhoto(photo_id=photo_id, display_key=f"{base}.jpg",
+                         thumbnail_key=f"{base}-thumb.jpg", width=prepared.width,
+                         height=prepared.height, added_at=ports.now(), added_by=by)
+
+    def add(r: ServiceRequest) -> TimelineEvent | None:
+        if r.photo(photo_id) is not None:
+            return None  # a redelivered event: added already
+        r.photos.append(photo)
+        _show_first_photo(r)
+        return TimelineEvent(at=ports.now(), event_id=ports.new_id(), kind="photo_added",
+                             summary="Photo added", actor_role=by)
+
+    _record(ports, town_id, request_id, add, first=request)
     ports.bucket.delete(key)
     return "published"
+
+
+def _show_first_photo(request: ServiceRequest) -> None:
+    """Open311's one ``media_url`` is the first photo the public may see (a URL the app
+    sent itself is kept)."""
+    if request.media_url and not request.media_url.startswith("photos/"):
+        return
+    shown = request.public_photos
+    request.media_url = shown[0].display_key if shown else None
+
+
+def _record(ports: PhotoPorts | PhotoWork, town_id: str, request_id: str,
+            change: Callable[[ServiceRequest], TimelineEvent | None],
+            first: ServiceRequest | None = None) -> ServiceRequest:
+    """Apply ``change`` and store it with its event, again on what is there if the request
+    moved meanwhile (a status change while the photo was processed). ``first``: the
+    request as just read, used for the first try."""
+    for attempt in range(TRIES):
+        request = first if attempt == 0 and first is not None else \
+            ports.store.get(town_id, request_id, with_timeline=False)
+        if request is None:
+            raise NotFound(f"no service request {request_id[:64]!r}")
+        event = change(request)
+        if event is None:
+            return request
+        request.updated_at = event.at
+        request.timeline.append(event)
+        try:
+            ports.store.record_change(request, event)
+            return request
+        except Conflict:
+            if attempt == TRIES - 1:
+                raise
+    raise Conflict("the request kept changing; try again")  # pragma: no cover
+
+
+# --- uploading, hiding and deleting ----------------------------------------------------------
+
+
+class PhotoUploads(Protocol):
+    def upload_form(self, key: str, content_type: str, max_bytes: int,
+                    seconds: int) -> dict[str, object]:
+        """A presigned POST for one object: its URL and the form fields to send."""
+        ...
+
+    def delete(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PhotoWork:
+    store: RequestStore
+    uploads: PhotoUploads
+    new_id: Callable[[], str]
+    now: Callable[[], datetime]
+
+
+def upload_form(work: PhotoWork, town: Town, request_id: str, content_type: str, *,
+                token: str | None = None, who: Principal | None = None) -> dict[str, object]:
+    """A presigned POST for one more photo: the submitter proves it is theirs with the
+    request's Open311 token; staff with their sign-in. The form allows one object under
+    ``incoming/<town>/<request>/``, of the declared type, at most MAX_BYTES, for 5 minutes."""
+    if who is not None:
+        require(who, Permission.ENTER_REQUESTS, town.town_id)
+    request = work.store.get(town.town_id, request_id[:64], with_timeline=False)
+    if request is None or (who is None and not _same(token, request.token)):
+        raise NotFound(f"no service request {request_id[:64]!r} with that token")
+    if content_type not in UPLOAD_TYPES:
+        raise InvalidInput.of([Problem("content_type", f"must be one of "
+                                                       f"{', '.join(UPLOAD_TYPES)}")])
+    if len(request.photos) >= town.photo_limit:
+        raise Conflict(f"a request may have {town.photo_limit} photos")
+    photo_id = (STAFF_PREFIX if who is not None else "") + work.new_id()
+    key = f"incoming/{town.town_id}/{request.request_id}/{photo_id}"
+    form = work.uploads.upload_form(key, content_type, MAX_BYTES, UPLOAD_SECONDS)
+    return {"photo_id": photo_id, "upload": form, "expires_in": UPLOAD_SECONDS,
+            "max_bytes": MAX_BYTES}
+
+
+def _same(token: str | None, expected: str) -> bool:
+    import secrets
+
+    return bool(token) and secrets.compare_digest(str(token), expected)
+
+
+def set_hidden(work: PhotoWork, who: Principal, request_id: str, photo_id: str,
+               hidden: bool) -> ServiceRequest:
+    """Staff hide a photo from the public (faces, plates, something offensive) or show it
+    again; it is kept for staff either way."""
+    require(who, Permission.WORK_REQUESTS, who.town_id)
+    town_id = who.town_id or ""
+
+    def change(r: ServiceRequest) -> TimelineEvent | None:
+        require_work(who, r.department, town_id)  # department workers: their own only
+        found = r.photo(photo_id)
+        if found is None:
+            raise NotFound(f"no photo {photo_id[:64]!r} on this request")
+        if found.hidden == hidden:
+            return None
+        r.photos = [replace(p, hidden=hidden) if p.photo_id == photo_id else p
+                    for p in r.photos]
+        _show_first_photo(r)
+        return TimelineEvent(at=work.now(), event_id=work.new_id(),
+                             kind="photo_hidden" if hidden else "photo_shown",
+                             summary="Photo hidden from the public" if hidden
+                             else "Photo shown again", public=False,
+                             actor_role=who.public_role)
+
+    return _record(work, town_id, request_id[:64], change)
+
+
+def delete_own_photo(work: PhotoWork, town: Town, request_id: str, photo_id: str,
+                     token: str | None) -> ServiceRequest:
+    """The reporter (holding the request's token) deletes a photo they sent: gone from
+    the request and from storage."""
+    request = work.store.get(town.town_id, request_id[:64], with_timeline=False)
+    if request is None or not _same(token, request.token):
+        raise NotFound(f"no service request {request_id[:64]!r} with that token")
+    found = request.photo(photo_id)
+    if found is None or found.added_by != "resident":
+        raise NotFound(f"no photo {photo_id[:64]!r} of yours on this request")
+
+    def change(r: ServiceRequest) -> TimelineEvent | None:
+        if r.photo(photo_id) is None:
+            return None
+        r.photos = [p for p in r.photos if p.photo_id != photo_id]
+        _show_first_photo(r)
+        return TimelineEvent(at=work.now(), event_id=work.new_id(), kind="photo_deleted",
+                             summary="Photo removed by the reporter", actor_role="resident")
+
+    updated = _record(work, town.town_id, request.request_id, change)
+    for key in (found.display_key, found.thumbnail_key):
+        work.uploads.delete(key)
+    return updated

@@ -31,6 +31,10 @@ ROUTES = [
     ("GET", "/staff/possible-duplicates", None, {"town_admin", "agent", "supervisor"}),
     ("POST", "/staff/requests/{rid}/merge", {"into": "01JNOTAREQUEST0000000000000"},
      {"town_admin", "agent", "supervisor"}),
+    ("POST", "/staff/requests/{rid}/photos", {"content_type": "image/jpeg"},
+     {"town_admin", "agent", "supervisor"}),
+    ("POST", "/staff/requests/{rid}/photos/{photo_id}/hide", None, {"town_admin", "supervisor"}),
+    ("POST", "/staff/requests/{rid}/photos/{photo_id}/show", None, {"town_admin", "supervisor"}),
     ("GET", "/staff/reports/feedback", None, {"town_admin", "agent", "supervisor", "analyst"}),
     ("GET", "/admin/town", None, EVERYONE),
     ("PATCH", "/admin/town", {"name": "Hijacked"}, {"town_admin"}),
@@ -120,7 +124,7 @@ def maple_request(api, deployment):
 def _path(template: str, rid: str) -> str:
     return (template.replace("{rid}", rid).replace("{code}", "public_works")
             .replace("{key_id}", "first-key").replace("{user_id}", "demo-agent")
-            .replace("{town}", "maplefalls.example"))
+            .replace("{town}", "maplefalls.example").replace("{photo_id}", "nophoto"))
 
 
 def _call(api, method, path, headers, payload):

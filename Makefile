@@ -7,6 +7,7 @@
 #   make clean    remove build output and caches (keeps .venv; `make distclean` removes it)
 #   make token ROLE=town_admin   a fresh 12-hour staff token for the running `make run`
 #   make sms FROM=+15550100200 TEXT=STOP   a resident texts the running town's number
+#   make clock ADVANCE=2h   move the running app's clock forward (RESET=1 puts it back)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -23,10 +24,10 @@ STAGE ?= prod
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run token sms test package bench lint clean distclean
+.PHONY: help venv run token sms clock test package bench lint clean distclean
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# *//'
+	@sed -n '2,11p' Makefile | sed 's/^# *//'
 
 $(PY):
 	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "no python3.12 found" >&2; exit 1; }
@@ -46,6 +47,9 @@ run: $(STAMP)
 ROLE ?= town_admin
 token: $(STAMP)
 	@$(PY) -m local.tokens --role $(ROLE)
+
+clock: $(STAMP)
+	@$(PY) -m local.clock --advance "$(ADVANCE)" $(if $(RESET),--reset)
 
 sms: $(STAMP)
 	@$(PY) -m local.sms "$(FROM)" "$(TEXT)"

@@ -18,6 +18,7 @@ from chalicelib.api import (
     photos,
     platform,
     residents,
+    service_levels,
     staff,
     tracking,
 )
@@ -46,5 +47,6 @@ app.register_blueprint(residents.blueprint)
 app.register_blueprint(duplicates.blueprint)
 app.register_blueprint(tracking.blueprint)
 app.register_blueprint(photos.blueprint)
+app.register_blueprint(service_levels.blueprint)
 app.register_blueprint(pipeline.blueprint)
 app.register_blueprint(notices.blueprint)

@@ -128,6 +128,21 @@ class Container:
                            base_url=self.settings.public_base_url or "")
 
     @cached_property
+    def alerts(self) -> Any:
+        """SLA alert topics on SNS, per town and audience (made on first use)."""
+        from chalicelib.adapters.alerts import SnsAlertTopics
+
+        return SnsAlertTopics(lambda: self.client("sns"), self.settings.queue_prefix)
+
+    @property
+    def sweep_ports(self) -> Any:
+        from chalicelib.services.service_levels import SweepPorts
+
+        return SweepPorts(store=self.requests, towns=self.towns, alerts=self.alerts,
+                          new_id=self.make_id, now=self.now,
+                          base_url=self.settings.public_base_url or "")
+
+    @cached_property
     def idempotency(self) -> IdempotencyGuard:
         from chalicelib.adapters.aws import PowertoolsIdempotency
 
@@ -190,10 +205,29 @@ class Container:
 _container: Container | None = None
 
 
+def shifted_clock(path: str) -> Callable[[], datetime]:
+    """Now, moved forward by the file's ``shift_seconds`` (re-read on every call, so that
+    `make clock` reaches the running API and event pump at once). Local runs only."""
+    import json
+    from datetime import timedelta
+
+    def now() -> datetime:
+        try:
+            with open(path, encoding="utf-8") as f:
+                shift = float(json.load(f).get("shift_seconds", 0))
+        except (OSError, ValueError, AttributeError):
+            shift = 0.0
+        return utc_now() + timedelta(seconds=shift)
+
+    return now
+
+
 def container() -> Container:
     global _container
     if _container is None:
-        _container = Container(get_settings())
+        settings = get_settings()
+        clock = shifted_clock(settings.clock_file) if settings.clock_file else utc_now
+        _container = Container(settings, now=clock)
     return _container
 
 

@@ -48,6 +48,9 @@ class Settings(BaseModel):
     # The SES-verified address residents' e-mails come from; without it (the emulator)
     # messages are logged instead of sent.
     mail_from: str | None = None
+    # Local runs only: a JSON file {"shift_seconds": n} moving the app's clock forward, so
+    # that SLA warnings and escalations can be seen without waiting (`make clock`).
+    clock_file: str | None = None
 
 
 _ENV = {
@@ -68,6 +71,7 @@ _ENV = {
     "jwt_public_key": "TOWN311_JWT_PUBLIC_KEY",
     "user_pool_id": "TOWN311_USER_POOL_ID",
     "mail_from": "TOWN311_MAIL_FROM",
+    "clock_file": "TOWN311_CLOCK_FILE",
 }
 
 

@@ -1,4 +1,5 @@
-"""What the emulator "sent": texts (SNS) and e-mails (SES) the app published to moto.
+"""What the emulator "sent": texts (SNS), e-mails (SES) and SLA alerts (SNS topics) the
+app published to moto.
 
 moto records them instead of delivering them. The local runner (moto's server lives in
 its process) prints each new one and appends it to .run/outbox.jsonl, so the demo shows
@@ -21,6 +22,7 @@ class Outbox:
     account: str = ACCOUNT
     _seen_sms: set[str] = field(default_factory=set)
     _seen_mail: int = 0
+    _seen_alerts: dict[str, int] = field(default_factory=dict)
 
     def new_messages(self) -> list[dict[str, Any]]:
         """Messages recorded since the last call, oldest first."""
@@ -39,6 +41,14 @@ class Outbox:
             found.append({"channel": "email", "to": ", ".join(to),
                           "subject": message.subject, "text": message.body})
         self._seen_mail = len(ses.sent_messages)
+        for arn, topic in list(sns.topics.items()):
+            if "-alerts-" not in arn:
+                continue
+            sent = topic.sent_notifications
+            for _, text, subject, _, _ in sent[self._seen_alerts.get(arn, 0):]:
+                found.append({"channel": "alert", "to": arn.rsplit(":", 1)[-1],
+                              "subject": subject, "text": text})
+            self._seen_alerts[arn] = len(sent)
         return found
 
     def drain_to(self, path: Path) -> list[dict[str, Any]]:
@@ -52,6 +62,8 @@ class Outbox:
 
 
 def describe(message: dict[str, Any]) -> str:
+    if message["channel"] == "alert":
+        return f"[SLA alert on {message['to']}] {message['subject']}\n    {message['text']}"
     if message["channel"] == "sms":
         return f"[SMS to {message['to']}] {message['text']}"
     return f"[e-mail to {message['to']}] {message['subject']}\n    " + \

@@ -260,6 +260,10 @@ def main() -> None:
         # below) rather than to the log: the demo shows what a phone or inbox would get.
         os.environ.setdefault("TOWN311_PUBLIC_BASE_URL", f"http://{HOST}:{port}")
         os.environ["TOWN311_MAIL_FROM"] = LOCAL_MAIL_FROM
+        # `make clock ADVANCE=2h` moves the app's clock (SLA warnings, escalations).
+        os.environ["TOWN311_CLOCK_FILE"] = str(RUN_DIR / "clock.json")
+        RUN_DIR.mkdir(exist_ok=True)
+        (RUN_DIR / "clock.json").write_text('{"shift_seconds": 0}\n')
         session.client("ses").verify_email_identity(EmailAddress=LOCAL_MAIL_FROM)
 
         demo = seed_demo_town(os.environ.get("TOWN311_DEMO_API_KEY") or None)

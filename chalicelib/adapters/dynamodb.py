@@ -54,7 +54,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -86,6 +86,7 @@ from chalicelib.domain.requests import (
     TimelineEvent,
 )
 from chalicelib.domain.routing import RoutingRule, RoutingRules
+from chalicelib.domain.sla import PriorityRule, SlaPolicy, SlaTarget
 from chalicelib.domain.towns import (
     ApiKey,
     AuditEntry,
@@ -157,6 +158,7 @@ class ServiceItem(_Table):
     # Absent on services stored before the duplicate check: the defaults apply.
     duplicate_radius_m = NumberAttribute(null=True)
     duplicate_window_days = NumberAttribute(null=True)
+    sla = JSONAttribute(null=True)  # amount, unit, priorities: [question, answer, amount, unit]
 
 
 class DepartmentItem(_Table):
@@ -238,6 +240,15 @@ class ByPlace(GlobalSecondaryIndex["RequestItem"]):
     GSI3SK = UnicodeAttribute(range_key=True)
 
 
+class BySla(GlobalSecondaryIndex["RequestItem"]):
+    class Meta:
+        index_name = "by_sla"
+        projection = KeysOnlyProjection()
+
+    GSI5PK = UnicodeAttribute(hash_key=True)
+    GSI5SK = UnicodeAttribute(range_key=True)
+
+
 class ByDepartment(GlobalSecondaryIndex["RequestItem"]):
     class Meta:
         index_name = "by_department"
@@ -301,11 +312,15 @@ class RequestItem(_Table):
     rating = NumberAttribute(null=True)
     rating_comment = UnicodeAttribute(null=True)
     photos = JSONAttribute(default=list)
+    sla = JSONAttribute(null=True)  # target, started, level, hours left (on hold)
+    GSI5PK = UnicodeAttribute(null=True)
+    GSI5SK = UnicodeAttribute(null=True)
 
     by_requested = ByRequested()
     by_updated = ByUpdated()
     by_place = ByPlace()
     by_department = ByDepartment()
+    by_sla = BySla()
 
 
 class EventItem(_Table):
@@ -465,7 +480,19 @@ def _town(item: TownItem) -> Town:
         ) if calendar else BusinessCalendar(),
         notices=_notice_settings(settings.get("notices")),
         photo_limit=int(settings.get("photo_limit", 5)),
+        **_sla_settings(settings.get("sla")),
     )
+
+
+def _sla_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
+    if not doc:
+        return {}
+    emergency = doc.get("emergency") or {}
+    return {"sla_ladder": tuple((float(s["at"]), s["notify"]) for s in doc["ladder"]),
+            "emergency_active": bool(emergency.get("active")),
+            "emergency_services": {code: None if t is None else
+                                   SlaTarget(float(t["amount"]), t["unit"])
+                                   for code, t in (emergency.get("services") or {}).items()}}
 
 
 def _notice_settings(doc: dict[str, Any] | None) -> NoticeSettings:
@@ -496,6 +523,10 @@ def _town_item(town: Town) -> TownItem:
                      "holidays": [d.isoformat() for d in town.calendar.holidays]},
         "notices": _notice_settings_doc(town.notices),
         "photo_limit": town.photo_limit,
+        "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
+                "emergency": {"active": town.emergency_active, "services": {
+                    code: None if t is None else {"amount": t.amount, "unit": t.unit}
+                    for code, t in town.emergency_services.items()}}},
     }
     return TownItem(town_pk(town.town_id), "TOWN", name=town.name, timezone=town.timezone,
                     locale=town.locale, status=town.status, changeset=town.changeset,
@@ -519,7 +550,23 @@ def _service(item: ServiceItem) -> Service:
         department=item.department, active=item.active,
         **{name: int(value) for name in ("duplicate_radius_m", "duplicate_window_days")
            if (value := getattr(item, name)) is not None},
+        sla=sla_policy(item.sla) if item.sla else None,
     )
+
+
+def sla_policy(doc: dict[str, Any]) -> SlaPolicy:
+    return SlaPolicy(
+        target=SlaTarget(float(doc["amount"]), doc["unit"]),
+        priorities=tuple(PriorityRule(p["question"], p["answer"],
+                                      SlaTarget(float(p["amount"]), p["unit"]))
+                         for p in doc.get("priorities", [])))
+
+
+def sla_policy_doc(policy: SlaPolicy) -> dict[str, Any]:
+    return {"amount": policy.target.amount, "unit": policy.target.unit,
+            "priorities": [{"question": p.question, "answer": p.answer,
+                            "amount": p.target.amount, "unit": p.target.unit}
+                           for p in policy.priorities]}
 
 
 def _question_doc(q: ServiceQuestion) -> dict[str, Any]:
@@ -538,7 +585,8 @@ def _service_item(town_id: str, s: Service, position: int) -> ServiceItem:
         department=s.department, active=s.active, position=position,
         questions=[_question_doc(q) for q in s.questions],
         duplicate_radius_m=s.duplicate_radius_m,
-        duplicate_window_days=s.duplicate_window_days)
+        duplicate_window_days=s.duplicate_window_days,
+        sla=sla_policy_doc(s.sla) if s.sla else None)
 
 
 def _department_item(town_id: str, d: Department) -> DepartmentItem:
@@ -893,6 +941,7 @@ def _request_item(r: ServiceRequest) -> RequestItem:
         closed_at=sort_time(r.closed_at) if r.closed_at else None, disputed=r.disputed,
         rating=r.rating, rating_comment=r.rating_comment,
         photos=[_photo_doc(p) for p in r.photos],
+        sla=_sla_doc(r),
         GSI1PK=town_pk(r.town_id), GSI1SK=f"{requested}#{r.request_id}",
         GSI2PK=town_pk(r.town_id), GSI2SK=f"{updated}#{r.request_id}",
     )
@@ -901,11 +950,39 @@ def _request_item(r: ServiceRequest) -> RequestItem:
     elif r.status == "open":
         item.GSI4PK = department_key(r.town_id, r.department or "")
         item.GSI4SK = f"{requested}#{r.request_id}"
+    if r.status == "open" and r.next_sla_at is not None:
+        at = sort_time(r.next_sla_at)
+        item.GSI5PK, item.GSI5SK = sla_bucket(r.next_sla_at), f"{at}#{r.town_id}#{r.request_id}"
     if r.place.has_point and r.status == "open":
         cell = cell_of(r.place.lat, r.place.long)  # type: ignore[arg-type]
         item.GSI3PK = _place_key(r.town_id, r.service_code, cell)
         item.GSI3SK = f"{requested}#{r.request_id}"
     return item
+
+
+def sla_bucket(at: datetime) -> str:
+    """The by_sla partition of an instant: its UTC hour, across every town."""
+    return "SLA#" + at.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def _sla_doc(r: ServiceRequest) -> dict[str, Any] | None:
+    if r.sla_target is None:
+        return None
+    return {"amount": r.sla_target.amount, "unit": r.sla_target.unit,
+            "started": sort_time(r.sla_started_at) if r.sla_started_at else None,
+            "level": r.escalation_level,
+            "next": sort_time(r.next_sla_at) if r.next_sla_at else None,
+            "hours_left": r.sla_hours_left}
+
+
+def _sla_fields(doc: dict[str, Any] | None) -> dict[str, Any]:
+    if not doc:
+        return {}
+    return {"sla_target": SlaTarget(float(doc["amount"]), doc["unit"]),
+            "sla_started_at": parse_sort_time(doc["started"]) if doc.get("started") else None,
+            "escalation_level": int(doc.get("level") or 0),
+            "next_sla_at": parse_sort_time(doc["next"]) if doc.get("next") else None,
+            "sla_hours_left": doc.get("hours_left")}
 
 
 def _photo_doc(p: RequestPhoto) -> dict[str, Any]:
@@ -980,6 +1057,7 @@ def _service_request(item: RequestItem, timeline: list[TimelineEvent] | None = N
         rating=int(item.rating) if item.rating is not None else None,
         rating_comment=item.rating_comment,
         photos=[_photo(doc) for doc in item.photos or []],
+        **_sla_fields(item.sla),
         version=int(item.version or 1),
         timeline=timeline if timeline is not None else [_note(n) for n in item.notes or []],
     )
@@ -1186,6 +1264,37 @@ class DynamoRequestStore:
             return TrackItem.get(_track_pk(town_id, tracking_number), "TRACK").request_id
         except TrackItem.DoesNotExist:
             return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def sla_due(self, bucket_hour: datetime, now: datetime,
+                limit: int) -> list[tuple[str, str]]:
+        """(town, request id) of open requests whose next SLA step, in that UTC hour, is
+        due by ``now``: one Query of the sparse by_sla index."""
+        try:
+            items = RequestItem.by_sla.query(
+                sla_bucket(bucket_hour), sort_time(now) + "~" >= RequestItem.GSI5SK,
+                limit=limit)
+            found = []
+            for item in items:
+                _, town, request_id = (item.GSI5SK or "").rsplit("#", 2)
+                found.append((town, request_id))
+            return found
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def sla_cursor(self) -> datetime | None:
+        """The oldest hour the SLA sweep has not finished (None: it never ran)."""
+        try:
+            return parse_sort_time(OptOutItem.get("SLA#SWEEP", "CURSOR").at)
+        except OptOutItem.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def save_sla_cursor(self, hour: datetime) -> None:
+        try:
+            OptOutItem("SLA#SWEEP", "CURSOR", at=sort_time(hour)).save()
         except PynamoDBException as e:
             raise _storage_error(e) from e
 

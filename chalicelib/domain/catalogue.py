@@ -17,6 +17,7 @@ from chalicelib.domain.text import text_problem
 
 if TYPE_CHECKING:
     from chalicelib.domain.routing import RoutingRules
+    from chalicelib.domain.sla import SlaPolicy
     from chalicelib.domain.zones import Zone
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
@@ -74,6 +75,7 @@ class Service:
     # this recent (days) are offered as possible duplicates.
     duplicate_radius_m: int = 50
     duplicate_window_days: int = 30
+    sla: SlaPolicy | None = None  # the town's promise for this service; None: no due date
 
     @property
     def metadata(self) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from chalicelib.domain.catalogue import Answer
+from chalicelib.domain.sla import SlaTarget
 
 OPEN, CLOSED = "open", "closed"
 PUBLIC_STATUSES = (OPEN, CLOSED)
@@ -113,6 +114,14 @@ class ServiceRequest:
     rating: int | None = None  # the reporter's satisfaction, 1-5, once, after closure
     rating_comment: str | None = None
     photos: list[RequestPhoto] = field(default_factory=list)
+    # The service level: the target applied, when its clock (re)started, how far up the
+    # escalation ladder it is, when the next step is due (None: nothing to watch), and,
+    # while on hold, the hours that were left.
+    sla_target: SlaTarget | None = None
+    sla_started_at: datetime | None = None
+    escalation_level: int = 0
+    next_sla_at: datetime | None = None
+    sla_hours_left: float | None = None
     version: int = 1
     timeline: list[TimelineEvent] = field(default_factory=list)
 

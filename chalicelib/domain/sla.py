@@ -33,6 +33,43 @@ class SlaTarget:
             raise ValueError("an SLA must be more than zero")
 
 
+@dataclass(frozen=True)
+class PriorityRule:
+    """A quicker (or slower) target when the resident answered a question a certain way:
+    "is it dangerous?" = yes → 4 hours."""
+
+    question: str
+    answer: str
+    target: SlaTarget
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """A service's promise: its target, and the targets for priority answers."""
+
+    target: SlaTarget
+    priorities: tuple[PriorityRule, ...] = ()
+
+    def target_for(self, answers: dict[str, str | list[str]]) -> SlaTarget:
+        for rule in self.priorities:
+            given = answers.get(rule.question)
+            values = given if isinstance(given, list) else [given]
+            if rule.answer in values:
+                return rule.target
+        return self.target
+
+
+# Escalation ladder: (share of the time from submission to due, who is told). Level 1 at
+# 80% warns the department, level 2 at due its supervisors, level 3 at half the SLA
+# again overdue the town's admins.
+DEFAULT_LADDER: tuple[tuple[float, str], ...] = (
+    (0.8, "department"), (1.0, "supervisor"), (1.5, "town_admin"))
+
+
+def escalation_time(started: datetime, due: datetime, share: float) -> datetime:
+    return started + (due - started) * share
+
+
 def _clock(text: str) -> time:
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))

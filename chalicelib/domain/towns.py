@@ -56,6 +56,13 @@ class Town:
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     photo_limit: int = 5  # photos per request, residents' and staff's together
+    # Who hears about a request as it nears and passes its due time: (share of the time
+    # from submission to due, who), at most once each.
+    sla_ladder: tuple[tuple[float, str], ...] = (
+        (0.8, "department"), (1.0, "supervisor"), (1.5, "town_admin"))
+    # A declared emergency: services whose SLA is paused (None) or replaced meanwhile.
+    emergency_active: bool = False
+    emergency_services: dict[str, object] = field(default_factory=dict)  # code → SlaTarget
 
     @property
     def zone(self) -> ZoneInfo:

@@ -103,6 +103,16 @@ def resend_unrouted_requests(event: Any) -> dict[str, int]:
     return {"resent": resend_unrouted(c.requests, c.routing, c.now())}
 
 
+@blueprint.schedule(Rate(15, unit=Rate.MINUTES))
+def check_service_levels(event: Any) -> dict[str, int]:
+    """Every 15 minutes: requests whose next SLA step (warning, due, overdue) has come go
+    one rung up the town's escalation ladder, and its audience gets an SNS alert. Reads
+    only what is due."""
+    from chalicelib.services.service_levels import sweep
+
+    return vars(sweep(bootstrap.container().sweep_ports))
+
+
 @blueprint.lambda_function(name="process_photo")
 def process_photo(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """S3 ObjectCreated under ``incoming/`` (trigger defined in infra/): process each

@@ -9,7 +9,7 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.domain.access import Role
 from chalicelib.domain.catalogue import (
@@ -61,8 +61,24 @@ class BrandingIn(Strict):
 
 
 class CalendarIn(Strict):
+    """Working hours per weekday and holidays. With ``year``, the holidays given are that
+    year's (a date of another year is an error) and replace only that year's; with
+    ``us_federal_holidays``, the eleven US federal holidays of that year are added."""
+
     hours: dict[str, tuple[Clock, Clock] | None]
     holidays: list[date] = Field(default_factory=list, max_length=366)
+    year: Annotated[int | None, Field(ge=2000, le=2100)] = None
+    us_federal_holidays: bool = False
+
+    @model_validator(mode="after")
+    def _one_year(self) -> CalendarIn:
+        if self.year is not None:
+            strays = [d.isoformat() for d in self.holidays if d.year != self.year]
+            if strays:
+                raise ValueError(f"holidays {', '.join(strays)} are not in {self.year}")
+        elif self.us_federal_holidays:
+            raise ValueError("us_federal_holidays needs the year")
+        return self
 
     @field_validator("hours")
     @classmethod
@@ -102,6 +118,33 @@ class NoticesIn(Strict):
                     dict[str, WordingIn]] = Field(default_factory=dict, max_length=10)
 
 
+class LadderStepIn(Strict):
+    at: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)]  # share of the SLA
+    notify: Annotated[str, Field(pattern=r"^(department|supervisor|town_admin)$")]
+
+
+class EmergencyIn(Strict):
+    """A declared event: services whose SLA is paused (null) or replaced for requests
+    made while it lasts."""
+
+    active: bool = False
+    services: dict[Annotated[str, Field(min_length=1, max_length=100)],
+                   SlaTargetIn | None] = Field(default_factory=dict, max_length=100)
+
+
+class SlaSettingsIn(Strict):
+    ladder: list[LadderStepIn] = Field(min_length=1, max_length=5)
+    emergency: EmergencyIn = Field(default_factory=EmergencyIn)
+
+    @field_validator("ladder")
+    @classmethod
+    def _rising(cls, value: list[LadderStepIn]) -> list[LadderStepIn]:
+        shares = [step.at for step in value]
+        if shares != sorted(set(shares)):
+            raise ValueError("steps must come later one after the other")
+        return value
+
+
 class TownSettingsIn(Strict):
     """PATCH /admin/town: only the fields sent change."""
 
@@ -119,6 +162,7 @@ class TownSettingsIn(Strict):
     calendar: CalendarIn | None = None
     notices: NoticesIn | None = None
     photo_limit: Annotated[int | None, Field(ge=1, le=10, strict=True)] = None
+    sla: SlaSettingsIn | None = None
 
 
 # Webhooks go to https; plain http only to this machine (the local run and its tests).
@@ -165,6 +209,25 @@ class QuestionIn(Strict):
     values: list[ChoiceIn] = Field(default_factory=list, max_length=100)
 
 
+SlaUnit = Literal["business_hours", "business_days", "hours", "days"]
+
+
+class SlaTargetIn(Strict):
+    amount: Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]
+    unit: SlaUnit = "business_hours"
+
+
+class PriorityIn(SlaTargetIn):
+    """When the resident answered ``question`` with ``answer``, this target instead."""
+
+    question: Annotated[str, Field(min_length=1, max_length=100)]
+    answer: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class SlaIn(SlaTargetIn):
+    priorities: list[PriorityIn] = Field(default_factory=list, max_length=20)
+
+
 class ServiceIn(Strict):
     """PUT /admin/services/{code}: the whole service as it should be from now on."""
 
@@ -182,6 +245,9 @@ class ServiceIn(Strict):
         _within(*DUPLICATE_RADIUS_LIMITS_M, "metres"))] = 50
     duplicate_window_days: Annotated[int, Field(strict=True), AfterValidator(
         _within(*DUPLICATE_WINDOW_LIMITS_DAYS, "days"))] = 30
+    # The promise: a due date for each request (none if absent), quicker on priority
+    # answers. A target of zero or less is refused.
+    sla: SlaIn | None = None
 
     @field_validator("questions")
     @classmethod
@@ -329,6 +395,10 @@ def town_document(town: Any) -> dict[str, Any]:
         "calendar": {"hours": {d: list(h) if h else None for d, h in town.calendar.hours.items()},
                      "holidays": [d.isoformat() for d in town.calendar.holidays]},
         "photo_limit": town.photo_limit,
+        "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
+                "emergency": {"active": town.emergency_active, "services": {
+                    code: None if t is None else {"amount": t.amount, "unit": t.unit}
+                    for code, t in town.emergency_services.items()}}},
         "notices": {
             "quiet_hours": list(town.notices.quiet_hours) if town.notices.quiet_hours else None,
             "dispute_window_days": town.notices.dispute_window_days,
@@ -360,6 +430,11 @@ def service_admin_document(s: Any) -> dict[str, Any]:
         "active": s.active,
         "duplicate_radius_m": s.duplicate_radius_m,
         "duplicate_window_days": s.duplicate_window_days,
+        "sla": None if s.sla is None else {
+            "amount": s.sla.target.amount, "unit": s.sla.target.unit,
+            "priorities": [{"question": p.question, "answer": p.answer,
+                            "amount": p.target.amount, "unit": p.target.unit}
+                           for p in s.sla.priorities]},
         "questions": [{"code": q.code, "datatype": q.datatype, "description": q.description,
                        "required": q.required, "variable": q.variable, "order": q.order,
                        "datatype_description": q.datatype_description,

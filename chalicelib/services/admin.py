@@ -87,8 +87,24 @@ def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn
     if body.branding is not None:
         updated = dataclasses.replace(updated, branding=Branding(**body.branding.model_dump()))
     if body.calendar is not None:
+        holidays = list(body.calendar.holidays)
+        if body.calendar.year is not None:
+            from chalicelib.domain.sla import us_federal_holidays
+
+            # That year's holidays are the ones given; other years' are kept.
+            holidays += [d for d in town.calendar.holidays if d.year != body.calendar.year]
+            if body.calendar.us_federal_holidays:
+                holidays += us_federal_holidays(body.calendar.year)
         updated = dataclasses.replace(updated, calendar=BusinessCalendar(
-            hours=dict(body.calendar.hours), holidays=tuple(body.calendar.holidays)))
+            hours=dict(body.calendar.hours), holidays=tuple(sorted(set(holidays)))))
+    if body.sla is not None:
+        from chalicelib.domain.sla import SlaTarget
+
+        updated = dataclasses.replace(
+            updated, sla_ladder=tuple((step.at, step.notify) for step in body.sla.ladder),
+            emergency_active=body.sla.emergency.active,
+            emergency_services={code: None if t is None else SlaTarget(t.amount, t.unit)
+                                for code, t in body.sla.emergency.services.items()})
     if body.notices is not None:
         from chalicelib.domain.notices import NoticeSettings, check_templates
 
@@ -210,6 +226,30 @@ def dry_run_routing(ports: AdminPorts, who: Principal, body: wire.DryRunIn) -> d
 # --- the catalogue ------------------------------------------------------------------------
 
 
+def _sla_policy(body: wire.ServiceIn) -> Any:
+    """The service's SLA; a priority must name one of its questions and, for a list
+    question, one of its answers."""
+    if body.sla is None:
+        return None
+    from chalicelib.domain.sla import PriorityRule, SlaPolicy, SlaTarget
+
+    questions = {q.code: q for q in body.questions}
+    problems = []
+    for n, rule in enumerate(body.sla.priorities):
+        question = questions.get(rule.question)
+        if question is None:
+            problems.append(Problem(f"sla.priorities.{n}.question",
+                                    f"{rule.question!r} is not a question of this service"))
+        elif question.values and rule.answer not in {v.key for v in question.values}:
+            problems.append(Problem(f"sla.priorities.{n}.answer",
+                                    f"{rule.answer!r} is not an answer to {rule.question!r}"))
+    if problems:
+        raise InvalidInput.of(problems)
+    return SlaPolicy(SlaTarget(body.sla.amount, body.sla.unit), tuple(
+        PriorityRule(r.question, r.answer, SlaTarget(r.amount, r.unit))
+        for r in body.sla.priorities))
+
+
 def put_service(ports: AdminPorts, who: Principal, code: str, body: wire.ServiceIn) -> Service:
     """Add a service or replace one; its requests keep their history either way."""
     town = own_town(ports, who, Permission.EDIT_CATALOGUE)
@@ -222,6 +262,7 @@ def put_service(ports: AdminPorts, who: Principal, code: str, body: wire.Service
         keywords=tuple(body.keywords), type=body.type, department=body.department,
         duplicate_radius_m=body.duplicate_radius_m,
         duplicate_window_days=body.duplicate_window_days,
+        sla=_sla_policy(body),
         questions=tuple(
             ServiceQuestion(code=q.code, datatype=q.datatype, description=q.description,
                             required=q.required, variable=q.variable, order=q.order,

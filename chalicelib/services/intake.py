@@ -125,6 +125,9 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
                           notify=form.notify is not False),
         tracking_number=tracking,
     )
+    from chalicelib.services.service_levels import start_clock, target_for
+
+    start_clock(request, target_for(service, town, answers), town, now)
     submitted = TimelineEvent(
         at=now, event_id=ports.new_id(), kind="submitted",
         summary=f"{service.name} reported" + (" with a photo" if media_key else "")

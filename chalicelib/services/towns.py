@@ -16,7 +16,8 @@ from chalicelib.domain.catalogue import (
     ServiceQuestion,
 )
 from chalicelib.domain.requests import utc_now
-from chalicelib.domain.towns import ApiKey, StaffMember, Town, changeset_at
+from chalicelib.domain.sla import PriorityRule, SlaPolicy, SlaTarget, us_federal_holidays
+from chalicelib.domain.towns import ApiKey, BusinessCalendar, StaffMember, Town, changeset_at
 from chalicelib.services.ports import TownDirectory
 
 PACKS = Path(__file__).resolve().parent.parent / "packs"
@@ -29,6 +30,15 @@ def load_pack(name: str) -> Catalogue:
         raise ValueError(f"no template pack {name!r}")
     document = json.loads((PACKS / f"{name}.json").read_text(encoding="utf-8"))
     return catalogue_from_document(document)
+
+
+def sla_policy(doc: dict[str, Any]) -> SlaPolicy:
+    """``{"amount", "unit", "priorities": [{"question", "answer", "amount", "unit"}]}``"""
+    return SlaPolicy(SlaTarget(float(doc["amount"]), doc.get("unit", "business_hours")),
+                     tuple(PriorityRule(p["question"], p["answer"],
+                                        SlaTarget(float(p["amount"]),
+                                                  p.get("unit", "business_hours")))
+                           for p in doc.get("priorities", ())))
 
 
 def catalogue_from_document(document: dict[str, Any]) -> Catalogue:
@@ -46,6 +56,7 @@ def catalogue_from_document(document: dict[str, Any]) -> Catalogue:
                 )
                 for q in s.get("questions", ())
             ),
+            sla=sla_policy(s["sla"]) if s.get("sla") else None,
         )
         for s in document["services"]
     )
@@ -69,8 +80,12 @@ def create_town(towns: TownDirectory, town_id: str, name: str, timezone: str, pa
 
     at = now or utc_now()
     changeset = changeset_at(at)
+    # Weekdays 08:00-17:00 and the US federal holidays of this year and the next: a
+    # starting calendar the town's admin edits (PATCH /admin/town).
+    holidays = tuple(us_federal_holidays(at.year) + us_federal_holidays(at.year + 1))
     town = Town(town_id=town_id, name=name, timezone=timezone, changeset=changeset,
-                contact_email=contact_email, key_service=contact_email)
+                contact_email=contact_email, key_service=contact_email,
+                calendar=BusinessCalendar(holidays=holidays))
     town.zone  # noqa: B018 - fail now on an unknown time zone, not on the first request
     towns.create_town(town, load_pack(pack))
     secret = api_key or new_secret()

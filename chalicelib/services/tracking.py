@@ -33,6 +33,7 @@ from chalicelib.services.ports import (
     RequestStore,
     TownDirectory,
 )
+from chalicelib.services.service_levels import clock_step
 
 log = logging.getLogger(__name__)
 TRIES = 3
@@ -122,10 +123,12 @@ def dispute(ports: TrackingPorts, town: Town, reference: str, contact_hash: str,
             media_key = ports.photos.receive_upload(town.town_id, request.request_id,
                                                     ports.new_id(), photo[0], photo[1])
         now = ports.now()
+        request.lifecycle = target
+        moved = clock_step(request, "dispute", town, now)
         event = TimelineEvent(
             at=now, event_id=ports.new_id(), kind="disputed",
             summary="Reopened: a resident says it is not fixed"
-            + (" (with a photo)" if media_key else ""),
+            + (" (with a photo)" if media_key else "") + (f"; {moved}" if moved else ""),
             description=note.strip(), public=True, actor_role="resident")
         request.lifecycle, request.status = target, lifecycle.public_status(target)
         request.resolution, request.disputed = None, True
@@ -247,6 +250,7 @@ def _close_as_duplicate(ports: TrackingPorts, who: Principal, town_id: str, requ
                               description=note, public=True, actor_role=who.public_role)
         request.lifecycle, request.status = target, lifecycle.public_status(target)
         request.resolution, request.parent_request_id = "duplicate", parent.request_id
+        request.next_sla_at = None  # closed: out of the SLA sweep
         request.status_notes = f"Duplicate of {parent_number}"
         request.closed_at = request.updated_at = now
         request.timeline.append(event)

@@ -96,6 +96,11 @@ def _change(ports: RoutingPorts, request: ServiceRequest, action: str | None,
         elif action == "reopen":
             request.resolution = None
     now = ports.now()
+    if moves and action:
+        from chalicelib.services.service_levels import clock_step
+
+        moved = clock_step(request, action, ports.towns.get_town(request.town_id), now)
+        summary = f"{summary}; {moved}" if moved else summary
     event = TimelineEvent(at=now, event_id=ports.new_id(),
                           kind={"reopen": "reopened", "accept": "in_progress",
                                 "close": "closed"}.get(action or "", "note") if moves else "note",

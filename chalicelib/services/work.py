@@ -26,6 +26,7 @@ from chalicelib.domain.routing import RoutingRules
 from chalicelib.services.notices import announce
 from chalicelib.services.ports import RequestPage
 from chalicelib.services.routing import RoutingPorts, assign
+from chalicelib.services.service_levels import clock_step
 
 log = logging.getLogger(__name__)
 TRIES = 3
@@ -99,6 +100,10 @@ def _apply(ports: RoutingPorts, who: Principal, request: ServiceRequest, action:
         request.status_notes = action.note
     kind = {"acknowledge": "acknowledged", "accept": "in_progress", "hold": "on_hold",
             "close": "closed", "reopen": "reopened"}[action.name]
+    moved = clock_step(request, action.name, ports.towns.get_town(request.town_id),
+                       ports.now())
+    if moved:
+        summary = f"{summary}; {moved}"
     _record(ports, request, kind, summary, action.note, True, role)
 
 

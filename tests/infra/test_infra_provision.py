@@ -37,6 +37,7 @@ def test_requests_table_has_its_keys_indexes_ttl_and_backups(aws):
         "by_updated": ([("GSI2PK", "HASH"), ("GSI2SK", "RANGE")], "ALL"),
         "by_place": ([("GSI3PK", "HASH"), ("GSI3SK", "RANGE")], "ALL"),
         "by_department": ([("GSI4PK", "HASH"), ("GSI4SK", "RANGE")], "ALL"),
+        "by_sla": ([("GSI5PK", "HASH"), ("GSI5SK", "RANGE")], "KEYS_ONLY"),
     }
     ttl = ddb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")

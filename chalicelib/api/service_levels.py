@@ -1,0 +1,92 @@
+"""Service levels for staff: the SLA figures, and the SNS topics that carry SLA alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib import bootstrap
+from chalicelib.api.http import body_as, caller, json_view, query_as, respond
+from chalicelib.domain.access import Permission, require
+from chalicelib.domain.errors import InvalidInput, NotFound, Problem
+from chalicelib.services import service_levels
+
+blueprint = Blueprint(__name__)
+
+
+class FiguresQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+
+
+class SubscriptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    audience: Annotated[str, Field(pattern=r"^(supervisor|town_admin|department:[a-z0-9_]{1,40})$")]
+    protocol: Literal["email", "sms"]
+    endpoint: Annotated[str, Field(min_length=3, max_length=254)]
+
+    @model_validator(mode="after")
+    def _address(self) -> SubscriptionIn:
+        import re
+
+        ok = re.match(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", self.endpoint) \
+            if self.protocol == "email" else re.match(r"^\+[1-9][0-9]{7,14}$", self.endpoint)
+        if not ok:
+            raise ValueError("endpoint must be an e-mail address (email) or an E.164 "
+                             "phone number (sms)")
+        return self
+
+
+@blueprint.route("/staff/reports/service-levels", methods=["GET"])
+@json_view
+def figures() -> Response:
+    c = bootstrap.container()
+    who = caller(blueprint)
+    query = query_as(blueprint, FiguresQuery)
+    now = c.now()
+    end = (query.end_date or now).astimezone(UTC)
+    start = (query.start_date or end - timedelta(days=90)).astimezone(UTC)
+    if start > end or end - start > timedelta(days=366):
+        raise InvalidInput.of([Problem("start_date", "must be before end_date, at most a "
+                                                     "year apart")])
+    doc = service_levels.figures(c.requests, who, start, end, now)
+    return respond({"start_date": start.isoformat(), "end_date": end.isoformat(), **doc})
+
+
+def _audiences(town_id: str) -> list[str]:
+    c = bootstrap.container()
+    town = c.town_store.get_town(town_id)
+    if town is None:
+        raise NotFound("your town no longer exists")
+    catalogue = c.town_store.get_catalogue(town_id, town.changeset)
+    return ["supervisor", "town_admin", *(f"department:{d.code}"
+                                          for d in catalogue.departments)]
+
+
+@blueprint.route("/admin/alerts", methods=["GET"])
+@json_view
+def topics() -> Response:
+    who = caller(blueprint)
+    require(who, Permission.CONFIGURE_TOWN, who.town_id)
+    alerts = bootstrap.container().alerts
+    return respond({"topics": [{"audience": a, "topic_arn": alerts.topic_arn(who.town_id, a)}
+                               for a in _audiences(who.town_id or "")]})
+
+
+@blueprint.route("/admin/alerts/subscriptions", methods=["POST"])
+@json_view
+def subscribe() -> Response:
+    who = caller(blueprint)
+    require(who, Permission.CONFIGURE_TOWN, who.town_id)
+    body = body_as(blueprint, SubscriptionIn)
+    if body.audience not in _audiences(who.town_id or ""):
+        raise InvalidInput.of([Problem("audience", f"no audience {body.audience!r}")])
+    arn = bootstrap.container().alerts.subscribe(who.town_id or "", body.audience,
+                                                 body.protocol, body.endpoint)
+    return respond({"audience": body.audience, "subscription_arn": arn}, status=201)

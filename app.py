@@ -9,10 +9,12 @@ from chalice import Chalice
 
 from chalicelib.api import (
     admin,
+    alerts,
     channels,
     departments,
     docs,
     duplicates,
+    emergency,
     media,
     open311,
     photos,
@@ -48,5 +50,7 @@ app.register_blueprint(duplicates.blueprint)
 app.register_blueprint(tracking.blueprint)
 app.register_blueprint(photos.blueprint)
 app.register_blueprint(service_levels.blueprint)
+app.register_blueprint(alerts.blueprint)
+app.register_blueprint(emergency.blueprint)
 app.register_blueprint(pipeline.blueprint)
 app.register_blueprint(notices.blueprint)

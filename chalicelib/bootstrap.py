@@ -180,6 +180,26 @@ class Container:
         return LoggedMessenger()
 
     @cached_property
+    def subscribers(self) -> Any:
+        """Emergency alert subscribers (chalicelib.services.subscribers)."""
+        return self._table.DynamoSubscribers()
+
+    @cached_property
+    def alert_store(self) -> Any:
+        """Emergency alerts, their progress and delivery records."""
+        return self._table.DynamoAlerts()
+
+    @property
+    def alert_ports(self) -> Any:
+        from chalicelib.services.alerts import AlertPorts
+
+        return AlertPorts(alerts=self.alert_store, subscribers=self.subscribers,
+                          towns=self.town_store, audit=self.audit, queue=self.notice_queue,
+                          messenger=self.messenger, book=self._table.DynamoNoticeBook(),
+                          new_id=self.make_id, now=self.now,
+                          base_url=self.settings.public_base_url or "")
+
+    @cached_property
     def resident_access(self) -> Any:
         return self._table.DynamoResidentAccess()
 

@@ -90,8 +90,9 @@ class Staff:
               departments: tuple[str, ...] = (), **overrides) -> str:  # noqa: ANN003
         from local.tokens import mint
 
-        email = f"{'-'.join(roles) or 'nobody'}@{town or 'platform'}"
-        return mint(self._key, subject=f"sub-{email}", email=email, town=town, roles=roles,
+        email = overrides.pop("email", f"{'-'.join(roles) or 'nobody'}@{town or 'platform'}")
+        subject = overrides.pop("subject", f"sub-{email}")
+        return mint(self._key, subject=subject, email=email, town=town, roles=roles,
                     departments=departments, **overrides)
 
     def headers(self, *roles: str, **kwargs) -> dict[str, str]:  # noqa: ANN003

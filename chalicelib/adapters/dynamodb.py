@@ -53,12 +53,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import followers
+from chalicelib.domain.alerts import Alert
 from chalicelib.domain.catalogue import (
     AttributeChoice,
     Catalogue,
@@ -87,6 +88,7 @@ from chalicelib.domain.requests import (
 )
 from chalicelib.domain.routing import RoutingRule, RoutingRules
 from chalicelib.domain.sla import PriorityRule, SlaPolicy, SlaTarget
+from chalicelib.domain.subscribers import Subscriber
 from chalicelib.domain.towns import (
     ApiKey,
     AuditEntry,
@@ -481,6 +483,8 @@ def _town(item: TownItem) -> Town:
         notices=_notice_settings(settings.get("notices")),
         photo_limit=int(settings.get("photo_limit", 5)),
         **_sla_settings(settings.get("sla")),
+        **{k: v for k, v in (settings.get("alerts") or {}).items()
+           if k in ("alert_sms_per_second", "sms_monthly_cap_usd")},
     )
 
 
@@ -523,6 +527,8 @@ def _town_item(town: Town) -> TownItem:
                      "holidays": [d.isoformat() for d in town.calendar.holidays]},
         "notices": _notice_settings_doc(town.notices),
         "photo_limit": town.photo_limit,
+        "alerts": {"alert_sms_per_second": town.alert_sms_per_second,
+                   "sms_monthly_cap_usd": town.sms_monthly_cap_usd},
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}
@@ -1564,3 +1570,294 @@ class DynamoNoticeBook:
 
 
 DEFERRED = "NOTICE#DEFERRED"
+
+
+# --- emergency alert subscribers ---------------------------------------------------------
+#
+# - a subscriber: GetItem PK=TOWN#t#ALERTSUB#<id>, SK=SUB
+# - one subscription per contact and town: PK=TOWN#t#ALERTCONTACT#<contact hash>, SK=SUB
+# - who an alert reaches: Query PK=TOWN#t#AUDIENCE#<zone> (or AUDIENCE#* for the whole
+#   town); active subscribers only, each item carrying the contact, language and channels,
+#   so choosing recipients is one Query per zone and nothing else
+# - STOP to the shared number: Query PK=PLATFORM#ALERTPHONE#<phone hash> (every town)
+
+
+class SubscriberItem(_Table):
+    language = UnicodeAttribute()
+    zones = JSONAttribute(default=list)
+    created_at = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    code_hash = UnicodeAttribute(null=True)
+    code_expires = NumberAttribute(default=0)
+    tries = NumberAttribute(default=0)
+    stop_key = UnicodeAttribute(default="")
+
+
+class AudienceItem(_Table):
+    subscriber_id = UnicodeAttribute()
+    language = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    stop_key = UnicodeAttribute(default="")
+
+
+class SubscriberPointer(_Table):
+    town_id = UnicodeAttribute()
+    subscriber_id = UnicodeAttribute()
+
+
+ITEM_CLASSES = (*ITEM_CLASSES, SubscriberItem, AudienceItem, SubscriberPointer)
+
+
+def _subscriber_pk(town_id: str, subscriber_id: str) -> str:
+    return f"TOWN#{town_id}#ALERTSUB#{subscriber_id}"
+
+
+def _audiences(s: Subscriber) -> list[str]:
+    return ["*", *s.zones]
+
+
+class DynamoSubscribers:
+    def _transaction(self) -> TransactWrite:
+        return TransactWrite(connection=SubscriberItem._get_connection().connection)
+
+    def get(self, town_id: str, subscriber_id: str) -> Subscriber | None:
+        try:
+            item = SubscriberItem.get(_subscriber_pk(town_id, subscriber_id), "SUB")
+        except SubscriberItem.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return Subscriber(
+            town_id=town_id, subscriber_id=subscriber_id, language=item.language,
+            zones=tuple(item.zones or ()), created_at=parse_sort_time(item.created_at),
+            phone=item.phone, email=item.email, status=item.status, code_hash=item.code_hash,
+            code_expires=int(item.code_expires or 0), tries=int(item.tries or 0),
+            stop_key=item.stop_key)
+
+    def find_by_contact(self, town_id: str, contact_hash: str) -> str | None:
+        try:
+            return SubscriberPointer.get(f"TOWN#{town_id}#ALERTCONTACT#{contact_hash}",
+                                         "SUB").subscriber_id
+        except SubscriberPointer.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def save(self, s: Subscriber) -> None:
+        """Write a subscriber (pending or active) with its contact pointers, and, when
+        active, its audience entries and the STOP pointer, in one transaction."""
+        try:
+            with self._transaction() as tx:
+                tx.save(SubscriberItem(
+                    _subscriber_pk(s.town_id, s.subscriber_id), "SUB", language=s.language,
+                    zones=list(s.zones), created_at=sort_time(s.created_at), phone=s.phone,
+                    email=s.email, status=s.status, code_hash=s.code_hash,
+                    code_expires=s.code_expires, tries=s.tries, stop_key=s.stop_key))
+                for h in s.contact_hashes:
+                    tx.save(SubscriberPointer(f"TOWN#{s.town_id}#ALERTCONTACT#{h}", "SUB",
+                                              town_id=s.town_id,
+                                              subscriber_id=s.subscriber_id))
+                if s.status == "active":
+                    for zone in _audiences(s):
+                        tx.save(AudienceItem(
+                            f"TOWN#{s.town_id}#AUDIENCE#{zone}", f"SUB#{s.subscriber_id}",
+                            subscriber_id=s.subscriber_id, language=s.language,
+                            phone=s.phone, email=s.email, stop_key=s.stop_key))
+                    for h in followers.contact_hashes(None, s.phone):
+                        tx.save(SubscriberPointer(f"PLATFORM#ALERTPHONE#{h}",
+                                                  f"{s.town_id}#{s.subscriber_id}",
+                                                  town_id=s.town_id,
+                                                  subscriber_id=s.subscriber_id))
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def remove(self, s: Subscriber) -> None:
+        """Forget a subscriber everywhere at once (STOP, the link, or their own delete)."""
+        try:
+            with self._transaction() as tx:
+                tx.delete(SubscriberItem(_subscriber_pk(s.town_id, s.subscriber_id), "SUB"))
+                for h in s.contact_hashes:
+                    tx.delete(SubscriberPointer(f"TOWN#{s.town_id}#ALERTCONTACT#{h}", "SUB"))
+                for zone in _audiences(s):
+                    tx.delete(AudienceItem(f"TOWN#{s.town_id}#AUDIENCE#{zone}",
+                                           f"SUB#{s.subscriber_id}"))
+                for h in followers.contact_hashes(None, s.phone):
+                    tx.delete(SubscriberPointer(f"PLATFORM#ALERTPHONE#{h}",
+                                                f"{s.town_id}#{s.subscriber_id}"))
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def subscriptions_of_phone(self, phone_hash: str) -> list[tuple[str, str]]:
+        try:
+            return [(raw["town_id"]["S"], raw["subscriber_id"]["S"])
+                    for raw in _query_items(f"PLATFORM#ALERTPHONE#{phone_hash}")]
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def audience(self, town_id: str, zone: str) -> Iterator[dict[str, Any]]:
+        """Active subscribers of one zone ("*": the whole town), page by page."""
+        try:
+            for raw in _query_items(f"TOWN#{town_id}#AUDIENCE#{zone}"):
+                item = AudienceItem.from_raw_data(raw)
+                yield {"subscriber_id": item.subscriber_id, "language": item.language,
+                       "phone": item.phone, "email": item.email, "stop_key": item.stop_key}
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+
+# --- emergency alerts ------------------------------------------------------------------
+#
+# - a town's alerts: Query PK=TOWN#t, SK begins_with ALERT# (one item each, versioned)
+# - an alert's progress: Query PK=TOWN#t#ALERT#<id>, SK begins_with TALLY#
+# - one message per recipient and channel: PK=TOWN#t#ALERT#<id>#DELIVERY,
+#   SK=<subscriber>#<channel>, written (conditionally) before the send
+
+
+class AlertItem(_Table):
+    doc = JSONAttribute()
+    status = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class DeliveryItem(_Table):
+    state = UnicodeAttribute()  # sending, sent, failed, opted_out
+    expires_at = NumberAttribute(null=True)
+
+
+ITEM_CLASSES = (*ITEM_CLASSES, AlertItem, DeliveryItem)
+
+
+def _alert_doc(a: Alert) -> dict[str, Any]:
+    return {"title": a.title, "body": a.body, "fallback": a.fallback_language,
+            "severity": a.severity, "category": a.category,
+            "expires_at": sort_time(a.expires_at), "zones": list(a.zones),
+            "created_by": a.created_by, "created_at": sort_time(a.created_at), "test": a.test,
+            "approved_by": a.approved_by, "cancelled_by": a.cancelled_by,
+            "sent_at": sort_time(a.sent_at) if a.sent_at else None}
+
+
+def _alert(town_id: str, item: AlertItem) -> Alert:
+    d = item.doc
+    return Alert(
+        town_id=town_id, alert_id=item.SK.removeprefix("ALERT#"), title=d["title"],
+        body=d["body"], fallback_language=d["fallback"], severity=d["severity"],
+        category=d["category"], expires_at=parse_sort_time(d["expires_at"]),
+        zones=tuple(d["zones"]), created_by=d["created_by"],
+        created_at=parse_sort_time(d["created_at"]), test=bool(d.get("test")),
+        status=item.status, approved_by=d.get("approved_by"),
+        cancelled_by=d.get("cancelled_by"),
+        sent_at=parse_sort_time(d["sent_at"]) if d.get("sent_at") else None,
+        version=int(item.version or 1))
+
+
+class DynamoAlerts:
+    """Alerts, their progress counts and their one-message-per-recipient records."""
+
+    def save(self, alert: Alert, new: bool = False) -> None:
+        """Store an alert; an existing one only if nobody changed it since it was read."""
+        item = AlertItem(town_pk(alert.town_id), f"ALERT#{alert.alert_id}",
+                         doc=_alert_doc(alert), status=alert.status)
+        if not new and alert.version:
+            item.version = alert.version
+        try:
+            item.save()
+        except PutError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("the alert changed meanwhile; read it again") from e
+            raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        alert.version = int(item.version or 1)
+
+    def get(self, town_id: str, alert_id: str) -> Alert | None:
+        try:
+            item = AlertItem.get(town_pk(town_id), f"ALERT#{alert_id}")
+        except AlertItem.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        alert = _alert(town_id, item)
+        alert.counts = self.counts(town_id, alert_id)
+        return alert
+
+    def list(self, town_id: str) -> list[Alert]:
+        try:
+            found = [_alert(town_id, AlertItem.from_raw_data(raw))
+                     for raw in _query_items(town_pk(town_id), "ALERT#")]
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return sorted(found, key=lambda a: a.created_at, reverse=True)
+
+    def count(self, town_id: str, alert_id: str, outcome: str, amount: int = 1) -> None:
+        try:
+            TallyItem(f"TOWN#{town_id}#ALERT#{alert_id}", f"TALLY#{outcome}").update(
+                actions=[TallyItem.count.add(amount)])
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def counts(self, town_id: str, alert_id: str) -> dict[str, int]:
+        try:
+            return {raw["SK"]["S"].removeprefix("TALLY#"): int(raw["count"]["N"])
+                    for raw in _query_items(f"TOWN#{town_id}#ALERT#{alert_id}", "TALLY#")
+                    if "count" in raw}
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def take_sms_slot(self, town_id: str, second: int, per_second: int) -> bool:
+        """One of the town's texts for this second, if any is left (a token bucket of
+        one-second windows; TTL removes old windows)."""
+        item = TallyItem(f"TOWN#{town_id}#SMSRATE#{second}", "TALLY")
+        try:
+            item.update(actions=[TallyItem.count.add(1)],
+                        condition=TallyItem.count.does_not_exist()
+                        | (TallyItem.count < per_second))
+        except UpdateError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return True
+
+    def spend_sms(self, town_id: str, month: str, segments: int, cap: int) -> bool:
+        """Count ``segments`` against the town's monthly cap; False (nothing counted) if
+        they would pass it."""
+        item = TallyItem(town_pk(town_id), f"TALLY#sms#{month}")
+        try:
+            item.update(actions=[TallyItem.count.add(segments)],
+                        condition=TallyItem.count.does_not_exist()
+                        | (TallyItem.count <= cap - segments))
+        except UpdateError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return True
+
+    def claim(self, town_id: str, alert_id: str, key: str, expires_at: int) -> bool:
+        try:
+            DeliveryItem(f"TOWN#{town_id}#ALERT#{alert_id}#DELIVERY", key, state="sending",
+                         expires_at=expires_at).save(condition=DeliveryItem.SK.does_not_exist())
+        except PutError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        return True
+
+    def settle(self, town_id: str, alert_id: str, key: str, state: str | None) -> None:
+        """Record how a claimed message ended; None gives the claim back (send failed and
+        will be retried)."""
+        item = DeliveryItem(f"TOWN#{town_id}#ALERT#{alert_id}#DELIVERY", key)
+        try:
+            if state is None:
+                item.delete()
+            else:
+                item.update(actions=[DeliveryItem.state.set(state)])
+        except PynamoDBException as e:
+            raise _storage_error(e) from e

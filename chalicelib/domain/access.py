@@ -38,6 +38,7 @@ class Permission(StrEnum):
     MERGE_REQUESTS = "merge_requests"  # close a duplicate into the request it repeats
     WORK_REQUESTS = "work_requests"  # acknowledge, accept, note, hand off, close, reopen
     SEND_ALERTS = "send_alerts"
+    APPROVE_ALERTS = "approve_alerts"  # the second person before an alert goes out
     ERASE_RESIDENT_CONTACT = "erase_resident_contact"
 
 
@@ -46,6 +47,7 @@ _ADMIN = {
     Permission.MANAGE_API_KEYS, Permission.READ_AUDIT_LOG, Permission.EXPORT_TOWN,
     Permission.READ_TOWN_SETTINGS, Permission.READ_REQUESTS, Permission.ENTER_REQUESTS,
     Permission.ERASE_RESIDENT_CONTACT, Permission.WORK_REQUESTS, Permission.MERGE_REQUESTS,
+    Permission.APPROVE_ALERTS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -59,7 +61,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: frozenset({Permission.READ_REQUESTS, Permission.ENTER_REQUESTS,
                                 Permission.READ_TOWN_SETTINGS, Permission.WORK_REQUESTS,
                                 Permission.MERGE_REQUESTS}),
-    Role.EMERGENCY_MANAGER: frozenset({Permission.SEND_ALERTS, Permission.READ_TOWN_SETTINGS}),
+    Role.EMERGENCY_MANAGER: frozenset({Permission.SEND_ALERTS, Permission.APPROVE_ALERTS,
+                                       Permission.READ_TOWN_SETTINGS}),
     Role.ANALYST: frozenset({Permission.READ_REQUESTS, Permission.READ_TOWN_SETTINGS}),
 }
 

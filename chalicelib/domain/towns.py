@@ -63,6 +63,10 @@ class Town:
     # A declared emergency: services whose SLA is paused (None) or replaced meanwhile.
     emergency_active: bool = False
     emergency_services: dict[str, object] = field(default_factory=dict)  # code → SlaTarget
+    # Emergency alerts: texts per second the town's SMS origination number may send, and
+    # what the town lets texts cost in a calendar month (US dollars).
+    alert_sms_per_second: int = 5
+    sms_monthly_cap_usd: float = 250.0
 
     @property
     def zone(self) -> ZoneInfo:

@@ -21,8 +21,34 @@ INBOUND_SMS_TOPIC = "town311-sms-inbound"  # replaced by the deployed topic in i
 def _notice_record(record: Any) -> None:
     from chalicelib.services.notices import handle
 
+    kind = _kind(record.body)
+    if kind in ("alert", "alert_batch"):
+        _alert_record(kind, json.loads(record.body))
+        return
     outcome = handle(record.body, bootstrap.container().notice_ports)
     log.info("notices", extra={"outcome": vars(outcome)})
+
+
+def _kind(body: str) -> str | None:
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    return doc.get("type") if isinstance(doc, dict) else None
+
+
+def _alert_record(kind: str, doc: dict[str, Any]) -> None:
+    """Emergency alerts share the notices queue: the fan-out, then each batch."""
+    from chalicelib.services import alerts
+
+    town_id, alert_id = str(doc["town_id"])[:100], str(doc["alert_id"])[:64]
+    if kind == "alert":
+        queued = alerts.fan_out(bootstrap.container().alert_ports, town_id, alert_id)
+        log.info("alert fanned out", extra={"alert": alert_id, "recipients": queued})
+        return
+    people = [p for p in doc.get("recipients", []) if isinstance(p, dict)][:100]
+    outcome = alerts.deliver(bootstrap.container().alert_ports, town_id, alert_id, people)
+    log.info("alert batch", extra={"alert": alert_id, "outcome": outcome})
 
 
 @blueprint.on_sqs_message(queue=NOTICE_QUEUE, batch_size=10)
@@ -61,5 +87,11 @@ def receive_sms(event: Any) -> dict[str, str | None]:
     except (ValueError, KeyError, TypeError):
         log.warning("inbound SMS not understood; ignored")
         return {"outcome": None}
+    from chalicelib.services.subscribers import stop_by_phone
+
     c = bootstrap.container()
-    return {"outcome": sms_reply(c.notice_ports.book, str(phone), str(text), c.now())}
+    outcome = sms_reply(c.notice_ports.book, str(phone), str(text), c.now())
+    if outcome == "stopped":
+        # STOP also ends emergency alert subscriptions, at once and in every town.
+        stop_by_phone(c.subscribers, str(phone))
+    return {"outcome": outcome}

@@ -162,6 +162,9 @@ class TownSettingsIn(Strict):
     calendar: CalendarIn | None = None
     notices: NoticesIn | None = None
     photo_limit: Annotated[int | None, Field(ge=1, le=10, strict=True)] = None
+    alert_sms_per_second: Annotated[int | None, Field(ge=1, le=1000, strict=True)] = None
+    sms_monthly_cap_usd: Annotated[float | None, Field(ge=0, le=1_000_000,
+                                                       allow_inf_nan=False)] = None
     sla: SlaSettingsIn | None = None
 
 
@@ -395,6 +398,8 @@ def town_document(town: Any) -> dict[str, Any]:
         "calendar": {"hours": {d: list(h) if h else None for d, h in town.calendar.hours.items()},
                      "holidays": [d.isoformat() for d in town.calendar.holidays]},
         "photo_limit": town.photo_limit,
+        "alert_sms_per_second": town.alert_sms_per_second,
+        "sms_monthly_cap_usd": town.sms_monthly_cap_usd,
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}

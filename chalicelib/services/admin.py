@@ -79,7 +79,8 @@ def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn
     changes = body.model_dump(exclude_unset=True, exclude={"jurisdiction_id"}, mode="json")
     updated = town
     for name in ("name", "timezone", "locale", "contact_email", "contact_phone",
-                 "contact_url", "key_service", "photo_limit"):
+                 "contact_url", "key_service", "photo_limit", "alert_sms_per_second",
+                 "sms_monthly_cap_usd"):
         if name in changes:
             updated = dataclasses.replace(updated, **{name: getattr(body, name)})
     if body.locales is not None:

@@ -41,6 +41,13 @@ ROUTES = [
     ("POST", "/admin/alerts/subscriptions", {"audience": "supervisor", "protocol": "email",
                                              "endpoint": "x@evil.example"}, {"town_admin"}),
     ("GET", "/staff/reports/feedback", None, {"town_admin", "agent", "supervisor", "analyst"}),
+    ("POST", "/staff/alerts", {"title": {"en": "Hijacked"}, "body": {"en": "x"},
+                               "severity": "minor", "category": "other",
+                               "expires_at": "2030-01-01T00:00:00Z"}, {"emergency_manager"}),
+    ("GET", "/staff/alerts/{alert_id}", None, {"emergency_manager"}),
+    ("GET", "/staff/alerts/{alert_id}/preview", None, {"emergency_manager"}),
+    ("POST", "/staff/alerts/{alert_id}/approve", None, {"emergency_manager", "town_admin"}),
+    ("POST", "/staff/alerts/{alert_id}/cancel", None, {"emergency_manager"}),
     ("GET", "/admin/town", None, EVERYONE),
     ("PATCH", "/admin/town", {"name": "Hijacked"}, {"town_admin"}),
     ("PUT", "/admin/departments/{code}", {"name": "Hijacked"}, {"town_admin"}),
@@ -129,7 +136,8 @@ def maple_request(api, deployment):
 def _path(template: str, rid: str) -> str:
     return (template.replace("{rid}", rid).replace("{code}", "public_works")
             .replace("{key_id}", "first-key").replace("{user_id}", "demo-agent")
-            .replace("{town}", "maplefalls.example").replace("{photo_id}", "nophoto"))
+            .replace("{town}", "maplefalls.example").replace("{photo_id}", "nophoto")
+            .replace("{alert_id}", "noalert"))
 
 
 def _call(api, method, path, headers, payload):

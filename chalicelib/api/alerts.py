@@ -1,0 +1,128 @@
+"""Emergency alerts, for residents: sign up (double opt-in), see or delete their own
+subscription, and stop by the link in every alert."""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import bootstrap
+from chalicelib.api.http import body_as, json_view, respond
+from chalicelib.domain.errors import NotFound, Town311Error
+from chalicelib.domain.towns import Town
+from chalicelib.schemas.admin import Email
+from chalicelib.services import directory, residents, subscribers
+
+blueprint = Blueprint(__name__)
+BASE = "/towns/{town}/alerts"
+
+
+class Point(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+    long: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+class SubscribeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    phone: Annotated[str | None, Field(max_length=30)] = None
+    email: Email | None = None
+    language: Annotated[str | None, Field(pattern=r"^[A-Za-z]{2}(-[A-Za-z]{2})?$")] = None
+    zones: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=20)
+    home: Point | None = None
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")]
+
+
+def _town(town: str) -> Town:
+    return directory.find_town(bootstrap.container().towns, town)
+
+
+def _ports() -> subscribers.SubscriberPorts:
+    c = bootstrap.container()
+    return subscribers.SubscriberPorts(store=c.subscribers, messenger=c.messenger,
+                                       new_id=c.make_id, now=c.now)
+
+
+def _signed_in(town: Town) -> str:
+    c = bootstrap.container()
+    header = blueprint.current_request.headers.get("authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else None
+    return residents.signed_in_contact(c.resident_access, town, token, c.now())
+
+
+@blueprint.route(BASE + "/subscribers", methods=["POST"])
+@json_view
+def subscribe(town: str) -> Response:
+    c = bootstrap.container()
+    place = _town(town)
+    body = body_as(blueprint, SubscribeIn)
+    catalogue = c.towns.get_catalogue(place.town_id, place.changeset)
+    made = subscribers.subscribe(
+        _ports(), place, catalogue, email=body.email, phone=body.phone,
+        language=body.language, zones=body.zones,
+        home=(body.home.lat, body.home.long) if body.home else None)
+    return respond({**subscribers.document(made),
+                    "confirm_by": "sms" if made.phone else "email"}, status=201)
+
+
+@blueprint.route(BASE + "/subscribers/{subscriber_id}/confirm", methods=["POST"])
+@json_view
+def confirm(town: str, subscriber_id: str) -> Response:
+    body = body_as(blueprint, ConfirmIn)
+    done = subscribers.confirm(_ports(), _town(town), subscriber_id, body.code)
+    return respond(subscribers.document(done))
+
+
+@blueprint.route(BASE + "/subscription", methods=["GET"])
+@json_view
+def own(town: str) -> Response:
+    place = _town(town)
+    return respond(subscribers.document(subscribers.own(_ports(), place, _signed_in(place))))
+
+
+@blueprint.route(BASE + "/subscription", methods=["DELETE"])
+@json_view
+def delete_own(town: str) -> Response:
+    place = _town(town)
+    found = subscribers.own(_ports(), place, _signed_in(place))
+    bootstrap.container().subscribers.remove(found)
+    return respond({"deleted": True})
+
+
+def _page(title: str, body: str, status: int = 200) -> Response:
+    return Response(
+        body=f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{html.escape(title)}'
+             f'</title><body style="font-family:sans-serif;max-width:36em;margin:2em auto">'
+             f"<h1>{html.escape(title)}</h1>{body}</body></html>",
+        status_code=status, headers={"Content-Type": "text/html; charset=utf-8",
+                                     "Cache-Control": "no-store"})
+
+
+@blueprint.route(BASE + "/subscribers/{subscriber_id}/stop", methods=["GET"])
+def stop_page(town: str, subscriber_id: str) -> Response:
+    key = html.escape((blueprint.current_request.query_params or {}).get("key", ""), quote=True)
+    return _page("Stop emergency alerts?", f'<form method="post" action="stop?key={key}">'
+                 '<button>Stop all alerts from the town</button></form>')
+
+
+@blueprint.route(BASE + "/subscribers/{subscriber_id}/stop", methods=["POST"],
+                 content_types=["application/x-www-form-urlencoded", "application/json"])
+def stop(town: str, subscriber_id: str) -> Response:
+    key = (blueprint.current_request.query_params or {}).get("key", "")
+    try:
+        subscribers.stop_by_link(_ports(), _town(town), subscriber_id, key)
+    except Town311Error as e:
+        status = 404 if isinstance(e, NotFound) else 503
+        return _page("This link does not work", f"<p>{html.escape(str(e))}</p>", status)
+    return _page("Done", "<p>You will get no more emergency alerts from the town.</p>")

@@ -1,0 +1,69 @@
+"""Residents who asked for emergency alerts: how to reach them, in which language, for
+which zones of the town, and whether they confirmed (double opt-in).
+
+A phone number is checked and written as E.164 with ``phonenumbers`` (the town's country
+for numbers written without one); an alert is only ever sent to a confirmed subscriber.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chalicelib.domain.errors import InvalidInput, Problem
+from chalicelib.domain.followers import contact_hashes
+
+PENDING, ACTIVE = "pending", "active"
+CODE_SECONDS = 24 * 3600  # a confirmation code is good for a day
+MAX_TRIES = 5
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    town_id: str
+    subscriber_id: str
+    language: str
+    zones: tuple[str, ...]  # empty: the whole town only
+    created_at: datetime
+    phone: str | None = None  # E.164
+    email: str | None = None
+    status: str = PENDING
+    code_hash: str | None = None  # while pending
+    code_expires: int = 0
+    tries: int = 0
+    stop_key: str = ""  # the key in every alert's "stop" link
+
+    @property
+    def contact_hashes(self) -> list[str]:
+        return contact_hashes(self.email, self.phone)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(c for c, v in (("sms", self.phone), ("email", self.email)) if v)
+
+
+def e164(phone: str, region: str = "US") -> str:
+    """The number in E.164, or InvalidInput: what SMS gateways accept."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput.of([Problem("phone", "is not a phone number")]) from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidInput.of([Problem("phone", "is not a valid phone number")])
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def region_of(locale: str) -> str:
+    """The country of a town's locale ("en-US" → "US"), for numbers without one."""
+    parts = locale.replace("_", "-").split("-")
+    return parts[1].upper() if len(parts) > 1 and len(parts[1]) == 2 else "US"
+
+
+@dataclass
+class Audience:
+    """Who an alert reaches, counted before anything is sent."""
+
+    subscriber_ids: set[str] = field(default_factory=set)
+    by_channel_language: dict[tuple[str, str], int] = field(default_factory=dict)

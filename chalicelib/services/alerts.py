@@ -1,0 +1,286 @@
+"""Emergency alerts: compose, preview, approve by a second person, fan out, cancel.
+
+Recipients are chosen with one Query per targeted zone (or the town-wide audience) of
+confirmed subscribers; a subscriber in two targeted zones counts once. Sending goes
+through the notices queue in batches of 50 recipients; each message is claimed with a
+conditional write before it is sent, so a retried or re-delivered batch never sends anyone
+the same alert twice on the same channel, and progress is counted as it happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain import alerts as domain
+from chalicelib.domain.access import Permission, Principal, require
+from chalicelib.domain.alerts import Alert
+from chalicelib.domain.errors import (
+    AccessDenied,
+    InvalidInput,
+    NotFound,
+    Problem,
+    StorageUnavailable,
+)
+from chalicelib.domain.followers import contact_hashes
+from chalicelib.domain.towns import AuditEntry
+from chalicelib.schemas.notices import BATCH_SIZE
+from chalicelib.services.ports import AuditLog, Messenger, NoticeQueue, TownDirectory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AlertPorts:
+    alerts: Any  # chalicelib.adapters.dynamodb.DynamoAlerts
+    subscribers: Any  # chalicelib.adapters.dynamodb.DynamoSubscribers
+    towns: TownDirectory
+    audit: AuditLog
+    queue: NoticeQueue
+    messenger: Messenger
+    book: Any  # the notices' NoticeBook: STOP to the SMS number
+    new_id: Callable[[], str]
+    now: Callable[[], datetime]
+    base_url: str = ""
+    sleep: Callable[[float], None] = time.sleep  # waiting for the next second's texts
+
+
+PACING_TRIES = 20  # seconds a text waits for its turn (send_notices has 60 s), then retried
+
+
+def _record(ports: AlertPorts, who: Principal, alert: Alert, action: str,
+            details: dict[str, object]) -> None:
+    ports.audit.record(AuditEntry(
+        town_id=alert.town_id, at=ports.now(), entry_id=ports.new_id(), actor=who.actor,
+        actor_kind="staff", action=action, target=alert.alert_id, source_ip=who.source_ip,
+        details=details))
+
+
+def compose(ports: AlertPorts, who: Principal, body: Any) -> Alert:
+    require(who, Permission.SEND_ALERTS, who.town_id)
+    town = ports.towns.get_town(who.town_id or "")
+    if town is None:
+        raise NotFound("your town no longer exists")
+    catalogue = ports.towns.get_catalogue(town.town_id, town.changeset)
+    known = {z.code for z in catalogue.zones}
+    problems = [Problem("zones", f"{z!r} is not a zone of {town.name}")
+                for z in body.zones if z not in known]
+    if body.fallback_language not in body.body:
+        problems.append(Problem("body", f"needs the fallback language "
+                                        f"{body.fallback_language!r}"))
+    if body.expires_at <= ports.now():
+        problems.append(Problem("expires_at", "must be in the future"))
+    if problems:
+        raise InvalidInput.of(problems)
+    alert = Alert(
+        town_id=town.town_id, alert_id=ports.new_id(), title=dict(body.title),
+        body=dict(body.body), fallback_language=body.fallback_language,
+        severity=body.severity, category=body.category, expires_at=body.expires_at,
+        zones=tuple(dict.fromkeys(body.zones)), created_by=who.actor,
+        created_at=ports.now(), test=body.test)
+    ports.alerts.save(alert, new=True)
+    _record(ports, who, alert, "alert.composed", {"severity": alert.severity,
+                                                 "zones": list(alert.zones)})
+    return alert
+
+
+def _mine(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
+    if not who.town_id:
+        raise AccessDenied("alerts belong to a town")
+    alert = ports.alerts.get(who.town_id, alert_id[:64])
+    if alert is None:
+        raise NotFound(f"no alert {alert_id[:64]!r}")
+    return alert
+
+
+def recipients(ports: AlertPorts, alert: Alert) -> Iterator[dict[str, Any]]:
+    """Each confirmed subscriber of the alert's zones once (one Query per zone)."""
+    seen: set[str] = set()
+    for zone in alert.zones or ("*",):
+        for person in ports.subscribers.audience(alert.town_id, zone):
+            if person["subscriber_id"] not in seen:
+                seen.add(person["subscriber_id"])
+                yield person
+
+
+def preview(ports: AlertPorts, who: Principal, alert_id: str) -> dict[str, Any]:
+    """Who it would reach, per channel and language, and what the texts would cost."""
+    require(who, Permission.SEND_ALERTS, who.town_id)
+    alert = _mine(ports, who, alert_id)
+    by: dict[str, dict[str, int]] = {"sms": {}, "email": {}}
+    segments = 0
+    total = 0
+    for person in recipients(ports, alert):
+        total += 1
+        language = person["language"] if person["language"] in alert.body \
+            else alert.fallback_language
+        for channel in ("sms", "email"):
+            if person.get("phone" if channel == "sms" else "email"):
+                by[channel][language] = by[channel].get(language, 0) + 1
+        if person.get("phone"):
+            segments += domain.sms_segments(_sms_text(alert, language))
+    return {"alert_id": alert.alert_id, "status": alert.status, "recipients": total,
+            "by_channel": by, "sms_segments": segments,
+            "estimated_sms_cost_usd": round(segments * domain.SMS_SEGMENT_USD, 2)}
+
+
+def _sms_text(alert: Alert, language: str) -> str:
+    title, body = alert.words(language)
+    return f"{title}: {body}"
+
+
+def approve(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
+    """A second emergency manager (or a town admin) approves: then it is sent. The person
+    who wrote it may approve only a test alert."""
+    require(who, Permission.APPROVE_ALERTS, who.town_id)
+    alert = _mine(ports, who, alert_id)
+    if alert.created_by == who.actor and not alert.test:
+        raise AccessDenied("a second person must approve this alert")
+    alert.approve(who.actor)
+    alert.sent_at = ports.now()
+    ports.alerts.save(alert)
+    _record(ports, who, alert, "alert.approved", {
+        "created_by": alert.created_by, "title": alert.title, "body": alert.body,
+        "zones": list(alert.zones), "test": alert.test})
+    ports.queue.send([_message({"type": "alert", "town_id": alert.town_id,
+                                "alert_id": alert.alert_id})])
+    return alert
+
+
+def cancel(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
+    require(who, Permission.SEND_ALERTS, who.town_id)
+    alert = _mine(ports, who, alert_id)
+    alert.cancel(who.actor)
+    ports.alerts.save(alert)
+    _record(ports, who, alert, "alert.cancelled", {})
+    return alert
+
+
+def _message(doc: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps({"version": 1, **doc})
+
+
+def fan_out(ports: AlertPorts, town_id: str, alert_id: str) -> int:
+    """Put the recipients on the queue in batches (ten batches per SQS call)."""
+    alert = ports.alerts.get(town_id, alert_id)
+    if alert is None or alert.status != domain.SENDING:
+        return 0
+    batch: list[dict[str, Any]] = []
+    bodies: list[str] = []
+    queued = 0
+    for person in recipients(ports, alert):
+        batch.append(person)
+        if len(batch) == BATCH_SIZE:
+            bodies.append(_message({"type": "alert_batch", "town_id": town_id,
+                                    "alert_id": alert_id, "recipients": batch}))
+            queued += len(batch)
+            batch = []
+    if batch:
+        bodies.append(_message({"type": "alert_batch", "town_id": town_id,
+                                "alert_id": alert_id, "recipients": batch}))
+        queued += len(batch)
+    ports.alerts.count(town_id, alert_id, "recipients", queued)
+    ports.queue.send(bodies)
+    return queued
+
+
+def deliver(ports: AlertPorts, town_id: str, alert_id: str,
+            people: list[dict[str, Any]]) -> dict[str, int]:
+    """Send one batch: each person once per channel, never to a stopped phone, nothing
+    once the alert is cancelled. A failed send is given back and retried with the batch."""
+    outcome = {"sent": 0, "failed": 0, "opted_out": 0, "repeated": 0, "cancelled": 0,
+               "over_cap": 0}
+    alert = ports.alerts.get(town_id, alert_id)
+    town = ports.towns.get_town(town_id)
+    if alert is None or town is None or alert.status == domain.CANCELLED:
+        outcome["cancelled"] = len(people)
+        return outcome
+    phones = {p["subscriber_id"]: contact_hashes(None, p.get("phone")) for p in people}
+    _, texts_stopped = ports.book.stopped(town_id, [], sorted(
+        {h for hs in phones.values() for h in hs}))
+    expires = int(ports.now().timestamp()) + 90 * 86400
+    for person in people:
+        language = person["language"]
+        title, body = alert.words(language)
+        for channel, address in (("sms", person.get("phone")), ("email", person.get("email"))):
+            if not address:
+                continue
+            key = f"{person['subscriber_id']}#{channel}"
+            if not ports.alerts.claim(town_id, alert_id, key, expires):
+                outcome["repeated"] += 1
+                continue
+            if channel == "sms" and any(h in texts_stopped for h in phones[
+                    person["subscriber_id"]]):
+                ports.alerts.settle(town_id, alert_id, key, "opted_out")
+                ports.alerts.count(town_id, alert_id, "opted_out")
+                outcome["opted_out"] += 1
+                continue
+            if channel == "sms":
+                verdict = _sms_allowed(ports, town, f"{title}: {body}")
+                if verdict != "ok":
+                    # Over the month's cap: recorded, not sent; the e-mail still goes.
+                    # Out of turns: given back, the batch is retried later.
+                    ports.alerts.settle(town_id, alert_id, key,
+                                        "over_cap" if verdict == "over_cap" else None)
+                    if verdict == "over_cap":
+                        ports.alerts.count(town_id, alert_id, "over_cap")
+                    outcome["over_cap" if verdict == "over_cap" else "failed"] += 1
+                    continue
+            stop = (f"{ports.base_url.rstrip('/')}/towns/{town_id}/alerts/subscribers/"
+                    f"{person['subscriber_id']}/stop?key={person.get('stop_key', '')}")
+            text = f"{title}: {body} Reply STOP to opt out." if channel == "sms" else \
+                f"{body}\n\nStop these alerts: {stop}"
+            try:
+                ports.messenger.send(email=address if channel == "email" else None,
+                                     phone=address if channel == "sms" else None,
+                                     subject=title[:100], text=text)
+            except StorageUnavailable:
+                ports.alerts.settle(town_id, alert_id, key, None)
+                outcome["failed"] += 1
+                continue
+            ports.alerts.settle(town_id, alert_id, key, "sent")
+            ports.alerts.count(town_id, alert_id, f"sent_{channel}")
+            outcome["sent"] += 1
+    if outcome["failed"]:
+        raise StorageUnavailable(f"{outcome['failed']} alert message(s) not sent; retried")
+    return outcome
+
+
+def _sms_allowed(ports: AlertPorts, town: Any, text: str) -> str:
+    """"ok" once the text is within the month's cap and has its turn in this second;
+    "over_cap", or "no_turn" after waiting PACING_TRIES seconds for one."""
+    for _ in range(PACING_TRIES):
+        second = int(ports.now().timestamp())
+        if ports.alerts.take_sms_slot(town.town_id, second, town.alert_sms_per_second):
+            break
+        ports.sleep(1 - (ports.now().timestamp() % 1) or 0.01)
+    else:
+        return "no_turn"
+    segments = domain.sms_segments(text)
+    cap = int(town.sms_monthly_cap_usd / domain.SMS_SEGMENT_USD)
+    month = ports.now().strftime("%Y-%m")
+    return "ok" if ports.alerts.spend_sms(town.town_id, month, segments, cap) else "over_cap"
+
+
+def progress(alert: Alert) -> dict[str, int]:
+    c = alert.counts
+    return {"recipients": c.get("recipients", 0), "sent_sms": c.get("sent_sms", 0),
+            "sent_email": c.get("sent_email", 0), "opted_out": c.get("opted_out", 0),
+            "over_cap": c.get("over_cap", 0)}
+
+
+def document(alert: Alert) -> dict[str, Any]:
+    return {"alert_id": alert.alert_id, "status": alert.status, "title": alert.title,
+            "body": alert.body, "fallback_language": alert.fallback_language,
+            "severity": alert.severity, "category": alert.category,
+            "expires_at": alert.expires_at.isoformat(), "zones": list(alert.zones),
+            "test": alert.test, "created_by": alert.created_by,
+            "approved_by": alert.approved_by, "cancelled_by": alert.cancelled_by,
+            "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
+            "progress": progress(alert)}

@@ -1,0 +1,154 @@
+"""Residents signing up for emergency alerts: double opt-in, zones from a list or a home
+point, and leaving at once (STOP, the link in every alert, or their own delete)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.catalogue import Catalogue
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem, Unauthenticated
+from chalicelib.domain.followers import contact_hashes
+from chalicelib.domain.notices import language_for
+from chalicelib.domain.subscribers import (
+    ACTIVE,
+    CODE_SECONDS,
+    MAX_TRIES,
+    PENDING,
+    Subscriber,
+    e164,
+    region_of,
+)
+from chalicelib.domain.towns import Town
+from chalicelib.services.ports import Messenger
+
+CONFIRM_WORDS = {
+    "en": ("{town} alerts: your confirmation code is {code}. Reply STOP to cancel.",
+           "{town}: confirm your emergency alerts",
+           "Your code is {code}. Enter it where you signed up, within 24 hours. If you did "
+           "not ask for {town}'s emergency alerts, ignore this message."),
+    "es": ("Alertas de {town}: su código de confirmación es {code}. Responda STOP para "
+           "cancelar.",
+           "{town}: confirme sus alertas de emergencia",
+           "Su código es {code}. Escríbalo donde se suscribió, en las próximas 24 horas. Si "
+           "no pidió las alertas de emergencia de {town}, ignore este mensaje."),
+}
+
+
+@dataclass(frozen=True)
+class SubscriberPorts:
+    store: Any  # chalicelib.adapters.dynamodb.DynamoSubscribers
+    messenger: Messenger
+    new_id: Callable[[], str]
+    now: Callable[[], datetime]
+
+
+def _code_hash(subscriber_id: str, code: str) -> str:
+    return hashlib.sha256(f"{subscriber_id}:{code.strip()}".encode()).hexdigest()
+
+
+def subscribe(ports: SubscriberPorts, town: Town, catalogue: Catalogue, *,
+              email: str | None, phone: str | None, language: str | None,
+              zones: list[str], home: tuple[float, float] | None) -> Subscriber:
+    """Sign up (pending) and send the confirmation code by text, else by e-mail. A contact
+    already signed up is replaced: the new choice needs confirming again."""
+    problems = []
+    if not email and not phone:
+        problems.append(Problem("phone", "give a phone and/or an e-mail address"))
+    number = None
+    if phone:
+        try:
+            number = e164(phone, region_of(town.locale))
+        except InvalidInput as e:
+            problems.extend(e.problems)
+    known = {z.code for z in catalogue.zones}
+    unknown = [z for z in zones if z not in known]
+    if unknown:
+        problems.append(Problem("zones", f"{', '.join(unknown)} is not a zone of {town.name}"))
+    chosen = list(dict.fromkeys(zones))
+    if home is not None and catalogue.zones:
+        from chalicelib.domain.zones import zones_containing
+
+        chosen += [z.code for z in zones_containing(catalogue.zones, *home)
+                   if z.code not in chosen]
+    if problems:
+        raise InvalidInput.of(problems)
+    for h in contact_hashes(email, number):
+        old_id = ports.store.find_by_contact(town.town_id, h)
+        old = ports.store.get(town.town_id, old_id) if old_id else None
+        if old is not None:
+            ports.store.remove(old)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    subscriber_id = ports.new_id()
+    now = ports.now()
+    subscriber = Subscriber(
+        town_id=town.town_id, subscriber_id=subscriber_id,
+        language=language_for(language, town.locales), zones=tuple(chosen), created_at=now,
+        phone=number, email=email, status=PENDING, code_hash=_code_hash(subscriber_id, code),
+        code_expires=int(now.timestamp()) + CODE_SECONDS, stop_key=secrets.token_urlsafe(18))
+    ports.store.save(subscriber)
+    text, subject, mail = CONFIRM_WORDS.get(subscriber.language, CONFIRM_WORDS["en"])
+    name = town.branding.display_name or town.name
+    if number:
+        ports.messenger.send(email=None, phone=number, subject=subject.format(town=name),
+                             text=text.format(town=name, code=code))
+    else:
+        ports.messenger.send(email=email, phone=None, subject=subject.format(town=name),
+                             text=mail.format(town=name, code=code))
+    return subscriber
+
+
+def confirm(ports: SubscriberPorts, town: Town, subscriber_id: str, code: str) -> Subscriber:
+    subscriber = ports.store.get(town.town_id, subscriber_id[:64])
+    if subscriber is None:
+        raise NotFound("no such sign-up; sign up again")
+    if subscriber.status == ACTIVE:
+        return subscriber
+    now = int(ports.now().timestamp())
+    if subscriber.code_expires < now or subscriber.tries >= MAX_TRIES:
+        raise Conflict("this code has expired or was tried too often; sign up again")
+    if not secrets.compare_digest(subscriber.code_hash or "",
+                                  _code_hash(subscriber_id, code or "")):
+        ports.store.save(replace(subscriber, tries=subscriber.tries + 1))
+        raise Unauthenticated("that code is not right")
+    active = replace(subscriber, status=ACTIVE, code_hash=None, code_expires=0, tries=0)
+    ports.store.save(active)
+    return active
+
+
+def stop_by_link(ports: SubscriberPorts, town: Town, subscriber_id: str, key: str) -> None:
+    subscriber = ports.store.get(town.town_id, subscriber_id[:64])
+    if subscriber is None or not key or not secrets.compare_digest(subscriber.stop_key, key):
+        raise NotFound("this link is not valid (or you already stopped these alerts)")
+    ports.store.remove(subscriber)
+
+
+def stop_by_phone(store: Any, phone: str) -> int:
+    """STOP texted to the shared number: every alert subscription of that phone, in every
+    town, is removed at once."""
+    removed = 0
+    for h in contact_hashes(None, phone):
+        for town_id, subscriber_id in store.subscriptions_of_phone(h):
+            found = store.get(town_id, subscriber_id)
+            if found is not None:
+                store.remove(found)
+                removed += 1
+    return removed
+
+
+def own(ports: SubscriberPorts, town: Town, contact_hash: str) -> Subscriber:
+    subscriber_id = ports.store.find_by_contact(town.town_id, contact_hash)
+    found = ports.store.get(town.town_id, subscriber_id) if subscriber_id else None
+    if found is None:
+        raise NotFound("you have no alert subscription here")
+    return found
+
+
+def document(s: Subscriber) -> dict[str, Any]:
+    return {"subscriber_id": s.subscriber_id, "status": s.status, "language": s.language,
+            "zones": list(s.zones), "phone": s.phone, "email": s.email,
+            "channels": list(s.channels)}

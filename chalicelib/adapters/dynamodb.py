@@ -1593,6 +1593,7 @@ class SubscriberItem(_Table):
     code_expires = NumberAttribute(default=0)
     tries = NumberAttribute(default=0)
     stop_key = UnicodeAttribute(default="")
+    home = JSONAttribute(null=True)
 
 
 class AudienceItem(_Table):
@@ -1601,6 +1602,7 @@ class AudienceItem(_Table):
     phone = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
     stop_key = UnicodeAttribute(default="")
+    home = JSONAttribute(null=True)
 
 
 class SubscriberPointer(_Table):
@@ -1635,7 +1637,7 @@ class DynamoSubscribers:
             zones=tuple(item.zones or ()), created_at=parse_sort_time(item.created_at),
             phone=item.phone, email=item.email, status=item.status, code_hash=item.code_hash,
             code_expires=int(item.code_expires or 0), tries=int(item.tries or 0),
-            stop_key=item.stop_key)
+            stop_key=item.stop_key, home=tuple(item.home) if item.home else None)
 
     def find_by_contact(self, town_id: str, contact_hash: str) -> str | None:
         try:
@@ -1655,7 +1657,8 @@ class DynamoSubscribers:
                     _subscriber_pk(s.town_id, s.subscriber_id), "SUB", language=s.language,
                     zones=list(s.zones), created_at=sort_time(s.created_at), phone=s.phone,
                     email=s.email, status=s.status, code_hash=s.code_hash,
-                    code_expires=s.code_expires, tries=s.tries, stop_key=s.stop_key))
+                    code_expires=s.code_expires, tries=s.tries, stop_key=s.stop_key,
+                    home=list(s.home) if s.home else None))
                 for h in s.contact_hashes:
                     tx.save(SubscriberPointer(f"TOWN#{s.town_id}#ALERTCONTACT#{h}", "SUB",
                                               town_id=s.town_id,
@@ -1665,7 +1668,8 @@ class DynamoSubscribers:
                         tx.save(AudienceItem(
                             f"TOWN#{s.town_id}#AUDIENCE#{zone}", f"SUB#{s.subscriber_id}",
                             subscriber_id=s.subscriber_id, language=s.language,
-                            phone=s.phone, email=s.email, stop_key=s.stop_key))
+                            phone=s.phone, email=s.email, stop_key=s.stop_key,
+                            home=list(s.home) if s.home else None))
                     for h in followers.contact_hashes(None, s.phone):
                         tx.save(SubscriberPointer(f"PLATFORM#ALERTPHONE#{h}",
                                                   f"{s.town_id}#{s.subscriber_id}",
@@ -1703,7 +1707,8 @@ class DynamoSubscribers:
             for raw in _query_items(f"TOWN#{town_id}#AUDIENCE#{zone}"):
                 item = AudienceItem.from_raw_data(raw)
                 yield {"subscriber_id": item.subscriber_id, "language": item.language,
-                       "phone": item.phone, "email": item.email, "stop_key": item.stop_key}
+                       "phone": item.phone, "email": item.email, "stop_key": item.stop_key,
+                       "home": item.home}
         except PynamoDBException as e:
             raise _storage_error(e) from e
 
@@ -1736,7 +1741,8 @@ def _alert_doc(a: Alert) -> dict[str, Any]:
             "expires_at": sort_time(a.expires_at), "zones": list(a.zones),
             "created_by": a.created_by, "created_at": sort_time(a.created_at), "test": a.test,
             "approved_by": a.approved_by, "cancelled_by": a.cancelled_by,
-            "sent_at": sort_time(a.sent_at) if a.sent_at else None}
+            "sent_at": sort_time(a.sent_at) if a.sent_at else None, "corrects": a.corrects,
+            "area": a.area}
 
 
 def _alert(town_id: str, item: AlertItem) -> Alert:
@@ -1750,7 +1756,7 @@ def _alert(town_id: str, item: AlertItem) -> Alert:
         status=item.status, approved_by=d.get("approved_by"),
         cancelled_by=d.get("cancelled_by"),
         sent_at=parse_sort_time(d["sent_at"]) if d.get("sent_at") else None,
-        version=int(item.version or 1))
+        version=int(item.version or 1), corrects=d.get("corrects"), area=d.get("area"))
 
 
 class DynamoAlerts:
@@ -1803,6 +1809,15 @@ class DynamoAlerts:
             return {raw["SK"]["S"].removeprefix("TALLY#"): int(raw["count"]["N"])
                     for raw in _query_items(f"TOWN#{town_id}#ALERT#{alert_id}", "TALLY#")
                     if "count" in raw}
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def delivered_to(self, town_id: str, alert_id: str) -> set[str]:
+        """The subscribers an alert reached (on any channel)."""
+        try:
+            return {raw["SK"]["S"].split("#")[0] for raw in _query_items(
+                f"TOWN#{town_id}#ALERT#{alert_id}#DELIVERY")
+                if raw.get("state", {}).get("S") == "sent"}
         except PynamoDBException as e:
             raise _storage_error(e) from e
 

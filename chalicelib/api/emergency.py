@@ -34,6 +34,7 @@ class AlertIn(BaseModel):
     expires_at: datetime
     zones: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=50)
+    area: dict | None = None  # a GeoJSON Polygon drawn for this alert (instead of zones)
     test: bool = False
 
 
@@ -58,6 +59,13 @@ def preview(alert_id: str) -> Response:
 @json_view
 def approve(alert_id: str) -> Response:
     return respond(alerts.document(alerts.approve(_ports(), caller(blueprint), alert_id)))
+
+
+@blueprint.route("/staff/alerts/{alert_id}/correction", methods=["POST"])
+@json_view
+def correction(alert_id: str) -> Response:
+    made = alerts.correct(_ports(), caller(blueprint), alert_id, body_as(blueprint, AlertIn))
+    return respond(alerts.document(made), status=201)
 
 
 @blueprint.route("/staff/alerts/{alert_id}/cancel", methods=["POST"])

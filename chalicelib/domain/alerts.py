@@ -39,6 +39,8 @@ class Alert:
     cancelled_by: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     version: int = 0  # as read: a save is conditional on it (0: a new alert)
+    corrects: str | None = None  # a correction goes to whoever got this earlier alert
+    area: dict | None = None  # a GeoJSON polygon drawn for this alert only
 
     def words(self, language: str) -> tuple[str, str]:
         lang = language if language in self.body else self.fallback_language

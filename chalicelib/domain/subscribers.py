@@ -32,6 +32,7 @@ class Subscriber:
     code_expires: int = 0
     tries: int = 0
     stop_key: str = ""  # the key in every alert's "stop" link
+    home: tuple[float, float] | None = None  # (lat, long), if they gave one
 
     @property
     def contact_hashes(self) -> list[str]:

@@ -21,6 +21,7 @@ from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.alerts import Alert
 from chalicelib.domain.errors import (
     AccessDenied,
+    Conflict,
     InvalidInput,
     NotFound,
     Problem,
@@ -69,6 +70,21 @@ def compose(ports: AlertPorts, who: Principal, body: Any) -> Alert:
     known = {z.code for z in catalogue.zones}
     problems = [Problem("zones", f"{z!r} is not a zone of {town.name}")
                 for z in body.zones if z not in known]
+    area = None
+    zones = list(body.zones)
+    if body.area is not None:
+        from chalicelib.domain.zones import Zone, parse_zone_geometry
+
+        try:
+            area = parse_zone_geometry(body.area, "area")
+        except InvalidInput as e:
+            problems.extend(e.problems)
+        if area is not None and not zones:
+            # The town's zones the drawn area overlaps (by their bounding boxes) are
+            # the audiences read; within them, people with a home point are kept only if
+            # it lies inside the area.
+            drawn = Zone("area", "area", "other", area).bbox
+            zones = [z.code for z in catalogue.zones if _overlap(z.bbox, drawn)]
     if body.fallback_language not in body.body:
         problems.append(Problem("body", f"needs the fallback language "
                                         f"{body.fallback_language!r}"))
@@ -80,12 +96,17 @@ def compose(ports: AlertPorts, who: Principal, body: Any) -> Alert:
         town_id=town.town_id, alert_id=ports.new_id(), title=dict(body.title),
         body=dict(body.body), fallback_language=body.fallback_language,
         severity=body.severity, category=body.category, expires_at=body.expires_at,
-        zones=tuple(dict.fromkeys(body.zones)), created_by=who.actor,
-        created_at=ports.now(), test=body.test)
+        zones=tuple(dict.fromkeys(zones)), created_by=who.actor,
+        created_at=ports.now(), test=body.test, area=area)
     ports.alerts.save(alert, new=True)
     _record(ports, who, alert, "alert.composed", {"severity": alert.severity,
                                                  "zones": list(alert.zones)})
     return alert
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+             ) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
 
 
 def _mine(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
@@ -98,10 +119,23 @@ def _mine(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
 
 
 def recipients(ports: AlertPorts, alert: Alert) -> Iterator[dict[str, Any]]:
-    """Each confirmed subscriber of the alert's zones once (one Query per zone)."""
+    """Each confirmed subscriber of the alert's zones once (one Query per zone); for a
+    correction, only those the corrected alert reached."""
     seen: set[str] = set()
+    only = ports.alerts.delivered_to(alert.town_id, alert.corrects) if alert.corrects \
+        else None
+    area = None
+    if alert.area is not None:
+        from chalicelib.domain.zones import Zone
+
+        area = Zone("area", "area", "other", alert.area)
     for zone in alert.zones or ("*",):
         for person in ports.subscribers.audience(alert.town_id, zone):
+            if only is not None and person["subscriber_id"] not in only:
+                continue
+            home = person.get("home")
+            if area is not None and home and not area.covers(home[0], home[1]):
+                continue
             if person["subscriber_id"] not in seen:
                 seen.add(person["subscriber_id"])
                 yield person
@@ -149,6 +183,20 @@ def approve(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     ports.queue.send([_message({"type": "alert", "town_id": alert.town_id,
                                 "alert_id": alert.alert_id})])
     return alert
+
+
+def correct(ports: AlertPorts, who: Principal, alert_id: str, body: Any) -> Alert:
+    """A follow-up to an alert already sent, to the same people: a new draft that needs
+    its own approval, with the first one's zones."""
+    require(who, Permission.SEND_ALERTS, who.town_id)
+    first = _mine(ports, who, alert_id)
+    if first.status not in (domain.SENDING, domain.SENT):
+        raise Conflict("only an alert that went out can be corrected")
+    draft = compose(ports, who, body.model_copy(update={"zones": list(first.zones),
+                                                        "test": first.test}))
+    draft.corrects = first.alert_id
+    ports.alerts.save(draft)
+    return draft
 
 
 def cancel(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
@@ -283,4 +331,4 @@ def document(alert: Alert) -> dict[str, Any]:
             "test": alert.test, "created_by": alert.created_by,
             "approved_by": alert.approved_by, "cancelled_by": alert.cancelled_by,
             "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
-            "progress": progress(alert)}
+            "corrects": alert.corrects, "progress": progress(alert)}

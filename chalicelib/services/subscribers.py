@@ -89,7 +89,8 @@ def subscribe(ports: SubscriberPorts, town: Town, catalogue: Catalogue, *,
         town_id=town.town_id, subscriber_id=subscriber_id,
         language=language_for(language, town.locales), zones=tuple(chosen), created_at=now,
         phone=number, email=email, status=PENDING, code_hash=_code_hash(subscriber_id, code),
-        code_expires=int(now.timestamp()) + CODE_SECONDS, stop_key=secrets.token_urlsafe(18))
+        code_expires=int(now.timestamp()) + CODE_SECONDS, stop_key=secrets.token_urlsafe(18),
+        home=home)
     ports.store.save(subscriber)
     text, subject, mail = CONFIRM_WORDS.get(subscriber.language, CONFIRM_WORDS["en"])
     name = town.branding.display_name or town.name

@@ -189,3 +189,51 @@ def test_texts_keep_to_the_towns_rate_and_monthly_cap(api, deployment, staff, to
     assert len(texts) == 3
     shown = json.loads(api.http.get(f"/staff/alerts/{alert_id}", headers=emery).body)
     assert shown["progress"]["over_cap"] == 1
+
+
+def test_a_correction_goes_to_the_same_people(api, deployment, staff, town):
+    emery = staff.headers("emergency_manager", subject="emery", email="emery@x.example")
+    admin = staff.headers("town_admin")
+    first = json.loads(_post(api, "/staff/alerts", _alert(deployment), emery).body)["alert_id"]
+    _post(api, f"/staff/alerts/{first}/approve", {}, admin)
+    notices(deployment)
+    town("ward-3", email="late@example.org")  # joined after the first alert went out
+    r = _post(api, f"/staff/alerts/{first}/correction", _alert(
+        deployment, title={"en": "Correction: boil water"}, zones=["ward-9"]), emery)
+    assert r.status_code == 201, r.body
+    fix = json.loads(r.body)
+    assert (fix["corrects"], fix["zones"]) == (first, ["ward-3"])  # the first one's zones
+    before = len(deployment.container.messenger.sent)
+    _post(api, f"/staff/alerts/{fix['alert_id']}/approve", {}, admin)
+    notices(deployment)
+    got = sorted(m["phone"] or m["email"] for m in deployment.container.messenger.sent[before:])
+    assert got == ["+13125550101", "ana@example.org", "ben@example.org"]  # not late@
+    draft = json.loads(_post(api, "/staff/alerts", _alert(deployment), emery).body)["alert_id"]
+    assert _post(api, f"/staff/alerts/{draft}/correction", _alert(deployment),
+                 emery).status_code == 409
+
+
+def test_an_area_drawn_for_one_alert(api, deployment, staff, town):
+    def with_home(email: str, lat: float, long: float) -> None:
+        made = json.loads(_post(api, f"{BASE}/subscribers", {
+            "email": email, "home": {"lat": lat, "long": long}}).body)
+        code = re.search(r"\b(\d{6})\b", deployment.container.messenger.sent[-1]["text"])[1]
+        _post(api, f"{BASE}/subscribers/{made['subscriber_id']}/confirm", {"code": code})
+
+    with_home("inside@example.org", 41.851, -87.651)
+    with_home("outside@example.org", 41.89, -87.61)
+    spot = {"type": "Polygon", "coordinates": [[[-87.66, 41.84], [-87.64, 41.84],
+                                                [-87.64, 41.86], [-87.66, 41.86],
+                                                [-87.66, 41.84]]]}
+    emery = staff.headers("emergency_manager", subject="emery", email="emery@x.example")
+    r = _post(api, "/staff/alerts", _alert(deployment, zones=[], area=spot,
+                                           title={"en": "Gas leak"}, body={"en": "Stay in"},
+                                           fallback_language="en"), emery)
+    assert r.status_code == 201, r.body
+    alert_id = json.loads(r.body)["alert_id"]
+    preview = json.loads(api.http.get(f"/staff/alerts/{alert_id}/preview", headers=emery).body)
+    # ward-3's people without a home point, and the one whose home is inside the area
+    assert preview["recipients"] == 3
+    bad = _post(api, "/staff/alerts", _alert(deployment, zones=[], area={
+        "type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}), emery)
+    assert bad.status_code == 400 and "area" in bad.body.decode()

@@ -282,8 +282,11 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
                     continue
             stop = (f"{ports.base_url.rstrip('/')}/towns/{town_id}/alerts/subscribers/"
                     f"{person['subscriber_id']}/stop?key={person.get('stop_key', '')}")
-            text = f"{title}: {body} Reply STOP to opt out." if channel == "sms" else \
-                f"{body}\n\nStop these alerts: {stop}"
+            from chalicelib.domain.notices import EMAIL_FOOTER, SMS_FOOTER
+
+            text = f"{title}: {body}" + SMS_FOOTER.get(language, SMS_FOOTER["en"]) \
+                if channel == "sms" else body + EMAIL_FOOTER.get(
+                    language, EMAIL_FOOTER["en"]).replace("$unsubscribe", stop)
             try:
                 ports.messenger.send(email=address if channel == "email" else None,
                                      phone=address if channel == "sms" else None,

@@ -5,8 +5,10 @@ powertools make clients of their own), and the cold starts run in subprocesses b
 in-process measurements load the machine. Each in-process measurement gets its own moto
 deployment, so one cannot slow the next by filling tables. The whole run is bounded by
 ``--repeat`` (cold-start runs per scenario), ``--requests`` (calls per throughput side) and
-``--routed`` (requests routed per side in the routing throughput) and ``--duplicates``
-(requests stored in the town for the possible-duplicates lookups).
+``--routed`` (requests routed per side in the routing throughput), ``--duplicates``
+(requests stored in the town for the possible-duplicates lookups), ``--sla-open`` /
+``--sla-towns`` (open requests and towns behind the SLA sweep) and ``--alert-subscribers``
+(subscribers in the town behind the emergency alert fan-out).
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from bench.alerts import DEFAULT_SUBSCRIBERS as DEFAULT_ALERT_SUBSCRIBERS
 from bench.awscalls import RECORDER
 from bench.duplicates import DEFAULT_COUNT as DEFAULT_DUPLICATES
 from bench.environment import ROOT, silenced
 from bench.routing import DEFAULT_ROUTED
+from bench.service_levels import DEFAULT_OPEN as DEFAULT_SLA_OPEN
+from bench.service_levels import DEFAULT_TOWNS as DEFAULT_SLA_TOWNS
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -42,6 +47,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--followers", type=int, default=500,
                         help="followers told of a closure in the notice fan-out (default "
                              "500: about a minute on moto)")
+    parser.add_argument("--sla-open", type=int, default=DEFAULT_SLA_OPEN,
+                        help="open requests in one town behind the SLA sweep, 200 of them "
+                             "due (default 100000: about two minutes on moto, 2 cores, "
+                             "with the 2000-town scenario)")
+    parser.add_argument("--sla-towns", type=int, default=DEFAULT_SLA_TOWNS,
+                        help="towns (5 open requests each) in the SLA sweep's many-towns "
+                             "scenario (default 2000: about 15 s of it)")
+    parser.add_argument("--alert-subscribers", type=int, default=DEFAULT_ALERT_SUBSCRIBERS,
+                        help="alert subscribers in 10 zones; the alert goes to 3 of them "
+                             "(default 100000: about 3.5 minutes on moto, 2 cores)")
     parser.add_argument("--out", type=Path, default=ROOT / ".run" / "bench.json",
                         help="where to write the JSON results (default .run/bench.json; "
                              "the Markdown section goes next to it, as .md)")
@@ -62,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench {time.perf_counter() - started:5.1f}s] {message}", file=progress)
 
     RECORDER.install()
+    from bench.alerts import measure_alert_fanout
     from bench.calls import measure_calls
     from bench.coldstart import measure_cold_start
     from bench.deployment import deployment, seed_items
@@ -69,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.notices import measure_notice_fanout
     from bench.report import Results, console, machine, markdown
     from bench.routing import measure_routing_calls, measure_routing_throughput
+    from bench.service_levels import measure_sla_sweep
     from bench.throughput import measure_throughput
 
     step("provisioning moto and seeding Maple Falls for the cold-start children")
@@ -97,10 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     with silenced(), deployment() as dep:
         duplicates = measure_duplicates(dep, RECORDER, args.duplicates)
 
+    step(f"SLA sweep: {args.sla_open} open requests in one town, then {args.sla_towns} towns")
+    with silenced(), deployment() as dep:
+        sla_sweep = measure_sla_sweep(dep, RECORDER, args.sla_open, towns=args.sla_towns)
+
+    step(f"emergency alert fan-out: {args.alert_subscribers} subscribers, 3 of 10 zones")
+    with silenced(), deployment() as dep:
+        alert_fanout = measure_alert_fanout(dep, RECORDER, args.alert_subscribers)
+
     results = Results(machine(), load_before, os.getloadavg(), time.perf_counter() - started,
                       cold, calls, rates, args.repeat, args.requests,
                       routing_calls=routed_calls, routing_rate=routed_rate,
-                      duplicates=duplicates, notices=fanout)
+                      duplicates=duplicates, notices=fanout, sla_sweep=sla_sweep,
+                      alerts=alert_fanout)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results.to_json(), indent=2, default=str) + "\n")
     args.out.with_suffix(".md").write_text(markdown(results))
@@ -108,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwritten: {args.out} and {args.out.with_suffix('.md')}")
     progress.close()
     return 0 if all(op.passed for op in calls) and routed_calls.passed \
-        and duplicates.passed else 1
+        and duplicates.passed and sla_sweep.passed and alert_fanout.passed else 1
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+from bench.alerts import DEFAULT_SUBSCRIBERS as DEFAULT_ALERT_SUBSCRIBERS
+from bench.alerts import AlertBench
+from bench.alerts import console_lines as alert_console
+from bench.alerts import markdown_lines as alert_markdown
 from bench.calls import Operation
 from bench.coldstart import TITLES, ColdStartReport
 from bench.duplicates import DEFAULT_COUNT as DEFAULT_DUPLICATES
@@ -18,6 +22,11 @@ from bench.duplicates import DuplicateBench, console_lines, markdown_lines
 from bench.notices import console_lines as notice_console
 from bench.notices import markdown_lines as notice_markdown
 from bench.routing import DEFAULT_ROUTED, BatchRate, RoutedCalls
+from bench.service_levels import DEFAULT_OPEN as DEFAULT_SLA_OPEN
+from bench.service_levels import DEFAULT_TOWNS as DEFAULT_SLA_TOWNS
+from bench.service_levels import SlaBench
+from bench.service_levels import console_lines as sla_console
+from bench.service_levels import markdown_lines as sla_markdown
 from bench.throughput import Rate
 
 PACKAGES = ("boto3", "moto", "pynamodb", "pydantic", "chalice", "aws-lambda-powertools")
@@ -51,6 +60,8 @@ class Results:
     routing_rate: BatchRate
     duplicates: DuplicateBench | None = None
     notices: dict[str, Any] | None = None
+    sla_sweep: SlaBench | None = None
+    alerts: AlertBench | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"machine": self.machine, "load_average_before": self.load_before,
@@ -61,7 +72,9 @@ class Results:
                 "routing": {"calls_per_routed_request": self.routing_calls.to_json(),
                             "throughput": self.routing_rate.to_json()},
                 "possible_duplicates": self.duplicates.to_json() if self.duplicates else None,
-                "notice_fanout": self.notices}
+                "notice_fanout": self.notices,
+                "sla_sweep": self.sla_sweep.to_json() if self.sla_sweep else None,
+                "alert_fanout": self.alerts.to_json() if self.alerts else None}
 
 
 def _versions(results: Results) -> str:
@@ -132,7 +145,9 @@ def console(results: Results) -> str:
             f"{ms['app_median']:.2f} / {ms['raw_median']:.2f} ms [{r.raw_calls}]")
     duplicates = console_lines(results.duplicates) if results.duplicates else []
     fanout = notice_console(results.notices) if results.notices else []
-    return "\n".join(out + _routing_console(results) + duplicates + fanout)
+    sla = sla_console(results.sla_sweep) if results.sla_sweep else []
+    alert = alert_console(results.alerts) if results.alerts else []
+    return "\n".join(out + _routing_console(results) + duplicates + fanout + sla + alert)
 
 
 def _routing_console(results: Results) -> list[str]:
@@ -253,6 +268,10 @@ def markdown(results: Results) -> str:
         lines += markdown_lines(results.duplicates)
     if results.notices:
         lines += notice_markdown(results.notices)
+    if results.sla_sweep:
+        lines += sla_markdown(results.sla_sweep)
+    if results.alerts:
+        lines += alert_markdown(results.alerts)
     lines += [
         "",
         f"Re-run with {_rerun(results)}; it took "
@@ -267,6 +286,14 @@ def markdown(results: Results) -> str:
 def _rerun(results: Results) -> str:
     stored = results.duplicates.count if results.duplicates else DEFAULT_DUPLICATES
     extra = f" --duplicates {stored}" if stored != DEFAULT_DUPLICATES else ""
+    if results.sla_sweep and len(results.sla_sweep.scenarios) == 2:
+        one, many = results.sla_sweep.scenarios
+        if one.open_requests != DEFAULT_SLA_OPEN:
+            extra += f" --sla-open {one.open_requests}"
+        if many.towns != DEFAULT_SLA_TOWNS:
+            extra += f" --sla-towns {many.towns}"
+    if results.alerts and results.alerts.subscribers != DEFAULT_ALERT_SUBSCRIBERS:
+        extra += f" --alert-subscribers {results.alerts.subscribers}"
     command = (f"`python -m bench --repeat {results.repeat} --requests {results.requests} "
                f"--routed {results.routing_rate.requests}{extra}`")
     if (results.repeat, results.requests, results.routing_rate.requests, extra) == \

@@ -484,7 +484,8 @@ def _town(item: TownItem) -> Town:
         photo_limit=int(settings.get("photo_limit", 5)),
         **_sla_settings(settings.get("sla")),
         **{k: v for k, v in (settings.get("alerts") or {}).items()
-           if k in ("alert_sms_per_second", "sms_monthly_cap_usd")},
+           if k in ("alert_sms_per_second", "sms_monthly_cap_usd",
+                    "alert_test_self_approval")},
     )
 
 
@@ -528,7 +529,8 @@ def _town_item(town: Town) -> TownItem:
         "notices": _notice_settings_doc(town.notices),
         "photo_limit": town.photo_limit,
         "alerts": {"alert_sms_per_second": town.alert_sms_per_second,
-                   "sms_monthly_cap_usd": town.sms_monthly_cap_usd},
+                   "sms_monthly_cap_usd": town.sms_monthly_cap_usd,
+                   "alert_test_self_approval": town.alert_test_self_approval},
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}
@@ -1797,20 +1799,30 @@ class DynamoAlerts:
             raise _storage_error(e) from e
         return sorted(found, key=lambda a: a.created_at, reverse=True)
 
+    # Progress counters are spread over shards: tens of thousands of messages adding to
+    # one item would exceed what a single DynamoDB item takes per second.
+    SHARDS = 10
+
     def count(self, town_id: str, alert_id: str, outcome: str, amount: int = 1) -> None:
+        import random
+
+        shard = random.randrange(self.SHARDS)  # noqa: S311 - spreading writes, not a secret
         try:
-            TallyItem(f"TOWN#{town_id}#ALERT#{alert_id}", f"TALLY#{outcome}").update(
+            TallyItem(f"TOWN#{town_id}#ALERT#{alert_id}", f"TALLY#{outcome}#{shard}").update(
                 actions=[TallyItem.count.add(amount)])
         except PynamoDBException as e:
             raise _storage_error(e) from e
 
     def counts(self, town_id: str, alert_id: str) -> dict[str, int]:
+        totals: dict[str, int] = {}
         try:
-            return {raw["SK"]["S"].removeprefix("TALLY#"): int(raw["count"]["N"])
-                    for raw in _query_items(f"TOWN#{town_id}#ALERT#{alert_id}", "TALLY#")
-                    if "count" in raw}
+            for raw in _query_items(f"TOWN#{town_id}#ALERT#{alert_id}", "TALLY#"):
+                if "count" in raw:
+                    name = raw["SK"]["S"].removeprefix("TALLY#").split("#")[0]
+                    totals[name] = totals.get(name, 0) + int(raw["count"]["N"])
         except PynamoDBException as e:
             raise _storage_error(e) from e
+        return totals
 
     def delivered_to(self, town_id: str, alert_id: str) -> set[str]:
         """The subscribers an alert reached (on any channel)."""

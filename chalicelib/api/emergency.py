@@ -49,6 +49,21 @@ def compose() -> Response:
     return respond(alerts.document(made), status=201)
 
 
+@blueprint.route("/staff/alerts", methods=["GET"])
+@json_view
+def list_alerts() -> Response:
+    """Every alert of the town, newest first, with its progress."""
+    from chalicelib.domain.access import Permission, require
+
+    who = caller(blueprint)
+    require(who, Permission.SEND_ALERTS, who.town_id)
+    store = bootstrap.container().alert_store
+    found = store.list(who.town_id or "")[:100]
+    for alert in found:
+        alert.counts = store.counts(alert.town_id, alert.alert_id)
+    return respond({"alerts": [alerts.document(a) for a in found]})
+
+
 @blueprint.route("/staff/alerts/{alert_id}/preview", methods=["GET"])
 @json_view
 def preview(alert_id: str) -> Response:

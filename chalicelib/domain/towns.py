@@ -67,6 +67,9 @@ class Town:
     # what the town lets texts cost in a calendar month (US dollars).
     alert_sms_per_second: int = 5
     sms_monthly_cap_usd: float = 250.0
+    # May an emergency manager approve their own *test* alert? (Real ones always need a
+    # second person.)
+    alert_test_self_approval: bool = True
 
     @property
     def zone(self) -> ZoneInfo:

@@ -165,6 +165,7 @@ class TownSettingsIn(Strict):
     alert_sms_per_second: Annotated[int | None, Field(ge=1, le=1000, strict=True)] = None
     sms_monthly_cap_usd: Annotated[float | None, Field(ge=0, le=1_000_000,
                                                        allow_inf_nan=False)] = None
+    alert_test_self_approval: bool | None = None
     sla: SlaSettingsIn | None = None
 
 
@@ -400,6 +401,7 @@ def town_document(town: Any) -> dict[str, Any]:
         "photo_limit": town.photo_limit,
         "alert_sms_per_second": town.alert_sms_per_second,
         "sms_monthly_cap_usd": town.sms_monthly_cap_usd,
+        "alert_test_self_approval": town.alert_test_self_approval,
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}

@@ -80,7 +80,7 @@ def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn
     updated = town
     for name in ("name", "timezone", "locale", "contact_email", "contact_phone",
                  "contact_url", "key_service", "photo_limit", "alert_sms_per_second",
-                 "sms_monthly_cap_usd"):
+                 "sms_monthly_cap_usd", "alert_test_self_approval"):
         if name in changes:
             updated = dataclasses.replace(updated, **{name: getattr(body, name)})
     if body.locales is not None:

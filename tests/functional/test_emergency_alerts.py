@@ -91,6 +91,8 @@ def test_compose_preview_approve_deliver_once(api, deployment, staff, town):
                                  "opted_out": 0, "over_cap": 0}
     audit = json.loads(api.http.get("/admin/audit", headers=staff.headers("town_admin")).body)
     assert any(e["action"] == "alert.approved" for e in audit["entries"])
+    listed = json.loads(api.http.get("/staff/alerts", headers=emery).body)["alerts"]
+    assert [(a["alert_id"], a["progress"]["sent_email"]) for a in listed] == [(alert_id, 2)]
     # Public record: list, Atom, CAP 1.2.
     listed = json.loads(api.http.get(BASE).body)["alerts"]
     assert [a["alert_id"] for a in listed] == [alert_id]
@@ -137,6 +139,14 @@ def test_cancel_test_alerts_and_refusals(api, deployment, staff, town):
                                emery).body)["alert_id"]
     assert _post(api, f"/staff/alerts/{test_id}/approve", {}, emery).status_code == 200
     assert json.loads(api.http.get(BASE).body)["alerts"] == []
+    # A town can require a second person for test alerts too.
+    r = api.http.patch("/admin/town", headers=staff.headers("town_admin"),
+                       body=json.dumps({"alert_test_self_approval": False}).encode())
+    assert r.status_code == 200 and json.loads(r.body)["alert_test_self_approval"] is False
+    deployment.container.town_store.get_town("maplefalls.example")
+    strict = json.loads(_post(api, "/staff/alerts", _alert(deployment, test=True),
+                              emery).body)["alert_id"]
+    assert _post(api, f"/staff/alerts/{strict}/approve", {}, emery).status_code == 403
     # Cancelled before approval: nothing is sent and it cannot be approved.
     alert_id = json.loads(_post(api, "/staff/alerts", _alert(deployment), emery).body)[
         "alert_id"]

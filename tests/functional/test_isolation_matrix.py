@@ -44,6 +44,7 @@ ROUTES = [
     ("POST", "/staff/alerts", {"title": {"en": "Hijacked"}, "body": {"en": "x"},
                                "severity": "minor", "category": "other",
                                "expires_at": "2030-01-01T00:00:00Z"}, {"emergency_manager"}),
+    ("GET", "/staff/alerts", None, {"emergency_manager"}),
     ("GET", "/staff/alerts/{alert_id}", None, {"emergency_manager"}),
     ("GET", "/staff/alerts/{alert_id}/preview", None, {"emergency_manager"}),
     ("POST", "/staff/alerts/{alert_id}/approve", None, {"emergency_manager", "town_admin"}),

@@ -294,7 +294,10 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
                                      phone=address if channel == "sms" else None,
                                      subject=title[:100], text=text)
             except StorageUnavailable:
+                # Recorded as a failed try, and given back: the batch is retried (5 times,
+                # then the notices dead-letter queue and its alarm).
                 ports.alerts.settle(town_id, alert_id, key, None)
+                ports.alerts.count(town_id, alert_id, "failed_tries")
                 outcome["failed"] += 1
                 continue
             ports.alerts.settle(town_id, alert_id, key, "sent")
@@ -325,7 +328,7 @@ def progress(alert: Alert) -> dict[str, int]:
     c = alert.counts
     return {"recipients": c.get("recipients", 0), "sent_sms": c.get("sent_sms", 0),
             "sent_email": c.get("sent_email", 0), "opted_out": c.get("opted_out", 0),
-            "over_cap": c.get("over_cap", 0)}
+            "over_cap": c.get("over_cap", 0), "failed_tries": c.get("failed_tries", 0)}
 
 
 def document(alert: Alert) -> dict[str, Any]:

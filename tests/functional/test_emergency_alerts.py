@@ -88,7 +88,7 @@ def test_compose_preview_approve_deliver_once(api, deployment, staff, town):
     assert (again["sent"], again["repeated"]) == (0, 3)
     shown = json.loads(api.http.get(f"/staff/alerts/{alert_id}", headers=emery).body)
     assert shown["progress"] == {"recipients": 2, "sent_sms": 1, "sent_email": 2,
-                                 "opted_out": 0, "over_cap": 0}
+                                 "opted_out": 0, "over_cap": 0, "failed_tries": 0}
     audit = json.loads(api.http.get("/admin/audit", headers=staff.headers("town_admin")).body)
     assert any(e["action"] == "alert.approved" for e in audit["entries"])
     listed = json.loads(api.http.get("/staff/alerts", headers=emery).body)["alerts"]
@@ -130,6 +130,8 @@ def test_a_crash_mid_send_then_retry_duplicates_nothing(api, deployment, staff, 
     notices(deployment)
     sent = [m["phone"] or m["email"] for m in messenger.sent[before:]]
     assert sorted(sent) == ["+13125550101", "ana@example.org", "ben@example.org"]
+    shown = json.loads(api.http.get(f"/staff/alerts/{alert_id}", headers=emery).body)
+    assert shown["progress"]["failed_tries"] >= 1 and shown["progress"]["sent_email"] == 2
 
 
 def test_cancel_test_alerts_and_refusals(api, deployment, staff, town):

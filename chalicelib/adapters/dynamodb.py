@@ -41,7 +41,7 @@ import dataclasses
 import hashlib
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -460,6 +460,20 @@ def _storage_error(e: PynamoDBException) -> StorageUnavailable | InvalidInput:
     if e.cause_response_code == "ValidationException" or "ValidationError" in reasons:
         return InvalidInput.of([Problem("request", "cannot be stored as given")])
     return StorageUnavailable(f"storage is unavailable ({e.cause_response_code or 'error'})")
+
+
+def _written_if(write: Callable[[], object]) -> bool:
+    """Run a conditional write: True if it was written, False if its condition said no
+    (a claim already taken, a limit reached); any other failure is a storage error."""
+    try:
+        write()
+    except (PutError, UpdateError) as e:
+        if e.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise _storage_error(e) from e
+    except PynamoDBException as e:
+        raise _storage_error(e) from e
+    return True
 
 
 # --- towns, catalogues, keys, staff, audit -------------------------------------------------
@@ -1448,16 +1462,9 @@ class DynamoResidentAccess:
         """Store a fresh code unless one was issued after ``not_before`` (anti-flooding)."""
         item = ResidentCodeItem(f"TOWN#{town_id}#RESIDENT#{contact_hash}", "CODE",
                                 code_hash=code_hash, attempts=0, expires_at=expires_at)
-        try:
-            item.save(condition=ResidentCodeItem.PK.does_not_exist()
-                      | (ResidentCodeItem.expires_at < not_before))
-        except PutError as e:
-            if e.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise _storage_error(e) from e
-        except PynamoDBException as e:
-            raise _storage_error(e) from e
-        return True
+        return _written_if(lambda: item.save(
+            condition=ResidentCodeItem.PK.does_not_exist()
+            | (ResidentCodeItem.expires_at < not_before)))
 
     def take_code(self, town_id: str, contact_hash: str) -> tuple[str, int, int] | None:
         """The stored code's hash, expiry and tries so far, counting this try."""
@@ -1532,17 +1539,9 @@ class DynamoNoticeBook:
             raise _storage_error(e) from e
 
     def claim(self, town_id: str, event_id: str, key: str, expires_at: int) -> bool:
-        try:
-            NoticeClaimItem(f"TOWN#{town_id}#NOTICE#{event_id}", key,
-                            expires_at=expires_at).save(
-                condition=NoticeClaimItem.SK.does_not_exist())
-        except PutError as e:
-            if e.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise _storage_error(e) from e
-        except PynamoDBException as e:
-            raise _storage_error(e) from e
-        return True
+        claim = NoticeClaimItem(f"TOWN#{town_id}#NOTICE#{event_id}", key,
+                                expires_at=expires_at)
+        return _written_if(lambda: claim.save(condition=NoticeClaimItem.SK.does_not_exist()))
 
     def release(self, town_id: str, event_id: str, key: str) -> None:
         try:
@@ -1837,45 +1836,22 @@ class DynamoAlerts:
         """One of the town's texts for this second, if any is left (a token bucket of
         one-second windows; TTL removes old windows)."""
         item = TallyItem(f"TOWN#{town_id}#SMSRATE#{second}", "TALLY")
-        try:
-            item.update(actions=[TallyItem.count.add(1)],
-                        condition=TallyItem.count.does_not_exist()
-                        | (TallyItem.count < per_second))
-        except UpdateError as e:
-            if e.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise _storage_error(e) from e
-        except PynamoDBException as e:
-            raise _storage_error(e) from e
-        return True
+        return _written_if(lambda: item.update(
+            actions=[TallyItem.count.add(1)],
+            condition=TallyItem.count.does_not_exist() | (TallyItem.count < per_second)))
 
     def spend_sms(self, town_id: str, month: str, segments: int, cap: int) -> bool:
         """Count ``segments`` against the town's monthly cap; False (nothing counted) if
         they would pass it."""
         item = TallyItem(town_pk(town_id), f"TALLY#sms#{month}")
-        try:
-            item.update(actions=[TallyItem.count.add(segments)],
-                        condition=TallyItem.count.does_not_exist()
-                        | (TallyItem.count <= cap - segments))
-        except UpdateError as e:
-            if e.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise _storage_error(e) from e
-        except PynamoDBException as e:
-            raise _storage_error(e) from e
-        return True
+        return _written_if(lambda: item.update(
+            actions=[TallyItem.count.add(segments)],
+            condition=TallyItem.count.does_not_exist() | (TallyItem.count <= cap - segments)))
 
     def claim(self, town_id: str, alert_id: str, key: str, expires_at: int) -> bool:
-        try:
-            DeliveryItem(f"TOWN#{town_id}#ALERT#{alert_id}#DELIVERY", key, state="sending",
-                         expires_at=expires_at).save(condition=DeliveryItem.SK.does_not_exist())
-        except PutError as e:
-            if e.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise _storage_error(e) from e
-        except PynamoDBException as e:
-            raise _storage_error(e) from e
-        return True
+        claim = DeliveryItem(f"TOWN#{town_id}#ALERT#{alert_id}#DELIVERY", key,
+                             state="sending", expires_at=expires_at)
+        return _written_if(lambda: claim.save(condition=DeliveryItem.SK.does_not_exist()))
 
     def settle(self, town_id: str, alert_id: str, key: str, state: str | None) -> None:
         """Record how a claimed message ended; None gives the claim back (send failed and

@@ -297,7 +297,7 @@ def _install_container(dep: Deployment, clock: _Clock) -> Any:
             return replace(super().alert_ports, sleep=clock.sleep)
 
     container = PacedContainer(settings_from_env(), now=clock.now)
-    container.__dict__["messenger"] = AwsMessenger(
+    container.__dict__["outbox"] = AwsMessenger(
         lambda: container.client("ses"), lambda: container.client("sns"), MAIL_FROM)
     bootstrap.install(container)
     dep.container = container

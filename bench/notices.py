@@ -73,7 +73,7 @@ def measure_notice_fanout(dep: Deployment, recorder: AwsCallRecorder,
     os.environ.update(app_environment(signing_key))
     dep.fresh_container()
     dep.client("ses").verify_email_identity(EmailAddress="311@maplefalls.example")
-    dep.container.__dict__["messenger"] = AwsMessenger(
+    dep.container.__dict__["outbox"] = AwsMessenger(
         lambda: dep.container.client("ses"), lambda: dep.container.client("sns"),
         "311@maplefalls.example")
     # Quiet hours off: the bench may run at any hour, and every text must go now.

@@ -171,13 +171,33 @@ class Container:
         return LocalIdentity(self.make_id)
 
     @cached_property
-    def messenger(self) -> Any:
+    def outbox(self) -> Any:
+        """What actually sends (SES and SNS), or the log on the emulator."""
         from chalicelib.adapters.messages import AwsMessenger, LoggedMessenger
 
         if self.settings.mail_from:
             return AwsMessenger(lambda: self.client("ses"), lambda: self.client("sns"),
                                 self.settings.mail_from)
         return LoggedMessenger()
+
+    @cached_property
+    def messenger(self) -> Any:
+        """Every message goes through here: texts count against the town's monthly cap."""
+        from chalicelib.services.outreach import MeteredMessenger
+
+        # The outbox is looked up on each send, so a test can swap it at any time.
+        return MeteredMessenger(lambda: self.outbox, self.towns, self.limits, self.now)
+
+    @cached_property
+    def limits(self) -> Any:
+        """Budgets of what strangers can make a town send, and its monthly texts."""
+        return self._table.DynamoLimits()
+
+    @property
+    def outreach(self) -> Any:
+        from chalicelib.services.outreach import OutreachPorts
+
+        return OutreachPorts(limits=self.limits, now=self.now)
 
     @cached_property
     def subscribers(self) -> Any:
@@ -219,7 +239,8 @@ class Container:
     @property
     def intake(self) -> IntakePorts:
         return IntakePorts(store=self.requests, routing=self.routing, photos=self.photos,
-                           new_id=self.make_id, now=self.now, notices=self.notice_queue)
+                           new_id=self.make_id, now=self.now, notices=self.notice_queue,
+                           outreach=self.outreach)
 
 
 _container: Container | None = None

@@ -161,6 +161,7 @@ class FakeRequestStore:
         self.tracking: dict[tuple[str, str], str] = {}
         self.followers: dict[tuple[str, str], dict[str, Follower]] = {}
         self.follows: dict[tuple[str, str], set[str]] = {}
+        self.links: dict[tuple[str, str], tuple[str, str, str, int]] = {}
         self.tally: dict[tuple[str, str], int] = {}
 
     def add(self, request: ServiceRequest, first_event: TimelineEvent,
@@ -233,6 +234,26 @@ class FakeRequestStore:
     def get_follower(self, town_id: str, request_id: str,
                      follower_id: str) -> Follower | None:
         return self.followers.get((town_id, request_id), {}).get(follower_id)
+
+    def save_follower(self, town_id: str, request_id: str, follower: Follower,
+                      dropped: str | None = None) -> None:
+        found = self.followers.get((town_id, request_id), {})
+        if follower.follower_id not in found:
+            raise NotFound("this follower stopped following")
+        found[follower.follower_id] = follower
+        if dropped:
+            self.follows.get((town_id, dropped), set()).discard(request_id)
+
+    def save_link(self, town_id: str, secret_hash: str, request_id: str, follower_id: str,
+                  channel: str, expires_at: int) -> None:
+        self.links[(town_id, secret_hash)] = (request_id, follower_id, channel, expires_at)
+
+    def take_link(self, town_id: str, secret_hash: str,
+                  now: int) -> tuple[str, str, str] | None:
+        found = self.links.pop((town_id, secret_hash), None)
+        if found is None or found[3] < now:
+            return None
+        return found[0], found[1], found[2]
 
     def request_id_for_tracking(self, town_id: str, tracking_number: str) -> str | None:
         return self.tracking.get((town_id, tracking_key(tracking_number) or ""))
@@ -397,6 +418,7 @@ class FakeNoticeBook:
     def __init__(self) -> None:
         self.stops: set[tuple[str | None, str]] = set()
         self.claims: set[tuple[str, str, str]] = set()
+        self.stop_links: dict[tuple[str, str, str], tuple[str, str]] = {}
         self.deferred: dict[str, tuple[str, str]] = {}
 
     def stopped(self, town_id: str, contact_hashes: list[str],
@@ -410,14 +432,21 @@ class FakeNoticeBook:
     def restart(self, town_id: str | None, contact_hash: str) -> None:
         self.stops.discard((town_id, contact_hash))
 
-    def claim(self, town_id: str, event_id: str, key: str, expires_at: int) -> bool:
+    def claim(self, town_id: str, event_id: str, key: str, expires_at: int,
+              stop_hash: str | None = None, request_id: str | None = None) -> bool:
         if (town_id, event_id, key) in self.claims:
             return False
         self.claims.add((town_id, event_id, key))
+        if stop_hash and request_id:
+            self.stop_links[(town_id, event_id, key)] = (stop_hash, request_id)
         return True
+
+    def stop_link(self, town_id: str, event_id: str, key: str) -> tuple[str, str] | None:
+        return self.stop_links.get((town_id, event_id, key))
 
     def release(self, town_id: str, event_id: str, key: str) -> None:
         self.claims.discard((town_id, event_id, key))
+        self.stop_links.pop((town_id, event_id, key), None)
 
     def defer(self, town_id: str, send_at: datetime, key: str, body: str) -> None:
         self.deferred[f"{send_at.isoformat()}#{town_id}#{key}"] = (town_id, body)
@@ -435,7 +464,8 @@ class FakeMessenger:
         self.sent: list[dict[str, str | None]] = []
         self.fail_for = fail_for or set()
 
-    def send(self, *, email: str | None, phone: str | None, subject: str, text: str) -> None:
+    def send(self, *, town_id: str, email: str | None, phone: str | None, subject: str,
+             text: str) -> None:
         if (email or phone) in self.fail_for:
             raise StorageUnavailable("messages cannot be sent right now")
         self.sent.append({"email": email, "phone": phone, "subject": subject, "text": text})

@@ -53,7 +53,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.exceptions import (
+    DeleteError,
+    PutError,
+    PynamoDBException,
+    TransactWriteError,
+    UpdateError,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -359,7 +365,19 @@ class FollowerItem(_Table):
     email = UnicodeAttribute(null=True)
     phone = UnicodeAttribute(null=True)
     language = UnicodeAttribute(null=True)
-    unsubscribe_key = UnicodeAttribute()
+    unsubscribe_key = UnicodeAttribute(null=True)  # legacy stop links only
+    # Channels whose address the follower proved; absent on followers stored before
+    # confirmation existed, who keep getting what they signed up for.
+    confirmed = JSONAttribute(null=True)
+
+
+class LinkItem(_Table):
+    """A link sent to confirm one address of one follower, found by its secret's hash."""
+
+    request_id = UnicodeAttribute()
+    follower_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    expires_at = NumberAttribute()
 
 
 class TallyItem(_Table):
@@ -372,9 +390,12 @@ class OptOutItem(_Table):
 
 class NoticeClaimItem(_Table):
     """"This message was (being) sent": written before sending, so a retried batch never
-    sends twice; removed again when the send fails, so the retry does send it."""
+    sends twice; removed again when the send fails, so the retry does send it. An e-mail's
+    claim also holds the hash of its own stop link's secret."""
 
     expires_at = NumberAttribute()
+    stop_hash = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
 
 
 class DeferredNoticeItem(_Table):
@@ -412,7 +433,7 @@ ITEM_CLASSES: tuple[type[_Table], ...] = (
     ApiKeyItem,
     StaffItem, AuditItem, RequestItem, EventItem, TokenItem, RateItem, ResidentItem,
     ResidentCodeItem, ResidentSessionItem, TrackItem, RequestCounters, FollowerItem,
-    TallyItem, OptOutItem, NoticeClaimItem, DeferredNoticeItem,
+    TallyItem, OptOutItem, NoticeClaimItem, DeferredNoticeItem, LinkItem,
 )
 
 
@@ -467,7 +488,7 @@ def _written_if(write: Callable[[], object]) -> bool:
     (a claim already taken, a limit reached); any other failure is a storage error."""
     try:
         write()
-    except (PutError, UpdateError) as e:
+    except (PutError, UpdateError, DeleteError) as e:
         if e.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise _storage_error(e) from e
@@ -1027,13 +1048,16 @@ def _track_pk(town_id: str, tracking_number: str) -> str:
 def _follower_item(town_id: str, request_id: str, f: Follower) -> FollowerItem:
     return FollowerItem(request_pk(town_id, request_id), f"SUB#{f.follower_id}", role=f.role,
                         since=sort_time(f.since), email=f.email, phone=f.phone,
-                        language=f.language, unsubscribe_key=f.unsubscribe_key)
+                        language=f.language, unsubscribe_key=f.unsubscribe_key or None,
+                        confirmed=list(f.confirmed))
 
 
 def _follower(item: FollowerItem) -> Follower:
-    return Follower(follower_id=item.SK.removeprefix("SUB#"), role=item.role,
-                    since=parse_sort_time(item.since), email=item.email, phone=item.phone,
-                    language=item.language, unsubscribe_key=item.unsubscribe_key)
+    follower = Follower(follower_id=item.SK.removeprefix("SUB#"), role=item.role,
+                        since=parse_sort_time(item.since), email=item.email, phone=item.phone,
+                        language=item.language, unsubscribe_key=item.unsubscribe_key or "")
+    confirmed = follower.channels if item.confirmed is None else tuple(item.confirmed)
+    return dataclasses.replace(follower, confirmed=confirmed)
 
 
 def _note_doc(e: TimelineEvent) -> dict[str, Any]:
@@ -1281,6 +1305,50 @@ class DynamoRequestStore:
         except PynamoDBException as e:
             raise _storage_error(e) from e
 
+    def save_follower(self, town_id: str, request_id: str, follower: Follower,
+                      dropped: str | None = None) -> None:
+        """Write a follower that confirmed or dropped an address (``dropped``: the hash
+        of the address no longer theirs to be found by)."""
+        try:
+            with self._transaction() as tx:
+                tx.save(_follower_item(town_id, request_id, follower),
+                        condition=FollowerItem.SK.exists())
+                if dropped:
+                    tx.delete(ResidentItem(f"TOWN#{town_id}#RESIDENT#{dropped}",
+                                           f"FOLLOW#{request_id}"))
+        except TransactWriteError as e:
+            codes = [r.code if r else None for r in e.cancellation_reasons]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                raise NotFound("this follower stopped following") from e
+            raise _storage_error(e) from e
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def save_link(self, town_id: str, secret_hash: str, request_id: str, follower_id: str,
+                  channel: str, expires_at: int) -> None:
+        try:
+            LinkItem(f"TOWN#{town_id}#LINK#{secret_hash}", "LINK", request_id=request_id,
+                     follower_id=follower_id, channel=channel, expires_at=expires_at).save()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def take_link(self, town_id: str, secret_hash: str,
+                  now: int) -> tuple[str, str, str] | None:
+        """(request, follower, channel) of a confirm link, removed as it is used; None if
+        there is none, it expired, or someone used it a moment earlier."""
+        pk = f"TOWN#{town_id}#LINK#{secret_hash}"
+        try:
+            item = LinkItem.get(pk, "LINK", consistent_read=True)
+        except LinkItem.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        if not _written_if(lambda: item.delete(condition=LinkItem.PK.exists())):
+            return None
+        if int(item.expires_at) < now:
+            return None
+        return item.request_id, item.follower_id, item.channel
+
     def request_id_for_tracking(self, town_id: str, tracking_number: str) -> str | None:
         try:
             return TrackItem.get(_track_pk(town_id, tracking_number), "TRACK").request_id
@@ -1466,22 +1534,25 @@ class DynamoResidentAccess:
             condition=ResidentCodeItem.PK.does_not_exist()
             | (ResidentCodeItem.expires_at < not_before)))
 
-    def take_code(self, town_id: str, contact_hash: str) -> tuple[str, int, int] | None:
-        """The stored code's hash, expiry and tries so far, counting this try."""
-        try:
-            item = ResidentCodeItem.get(f"TOWN#{town_id}#RESIDENT#{contact_hash}", "CODE")
-            item.update(actions=[ResidentCodeItem.attempts.add(1)])
-        except ResidentCodeItem.DoesNotExist:
+    def take_code(self, town_id: str, contact_hash: str,
+                  max_tries: int) -> tuple[str, int, int] | None:
+        """Count one try at the stored code, in the same write that checks the tries left
+        (so concurrent guesses cannot share a try): its hash, expiry and tries so far, or
+        None when there is no code or its tries are spent."""
+        item = ResidentCodeItem(f"TOWN#{town_id}#RESIDENT#{contact_hash}", "CODE")
+        if not _written_if(lambda: item.update(
+                actions=[ResidentCodeItem.attempts.add(1)],
+                condition=ResidentCodeItem.PK.exists()
+                & (ResidentCodeItem.attempts < max_tries))):
             return None
-        except PynamoDBException as e:
-            raise _storage_error(e) from e
         return item.code_hash, int(item.expires_at), int(item.attempts)
 
     def drop_code(self, town_id: str, contact_hash: str) -> None:
-        try:
-            ResidentCodeItem(f"TOWN#{town_id}#RESIDENT#{contact_hash}", "CODE").delete()
-        except PynamoDBException as e:
-            raise _storage_error(e) from e
+        """The code no longer works (used, or its tries spent); the item stays until it
+        expires, so that the one-a-minute resend timer still holds."""
+        item = ResidentCodeItem(f"TOWN#{town_id}#RESIDENT#{contact_hash}", "CODE")
+        _written_if(lambda: item.update(actions=[ResidentCodeItem.code_hash.set("")],
+                                        condition=ResidentCodeItem.PK.exists()))
 
     def save_session(self, town_id: str, session_hash: str, contact_hash: str,
                      expires_at: int) -> None:
@@ -1538,10 +1609,24 @@ class DynamoNoticeBook:
         except PynamoDBException as e:
             raise _storage_error(e) from e
 
-    def claim(self, town_id: str, event_id: str, key: str, expires_at: int) -> bool:
+    def claim(self, town_id: str, event_id: str, key: str, expires_at: int,
+              stop_hash: str | None = None, request_id: str | None = None) -> bool:
         claim = NoticeClaimItem(f"TOWN#{town_id}#NOTICE#{event_id}", key,
-                                expires_at=expires_at)
+                                expires_at=expires_at, stop_hash=stop_hash,
+                                request_id=request_id)
         return _written_if(lambda: claim.save(condition=NoticeClaimItem.SK.does_not_exist()))
+
+    def stop_link(self, town_id: str, event_id: str, key: str) -> tuple[str, str] | None:
+        """(stop secret's hash, request) of the message sent for ``event_id`` to ``key``."""
+        try:
+            item = NoticeClaimItem.get(f"TOWN#{town_id}#NOTICE#{event_id}", key)
+        except NoticeClaimItem.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+        if not item.stop_hash or not item.request_id:
+            return None
+        return item.stop_hash, item.request_id
 
     def release(self, town_id: str, event_id: str, key: str) -> None:
         try:
@@ -1571,6 +1656,51 @@ class DynamoNoticeBook:
 
 
 DEFERRED = "NOTICE#DEFERRED"
+
+
+# --- what strangers can make the town send, and the town's monthly texts -----------------
+#
+# - a budget of one window: UpdateItem PK=TOWN#t#LIMIT#<name>#<window>, SK=LIMIT, a
+#   conditional add (TTL removes old windows)
+# - tallies that only grow (refusals per day, texts per month): UpdateItem PK=TOWN#t,
+#   SK=TALLY#<name>; read with Query SK begins_with TALLY#<prefix>
+
+
+class LimitItem(_Table):
+    count = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+
+ITEM_CLASSES = (*ITEM_CLASSES, LimitItem)
+
+
+class DynamoLimits:
+    def take(self, town_id: str, name: str, window: int, limit: int, expires_at: int,
+             amount: int = 1) -> bool:
+        item = LimitItem(f"TOWN#{town_id}#LIMIT#{name}#{window}", "LIMIT")
+        return _written_if(lambda: item.update(
+            actions=[LimitItem.count.add(amount), LimitItem.expires_at.set(expires_at)],
+            condition=LimitItem.count.does_not_exist() | (LimitItem.count <= limit - amount)))
+
+    def add(self, town_id: str, name: str, amount: int, expires_at: int | None) -> None:
+        item = TallyItem(town_pk(town_id), f"TALLY#{name}")
+        try:
+            item.update(actions=[TallyItem.count.add(amount)])
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def totals(self, town_id: str, prefix: str) -> dict[str, int]:
+        try:
+            return {raw["SK"]["S"].removeprefix("TALLY#"): int(raw.get("count", {"N": "0"})["N"])
+                    for raw in _query_items(town_pk(town_id), f"TALLY#{prefix}")}
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def spend_sms(self, town_id: str, month: str, segments: int, cap: int) -> bool:
+        item = TallyItem(town_pk(town_id), f"TALLY#sms#{month}")
+        return _written_if(lambda: item.update(
+            actions=[TallyItem.count.add(segments)],
+            condition=TallyItem.count.does_not_exist() | (TallyItem.count <= cap - segments)))
 
 
 # --- emergency alert subscribers ---------------------------------------------------------
@@ -1660,11 +1790,13 @@ class DynamoSubscribers:
                     email=s.email, status=s.status, code_hash=s.code_hash,
                     code_expires=s.code_expires, tries=s.tries, stop_key=s.stop_key,
                     home=list(s.home) if s.home else None))
-                for h in s.contact_hashes:
-                    tx.save(SubscriberPointer(f"TOWN#{s.town_id}#ALERTCONTACT#{h}", "SUB",
-                                              town_id=s.town_id,
-                                              subscriber_id=s.subscriber_id))
                 if s.status == "active":
+                    # Only a confirmed subscription is the contact's: a pending sign-up
+                    # (perhaps a stranger's, with this contact) points nowhere.
+                    for h in s.contact_hashes:
+                        tx.save(SubscriberPointer(f"TOWN#{s.town_id}#ALERTCONTACT#{h}", "SUB",
+                                                  town_id=s.town_id,
+                                                  subscriber_id=s.subscriber_id))
                     for zone in _audiences(s):
                         tx.save(AudienceItem(
                             f"TOWN#{s.town_id}#AUDIENCE#{zone}", f"SUB#{s.subscriber_id}",
@@ -1684,6 +1816,8 @@ class DynamoSubscribers:
         try:
             with self._transaction() as tx:
                 tx.delete(SubscriberItem(_subscriber_pk(s.town_id, s.subscriber_id), "SUB"))
+                if s.status != "active":
+                    return  # a pending sign-up has nothing else
                 for h in s.contact_hashes:
                     tx.delete(SubscriberPointer(f"TOWN#{s.town_id}#ALERTCONTACT#{h}", "SUB"))
                 for zone in _audiences(s):
@@ -1694,6 +1828,15 @@ class DynamoSubscribers:
                                                 f"{s.town_id}#{s.subscriber_id}"))
         except PynamoDBException as e:
             raise _storage_error(e) from e
+
+    def take_try(self, town_id: str, subscriber_id: str, max_tries: int) -> bool:
+        """Count one try at a pending sign-up's code, in the write that checks the tries
+        left: False when none is left (or it is not pending)."""
+        item = SubscriberItem(_subscriber_pk(town_id, subscriber_id), "SUB")
+        return _written_if(lambda: item.update(
+            actions=[SubscriberItem.tries.add(1)],
+            condition=SubscriberItem.PK.exists() & (SubscriberItem.status == "pending")
+            & (SubscriberItem.tries < max_tries)))
 
     def subscriptions_of_phone(self, phone_hash: str) -> list[tuple[str, str]]:
         try:
@@ -1731,6 +1874,7 @@ class AlertItem(_Table):
 class DeliveryItem(_Table):
     state = UnicodeAttribute()  # sending, sent, failed, opted_out
     expires_at = NumberAttribute(null=True)
+    stop_hash = UnicodeAttribute(null=True)  # an e-mail's own stop link (its secret, hashed)
 
 
 ITEM_CLASSES = (*ITEM_CLASSES, AlertItem, DeliveryItem)
@@ -1848,10 +1992,21 @@ class DynamoAlerts:
             actions=[TallyItem.count.add(segments)],
             condition=TallyItem.count.does_not_exist() | (TallyItem.count <= cap - segments)))
 
-    def claim(self, town_id: str, alert_id: str, key: str, expires_at: int) -> bool:
+    def claim(self, town_id: str, alert_id: str, key: str, expires_at: int,
+              stop_hash: str | None = None) -> bool:
         claim = DeliveryItem(f"TOWN#{town_id}#ALERT#{alert_id}#DELIVERY", key,
-                             state="sending", expires_at=expires_at)
+                             state="sending", expires_at=expires_at, stop_hash=stop_hash)
         return _written_if(lambda: claim.save(condition=DeliveryItem.SK.does_not_exist()))
+
+    def stop_hash(self, town_id: str, alert_id: str, key: str) -> str | None:
+        """The hash of the stop link's secret in the message of ``alert_id`` to ``key``."""
+        try:
+            return DeliveryItem.get(f"TOWN#{town_id}#ALERT#{alert_id}#DELIVERY",
+                                    key).stop_hash
+        except DeliveryItem.DoesNotExist:
+            return None
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
 
     def settle(self, town_id: str, alert_id: str, key: str, state: str | None) -> None:
         """Record how a claimed message ended; None gives the claim back (send failed and

@@ -13,7 +13,6 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.errors import StorageUnavailable
-from chalicelib.domain.followers import e164
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +24,16 @@ class AwsMessenger:
         self._make_sns = make_sns
         self._mail_from = mail_from
 
-    def send(self, *, email: str | None, phone: str | None, subject: str, text: str) -> None:
+    def send(self, *, town_id: str, email: str | None, phone: str | None, subject: str,
+             text: str) -> None:
         try:
             if email:
                 self._make_ses().send_email(
                     Source=self._mail_from, Destination={"ToAddresses": [email]},
                     Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
                              "Body": {"Text": {"Data": text, "Charset": "UTF-8"}}})
-            number = e164(phone) if phone else None
+            # Numbers arrive in E.164 (services.outreach.MeteredMessenger checks them).
+            number = phone if phone and phone.startswith("+") else None
             if phone and number is None:
                 log.warning("not a phone number SMS can reach; text not sent")
             if number:
@@ -50,6 +51,8 @@ class LoggedMessenger:
     def __init__(self) -> None:
         self.sent: list[dict[str, str | None]] = []
 
-    def send(self, *, email: str | None, phone: str | None, subject: str, text: str) -> None:
-        self.sent.append({"email": email, "phone": phone, "subject": subject, "text": text})
+    def send(self, *, town_id: str, email: str | None, phone: str | None, subject: str,
+             text: str) -> None:
+        self.sent.append({"email": email, "phone": phone, "subject": subject, "text": text,
+                          "town_id": town_id})
         log.warning("message not sent (no TOWN311_MAIL_FROM): to %s: %s", email or phone, text)

@@ -51,7 +51,12 @@ def _town(town: str) -> Town:
 def _ports() -> subscribers.SubscriberPorts:
     c = bootstrap.container()
     return subscribers.SubscriberPorts(store=c.subscribers, messenger=c.messenger,
-                                       new_id=c.make_id, now=c.now)
+                                       new_id=c.make_id, now=c.now, outreach=c.outreach,
+                                       deliveries=c.alert_store)
+
+
+def _source_ip() -> str | None:
+    return (blueprint.current_request.context.get("identity") or {}).get("sourceIp")
 
 
 def _signed_in(town: Town) -> str:
@@ -71,7 +76,7 @@ def subscribe(town: str) -> Response:
     made = subscribers.subscribe(
         _ports(), place, catalogue, email=body.email, phone=body.phone,
         language=body.language, zones=body.zones,
-        home=(body.home.lat, body.home.long) if body.home else None)
+        home=(body.home.lat, body.home.long) if body.home else None, source_ip=_source_ip())
     return respond({**subscribers.document(made),
                     "confirm_by": "sms" if made.phone else "email"}, status=201)
 
@@ -80,7 +85,7 @@ def subscribe(town: str) -> Response:
 @json_view
 def confirm(town: str, subscriber_id: str) -> Response:
     body = body_as(blueprint, ConfirmIn)
-    done = subscribers.confirm(_ports(), _town(town), subscriber_id, body.code)
+    done = subscribers.confirm(_ports(), _town(town), subscriber_id, body.code, _source_ip())
     return respond(subscribers.document(done))
 
 

@@ -25,23 +25,31 @@ def _session() -> str | None:
     return header[7:].strip() if header[:7].lower() == "bearer " else None
 
 
+def _source_ip() -> str | None:
+    return (blueprint.current_request.context.get("identity") or {}).get("sourceIp")
+
+
+def _sign_in() -> residents.SignInPorts:
+    c = bootstrap.container()
+    return residents.SignInPorts(access=c.resident_access, messenger=c.messenger,
+                                 outreach=c.outreach, now=c.now)
+
+
 @blueprint.route(BASE + "/sign-in", methods=["POST"])
 @json_view
 def send_code(town: str) -> Response:
-    c = bootstrap.container()
     body = body_as(blueprint, wire.ResidentContactIn)
-    residents.send_sign_in_code(c.resident_access, c.messenger, _town(town), body.email,
-                                body.phone, c.now())
+    residents.send_sign_in_code(_sign_in(), _town(town), body.email, body.phone,
+                                _source_ip())
     return respond({"sent": True, "expires_in": residents.CODE_SECONDS}, status=202)
 
 
 @blueprint.route(BASE + "/session", methods=["POST"])
 @json_view
 def open_session(town: str) -> Response:
-    c = bootstrap.container()
     body = body_as(blueprint, wire.ResidentCodeIn)
-    session = residents.open_session(c.resident_access, _town(town), body.email, body.phone,
-                                     body.code, c.now())
+    session = residents.open_session(_sign_in(), _town(town), body.email, body.phone,
+                                     body.code, _source_ip())
     return respond({"session": session.token, "expires_in": session.expires_in}, status=201)
 
 
@@ -58,7 +66,6 @@ def own_requests(town: str) -> Response:
 @json_view
 def erase_own_contact(town: str) -> Response:
     c = bootstrap.container()
-    source_ip = (blueprint.current_request.context.get("identity") or {}).get("sourceIp")
     done = residents.erase_own_contact(c.admin, c.resident_access, c.requests, _town(town),
-                                       _session(), source_ip)
+                                       _session(), _source_ip())
     return respond({"requests_anonymised": done.requests_anonymised})

@@ -27,7 +27,18 @@ def _ports() -> tracking.TrackingPorts:
     c = bootstrap.container()
     return tracking.TrackingPorts(store=c.requests, towns=c.towns, new_id=c.make_id,
                                   now=c.now, notices=c.notice_queue, channels=c.channels,
-                                  photos=c.photos)
+                                  photos=c.photos, outreach=c.outreach,
+                                  messages=c.notice_ports)
+
+
+def _source_ip() -> str | None:
+    return (blueprint.current_request.context.get("identity") or {}).get("sourceIp")
+
+
+def _maybe_signed_in(town: Town) -> str | None:
+    """The signed-in resident's contact hash, if the call carries a session at all."""
+    header = blueprint.current_request.headers.get("authorization", "")
+    return _signed_in(town) if header[:7].lower() == "bearer " else None
 
 
 def _signed_in(town: Town) -> str:
@@ -50,7 +61,8 @@ def track(town: str, number: str) -> Response:
 def follow(town: str, reference: str) -> Response:
     place = _town(town)
     body = body_as(blueprint, wire.FollowIn)
-    done = tracking.follow(_ports(), place, reference, body.email, body.phone, body.language)
+    done = tracking.follow(_ports(), place, reference, body.email, body.phone, body.language,
+                           signed_in=_maybe_signed_in(place), source_ip=_source_ip())
     return respond({"following": True, "followers": done.followers},
                    status=201 if done.new else 200)
 
@@ -101,6 +113,27 @@ def stop(town: str, request_id: str, follower_id: str) -> Response:
     text = "You will get no more messages from the town." if stopped == "town" else \
         "You will get no more messages about this request."
     return _page("Done", f"<p>{text}</p>")
+
+
+@blueprint.route(BASE + "/confirm/{secret}", methods=["GET"])
+def confirm_page(town: str, secret: str) -> Response:
+    """The confirm link in the one message an unproved address gets. GET only asks (mail
+    scanners and link previews open links); the button POSTs."""
+    return _page("Get messages about this request?", (
+        '<form method="post"><p><button>Yes, send me messages about this request'
+        "</button></p></form><p>If you did not ask for them, close this page.</p>"))
+
+
+@blueprint.route(BASE + "/confirm/{secret}", methods=["POST"],
+                 content_types=["application/x-www-form-urlencoded", "application/json"])
+def confirm(town: str, secret: str) -> Response:
+    try:
+        _town(town)
+        notices.confirm_address(bootstrap.container().notice_ports, town, secret[:64])
+    except Town311Error as e:
+        status = 404 if isinstance(e, NotFound) else 503
+        return _page("This link does not work", f"<p>{html.escape(str(e))}</p>", status)
+    return _page("Done", "<p>You will get a message when this request moves.</p>")
 
 
 @blueprint.route(BASE + "/requests/{reference}/dispute", methods=["POST"],

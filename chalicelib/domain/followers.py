@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 REPORTER, FOLLOWER = "reporter", "follower"
+EMAIL, SMS = "email", "sms"
 
 
 def new_tracking_number() -> str:
@@ -31,8 +32,9 @@ def tracking_key(text: str) -> str | None:
 
 
 def contact_hashes(email: str | None, phone: str | None) -> list[str]:
-    """SHA-256 of the e-mail (lower case) and the phone (digits only): how a person is
-    found again without storing who they are in a key."""
+    """SHA-256 of the e-mail (lower case) and the phone (its digits): how a person is
+    found again without storing who they are in a key. The phone must be E.164 already
+    (``chalicelib.domain.phones.e164``), so that every way of writing it is one hash."""
     found = []
     if email and email.strip():
         found.append(hashlib.sha256(f"email:{email.strip().lower()}".encode()))
@@ -56,35 +58,49 @@ class Follower:
     email: str | None = None
     phone: str | None = None
     language: str | None = None
-    # The key in their "stop these messages" link. Kept as is (it is put in every
-    # message); all it can do is stop messages to this person.
+    # Legacy only: the key of the stop link e-mailed before every message carried a link
+    # of its own (see ``stop_token``). New followers have none.
     unsubscribe_key: str = ""
+    # The channels ("email", "sms") whose address the person proved to hold: a link or a
+    # code that reached it, or a signed-in session. Nothing is sent to an unproved address
+    # but the one message that asks to prove it, so nobody can sign a stranger up.
+    confirmed: tuple[str, ...] = ()
 
     @property
     def contact_hashes(self) -> list[str]:
         return contact_hashes(self.email, self.phone)
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(c for c, v in ((EMAIL, self.email), (SMS, self.phone)) if v)
+
+    def address(self, channel: str) -> str | None:
+        return self.email if channel == EMAIL else self.phone if channel == SMS else None
+
+    def is_confirmed(self, channel: str) -> bool:
+        return channel in self.confirmed
+
+    def without(self, channel: str) -> Follower:
+        """The same follower without one of their addresses (they stopped it)."""
+        return replace(self, email=None if channel == EMAIL else self.email,
+                       phone=None if channel == SMS else self.phone,
+                       confirmed=tuple(c for c in self.confirmed if c != channel))
+
     @staticmethod
     def make(role: str, since: datetime, email: str | None, phone: str | None,
-             language: str | None) -> Follower:
+             language: str | None, confirmed: tuple[str, ...] = ()) -> Follower:
+        """``phone`` must already be E.164 (``chalicelib.domain.phones``)."""
         hashes = contact_hashes(email, phone)
         if not hashes:
             raise ValueError("a follower needs an e-mail or a phone")
-        return Follower(hashes[0], role, since, email, phone, language,
-                        secrets.token_urlsafe(18))
+        return Follower(hashes[0], role, since, email, phone, language, "", confirmed)
 
 
-def e164(phone: str, country_code: str = "1") -> str | None:
-    """A phone as SMS gateways want it (``+15550100123``), or None if it cannot be one.
+def new_secret() -> str:
+    """A capability a resident holds (a confirm or stop link): 128 random bits, URL-safe.
+    Only its ``secret_hash`` is stored; ids are public, so nothing is derived from one."""
+    return secrets.token_urlsafe(16)
 
-    Numbers written without a country code take the town's (North American numbering:
-    ten digits, or eleven starting with the country code)."""
-    text = phone.strip()
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if text.startswith("+") or text.startswith("00"):
-        digits = digits[2:] if text.startswith("00") else digits
-    elif len(digits) == 10 and country_code == "1":
-        digits = "1" + digits
-    elif not digits.startswith(country_code):
-        digits = country_code + digits
-    return f"+{digits}" if 8 <= len(digits) <= 15 and digits[0] != "0" else None
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(f"secret:{secret}".encode()).hexdigest()

@@ -92,6 +92,20 @@ DEFAULT_TEMPLATES: dict[str, dict[str, Wording]] = {
 SMS_FOOTER = {"en": " Reply STOP to opt out.", "es": " Responda STOP para no recibir más."}
 EMAIL_FOOTER = {"en": "\n\nStop these messages: $unsubscribe",
                 "es": "\n\nDejar de recibir estos mensajes: $unsubscribe"}
+# The one message an address that has not proved itself gets carries a confirm link:
+# a report's receipt ends with RECEIPT_CONFIRM; a "me too" gets FOLLOW_CONFIRM.
+RECEIPT_CONFIRM = {
+    "en": "\n\nTo get messages as it moves, confirm this address: $link",
+    "es": "\n\nPara recibir mensajes sobre su avance, confirme esta dirección: $link",
+}
+FOLLOW_CONFIRM = {
+    "en": ("$town 311: confirm updates about $tracking_number",
+           "Someone asked for messages about $service_name $tracking_number to be sent "
+           "here. To get them, confirm: $link If it was not you, ignore this."),
+    "es": ("$town 311: confirme avisos sobre $tracking_number",
+           "Alguien pidió recibir aquí mensajes sobre $service_name $tracking_number. Para "
+           "recibirlos, confirme: $link Si no fue usted, ignore este mensaje."),
+}
 # How resolutions read in a message, per language.
 RESOLUTION_WORDS = {
     "en": {"fixed": "fixed", "duplicate": "a duplicate", "not_ours": "not handled by the "

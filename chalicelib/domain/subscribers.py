@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalicelib.domain.errors import InvalidInput, Problem
 from chalicelib.domain.followers import contact_hashes
+from chalicelib.domain.phones import e164, region_of  # noqa: F401 - where callers find them
 
 PENDING, ACTIVE = "pending", "active"
 CODE_SECONDS = 24 * 3600  # a confirmation code is good for a day
@@ -41,25 +41,6 @@ class Subscriber:
     @property
     def channels(self) -> tuple[str, ...]:
         return tuple(c for c, v in (("sms", self.phone), ("email", self.email)) if v)
-
-
-def e164(phone: str, region: str = "US") -> str:
-    """The number in E.164, or InvalidInput: what SMS gateways accept."""
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(phone, region)
-    except phonenumbers.NumberParseException:
-        raise InvalidInput.of([Problem("phone", "is not a phone number")]) from None
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidInput.of([Problem("phone", "is not a valid phone number")])
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-
-
-def region_of(locale: str) -> str:
-    """The country of a town's locale ("en-US" → "US"), for numbers without one."""
-    parts = locale.replace("_", "-").split("-")
-    return parts[1].upper() if len(parts) > 1 and len(parts[1]) == 2 else "US"
 
 
 @dataclass

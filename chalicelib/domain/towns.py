@@ -70,10 +70,27 @@ class Town:
     # May an emergency manager approve their own *test* alert? (Real ones always need a
     # second person.)
     alert_test_self_approval: bool = True
+    # The countries whose phones the town texts (ISO codes, e.g. ("US", "CA")); empty: the
+    # town's own country only. Premium-rate and far-away numbers are how SMS pumping pays.
+    sms_countries: tuple[str, ...] = ()
+    # What anonymous callers together may make the town send in an hour (sign-in codes,
+    # confirmations): past it, such sends are refused until the hour is over.
+    anonymous_messages_per_hour: int = 300
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def region(self) -> str:
+        """The town's country, for phone numbers written without one."""
+        from chalicelib.domain.phones import region_of
+
+        return region_of(self.locale)
+
+    @property
+    def texted_countries(self) -> tuple[str, ...]:
+        return self.sms_countries or (self.region,)
 
     @property
     def contact(self) -> str:

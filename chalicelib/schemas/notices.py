@@ -35,7 +35,10 @@ class Recipient(BaseModel):
     email: str | None = None
     phone: str | None = None
     language: str | None = None
-    unsubscribe_key: str | None = None  # none for staff: their messages are their work
+    unsubscribe_key: str | None = None  # legacy stop links only
+    role: str | None = None  # "reporter" or "follower"; none for staff
+    # The channels whose address the person proved; None: all (staff, older followers).
+    confirmed: list[str] | None = None
 
 
 class NoticeBatch(BaseModel):

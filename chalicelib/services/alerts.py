@@ -27,9 +27,10 @@ from chalicelib.domain.errors import (
     Problem,
     StorageUnavailable,
 )
-from chalicelib.domain.followers import contact_hashes
+from chalicelib.domain.followers import contact_hashes, new_secret, secret_hash
 from chalicelib.domain.towns import AuditEntry
 from chalicelib.schemas.notices import BATCH_SIZE
+from chalicelib.services.outreach import SmsCapReached
 from chalicelib.services.ports import AuditLog, Messenger, NoticeQueue, TownDirectory
 
 log = logging.getLogger(__name__)
@@ -262,7 +263,11 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
             if not address:
                 continue
             key = f"{person['subscriber_id']}#{channel}"
-            if not ports.alerts.claim(town_id, alert_id, key, expires):
+            # Every e-mail has its own stop link; its claim keeps only the secret's hash.
+            stop_secret = new_secret() if channel == "email" else None
+            if not ports.alerts.claim(town_id, alert_id, key, expires,
+                                      stop_hash=secret_hash(stop_secret)
+                                      if stop_secret else None):
                 outcome["repeated"] += 1
                 continue
             if channel == "sms" and any(h in texts_stopped for h in phones[
@@ -271,28 +276,30 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
                 ports.alerts.count(town_id, alert_id, "opted_out")
                 outcome["opted_out"] += 1
                 continue
-            if channel == "sms":
-                verdict = _sms_allowed(ports, town, f"{title}: {body}")
-                if verdict != "ok":
-                    # Over the month's cap: recorded, not sent; the e-mail still goes.
-                    # Out of turns: given back, the batch is retried later.
-                    ports.alerts.settle(town_id, alert_id, key,
-                                        "over_cap" if verdict == "over_cap" else None)
-                    if verdict == "over_cap":
-                        ports.alerts.count(town_id, alert_id, "over_cap")
-                    outcome["over_cap" if verdict == "over_cap" else "failed"] += 1
-                    continue
+            if channel == "sms" and not _sms_turn(ports, town):
+                # Out of turns: given back, the batch is retried later.
+                ports.alerts.settle(town_id, alert_id, key, None)
+                outcome["failed"] += 1
+                continue
             stop = (f"{ports.base_url.rstrip('/')}/towns/{town_id}/alerts/subscribers/"
-                    f"{person['subscriber_id']}/stop?key={person.get('stop_key', '')}")
+                    f"{person['subscriber_id']}/stop?key={alert_id}.{stop_secret}")
             from chalicelib.domain.notices import EMAIL_FOOTER, SMS_FOOTER
 
             text = f"{title}: {body}" + SMS_FOOTER.get(language, SMS_FOOTER["en"]) \
                 if channel == "sms" else body + EMAIL_FOOTER.get(
                     language, EMAIL_FOOTER["en"]).replace("$unsubscribe", stop)
             try:
-                ports.messenger.send(email=address if channel == "email" else None,
+                ports.messenger.send(town_id=town_id,
+                                     email=address if channel == "email" else None,
                                      phone=address if channel == "sms" else None,
                                      subject=title[:100], text=text)
+            except SmsCapReached:
+                # Over the month's cap (counted for every text the town sends): recorded,
+                # not sent; the e-mail still goes.
+                ports.alerts.settle(town_id, alert_id, key, "over_cap")
+                ports.alerts.count(town_id, alert_id, "over_cap")
+                outcome["over_cap"] += 1
+                continue
             except StorageUnavailable:
                 # Recorded as a failed try, and given back: the batch is retried (5 times,
                 # then the notices dead-letter queue and its alarm).
@@ -308,20 +315,16 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
     return outcome
 
 
-def _sms_allowed(ports: AlertPorts, town: Any, text: str) -> str:
-    """"ok" once the text is within the month's cap and has its turn in this second;
-    "over_cap", or "no_turn" after waiting PACING_TRIES seconds for one."""
+def _sms_turn(ports: AlertPorts, town: Any) -> bool:
+    """True once the text has its turn in this second (the town's number sends at most
+    ``alert_sms_per_second``), False after waiting PACING_TRIES seconds for one. The
+    monthly cap is counted where every text is: services.outreach.MeteredMessenger."""
     for _ in range(PACING_TRIES):
         second = int(ports.now().timestamp())
         if ports.alerts.take_sms_slot(town.town_id, second, town.alert_sms_per_second):
-            break
+            return True
         ports.sleep(1 - (ports.now().timestamp() % 1) or 0.01)
-    else:
-        return "no_turn"
-    segments = domain.sms_segments(text)
-    cap = int(town.sms_monthly_cap_usd / domain.SMS_SEGMENT_USD)
-    month = ports.now().strftime("%Y-%m")
-    return "ok" if ports.alerts.spend_sms(town.town_id, month, segments, cap) else "over_cap"
+    return False
 
 
 def progress(alert: Alert) -> dict[str, int]:

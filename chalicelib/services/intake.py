@@ -16,6 +16,7 @@ from chalicelib.domain.followers import REPORTER, Follower, new_tracking_number
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import ApiKey, AuditEntry, Town
 from chalicelib.schemas.open311 import NewServiceRequest, location_problems, problems_from
+from chalicelib.services.outreach import OutreachPorts, phone_for
 from chalicelib.services.ports import (
     IdempotencyGuard,
     NoticeQueue,
@@ -59,6 +60,7 @@ class IntakePorts:
     new_id: Callable[[], str]
     now: Callable[[], datetime]
     notices: NoticeQueue | None = None
+    outreach: OutreachPorts | None = None  # budgets of what anonymous reports may send
 
 
 def read_submission(fields: dict[str, str], attributes: dict[str, list[str]], town: Town,
@@ -82,9 +84,16 @@ def read_submission(fields: dict[str, str], attributes: dict[str, list[str]], to
             parse_attribute_answers(service, attributes)
         except InvalidInput as e:
             problems.extend(e.problems)
+    number = None
+    if form is not None and form.phone:
+        # Stored, hashed and compared as E.164 only (a STOP must match what was typed).
+        try:
+            number = phone_for(town, form.phone)
+        except InvalidInput as e:
+            problems.extend(e.problems)
     if problems or form is None:
         raise InvalidInput.of(problems)
-    return form
+    return form.model_copy(update={"phone": number}) if number else form
 
 
 def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
@@ -147,7 +156,7 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
         details={"service_code": service.code, "channel": channel})
     follower = None
     if form.notify is not False and (form.email or form.phone):
-        follower = Follower.make(REPORTER, now, form.email, form.phone, form.language)
+        follower = _reporter_to_tell(ports, town, form, now, entered_by, source_ip)
     try:
         ports.store.add(request, submitted, quota, audit, follower)
     except Conflict:
@@ -165,6 +174,29 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
         announce(ports.notices, request, submitted)
     return Receipt(request_id, token, request.service_notice, form.account_id,
                    request.tracking_number)
+
+
+def _reporter_to_tell(ports: IntakePorts, town: Town, form: NewServiceRequest,
+                      now: datetime, entered_by: str | None,
+                      source_ip: str | None) -> Follower | None:
+    """The reporter as a follower. Addresses a member of staff took down are proved;
+    an anonymous report's get one receipt asking to confirm them, if that send is within
+    the anonymous budgets (services.outreach): over them, the report is still stored,
+    and nobody is messaged about it."""
+    if entered_by is not None:
+        return Follower.make(REPORTER, now, form.email, form.phone, form.language,
+                             confirmed=tuple(c for c, v in (("email", form.email),
+                                                            ("sms", form.phone)) if v))
+    if ports.outreach is not None:
+        from chalicelib.domain.errors import Throttled
+        from chalicelib.services.outreach import allow_anonymous_send
+
+        try:
+            allow_anonymous_send(ports.outreach, town, email=form.email, phone=form.phone,
+                                 source_ip=source_ip, purpose="receipt")
+        except Throttled:
+            return None
+    return Follower.make(REPORTER, now, form.email, form.phone, form.language)
 
 
 def _zone_of(catalogue: Catalogue, lat: float | None, long: float | None) -> str | None:

@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from chalicelib.domain import notices
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem, StorageUnavailable
-from chalicelib.domain.followers import Follower, contact_hashes
+from chalicelib.domain.followers import (
+    EMAIL,
+    REPORTER,
+    SMS,
+    Follower,
+    contact_hashes,
+    new_secret,
+    secret_hash,
+)
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.notices import BATCH_SIZE, NoticeBatch, NoticeEvent, Recipient
+from chalicelib.services.outreach import SmsCapReached
 from chalicelib.services.ports import Messenger, NoticeQueue, TownDirectory
 
 log = logging.getLogger(__name__)
@@ -32,6 +41,8 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
                         "PARAR"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 CLAIM_DAYS = 30
+STOP_LINK_DAYS = 400  # an e-mail's stop link works this long (its claim keeps its hash)
+CONFIRM_LINK_DAYS = 7
 
 
 class NoticeBook(Protocol):
@@ -49,7 +60,14 @@ class NoticeBook(Protocol):
 
     def restart(self, town_id: str | None, contact_hash: str) -> None: ...
 
-    def claim(self, town_id: str, event_id: str, key: str, expires_at: int) -> bool: ...
+    def claim(self, town_id: str, event_id: str, key: str, expires_at: int,
+              stop_hash: str | None = None, request_id: str | None = None) -> bool:
+        """Take the send of ``event_id`` to ``key`` (False: taken before). An e-mail's
+        claim holds the hash of its stop link's secret and the request."""
+        ...
+
+    def stop_link(self, town_id: str, event_id: str, key: str) -> tuple[str, str] | None:
+        ...
 
     def release(self, town_id: str, event_id: str, key: str) -> None: ...
 
@@ -73,6 +91,15 @@ class FollowerStore(Protocol):
 
     def unfollow(self, town_id: str, request_id: str, follower: Follower) -> None: ...
 
+    def save_follower(self, town_id: str, request_id: str, follower: Follower,
+                      dropped: str | None = None) -> None: ...
+
+    def save_link(self, town_id: str, secret_hash: str, request_id: str, follower_id: str,
+                  channel: str, expires_at: int) -> None: ...
+
+    def take_link(self, town_id: str, secret_hash: str,
+                  now: int) -> tuple[str, str, str] | None: ...
+
 
 @dataclass(frozen=True)
 class NoticePorts:
@@ -92,6 +119,8 @@ class Outcome:
     deferred: int = 0
     repeated: int = 0  # already sent by an earlier try
     failed: int = 0
+    unconfirmed: int = 0  # an address that never proved itself: nothing but the receipt
+    over_cap: int = 0  # the town's texts for the month are spent
 
 
 def announce(queue: NoticeQueue | None, request: ServiceRequest, event: TimelineEvent,
@@ -147,7 +176,8 @@ def fan_out(event: NoticeEvent, ports: NoticePorts) -> Outcome:
 
 def _recipient(f: Follower) -> Recipient:
     return Recipient(follower_id=f.follower_id, email=f.email, phone=f.phone,
-                     language=f.language, unsubscribe_key=f.unsubscribe_key)
+                     language=f.language, unsubscribe_key=f.unsubscribe_key or None,
+                     role=f.role, confirmed=list(f.confirmed))
 
 
 def _supervisors(ports: NoticePorts, request: ServiceRequest) -> list[Recipient]:
@@ -177,7 +207,8 @@ def deliver(batch: NoticeBatch, ports: NoticePorts,
         sorted({h for hs in phones.values() for h in hs}))
     quiet_until = None if batch.after_quiet_hours else notices.quiet_until(
         now, town.timezone, town.notices.quiet_hours)
-    expires = int(now.timestamp()) + CLAIM_DAYS * 86400
+    now_epoch = int(now.timestamp())
+    expires = now_epoch + CLAIM_DAYS * 86400
     for person in batch.recipients:
         staff = person.follower_id.startswith("staff:")
         if not staff and any(h in stopped for h in hashes[person.follower_id]):
@@ -193,23 +224,41 @@ def deliver(batch: NoticeBatch, ports: NoticePorts,
                 outcome.stopped += 1
                 continue
             key = f"{person.follower_id}#{channel}"
-            if channel == "sms" and quiet_until is not None and not staff:
+            proved = person.confirmed is None or channel in person.confirmed
+            receipt = not proved and batch.kind == "submitted" and person.role == REPORTER
+            if not proved and not receipt:
+                outcome.unconfirmed += 1
+                continue
+            if channel == "sms" and quiet_until is not None and not staff and not receipt:
                 later = batch.model_copy(update={"recipients": [person], "channels": ["sms"],
                                                  "after_quiet_hours": True})
                 ports.book.defer(batch.town_id, quiet_until,
                                  f"{batch.event_id}#{key}", later.model_dump_json())
                 outcome.deferred += 1
                 continue
-            if not ports.book.claim(batch.town_id, batch.event_id, key, expires):
+            stop_secret = new_secret() if channel == "email" and not staff and proved \
+                else None
+            if not ports.book.claim(
+                    batch.town_id, batch.event_id, key,
+                    now_epoch + STOP_LINK_DAYS * 86400 if stop_secret else expires,
+                    stop_hash=secret_hash(stop_secret) if stop_secret else None,
+                    request_id=request.request_id if stop_secret else None):
                 outcome.repeated += 1
                 continue
+            stop = (f"{batch.event_id}.{stop_secret}" if stop_secret else None)
             subject, text = render(town, request, event, batch.kind, language, channel,
-                                   person, ports.base_url)
+                                   person, ports.base_url, stop)
+            if receipt:
+                text = _with_confirm_link(ports, town, request, language, person.follower_id,
+                                          channel, text)
             try:
-                ports.messenger.send(email=address if channel == "email" else None,
+                ports.messenger.send(town_id=batch.town_id,
+                                     email=address if channel == "email" else None,
                                      phone=address if channel == "sms" else None,
                                      subject=subject, text=text)
                 outcome.sent += 1
+            except SmsCapReached:
+                outcome.over_cap += 1  # kept claimed: not sent this month, not retried
             except StorageUnavailable:
                 ports.book.release(batch.town_id, batch.event_id, key)
                 outcome.failed += 1
@@ -224,8 +273,10 @@ def tracking_link(base_url: str, town_id: str, request: ServiceRequest) -> str:
 
 
 def render(town: Town, request: ServiceRequest, event: TimelineEvent | None, kind: str,
-           language: str, channel: str, person: Recipient, base_url: str) -> tuple[str, str]:
-    """The subject and text of one message, in ``language``, for ``channel``."""
+           language: str, channel: str, person: Recipient, base_url: str,
+           stop_key: str | None = None) -> tuple[str, str]:
+    """The subject and text of one message, in ``language``, for ``channel``. An e-mail
+    to a resident ends with its own stop link (``stop_key``: ``<event>.<secret>``)."""
     from babel.dates import format_date, format_datetime
 
     words = notices.wording(town.notices, language, kind)
@@ -257,15 +308,80 @@ def render(town: Town, request: ServiceRequest, event: TimelineEvent | None, kin
     }
     subject = notices.fill(words.subject, values)
     text = notices.fill(words.text, values)
-    if person.unsubscribe_key and channel == "email":
+    if stop_key and channel == "email":
         stop = (f"{base_url.rstrip('/')}/towns/{town.town_id}/requests/{request.request_id}"
-                f"/followers/{person.follower_id}/stop?key={person.unsubscribe_key}")
+                f"/followers/{person.follower_id}/stop?key={stop_key}")
         # Appended after filling, so that no template can drop or change the way out.
         text += notices.EMAIL_FOOTER.get(language, notices.EMAIL_FOOTER["en"]).replace(
             "$unsubscribe", stop)
-    elif channel == "sms" and person.unsubscribe_key:
+    elif channel == "sms" and not person.follower_id.startswith("staff:"):
         text += notices.SMS_FOOTER.get(language, notices.SMS_FOOTER["en"])
     return subject, text
+
+
+def _confirm_link(ports: NoticePorts, town: Town, request: ServiceRequest,
+                  follower_id: str, channel: str) -> str:
+    """A fresh confirm link for one address (kept only as its secret's hash, for
+    CONFIRM_LINK_DAYS)."""
+    secret = new_secret()
+    expires = int(ports.now().timestamp()) + CONFIRM_LINK_DAYS * 86400
+    ports.store.save_link(town.town_id, secret_hash(secret), request.request_id, follower_id,
+                          channel, expires)
+    return f"{ports.base_url.rstrip('/')}/towns/{town.town_id}/confirm/{secret}"
+
+
+def _with_confirm_link(ports: NoticePorts, town: Town, request: ServiceRequest,
+                       language: str, follower_id: str, channel: str, text: str) -> str:
+    """The reporter's receipt, ending with the link that proves the address (a receipt
+    to an unproved address has no stop link: nothing more follows unless confirmed)."""
+    link = _confirm_link(ports, town, request, follower_id, channel)
+    ask = notices.RECEIPT_CONFIRM.get(language, notices.RECEIPT_CONFIRM["en"])
+    if channel == "sms":
+        footer = notices.SMS_FOOTER.get(language, notices.SMS_FOOTER["en"])
+        text = text.removesuffix(footer)
+        return text + " " + notices.fill(ask, {"link": link}) + footer
+    return text + "\n\n" + notices.fill(ask, {"link": link})
+
+
+def ask_to_confirm(ports: NoticePorts, town: Town, request: ServiceRequest,
+                   follower: Follower) -> int:
+    """Send a "me too" follower's unproved addresses the one message that proves them.
+    The caller has checked the anonymous budgets (services.outreach)."""
+    language = notices.language_for(follower.language, town.locales)
+    subject, text = notices.FOLLOW_CONFIRM.get(language, notices.FOLLOW_CONFIRM["en"])
+    sent = 0
+    for channel in follower.channels:
+        if follower.is_confirmed(channel):
+            continue
+        values = {"town": town.branding.display_name or town.name,
+                  "tracking_number": request.tracking_number or request.request_id,
+                  "service_name": request.service_name,
+                  "link": _confirm_link(ports, town, request, follower.follower_id, channel)}
+        body = notices.fill(text, values)
+        if channel == SMS:
+            body += notices.SMS_FOOTER.get(language, notices.SMS_FOOTER["en"])
+        address = follower.address(channel)
+        ports.messenger.send(town_id=town.town_id, email=address if channel == EMAIL else None,
+                             phone=address if channel == SMS else None,
+                             subject=notices.fill(subject, values), text=body)
+        sent += 1
+    return sent
+
+
+def confirm_address(ports: NoticePorts, town_id: str, secret: str) -> Follower:
+    """A confirm link was used: that one address of that follower now gets messages."""
+    found = ports.store.take_link(town_id, secret_hash(secret or ""),
+                                  int(ports.now().timestamp())) if secret else None
+    if found is None:
+        raise NotFound("this link is not valid (it may have been used, or be too old)")
+    request_id, follower_id, channel = found
+    follower = ports.store.get_follower(town_id, request_id, follower_id)
+    if follower is None or follower.address(channel) is None:
+        raise NotFound("this link is not valid (you stopped these messages)")
+    if not follower.is_confirmed(channel):
+        ports.store.save_follower(town_id, request_id, replace(
+            follower, confirmed=(*follower.confirmed, channel)))
+    return follower
 
 
 def release_deferred(ports: NoticePorts, limit: int = 500) -> int:
@@ -280,23 +396,49 @@ def release_deferred(ports: NoticePorts, limit: int = 500) -> int:
 
 def stop_following(ports: NoticePorts, town_id: str, request_id: str, follower_id: str,
                    key: str, everything: bool) -> str:
-    """The "stop these messages" link: this request, or everything from the town."""
+    """The stop link in an e-mail: that e-mail address stops getting messages about this
+    request (or, ``everything``, from the town). Only the address the link was sent to:
+    a phone on the same follower record is not the link holder's to silence."""
     follower = ports.store.get_follower(town_id, request_id, follower_id)
-    if follower is None or not key or follower.unsubscribe_key != key:
+    if follower is None or not follower.email or not _stop_key_holds(
+            ports, town_id, request_id, follower, key or ""):
         raise NotFound("this link is not valid (or you already stopped these messages)")
-    ports.store.unfollow(town_id, request_id, follower)
+    if follower.phone:
+        ports.store.save_follower(town_id, request_id, follower.without(EMAIL),
+                                  dropped=contact_hashes(follower.email, None)[0])
+    else:
+        ports.store.unfollow(town_id, request_id, follower)
     if everything:
-        for h in follower.contact_hashes:
+        for h in contact_hashes(follower.email, None):
             ports.book.stop(town_id, h, ports.now())
         return "town"
     return "request"
+
+
+def _stop_key_holds(ports: NoticePorts, town_id: str, request_id: str, follower: Follower,
+                    key: str) -> bool:
+    """``<event>.<secret>`` names the e-mail it was sent in, whose claim holds the
+    secret's hash; a key without a dot is a stop link e-mailed before that (compared with
+    the follower's old key, and likewise stops the e-mail only)."""
+    import secrets as _secrets
+
+    if "." in key:
+        event_id, secret = key.split(".", 1)
+        stored = ports.book.stop_link(town_id, event_id[:64], f"{follower.follower_id}#email")
+        return stored is not None and stored[1] == request_id and \
+            _secrets.compare_digest(stored[0], secret_hash(secret))
+    return bool(follower.unsubscribe_key) and _secrets.compare_digest(
+        follower.unsubscribe_key, key)
 
 
 def sms_reply(book: NoticeBook, phone: str, text: str, at: datetime) -> str | None:
     """A text sent back to the town's number: STOP (and its synonyms) stops every message
     to that phone at once; START undoes it. Anything else is not ours to act on."""
     word = (text or "").strip().split(" ")[0].upper().strip(".!")
-    hashes = contact_hashes(None, phone)
+    from chalicelib.domain.phones import e164_or_none
+
+    # The gateway gives E.164; anything else is read as a US number (the shared number's).
+    hashes = contact_hashes(None, e164_or_none(phone))
     if not hashes:
         raise InvalidInput.of([Problem("originationNumber", "is not a phone number")])
     if word in STOP_WORDS:

@@ -198,8 +198,9 @@ class IdempotencyGuard(Protocol):
 
 
 class Messenger(Protocol):
-    def send(self, *, email: str | None, phone: str | None, subject: str, text: str) -> None:
-        """Send one message to a resident by e-mail and/or SMS."""
+    def send(self, *, town_id: str, email: str | None, phone: str | None, subject: str,
+             text: str) -> None:
+        """Send one message for a town to a resident by e-mail and/or SMS (E.164)."""
         ...
 
 
@@ -207,7 +208,8 @@ class ResidentAccess(Protocol):
     def save_code(self, town_id: str, contact_hash: str, code_hash: str, expires_at: int,
                   not_before: int) -> bool: ...
 
-    def take_code(self, town_id: str, contact_hash: str) -> tuple[str, int, int] | None: ...
+    def take_code(self, town_id: str, contact_hash: str,
+                  max_tries: int) -> tuple[str, int, int] | None: ...
 
     def drop_code(self, town_id: str, contact_hash: str) -> None: ...
 

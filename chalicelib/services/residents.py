@@ -16,6 +16,13 @@ from chalicelib.domain.errors import Conflict, InvalidInput, Problem, Throttled,
 from chalicelib.domain.requests import Reporter, ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
 from chalicelib.services.admin import AdminPorts, record
+from chalicelib.services.outreach import (
+    OutreachPorts,
+    allow_anonymous_send,
+    allow_guess,
+    email_for,
+    phone_for,
+)
 from chalicelib.services.ports import Messenger, RequestStore, ResidentAccess
 
 
@@ -26,11 +33,10 @@ class Erasure:
 
 def erase_contact(ports: AdminPorts, store: RequestStore, who: Principal,
                   email: str | None, phone: str | None) -> Erasure:
-    from chalicelib.adapters.dynamodb import contact_hashes
-
     require(who, Permission.ERASE_RESIDENT_CONTACT, who.town_id)
     town_id = who.town_id or ""
-    hashes = contact_hashes(Reporter(email=email, phone=phone))
+    town = ports.towns.get_town(town_id)
+    hashes = _hashes_as_stored(email, phone, town.region if town else "US")
     if not hashes:
         raise InvalidInput.of([Problem("email", "give the resident's e-mail or phone")])
     anonymised = _erase(ports, store, town_id, hashes)
@@ -39,12 +45,28 @@ def erase_contact(ports: AdminPorts, store: RequestStore, who: Principal,
     return Erasure(anonymised)
 
 
+def _hashes_as_stored(email: str | None, phone: str | None, region: str) -> list[str]:
+    """The contact's hashes: its E.164 phone's, and (until every town has been through
+    ``services.migrations``) the phone's digits as typed, which older records used."""
+    from chalicelib.domain.followers import contact_hashes as hashed
+    from chalicelib.domain.phones import e164
+
+    number = e164(phone, region) if phone and phone.strip() else None
+    found = hashed(email.strip() if email else None, number)
+    if phone and phone.strip():
+        found += [h for h in hashed(None, phone) if h not in found]
+    return found
+
+
 def _erase(ports: AdminPorts, store: RequestStore, town_id: str, hashes: list[str]) -> int:
     """Anonymise every request reported with one of ``hashes``; returns how many changed.
 
     Every contact the requests carried is forgotten, not only the one asked about: the
     phone left with a report is as much the resident's as the e-mail they named."""
-    from chalicelib.adapters.dynamodb import contact_hashes
+    from chalicelib.domain.followers import contact_hashes as hashed
+
+    def contact_hashes(reporter: Reporter) -> list[str]:
+        return hashed(reporter.email, reporter.phone)
 
     request_ids = sorted({rid for h in hashes for rid in store.requests_of_resident(town_id, h)})
     forgotten: dict[str, list[str]] = {h: list(request_ids) for h in hashes}
@@ -102,13 +124,23 @@ class ResidentSession:
     expires_in: int
 
 
-def _one_contact(email: str | None, phone: str | None) -> str:
-    from chalicelib.adapters.dynamodb import contact_hashes
+@dataclass(frozen=True)
+class SignInPorts:
+    access: ResidentAccess
+    messenger: Messenger
+    outreach: OutreachPorts
+    now: Callable[[], datetime]
 
-    hashes = contact_hashes(Reporter(email=email, phone=phone))
+
+def _one_contact(town: Town, email: str | None, phone: str | None) -> tuple[str, str | None]:
+    """The contact's hash and its E.164 phone (a 400 for a number the town cannot text)."""
+    from chalicelib.domain.followers import contact_hashes
+
+    number = phone_for(town, phone)
+    hashes = contact_hashes(email_for(email), number)
     if len(hashes) != 1:
         raise InvalidInput.of([Problem("email", "give either your e-mail or your phone")])
-    return hashes[0]
+    return hashes[0], number
 
 
 def _sha(text: str) -> str:
@@ -117,42 +149,50 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def send_sign_in_code(access: ResidentAccess, messenger: Messenger, town: Town,
-                      email: str | None, phone: str | None, now: datetime) -> None:
+def send_sign_in_code(ports: SignInPorts, town: Town, email: str | None, phone: str | None,
+                      source_ip: str | None) -> None:
     """Send a six-digit code to the resident's e-mail or phone. The answer never says
-    whether that contact has requests, so nobody can probe who reported what."""
+    whether that contact has requests, so nobody can probe who reported what. One code a
+    minute per contact, and every send within the anonymous budgets (services.outreach)."""
     import secrets
 
-    contact = _one_contact(email, phone)
+    contact, number = _one_contact(town, email, phone)
     code = f"{secrets.randbelow(1_000_000):06d}"
-    epoch = int(now.timestamp())
-    fresh = access.save_code(town.town_id, contact, _sha(f"{contact}:{code}"),
-                             epoch + CODE_SECONDS, not_before=epoch + CODE_SECONDS
-                             - RESEND_SECONDS)
+    epoch = int(ports.now().timestamp())
+    fresh = ports.access.save_code(town.town_id, contact, _sha(f"{contact}:{code}"),
+                                   epoch + CODE_SECONDS,
+                                   not_before=epoch + CODE_SECONDS - RESEND_SECONDS)
     if not fresh:
         raise Throttled("a code was sent less than a minute ago", retry_after_seconds=60)
-    messenger.send(email=email, phone=phone, subject=f"{town.name} 311 sign-in code",
-                   text=f"Your {town.name} 311 code is {code}. It expires in 15 minutes.")
+    allow_anonymous_send(ports.outreach, town, email=email_for(email), phone=number,
+                         source_ip=source_ip, purpose="sign_in")
+    ports.messenger.send(town_id=town.town_id, email=email_for(email) if not number else None,
+                         phone=number, subject=f"{town.name} 311 sign-in code",
+                         text=f"Your {town.name} 311 code is {code}. It expires in 15 "
+                              "minutes.")
 
 
-def open_session(access: ResidentAccess, town: Town, email: str | None, phone: str | None,
-                 code: str, now: datetime) -> ResidentSession:
+def open_session(ports: SignInPorts, town: Town, email: str | None, phone: str | None,
+                 code: str, source_ip: str | None) -> ResidentSession:
+    """A session for the holder of the code. Every try is counted before it is judged,
+    against the code (5), the contact's day and the caller's hour (services.outreach):
+    asking for a new code brings no new guesses."""
     import secrets
 
-    contact = _one_contact(email, phone)
-    stored = access.take_code(town.town_id, contact)
-    epoch = int(now.timestamp())
-    if stored is None or stored[1] < epoch:
+    contact, _ = _one_contact(town, email, phone)
+    allow_guess(ports.outreach, town, contact, source_ip)
+    stored = ports.access.take_code(town.town_id, contact, MAX_TRIES)
+    epoch = int(ports.now().timestamp())
+    if stored is None or stored[1] < epoch or not stored[0]:
         raise Unauthenticated("that code is not valid; ask for a new one")
     code_hash, _, tries = stored
-    if tries > MAX_TRIES:
-        access.drop_code(town.town_id, contact)
-        raise Unauthenticated("too many wrong codes; ask for a new one")
     if not secrets.compare_digest(code_hash, _sha(f"{contact}:{code.strip()}")):
+        if tries >= MAX_TRIES:
+            ports.access.drop_code(town.town_id, contact)
         raise Unauthenticated("that code is not valid; ask for a new one")
-    access.drop_code(town.town_id, contact)
+    ports.access.drop_code(town.town_id, contact)
     token = secrets.token_urlsafe(32)
-    access.save_session(town.town_id, _sha(token), contact, epoch + SESSION_SECONDS)
+    ports.access.save_session(town.town_id, _sha(token), contact, epoch + SESSION_SECONDS)
     return ResidentSession(token, SESSION_SECONDS)
 
 

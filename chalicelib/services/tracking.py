@@ -22,10 +22,17 @@ from chalicelib.domain.errors import (
     Problem,
     StorageUnavailable,
 )
-from chalicelib.domain.followers import FOLLOWER, REPORTER, Follower, tracking_key
+from chalicelib.domain.followers import (
+    FOLLOWER,
+    REPORTER,
+    Follower,
+    contact_hashes,
+    tracking_key,
+)
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
-from chalicelib.services.notices import announce
+from chalicelib.services.notices import NoticePorts, announce
+from chalicelib.services.outreach import OutreachPorts
 from chalicelib.services.ports import (
     AssignmentChannels,
     NoticeQueue,
@@ -48,6 +55,8 @@ class TrackingPorts:
     notices: NoticeQueue | None = None
     channels: AssignmentChannels | None = None
     photos: PhotoInbox | None = None
+    outreach: OutreachPorts | None = None  # budgets of what anonymous callers may send
+    messages: NoticePorts | None = None  # confirm links to a follower's addresses
 
 
 def find_by_number(store: RequestStore, town: Town, number: str) -> ServiceRequest:
@@ -78,16 +87,39 @@ class Following:
 
 
 def follow(ports: TrackingPorts, town: Town, reference: str, email: str | None,
-           phone: str | None, language: str | None) -> Following:
-    """"Me too": follow an open request with an e-mail and/or phone (kept private)."""
+           phone: str | None, language: str | None, *, signed_in: str | None = None,
+           source_ip: str | None = None) -> Following:
+    """"Me too": follow an open request with an e-mail and/or phone (kept private).
+
+    An address is only ever messaged once it is proved: the signed-in resident's own
+    contact (``signed_in``, its hash) is proved already; any other gets one message with
+    a confirm link, within the anonymous budgets (services.outreach)."""
     if not (email or phone):
         raise InvalidInput.of([Problem("email", "give an e-mail or a phone to be told "
                                                 "when it moves")])
+    from chalicelib.services.outreach import allow_anonymous_send, email_for, phone_for
+
+    number, email = phone_for(town, phone), email_for(email)
     request = find(ports.store, town, reference)
     if request.status != "open":
         raise Conflict("this request is closed; report it again if the problem is back")
-    follower = Follower.make(FOLLOWER, ports.now(), email, phone, language)
+    proved = tuple(c for c, v in (("email", email), ("sms", number))
+                   if v and signed_in is not None and contact_hashes(
+                       v if c == "email" else None, v if c == "sms" else None) == [signed_in])
+    follower = Follower.make(FOLLOWER, ports.now(), email, number, language, proved)
+    unproved = [c for c in follower.channels if c not in proved]
+    if unproved and ports.outreach is not None:
+        allow_anonymous_send(ports.outreach, town, email=email if "email" in unproved else None,
+                             phone=number if "sms" in unproved else None,
+                             source_ip=source_ip, purpose="follow")
     new = ports.store.follow(town.town_id, request.request_id, follower)
+    if unproved and ports.messages is not None:
+        stored = follower if new else ports.store.get_follower(
+            town.town_id, request.request_id, follower.follower_id)
+        if stored is not None:
+            from chalicelib.services.notices import ask_to_confirm
+
+            ask_to_confirm(ports.messages, town, request, stored)
     current = ports.store.get(town.town_id, request.request_id, with_timeline=False)
     return Following(current.followers if current else request.followers, new)
 

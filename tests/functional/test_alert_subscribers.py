@@ -30,7 +30,7 @@ def ward3(api, staff, deployment):
 
 
 def _last_code(deployment) -> str:
-    return re.search(r"\b(\d{6})\b", deployment.container.messenger.sent[-1]["text"]).group(1)
+    return re.search(r"\b(\d{6})\b", deployment.container.outbox.sent[-1]["text"]).group(1)
 
 
 def test_a_resident_signs_up_confirms_and_stops_by_text(api, deployment, ward3):
@@ -40,7 +40,7 @@ def test_a_resident_signs_up_confirms_and_stops_by_text(api, deployment, ward3):
     made = json.loads(r.body)
     assert (made["status"], made["phone"], made["zones"], made["confirm_by"]) == \
         ("pending", "+13125550101", ["ward-3"], "sms")
-    sent = deployment.container.messenger.sent[-1]
+    sent = deployment.container.outbox.sent[-1]
     assert sent["phone"] == "+13125550101" and "código" in sent["text"]
     store = deployment.container.subscribers
     assert list(store.audience("maplefalls.example", "ward-3")) == []  # not before opt-in
@@ -69,7 +69,7 @@ def test_e_mail_sign_up_own_view_delete_and_stop_link(api, deployment, ward3):
     r = _post(api, f"{BASE}/subscribers", {"email": "ana@example.org", "zones": [ward3]})
     made = json.loads(r.body)
     assert made["confirm_by"] == "email"
-    assert deployment.container.messenger.sent[-1]["email"] == "ana@example.org"
+    assert deployment.container.outbox.sent[-1]["email"] == "ana@example.org"
     _post(api, f"{BASE}/subscribers/{made['subscriber_id']}/confirm",
           {"code": _last_code(deployment)})
     # Her own view, signed in with a one-time code.
@@ -80,10 +80,21 @@ def test_e_mail_sign_up_own_view_delete_and_stop_link(api, deployment, ward3):
     mine = json.loads(api.http.get(f"{BASE}/subscription", headers=me).body)
     assert (mine["status"], mine["zones"]) == ("active", ["ward-3"])
     assert api.http.get(f"{BASE}/subscription").status_code == 401
-    # The stop link: GET asks, POST removes.
-    subscriber = deployment.container.subscribers.get("maplefalls.example",
-                                                      made["subscriber_id"])
-    link = f"{BASE}/subscribers/{made['subscriber_id']}/stop?key={subscriber.stop_key}"
+    # The stop link in an alert e-mail (its own secret, kept hashed): GET asks, POST
+    # removes.
+    from chalicelib.domain.alerts import Alert
+    from chalicelib.services import alerts
+
+    ports = deployment.container.alert_ports
+    alert = Alert("maplefalls.example", "A1", {"en": "Test"}, {"en": "Body"}, "en", "minor",
+                  "other", deployment.clock[0], ("ward-3",), "emery", deployment.clock[0],
+                  status="sending")
+    ports.alerts.save(alert, new=True)
+    alerts.deliver(ports, "maplefalls.example", "A1", list(ports.subscribers.audience(
+        "maplefalls.example", "ward-3")))
+    mail = deployment.container.outbox.sent[-1]["text"]
+    link = BASE + mail.split(BASE, 1)[1].split()[0]
+    assert "?key=A1." in link
     assert b"<form" in api.http.get(link).body
     assert api.http.post(f"{BASE}/subscribers/{made['subscriber_id']}/stop?key=wrong",
                          body=b"", headers={"Content-Type": "application/x-www-form-urlencoded"}

@@ -36,7 +36,7 @@ def town(api, staff, deployment):
 
     def subscribe(zone: str, **contact) -> str:
         made = json.loads(_post(api, f"{BASE}/subscribers", {**contact, "zones": [zone]}).body)
-        code = re.search(r"\b(\d{6})\b", deployment.container.messenger.sent[-1]["text"])[1]
+        code = re.search(r"\b(\d{6})\b", deployment.container.outbox.sent[-1]["text"])[1]
         r = _post(api, f"{BASE}/subscribers/{made['subscriber_id']}/confirm", {"code": code})
         assert r.status_code == 200, r.body
         return made["subscriber_id"]
@@ -68,11 +68,11 @@ def test_compose_preview_approve_deliver_once(api, deployment, staff, town):
     assert preview["estimated_sms_cost_usd"] > 0
     # The author cannot approve their own real alert; a second manager can.
     assert _post(api, f"/staff/alerts/{alert_id}/approve", {}, emery).status_code == 403
-    before = len(deployment.container.messenger.sent)
+    before = len(deployment.container.outbox.sent)
     r = _post(api, f"/staff/alerts/{alert_id}/approve", {}, sam)
     assert r.status_code == 200 and json.loads(r.body)["status"] == "sending"
     notices(deployment)
-    sent = deployment.container.messenger.sent[before:]
+    sent = deployment.container.outbox.sent[before:]
     assert sorted((m["phone"] or m["email"]) for m in sent) == [
         "+13125550101", "ana@example.org", "ben@example.org"]
     assert any("Hierva" in m["text"] for m in sent if m["email"] == "ana@example.org")
@@ -113,7 +113,7 @@ def test_a_crash_mid_send_then_retry_duplicates_nothing(api, deployment, staff, 
     sam = staff.headers("town_admin")
     alert_id = json.loads(_post(api, "/staff/alerts", _alert(deployment), emery).body)[
         "alert_id"]
-    messenger = deployment.container.messenger
+    messenger = deployment.container.outbox
     real = messenger.send
     calls = []
 
@@ -171,13 +171,19 @@ def test_cancel_test_alerts_and_refusals(api, deployment, staff, town):
 def test_texts_keep_to_the_towns_rate_and_monthly_cap(api, deployment, staff, town):
     from dataclasses import replace
 
+    from chalicelib.domain.alerts import SMS_SEGMENT_USD
+
     admin = staff.headers("town_admin")
-    r = api.http.patch("/admin/town", headers=admin, body=json.dumps(
-        {"alert_sms_per_second": 1, "sms_monthly_cap_usd": 0.02}).encode())
-    assert r.status_code == 200 and json.loads(r.body)["alert_sms_per_second"] == 1
-    deployment.container.towns.forget()
     for n in range(2, 5):
         town("ward-3", phone=f"+1312555010{n}")
+    # Every text counts against the one cap, sign-up codes too: leave room for 4 more
+    # segments (three English texts of one segment, one Spanish of two: one will not fit).
+    (used,) = deployment.container.limits.totals("maplefalls.example", "sms#").values()
+    r = api.http.patch("/admin/town", headers=admin, body=json.dumps(
+        {"alert_sms_per_second": 1,
+         "sms_monthly_cap_usd": round((used + 4.5) * SMS_SEGMENT_USD, 4)}).encode())
+    assert r.status_code == 200 and json.loads(r.body)["alert_sms_per_second"] == 1
+    deployment.container.towns.forget()
     waited = []
 
     def sleep(seconds: float) -> None:  # the test clock moves instead of the wall clock
@@ -193,11 +199,11 @@ def test_texts_keep_to_the_towns_rate_and_monthly_cap(api, deployment, staff, to
 
     people = list(alerts.recipients(ports, deployment.container.alert_store.get(
         "maplefalls.example", alert_id)))
-    before = len(deployment.container.messenger.sent)
+    before = len(deployment.container.outbox.sent)
     outcome = alerts.deliver(ports, "maplefalls.example", alert_id, people)
     # Four phones; 0.02 USD is 3 one-segment texts: 3 go, one a second, one is over the cap.
     assert outcome["over_cap"] == 1 and len(waited) >= 2
-    texts = [m for m in deployment.container.messenger.sent[before:] if m["phone"]]
+    texts = [m for m in deployment.container.outbox.sent[before:] if m["phone"]]
     assert len(texts) == 3
     shown = json.loads(api.http.get(f"/staff/alerts/{alert_id}", headers=emery).body)
     assert shown["progress"]["over_cap"] == 1
@@ -215,10 +221,10 @@ def test_a_correction_goes_to_the_same_people(api, deployment, staff, town):
     assert r.status_code == 201, r.body
     fix = json.loads(r.body)
     assert (fix["corrects"], fix["zones"]) == (first, ["ward-3"])  # the first one's zones
-    before = len(deployment.container.messenger.sent)
+    before = len(deployment.container.outbox.sent)
     _post(api, f"/staff/alerts/{fix['alert_id']}/approve", {}, admin)
     notices(deployment)
-    got = sorted(m["phone"] or m["email"] for m in deployment.container.messenger.sent[before:])
+    got = sorted(m["phone"] or m["email"] for m in deployment.container.outbox.sent[before:])
     assert got == ["+13125550101", "ana@example.org", "ben@example.org"]  # not late@
     draft = json.loads(_post(api, "/staff/alerts", _alert(deployment), emery).body)["alert_id"]
     assert _post(api, f"/staff/alerts/{draft}/correction", _alert(deployment),
@@ -229,7 +235,7 @@ def test_an_area_drawn_for_one_alert(api, deployment, staff, town):
     def with_home(email: str, lat: float, long: float) -> None:
         made = json.loads(_post(api, f"{BASE}/subscribers", {
             "email": email, "home": {"lat": lat, "long": long}}).body)
-        code = re.search(r"\b(\d{6})\b", deployment.container.messenger.sent[-1]["text"])[1]
+        code = re.search(r"\b(\d{6})\b", deployment.container.outbox.sent[-1]["text"])[1]
         _post(api, f"{BASE}/subscribers/{made['subscriber_id']}/confirm", {"code": code})
 
     with_home("inside@example.org", 41.851, -87.651)

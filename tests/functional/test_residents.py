@@ -18,7 +18,7 @@ def _post(api, path, payload, headers=None):
 
 
 def _code(deployment) -> str:
-    (message,) = deployment.container.messenger.sent[-1:]
+    (message,) = deployment.container.outbox.sent[-1:]
     return re.search(r"\b(\d{6})\b", message["text"]).group(1)
 
 

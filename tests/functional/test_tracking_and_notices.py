@@ -15,8 +15,8 @@ from tests.functional.helpers import POTHOLE, TOWN, body, post_request
 
 TOWN_BASE = "/towns/maplefalls.example"
 JSON = {"Content-Type": "application/json"}
-ANA = {"email": "ana@example.org", "phone": "+1 555 010 0100", "language": "es"}
-BEN = {"email": "ben@example.org", "phone": "+15550100200"}
+ANA = {"email": "ana@example.org", "phone": "+1 312 555 0100", "language": "es"}
+BEN = {"email": "ben@example.org", "phone": "+13125550200"}
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def outbox(deployment):
     from local.outbox import Outbox
 
     deployment.client("ses").verify_email_identity(EmailAddress="311@maplefalls.example")
-    deployment.container.__dict__["messenger"] = AwsMessenger(
+    deployment.container.__dict__["outbox"] = AwsMessenger(
         lambda: deployment.client("ses"), lambda: deployment.client("sns"),
         "311@maplefalls.example")
     return Outbox()
@@ -93,6 +93,20 @@ def _resident_session(api, deployment, outbox, email) -> dict:
     return {"Authorization": f"Bearer {body(r)['session']}"}
 
 
+def confirm_links(api, messages) -> int:
+    """Follow every confirm link in ``messages`` as the person who got it would (the page
+    asks; the button POSTs). Returns how many addresses were confirmed."""
+    done = 0
+    for m in messages:
+        for path in re.findall(r"(/towns/[^/\s]+/confirm/[A-Za-z0-9_-]+)", m["text"]):
+            assert b"<form" in api.http.get(path).body
+            r = api.http.post(path, body=b"",
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+            assert r.status_code == 200, r.body
+            done += 1
+    return done
+
+
 def _close(api, staff, rid, resolution="fixed", note="Filled and rolled"):
     r = _post(api, f"/departments/public_works/requests/{rid}/close",
               {"resolution": resolution, "note": note},
@@ -105,10 +119,13 @@ def test_the_whole_story_report_follow_close_dispute_rate(api, deployment, staff
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", ana["number"])
     notices(deployment)
     sent = outbox.new_messages()
-    # Ana chose Spanish: her receipt by text and e-mail, with her tracking number.
-    assert {(m["channel"], m["to"]) for m in sent} == {("sms", "+15550100100"),
+    # Ana chose Spanish: her receipt by text and e-mail, with her tracking number and a
+    # link that proves each address is hers (nothing more is sent to it until she does).
+    assert {(m["channel"], m["to"]) for m in sent} == {("sms", "+13125550100"),
                                                       ("email", "ana@example.org")}
-    assert all(ana["number"] in m["text"] and "seguimiento" in m["text"] for m in sent)
+    assert all(ana["number"] in m["text"] and "seguimiento" in m["text"]
+               and "confirme esta dirección" in m["text"] for m in sent)
+    assert confirm_links(api, sent) == 2
 
     # Anyone with the number sees the public timeline, never who reported it.
     r = api.http.get(f"{TOWN_BASE}/track/{ana['number'].lower().replace('-', ' ')}")
@@ -124,19 +141,21 @@ def test_the_whole_story_report_follow_close_dispute_rate(api, deployment, staff
     assert [r["service_request_id"] for r in near["requests"]] == [ana["id"]]
     r = _post(api, f"{TOWN_BASE}/requests/{ana['number']}/followers", BEN)
     assert (r.status_code, body(r)) == (201, {"following": True, "followers": 1})
+    assert confirm_links(api, outbox.new_messages()) == 2  # his e-mail and his phone
     r = _post(api, f"{TOWN_BASE}/requests/{ana['number']}/followers", BEN)
     assert (r.status_code, body(r)["followers"]) == (200, 1)  # following twice is once
+    assert outbox.new_messages() == []  # both proved: no second confirmation
 
     route(deployment)
     _close(api, staff, ana["id"])
     notices(deployment)
     sent = outbox.new_messages()
     by_person = {m["to"]: m for m in sent}
-    assert set(by_person) == {"+15550100100", "ana@example.org", "+15550100200",
+    assert set(by_person) == {"+13125550100", "ana@example.org", "+13125550200",
                               "ben@example.org"}
     assert "cerró" in by_person["ana@example.org"]["text"]  # Spanish for Ana
     assert "was closed (fixed)" in by_person["ben@example.org"]["text"]  # English for Ben
-    assert "Reply STOP" in by_person["+15550100200"]["text"]
+    assert "Reply STOP" in by_person["+13125550200"]["text"]
     assert "/stop?key=" in by_person["ben@example.org"]["text"]
 
     # Ben says it is not fixed: it reopens to Public Works, flagged, supervisor told.
@@ -184,12 +203,13 @@ def test_stop_by_text_and_by_link(api, deployment, staff, outbox):
 
     ana = _report(api, deployment)
     _post(api, f"{TOWN_BASE}/requests/{ana['id']}/followers", BEN)
+    confirm_links(api, outbox.new_messages())
     route(deployment)
     notices(deployment)
     outbox.new_messages()
     with Client(app) as lambdas:
         reply = lambdas.lambda_.invoke("receive_sms", lambdas.events.generate_sns_event(
-            message=json.dumps({"originationNumber": "+15550100200",
+            message=json.dumps({"originationNumber": "+13125550200",
                                 "destinationNumber": "+18005550311",
                                 "messageBody": "stop"})))
         assert reply.payload == {"outcome": "stopped"}
@@ -199,7 +219,7 @@ def test_stop_by_text_and_by_link(api, deployment, staff, outbox):
     assert r.status_code == 200, r.body
     notices(deployment)
     sent = {m["to"]: m for m in outbox.new_messages()}
-    assert "+15550100200" not in sent  # STOP: no more texts to that phone
+    assert "+13125550200" not in sent  # STOP: no more texts to that phone
     assert "Crew scheduled for Monday" in sent["ben@example.org"]["text"]
 
     link = re.search(r"(/towns/\S+/stop)\?key=(\S+)", sent["ben@example.org"]["text"])
@@ -209,7 +229,12 @@ def test_stop_by_text_and_by_link(api, deployment, staff, outbox):
     done = api.http.post(f"{link.group(1)}?key={link.group(2)}", body=b"scope=request",
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert done.status_code == 200 and b"no more messages" in done.body
-    assert body(api.http.get(f"{TOWN_BASE}/track/{ana['number']}"))["followers"] == 0
+    # The link stopped the address it was sent to; Ben's phone still follows (its texts
+    # are stopped by his STOP, which only he could send).
+    assert body(api.http.get(f"{TOWN_BASE}/track/{ana['number']}"))["followers"] == 1
+    (ben,) = [f for f in deployment.container.requests.followers_of(
+        "maplefalls.example", ana["id"]) if f.role == "follower"]
+    assert (ben.email, ben.phone) == (None, "+13125550200")
     again = api.http.post(f"{link.group(1)}?key={link.group(2)}", body=b"scope=request",
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert again.status_code == 404
@@ -224,8 +249,16 @@ def test_texts_wait_for_the_end_of_quiet_hours(api, deployment, staff, outbox):
     from app import app
 
     # 02:30 in Maple Falls (America/Chicago): the e-mail goes, the text waits for 08:00.
+    # (A receipt is not held back: whoever reported it is awake.)
     deployment.clock[0] = datetime(2026, 11, 21, 8, 30, tzinfo=UTC)
-    _report(api, deployment)
+    ana = _report(api, deployment)
+    notices(deployment)
+    confirm_links(api, outbox.new_messages())
+    route(deployment)
+    r = _post(api, f"/departments/public_works/requests/{ana['id']}/notes",
+              {"text": "Crew scheduled for Monday", "public": True},
+              staff.headers("department_worker", departments=("public_works",)))
+    assert r.status_code == 200, r.body
     notices(deployment)
     assert [m["channel"] for m in outbox.new_messages()] == ["email"]
     with Client(app) as lambdas:
@@ -250,14 +283,15 @@ def test_a_failed_send_is_retried_without_repeating_the_others(api, deployment, 
     class FlakySms(AwsMessenger):
         fail = True
 
-        def send(self, *, email, phone, subject, text):  # noqa: ANN001, ANN202
+        def send(self, *, town_id, email, phone, subject, text):  # noqa: ANN001, ANN202
             if phone and self.fail:
                 raise StorageUnavailable("SNS is down")
-            super().send(email=email, phone=phone, subject=subject, text=text)
+            super().send(town_id=town_id, email=email, phone=phone, subject=subject,
+                         text=text)
 
     flaky = FlakySms(lambda: deployment.client("ses"), lambda: deployment.client("sns"),
                      "311@maplefalls.example")
-    deployment.container.__dict__["messenger"] = flaky
+    deployment.container.__dict__["outbox"] = flaky
     _report(api, deployment)
     (result,) = notices(deployment)
     assert len(result["batchItemFailures"]) == 1  # the batch comes back
@@ -268,11 +302,13 @@ def test_a_failed_send_is_retried_without_repeating_the_others(api, deployment, 
 
 
 def test_five_hundred_followers_are_told_in_batches(api, deployment, staff, outbox):
+    from chalicelib.domain.followers import FOLLOWER, Follower
+
     ana = _report(api, deployment, contact={})
-    for n in range(120):
-        r = _post(api, f"{TOWN_BASE}/requests/{ana['id']}/followers",
-                  {"email": f"neighbour{n}@example.org"})
-        assert r.status_code == 201
+    for n in range(120):  # neighbours who followed and confirmed their e-mail
+        assert deployment.container.requests.follow("maplefalls.example", ana["id"], (
+            Follower.make(FOLLOWER, deployment.clock[0], f"neighbour{n}@example.org", None,
+                          None, confirmed=("email",))))
     route(deployment)
     _close(api, staff, ana["id"])
     notices(deployment)
@@ -283,6 +319,8 @@ def test_five_hundred_followers_are_told_in_batches(api, deployment, staff, outb
 def test_staff_merge_a_duplicate_into_the_first_report(api, deployment, staff, outbox):
     first = _report(api, deployment)
     second = _report(api, deployment, contact=BEN)
+    notices(deployment)
+    confirm_links(api, outbox.new_messages())
     agent = staff.headers("agent")
     r = _post(api, f"/staff/requests/{second['id']}/merge",
               {"into": first["id"], "note": "Same hole"}, agent)
@@ -369,6 +407,12 @@ def test_a_town_writes_its_own_messages(api, deployment, staff, outbox):
     (mail,) = outbox.new_messages()
     assert mail["subject"] == "Maple Falls got it"
     assert mail["text"].startswith(f"Thanks! {ana['number']}")
+    assert "/confirm/" in mail["text"]  # the receipt asks to prove the address
+    confirm_links(api, [mail])
+    route(deployment)
+    _close(api, staff, ana["id"])
+    notices(deployment)
+    (mail,) = outbox.new_messages()
     assert "/stop?key=" in mail["text"]  # no template can drop the way out
 
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.followers import ALPHABET, e164, new_tracking_number, tracking_key
+from chalicelib.domain.followers import ALPHABET, new_tracking_number, tracking_key
 from chalicelib.domain.notices import (
     NoticeSettings,
     Wording,
@@ -20,6 +20,7 @@ from chalicelib.domain.notices import (
     quiet_until,
     wording,
 )
+from chalicelib.domain.phones import e164, e164_or_none
 
 CHICAGO = "America/Chicago"
 
@@ -90,11 +91,15 @@ def test_tracking_numbers_forgive_look_alike_letters():
     assert tracking_key("short") is None
 
 
-def test_phones_become_e164():
-    assert e164("(555) 010-0100") == "+15550100100"
-    assert e164("+44 20 7946 0958") == "+442079460958"
-    assert e164("1 555 010 0100") == "+15550100100"
-    assert e164("12") is None
+def test_every_way_of_writing_a_phone_is_one_e164_number():
+    for typed in ("(415) 555-0123", "415.555.0123", "1 415 555 0123", "+1 (415) 555-0123",
+                  "001 415 555 0123", "4155550123"):
+        assert e164(typed, "US") == "+14155550123", typed
+    assert e164("+44 20 7946 0958", "US") == "+442079460958"
+    assert e164("020 7946 0958", "GB") == "+442079460958"
+    assert e164_or_none("12") is None
+    with pytest.raises(InvalidInput):
+        e164("call me", "US")
 
 
 def test_every_built_in_message_fills_every_placeholder():

@@ -139,7 +139,7 @@ def test_an_agent_enters_a_phone_report_that_records_channel_and_agent(api, staf
     opened = _json(_call(api, "GET", f"/staff/requests/{receipt['service_request_id']}", agent))
     assert opened["extended_attributes"]["channel"] == "phone"
     assert opened["entered_by"] == "agent@maplefalls.example"
-    assert opened["reporter"] == {"phone": "+1 312 555 0101", "notify": True}
+    assert opened["reporter"] == {"phone": "+13125550101", "notify": True}  # E.164
     assert opened["timeline"][0]["actor_role"] == "agent"
     found = _json(_call(api, "GET", "/staff/requests?q=growing", agent))["requests"]
     assert [r["service_request_id"] for r in found] == [receipt["service_request_id"]]

@@ -204,6 +204,8 @@ def _parse(url: str, allow_loopback: bool) -> _Parsed:
     if port == 0:
         raise UnsafeDestination("port 0 is not a port")
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if not target.isascii():  # the request line is ASCII: http.client would refuse it later
+        raise UnsafeDestination("must percent-encode any non-ASCII path or query")
     port = port or (443 if scheme == "https" else 80)
     if "[" in parts.netloc:
         return _Parsed(scheme, host, port, target, _literal(host))
@@ -214,8 +216,9 @@ def _parse(url: str, allow_loopback: bool) -> _Parsed:
         if str(address) != host:
             # The resolver would read it as this address; say which, and what it is.
             reason = _refusal(address, allow_loopback)
-            raise UnsafeDestination(f"{host} means {address}" + (f", {reason}" if reason else "")
-                          + "; write an address as four decimal numbers")
+            meaning = f"{address}, {reason}" if reason else f"{address}"
+            raise UnsafeDestination(
+                f"{host} means {meaning}; write an address as four decimal numbers")
         return _Parsed(scheme, host, port, target, address)
     return _Parsed(scheme, _name(host, allow_loopback), port, target, None)
 

@@ -111,6 +111,7 @@ def test_a_host_ending_in_a_number_that_is_no_address_is_refused(host):
     ("https://hooks.example:0/", "port"), ("https://hooks.example:70000/", "valid URL"),
     ("https:///hook", "no host"), ("https://[::1/", "valid URL"),
     ("https://-bad-.example/", "valid host name"),
+    ("https://hooks.example/büro", "percent-encode"),
 ])
 def test_urls_refused_before_any_lookup(url, words):
     with pytest.raises(UnsafeDestination) as refused:

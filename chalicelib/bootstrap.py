@@ -109,7 +109,23 @@ class Container:
         from chalicelib.adapters.channels import HttpWebhookPoster
         from chalicelib.services.delivery import WebhookPorts
 
-        return WebhookPorts(towns=self.towns, poster=HttpWebhookPoster(), now=self.now)
+        return WebhookPorts(towns=self.towns, poster=HttpWebhookPoster(), now=self.now,
+                            destinations=self.webhook_destinations)
+
+    @cached_property
+    def resolver(self) -> Any:
+        """Host names to addresses (HostResolver); tests put a fake here."""
+        from chalicelib.adapters.channels import SystemResolver
+
+        return SystemResolver()
+
+    @property
+    def webhook_destinations(self) -> Any:
+        """Where departments' webhooks may go: public addresses (loopback too on a local
+        run), checked at save and at every delivery."""
+        from chalicelib.services.delivery import WebhookDestinations
+
+        return WebhookDestinations(self.resolver, self.settings.allow_loopback_webhooks)
 
     @cached_property
     def notice_queue(self) -> Any:
@@ -226,7 +242,8 @@ class Container:
     @property
     def admin(self) -> AdminPorts:
         return AdminPorts(towns=self.town_store, audit=self.audit, identity=self.identity,
-                          new_id=self.make_id, now=self.now)
+                          new_id=self.make_id, now=self.now,
+                          webhooks=self.webhook_destinations)
 
     @property
     def routing_ports(self) -> Any:

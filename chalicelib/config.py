@@ -51,6 +51,10 @@ class Settings(BaseModel):
     # Local runs only: a JSON file {"shift_seconds": n} moving the app's clock forward, so
     # that SLA warnings and escalations can be seen without waiting (`make clock`).
     clock_file: str | None = None
+    # Local runs only: departments' webhooks may go to loopback (and plain http there), so
+    # the demo can show real POSTs to a receiver on this machine. Deployed stages never set
+    # it: in Lambda, loopback is the runtime API (see settings_from_env).
+    allow_loopback_webhooks: bool = False
 
 
 _ENV = {
@@ -72,6 +76,7 @@ _ENV = {
     "user_pool_id": "TOWN311_USER_POOL_ID",
     "mail_from": "TOWN311_MAIL_FROM",
     "clock_file": "TOWN311_CLOCK_FILE",
+    "allow_loopback_webhooks": "TOWN311_ALLOW_LOOPBACK_WEBHOOKS",
 }
 
 
@@ -85,10 +90,15 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     if region:
         values["region"] = region
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as e:
         names = sorted({_ENV.get(str(err["loc"][0]), str(err["loc"][0])) for err in e.errors()})
         raise SettingsError(f"Town311 is misconfigured; check {', '.join(names)}") from e
+    if settings.allow_loopback_webhooks and env.get("AWS_LAMBDA_FUNCTION_NAME"):
+        # Lambda always sets AWS_LAMBDA_FUNCTION_NAME; the local runner never does.
+        raise SettingsError("TOWN311_ALLOW_LOOPBACK_WEBHOOKS is for local runs only; "
+                            "unset it in deployed stages")
+    return settings
 
 
 @lru_cache(maxsize=1)

@@ -260,6 +260,9 @@ def main() -> None:
         # below) rather than to the log: the demo shows what a phone or inbox would get.
         os.environ.setdefault("TOWN311_PUBLIC_BASE_URL", f"http://{HOST}:{port}")
         os.environ["TOWN311_MAIL_FROM"] = LOCAL_MAIL_FROM
+        # Departments' webhooks may go to a receiver on this machine (http://127.0.0.1:...);
+        # deployed stages never allow loopback.
+        os.environ["TOWN311_ALLOW_LOOPBACK_WEBHOOKS"] = "1"
         # `make clock ADVANCE=2h` moves the app's clock (SLA warnings, escalations).
         os.environ["TOWN311_CLOCK_FILE"] = str(RUN_DIR / "clock.json")
         RUN_DIR.mkdir(exist_ok=True)

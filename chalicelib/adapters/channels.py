@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -16,6 +16,9 @@ from chalicelib.domain.catalogue import Department
 from chalicelib.domain.errors import StorageUnavailable
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.schemas.delivery import RequestAssigned, WebhookDelivery
+
+if TYPE_CHECKING:
+    from chalicelib.domain.addresses import Destination
 
 log = logging.getLogger(__name__)
 
@@ -115,45 +118,90 @@ class SqsAssignmentChannels(_LazyClient):
             raise StorageUnavailable(f"{what} is unavailable") from e
 
 
-class HttpWebhookPoster:
-    """``WebhookPoster`` with the standard library (no HTTP dependency in the zip)."""
+class SystemResolver:
+    """``HostResolver`` with the system's resolver (getaddrinfo): the addresses a
+    connection to ``host`` would try, in the order it would try them. Numeric spellings
+    (``2130706433``, ``0x7f.1``) come back as the address they mean."""
 
-    def __init__(self, timeout_seconds: float = 5.0, max_answer_bytes: int = 64 * 1024) -> None:
+    def resolve(self, host: str, port: int) -> list[str]:
+        import socket
+
+        try:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                       proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError) as e:  # socket.gaierror is an OSError
+            log.warning("webhook host did not resolve",
+                        extra={"host": host, "error": type(e).__name__})
+            return []
+        # sockaddr[0] is the address as text (with "%zone" for a scoped IPv6 address).
+        return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in found))
+
+
+class HttpWebhookPoster:
+    """``WebhookPoster`` with the standard library's http.client (no HTTP dependency in
+    the zip). It connects only to the destination's checked addresses, while the Host
+    header, TLS SNI and the certificate check use its name; it never follows a redirect
+    (http.client does not), and it ignores *_proxy variables (http.client reads none: a
+    developer's shell must not send signed deliveries elsewhere)."""
+
+    def __init__(self, timeout_seconds: float = 5.0, max_answer_bytes: int = 64 * 1024,
+                 tls: Any = None) -> None:
         self._timeout = timeout_seconds
         self._max_answer = max_answer_bytes
-        self._opener: Any = None
+        self._tls = tls  # an ssl.SSLContext; the system's trusted CAs when None
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int | None:
+    def post(self, destination: Destination, body: bytes,
+             headers: dict[str, str]) -> int | None:
         import http.client
-        import urllib.error
-        import urllib.request
-        from urllib.parse import urlsplit
 
-        if self._opener is None:
-            self._opener = _opener()
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        connection = self._connection(destination)
         try:
-            with self._opener.open(request, timeout=self._timeout) as answer:
+            connection.request("POST", destination.target, body=body, headers=headers)
+            with connection.getresponse() as answer:
                 answer.read(self._max_answer)
                 return int(answer.status)
-        except urllib.error.HTTPError as e:
-            e.close()
-            return int(e.code)
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
+        except (http.client.HTTPException, OSError, ValueError) as e:
+            # OSError covers refused, timed out, reset and TLS failures (a certificate
+            # that is not the host's is an ssl.SSLCertVerificationError).
             log.warning("webhook did not answer", extra={
-                "host": urlsplit(url).hostname, "error": type(e).__name__})
+                "host": destination.host, "error": type(e).__name__})
             return None
+        finally:
+            connection.close()
+
+    def _connection(self, destination: Destination) -> Any:
+        import http.client
+        import ssl
+
+        connection: http.client.HTTPConnection
+        if destination.scheme == "https":
+            if self._tls is None:
+                self._tls = ssl.create_default_context()
+            connection = http.client.HTTPSConnection(
+                destination.host, destination.port, timeout=self._timeout, context=self._tls)
+        else:
+            connection = http.client.HTTPConnection(
+                destination.host, destination.port, timeout=self._timeout)
+        # http.client opens its socket through this one hook, with (host, port); the TLS
+        # wrap and the Host header that follow still use the name. Replacing it pins the
+        # connection to the addresses that were checked: a second lookup of the name could
+        # answer differently (DNS rebinding).
+        connection._create_connection = _connect_to(destination.addresses)  # type: ignore[attr-defined]
+        return connection
 
 
-def _opener() -> Any:
-    import urllib.request
+def _connect_to(addresses: tuple[str, ...]) -> Callable[..., Any]:
+    import socket
 
-    class RefuseRedirects(urllib.request.HTTPRedirectHandler):
-        # A redirect is an answer, not a new destination: following one would re-send the
-        # signed body somewhere the town never configured. urllib raises HTTPError (3xx).
-        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-            return None
+    def create_connection(address: tuple[str, int], timeout: Any = None,
+                          source_address: Any = None) -> socket.socket:
+        error: OSError | None = None
+        for checked in addresses:  # in the resolver's order, like socket.create_connection
+            try:
+                return socket.create_connection((checked, address[1]), timeout,
+                                                source_address)
+            except OSError as e:
+                error = e
+        raise error or OSError("no address to connect to")
 
-    # Lambda has no proxy; a stray *_proxy variable (a developer's shell) must not send
-    # signed deliveries elsewhere.
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), RefuseRedirects())
+    return create_connection

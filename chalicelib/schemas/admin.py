@@ -169,7 +169,8 @@ class TownSettingsIn(Strict):
     sla: SlaSettingsIn | None = None
 
 
-# Webhooks go to https; plain http only to this machine (the local run and its tests).
+# Webhooks go to https; plain http only to this machine, and only where loopback is allowed
+# (the local run): the service checks the host and its addresses (domain.addresses).
 WebhookUrl = Annotated[str, Field(
     max_length=2048, pattern=r"^(https://[^\s/]+|http://(127\.0\.0\.1|localhost)(:[0-9]+)?)(/\S*)?$")]
 

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.catalogue import (
@@ -35,6 +35,9 @@ from chalicelib.domain.towns import (
 from chalicelib.schemas import admin as wire
 from chalicelib.services.ports import AuditLog, IdentityProvider, TownDirectory
 
+if TYPE_CHECKING:  # the webhook check's modules load only when a webhook is saved
+    from chalicelib.services.delivery import WebhookDestinations
+
 
 @dataclass(frozen=True)
 class AdminPorts:
@@ -43,6 +46,7 @@ class AdminPorts:
     identity: IdentityProvider
     new_id: Callable[[], str]
     now: Callable[[], datetime]
+    webhooks: WebhookDestinations  # checks a department's webhook URL before it is saved
 
 
 def record(ports: AdminPorts, who: Principal, town_id: str, action: str, target: str,
@@ -125,9 +129,16 @@ def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn
 def put_department(ports: AdminPorts, who: Principal, code: str,
                    body: wire.DepartmentIn) -> tuple[Department, str | None]:
     """Add or change a department and its delivery channels. A webhook gets an HMAC
-    secret when it is first set (or on request); it is returned this once only."""
+    secret when it is first set (or on request); it is returned this once only. Its URL
+    must be https to a host whose every address is public (checked now, and again before
+    every delivery)."""
     town = own_town(ports, who, Permission.CONFIGURE_TOWN)
     _check_code("code", code)
+    if body.webhook_url:
+        try:
+            ports.webhooks.check(body.webhook_url)
+        except InvalidInput as e:  # UnsafeDestination, UnresolvedHost
+            raise InvalidInput.of([Problem("webhook_url", e.message)]) from e
     current = catalogue_of(ports, town).department(code)
     secret = current.webhook_secret if current and body.webhook_url else None
     new_secret_shown = None

@@ -6,6 +6,10 @@ assignment, and ``deliver_webhook`` POSTs it from its own function, so a slow or
 receiver delays nobody's routing. A refused POST is retried later with exponential
 backoff (the caller hides the message for ``DeliveryFailed.retry_after_seconds``); after
 the webhook queue's last receive, SQS moves it to the dead-letter queue.
+
+A webhook goes only to public addresses (chalicelib.domain.addresses): its host is
+resolved and checked when an admin saves it and again before every POST, and the POST
+connects to the addresses just checked.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.errors import Conflict, NotFound, Town311Error
 from chalicelib.schemas.delivery import SCHEMA_VERSION, WebhookDelivery
 from chalicelib.services.ports import TownDirectory
+
+if TYPE_CHECKING:  # ipaddress and the check load on the first delivery, not on cold start
+    from chalicelib.domain.addresses import Destination
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +38,38 @@ LONGEST_RETRY_SECONDS = 15 * 60
 
 
 class WebhookPoster(Protocol):
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int | None:
-        """POST ``body``; the HTTP status of the answer, or None if none came back
-        (refused, timed out, reset)."""
+    def post(self, destination: Destination, body: bytes,
+             headers: dict[str, str]) -> int | None:
+        """POST ``body`` to the destination's checked addresses only (never a new lookup
+        of its name), following no redirect; the HTTP status of the answer, or None if
+        none came back (refused, timed out, reset)."""
         ...
+
+
+class HostResolver(Protocol):
+    def resolve(self, host: str, port: int) -> list[str]:
+        """Every address ``host`` resolves to (IPv4 and IPv6, as text); empty if it
+        resolves to none or the lookup failed."""
+        ...
+
+
+@dataclass(frozen=True)
+class WebhookDestinations:
+    """Where a department's webhook may go: resolves the URL's host now and checks the
+    URL and every address (chalicelib.domain.addresses). ``allow_loopback`` is the local
+    run's setting, off everywhere else."""
+
+    resolver: HostResolver
+    allow_loopback: bool = False
+
+    def check(self, url: str) -> Destination:
+        """The destination to POST to; UnsafeDestination if the URL or any address it
+        resolves to is not public, UnresolvedHost if it resolves to nothing."""
+        from chalicelib.domain.addresses import check_webhook_destination, webhook_host
+
+        host, port = webhook_host(url, allow_loopback=self.allow_loopback)
+        return check_webhook_destination(url, self.resolver.resolve(host, port),
+                                         allow_loopback=self.allow_loopback)
 
 
 class DepartmentQueues(Protocol):
@@ -50,6 +85,7 @@ class WebhookPorts:
     towns: TownDirectory
     poster: WebhookPoster
     now: Callable[[], datetime]
+    destinations: WebhookDestinations
 
 
 class DeliveryFailed(Town311Error):
@@ -90,8 +126,10 @@ def webhook_headers(secret: str, timestamp: int, body: bytes,
 def deliver_webhook(message: WebhookDelivery, receive_count: int, ports: WebhookPorts) -> bool:
     """POST one assignment to its department's webhook, signed with the department's
     current secret. True when the receiver took it (2xx); False when there is nothing to
-    do any more (the town, the department or its webhook is gone); DeliveryFailed when it
-    should be tried again."""
+    do any more (the town, the department or its webhook is gone, or its host now resolves
+    to an address that is not public); DeliveryFailed when it should be tried again."""
+    from chalicelib.domain.addresses import UnresolvedHost, UnsafeDestination
+
     town = ports.towns.get_town(message.town_id)
     catalogue = ports.towns.get_catalogue(town.town_id, town.changeset) if town else None
     department = catalogue.department(message.department) if catalogue else None
@@ -100,18 +138,39 @@ def deliver_webhook(message: WebhookDelivery, receive_count: int, ports: Webhook
     if department is None or not department.webhook_url or not department.webhook_secret:
         log.warning("webhook delivery dropped: the department has no webhook now", extra=extra)
         return False
+    try:
+        destination = ports.destinations.check(department.webhook_url)
+    except UnsafeDestination as e:
+        # Checked again at every try, because the name may resolve elsewhere now than when
+        # it was saved (DNS rebinding, or a receiver moved into a private network). Not
+        # retried: another try is checked the same way, and the fix is the admin's (a new
+        # URL); the assignment is not lost, it is in the department's console inbox (and
+        # its queue, if it has one). Logged as an error so that it can be alarmed on.
+        log.error("webhook destination refused; dropped, not retried",
+                  extra=extra | {"reason": e.message})
+        return False
+    except UnresolvedHost as e:
+        # DNS can fail for a while: an ordinary failure, retried with backoff.
+        raise _retry_later(message, receive_count, extra, "does not resolve") from e
     body = message.assignment.body()
     timestamp = int(ports.now().timestamp())
-    status = ports.poster.post(department.webhook_url, body, webhook_headers(
+    status = ports.poster.post(destination, body, webhook_headers(
         department.webhook_secret, timestamp, body, message.assignment.delivery_id))
     if status is not None and 200 <= status < 300:
         log.info("webhook delivered", extra=extra | {"status": status})
         return True
-    retry_after = backoff_seconds(receive_count)
+    # A 3xx is a failure like any other: a redirect is never followed (the signed body
+    # would go somewhere no one checked).
     answer = f"answered {status}" if status is not None else "did not answer"
+    raise _retry_later(message, receive_count, extra | {"status": status}, answer)
+
+
+def _retry_later(message: WebhookDelivery, receive_count: int, extra: dict[str, object],
+                 what: str) -> DeliveryFailed:
+    retry_after = backoff_seconds(receive_count)
     log.warning("webhook refused; retrying later",
-                extra=extra | {"status": status, "retry_after_seconds": retry_after})
-    raise DeliveryFailed(f"the webhook of {message.department} {answer}", retry_after)
+                extra=extra | {"retry_after_seconds": retry_after, "failure": what})
+    return DeliveryFailed(f"the webhook of {message.department} {what}", retry_after)
 
 
 def department_queue(towns: TownDirectory, queues: DepartmentQueues, who: Principal,

@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.adapters.channels import SqsAssignmentChannels
+from chalicelib.domain.addresses import Destination
 from chalicelib.domain.catalogue import Department
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
 from chalicelib.schemas.delivery import RequestAssigned, WebhookDelivery
 from chalicelib.services.delivery import (
     DeliveryFailed,
+    WebhookDestinations,
     WebhookPorts,
     backoff_seconds,
     deliver_webhook,
@@ -192,19 +194,37 @@ def test_retries_back_off_exponentially_up_to_15_minutes(receive_count, seconds)
 class FakePoster:
     def __init__(self, *answers: int | None) -> None:
         self.answers = list(answers)
-        self.posts: list[tuple[str, bytes, dict[str, str]]] = []
+        self.posts: list[tuple[Destination, bytes, dict[str, str]]] = []
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int | None:
-        self.posts.append((url, body, headers))
+    def post(self, destination: Destination, body: bytes,
+             headers: dict[str, str]) -> int | None:
+        self.posts.append((destination, body, headers))
         return self.answers.pop(0)
 
 
-def _sender(poster: FakePoster, department: Department | None = WORKS) -> WebhookPorts:
+PUBLIC = "93.184.216.34"
+
+
+class FakeResolver:
+    """DNS as the test says it is: every name resolves to ``answers`` (public unless told)."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers) if answers else [PUBLIC]
+        self.asked: list[tuple[str, int]] = []
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        self.asked.append((host, port))
+        return list(self.answers)
+
+
+def _sender(poster: FakePoster, department: Department | None = WORKS,
+            resolver: FakeResolver | None = None) -> WebhookPorts:
     towns = FakeTownDirectory()
     demo = seed_demo_town(towns, api_key="secret-key-for-tests")
     if department is not None:
         towns.save_department(demo.town.town_id, department, demo.town.changeset)
-    return WebhookPorts(towns=towns, poster=poster, now=lambda: NOW)
+    return WebhookPorts(towns=towns, poster=poster, now=lambda: NOW,
+                        destinations=WebhookDestinations(resolver or FakeResolver()))
 
 
 def _queued() -> WebhookDelivery:
@@ -218,8 +238,8 @@ def test_a_2xx_answer_is_a_delivery_signed_with_the_current_secret():
 
     assert deliver_webhook(_queued(), 1, _sender(poster, rotated)) is True
 
-    ((url, body, headers),) = poster.posts
-    assert url == "https://new.example/hook"
+    ((destination, body, headers),) = poster.posts
+    assert destination == Destination("https", "new.example", 443, "/hook", (PUBLIC,))
     assert body == _assignment().body()
     timestamp = int(NOW.timestamp())
     assert headers == webhook_headers("whsec_new", timestamp, body, "01JEVENT")
@@ -240,4 +260,59 @@ def test_a_department_whose_webhook_is_gone_is_not_retried():
     assert deliver_webhook(_queued(), 1, _sender(poster, without)) is False
     assert deliver_webhook(_queued().model_copy(update={"town_id": "gone.example"}), 1,
                            _sender(poster)) is False
+    assert poster.posts == []
+
+
+# --- where a webhook may go -------------------------------------------------------------------
+
+
+def test_each_try_resolves_the_host_again_and_posts_to_the_addresses_it_checked():
+    resolver = FakeResolver("2606:4700::1111", PUBLIC)
+    poster = FakePoster(200)
+
+    assert deliver_webhook(_queued(), 1, _sender(poster, resolver=resolver)) is True
+
+    assert resolver.asked == [("works.example", 443)]
+    ((destination, _, _),) = poster.posts
+    assert destination.addresses == ("2606:4700::1111", PUBLIC)
+
+
+@pytest.mark.parametrize("answers", [
+    ["169.254.169.254"], ["127.0.0.1"], ["10.0.0.8"], [PUBLIC, "fd00:ec2::254"],
+    ["::ffff:169.254.169.254"]])
+def test_a_host_that_now_resolves_inside_is_dropped_without_a_post(answers, caplog):
+    # Saved when it resolved to a public address; the name now points inside (rebinding).
+    poster = FakePoster()
+
+    with caplog.at_level("ERROR", logger="chalicelib.services.delivery"):
+        assert deliver_webhook(_queued(), 1, _sender(poster, resolver=FakeResolver(
+            *answers))) is False
+
+    assert poster.posts == []
+    (entry,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert entry.getMessage() == "webhook destination refused; dropped, not retried"
+    assert entry.delivery_id == "01JEVENT" and "works.example resolves to" in entry.reason
+
+
+def test_a_stored_url_that_is_no_longer_acceptable_is_dropped_too():
+    # Saved before the check existed (or by hand): the delivery checks it anyway.
+    poster = FakePoster()
+    inside = Department("public_works", "Public Works — Streets",
+                        webhook_url="https://169.254.169.254/latest/meta-data/",
+                        webhook_secret=SECRET)
+
+    assert deliver_webhook(_queued(), 1, _sender(poster, inside, FakeResolver(
+        "169.254.169.254"))) is False
+    assert poster.posts == []
+
+
+def test_a_host_that_does_not_resolve_is_retried_with_backoff():
+    poster = FakePoster()
+    nowhere = FakeResolver()
+    nowhere.answers = []
+
+    with pytest.raises(DeliveryFailed) as failed:
+        deliver_webhook(_queued(), 2, _sender(poster, resolver=nowhere))
+
+    assert failed.value.retry_after_seconds == 60
     assert poster.posts == []

@@ -5,7 +5,7 @@ The cloud gets its tables, bucket, queues and topic from the same file through
 is what keeps the local run and the tests from drifting away from production.
 
 Only the resource types the app talks to are created: DynamoDB tables, S3 buckets, SQS
-queues, SNS topics. Alarms, Lambda permissions and the like mean nothing without Lambda
+queues, SNS topics. Alarms, Lambda permissions, web ACLs and the like mean nothing without Lambda
 and are skipped, and so is staff sign-in (Cognito): locally staff use tokens that
 local/tokens.py signs, and the environment variables that name the user pool get local
 stand-ins (`LOCAL_STAND_INS`). A property this module does not know how to apply is an
@@ -40,7 +40,7 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 # Resource types with no local meaning: nothing to create, nothing the app reads.
 _SKIPPED_TYPES = frozenset({"AWS::CloudWatch::Alarm", "AWS::Lambda::Permission"})
 _SKIPPED_PREFIXES = ("AWS::IAM::", "AWS::Serverless::", "AWS::Lambda::", "AWS::Logs::",
-                     "AWS::ApiGateway::", "AWS::Cognito::")
+                     "AWS::ApiGateway::", "AWS::Cognito::", "AWS::WAFv2::")
 
 # Globals variables whose value refers to a resource that is not created locally: what each
 # is on the emulator instead. None leaves the variable unset. Any other variable referring

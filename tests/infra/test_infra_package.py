@@ -151,16 +151,99 @@ def test_the_dead_letter_alarms_notify_the_ops_topic(template, alarm, queue):
     assert {"Ref": "OpsTopic"} in alarm["AlarmActions"]
 
 
-def test_every_role_carries_the_hand_written_policy(template):
-    policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
-    roles = {
-        logical: r for logical, r in template["Resources"].items()
-        if r["Type"] == "AWS::IAM::Role"
-    }
-    assert roles
-    for role in roles.values():
-        (document,) = [p["PolicyDocument"] for p in role["Properties"]["Policies"]]
-        assert document == policy
+LOGICAL_IDS = {
+    "api_handler": "APIHandler", "route_new_requests": "RouteNewRequests",
+    "deliver_webhooks": "DeliverWebhooks", "resend_unrouted_requests": "ResendUnroutedRequests",
+    "check_service_levels": "CheckServiceLevels", "process_photo": "ProcessPhoto",
+    "send_notices": "SendNotices", "release_quiet_hours_texts": "ReleaseQuietHoursTexts",
+    "receive_sms": "ReceiveSms",
+}
+
+
+def test_every_function_has_its_own_role_with_its_own_policy_file(template):
+    resources = template["Resources"]
+    fns = functions(template)
+    assert set(fns) == set(LOGICAL_IDS.values())
+    roles = set()
+    for name, logical in LOGICAL_IDS.items():
+        role = fns[logical]["Properties"]["Role"]["Fn::GetAtt"][0]
+        roles.add(role)
+        (document,) = [p["PolicyDocument"] for p in resources[role]["Properties"]["Policies"]]
+        policy = json.loads((ROOT / ".chalice" / f"policy-prod-{name}.json").read_text())
+        assert document == policy, logical
+    assert len(roles) == len(LOGICAL_IDS)
+
+
+def test_only_the_api_and_send_notices_may_mail_and_only_from_the_mail_from_address(template):
+    resources = template["Resources"]
+    mail = [(logical, r) for logical, r in resources.items() if r["Type"] == "AWS::IAM::Policy"
+            and "ses:" in json.dumps(r["Properties"]["PolicyDocument"])]
+    assert [logical for logical, _ in mail] == ["ResidentMailPolicy"]
+    policy = mail[0][1]
+    assert policy["Condition"] == "SendsMail"
+    assert policy["Properties"]["Roles"] == [{"Ref": "ApiHandlerRole"}, {"Ref": "SendNoticesRole"}]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == ["ses:SendEmail"]
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "MailFrom"}}}
+
+
+def test_the_api_stage_is_throttled_and_tighter_on_routes_that_message_residents(template):
+    settings = template["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    by_path = {(s["ResourcePath"], s["HttpMethod"]): s for s in settings}
+    stage = by_path[("/*", "*")]
+    assert stage["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert stage["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+    for path in ("/towns/{town}/residents/sign-in", "/towns/{town}/alerts/subscribers",
+                 "/towns/{town}/requests/{reference}/followers"):
+        route = by_path[("/" + path.replace("/", "~1"), "POST")]
+        assert route["ThrottlingRateLimit"] == {"Ref": "CodeRequestRateLimit"}
+        assert route["ThrottlingBurstLimit"] == {"Ref": "CodeRequestBurstLimit"}
+        # The route exists in Chalice's API definition (a setting for no route is ignored).
+        assert "post" in template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
+            "paths"][path]
+    parameters = template["Parameters"]
+    assert int(parameters["CodeRequestRateLimit"]["Default"]) < int(
+        parameters["ApiRateLimit"]["Default"])
+
+
+def test_a_web_acl_on_the_api_stage_limits_each_ip_address(template):
+    import re
+
+    resources = template["Resources"]
+    acl = resources["ApiWebAcl"]["Properties"]
+    association = resources["ApiWebAclAssociation"]["Properties"]
+    assert acl["Scope"] == "REGIONAL" and "Allow" in acl["DefaultAction"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
+    assert association["ResourceArn"]["Fn::Sub"].endswith(
+        "/restapis/${RestAPI}/stages/${RestAPI.Stage}")
+    rules = {r["Name"]: r for r in acl["Rules"]}
+    limits = {"code-requests-per-ip": "CodeRequestsPerIp",
+              "public-writes-per-ip": "PublicWritesPerIp", "requests-per-ip": "RequestsPerIp"}
+    assert set(rules) == set(limits)
+    for name, parameter in limits.items():
+        statement = rules[name]["Statement"]["RateBasedStatement"]
+        assert statement["AggregateKeyType"] == "IP"
+        assert statement["Limit"] == {"Ref": parameter}
+        assert rules[name]["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+
+    def path_regex(name):
+        statements = rules[name]["Statement"]["RateBasedStatement"]["ScopeDownStatement"][
+            "AndStatement"]["Statements"]
+        (regex,) = [s["RegexMatchStatement"]["RegexString"] for s in statements
+                    if "UriPath" in s.get("RegexMatchStatement", {}).get("FieldToMatch", {})]
+        return re.compile(regex)
+
+    codes, writes = path_regex("code-requests-per-ip"), path_regex("public-writes-per-ip")
+    for path in ("/api/towns/maple/residents/sign-in", "/towns/maple/alerts/subscribers",
+                 "/api/towns/maple/requests/MF-1/followers"):
+        assert codes.search(path) and writes.search(path), path
+    for path in ("/api/towns/maple/open311/v2/requests.json", "/api/open311/v2/requests.xml",
+                 "/towns/maple/requests/MF-1/dispute", "/towns/maple/residents/erase",
+                 "/towns/maple/requests/01J/photos"):
+        assert writes.search(path) and not codes.search(path), path
+    for path in ("/api/staff/requests", "/api/staff/requests/01J/merge", "/api/admin/town",
+                 "/departments/roads/requests/01J/close", "/api/towns/maple/track/MF-1"):
+        assert not writes.search(path), path
 
 
 def test_function_sizes_follow_the_chalice_config(template):
@@ -269,7 +352,8 @@ def test_staff_sign_in_is_a_retained_admin_only_pool_keyed_by_email(template):
     assert properties["UsernameAttributes"] == ["email"]
     assert properties["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
     assert properties["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
-    assert properties["MfaConfiguration"] == "OPTIONAL"
+    # Every member of staff signs in with an authenticator app (TOTP).
+    assert properties["MfaConfiguration"] == "ON"
     assert properties["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
     assert [m["Name"] for m in properties["AccountRecoverySetting"]["RecoveryMechanisms"]] == [
         "verified_email"]
@@ -340,5 +424,5 @@ def test_only_the_api_function_may_manage_sign_ins_and_only_in_the_staff_pool(te
         "cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup",
         "cognito-idp:AdminDisableUser", "cognito-idp:AdminGetUser"}
     assert statement["Resource"] == {"Fn::GetAtt": ["StaffUserPool", "Arn"]}
-    for stage in ("dev", "prod"):
-        assert "cognito-idp" not in (ROOT / ".chalice" / f"policy-{stage}.json").read_text()
+    for path in (ROOT / ".chalice").glob("policy-*.json"):
+        assert "cognito-idp" not in path.read_text(), path.name

@@ -176,41 +176,108 @@ def test_a_property_the_provisioner_cannot_apply_is_an_error_not_a_silent_drift(
         provision(aws, template=template)
 
 
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def _allowed(policy: dict, action: str, arn: str) -> bool:
+    """Whether `policy` lets `action` on `arn`, by the files' name patterns (conditions
+    are not evaluated: a conditional Deny does not count here, a conditional Allow does)."""
+    allowed = False
+    for statement in policy["Statement"]:
+        if action not in _as_list(statement["Action"]):
+            continue
+        if "Resource" in statement:
+            hit = any(fnmatch.fnmatchcase(arn, p) for p in _as_list(statement["Resource"]))
+        else:
+            hit = not any(fnmatch.fnmatchcase(arn, p)
+                          for p in _as_list(statement["NotResource"]))
+        if hit and statement["Effect"] == "Deny" and "Condition" not in statement:
+            return False
+        allowed = allowed or (hit and statement["Effect"] == "Allow")
+    return allowed
+
+
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_stage_policy_covers_the_resources_of_stack_town311_stage(aws, stage):
-    """The policy files scope by name; the template's names must match those patterns."""
+def test_function_policies_cover_the_resources_of_stack_town311_stage(aws, stage):
+    """The policy files scope by name; the template's names must match those patterns, and
+    each function reaches what it uses and not what the others use."""
     stack = provision_stack(aws, stack_name=f"town311-{stage}")
-    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
     resources = stack.resources
 
-    def allowed(action: str, arn: str) -> bool:
-        return any(
-            action in statement["Action"]
-            and any(fnmatch.fnmatchcase(arn, pattern) for pattern in statement["Resource"])
-            for statement in policy["Statement"]
-        )
+    def policy(function: str) -> dict:
+        return json.loads((ROOT / ".chalice" / f"policy-{stage}-{function}.json").read_text())
 
+    api, router, webhooks = policy("api_handler"), policy("route_new_requests"), \
+        policy("deliver_webhooks")
+    photos, notices = policy("process_photo"), policy("send_notices")
     table_arn = resources["RequestsTable"]["Arn"].replace("us-east-1", "eu-west-1")
-    assert allowed("dynamodb:Query", table_arn)
-    assert allowed("dynamodb:Query", table_arn + "/index/by_place")
-    assert allowed("dynamodb:PutItem", resources["IdempotencyTable"]["Arn"])
-    assert allowed("s3:PutObject", resources["PhotoBucket"]["Arn"] + "/incoming/x.jpg")
-    # Without ListBucket, S3 answers a missing key with AccessDenied instead of NoSuchKey.
-    assert allowed("s3:ListBucket", resources["PhotoBucket"]["Arn"])
-    assert allowed("sqs:SendMessage", resources["RoutingQueue"]["Arn"])
-    assert allowed("sqs:DeleteMessage", resources["RoutingDeadLetterQueue"]["Arn"])
-    assert allowed("sns:Publish", resources["OpsTopic"]["TopicArn"])
-    for action in ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
-                   "sqs:ChangeMessageVisibility"):
-        assert allowed(action, resources["WebhookQueue"]["Arn"])
+    bucket = resources["PhotoBucket"]["Arn"]
+    queue = {name: resources[name]["Arn"] for name in (
+        "RoutingQueue", "RoutingDeadLetterQueue", "WebhookQueue", "NoticeQueue")}
     # Department queues are made by the app, named from the stack: `<stack>-dept-<hash>`.
     department_queue = f"arn:aws:sqs:eu-west-1:123456789012:town311-{stage}-dept-0123abcd"
+    alert_topic = f"arn:aws:sns:eu-west-1:123456789012:town311-{stage}-alerts-0123abcd-supervisor"
+    phone = "+15550100200"  # what IAM sees as the resource of a direct SMS publish
+
+    assert _allowed(api, "dynamodb:Query", table_arn)
+    assert _allowed(api, "dynamodb:Query", table_arn + "/index/by_place")
+    assert _allowed(api, "dynamodb:BatchWriteItem", table_arn)
+    assert _allowed(api, "dynamodb:PutItem", resources["IdempotencyTable"]["Arn"])
+    assert _allowed(api, "s3:PutObject", bucket + "/incoming/t/r/p")
+    assert _allowed(api, "s3:GetObject", bucket + "/photos/t/r/p.jpg")
+    assert not _allowed(api, "s3:GetObject", bucket + "/incoming/t/r/p")
+    for name in ("RoutingQueue", "NoticeQueue", "WebhookQueue"):
+        assert _allowed(api, "sqs:SendMessage", queue[name])
     for action in ("sqs:GetQueueUrl", "sqs:CreateQueue", "sqs:SendMessage"):
-        assert allowed(action, department_queue)
-    assert not allowed("sqs:CreateQueue", resources["RoutingQueue"]["Arn"])
-    assert not allowed("sqs:ReceiveMessage", department_queue)  # the work-order system's
-    other = "town311-dev" if stage == "prod" else "town311-prod"
-    assert not allowed("dynamodb:Query", table_arn.replace(f"town311-{stage}", other))
+        assert _allowed(api, action, department_queue)
+        assert _allowed(router, action, department_queue)
+    assert not _allowed(api, "sqs:CreateQueue", queue["RoutingQueue"])
+    assert not _allowed(api, "sqs:ReceiveMessage", department_queue)  # the work-order system's
+    assert _allowed(api, "sns:Subscribe", alert_topic)
+    assert _allowed(api, "sns:Publish", phone)
+    assert not _allowed(api, "sns:Publish", resources["OpsTopic"]["TopicArn"])
+
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+        assert _allowed(router, action, queue["RoutingQueue"])
+        assert _allowed(webhooks, action, queue["WebhookQueue"])
+        assert _allowed(notices, action, queue["NoticeQueue"])
+    assert _allowed(router, "dynamodb:TransactWriteItems", table_arn)
+    assert not _allowed(router, "sqs:ReceiveMessage", queue["WebhookQueue"])
+    assert not _allowed(router, "sns:Publish", phone)
+
+    assert _allowed(webhooks, "sqs:ChangeMessageVisibility", queue["WebhookQueue"])
+    assert _allowed(webhooks, "dynamodb:GetItem", table_arn)
+    assert not _allowed(webhooks, "dynamodb:PutItem", table_arn)
+    assert not _allowed(webhooks, "dynamodb:Query", table_arn + "/index/by_place")
+    assert not _allowed(webhooks, "sqs:SendMessage", department_queue)
+
+    assert _allowed(photos, "s3:GetObject", bucket + "/incoming/t/r/p")
+    assert _allowed(photos, "s3:DeleteObject", bucket + "/incoming/t/r/p")
+    assert _allowed(photos, "s3:PutObject", bucket + "/photos/t/r/p.jpg")
+    assert not _allowed(photos, "s3:PutObject", bucket + "/incoming/t/r/p")
+    # Without ListBucket, S3 answers a missing key with AccessDenied instead of NoSuchKey.
+    assert _allowed(photos, "s3:ListBucket", bucket)
+    assert not _allowed(photos, "sqs:SendMessage", queue["NoticeQueue"])
+
+    assert _allowed(notices, "sqs:SendMessage", queue["NoticeQueue"])
+    assert _allowed(notices, "sns:Publish", phone)
+    assert not _allowed(notices, "sns:Publish", alert_topic)
+    assert _allowed(policy("check_service_levels"), "sns:Publish", alert_topic)
+    assert _allowed(policy("check_service_levels"), "dynamodb:Query",
+                    table_arn + "/index/by_sla")
+    assert _allowed(policy("resend_unrouted_requests"), "dynamodb:Query",
+                    table_arn + "/index/by_department")
+    assert not _allowed(policy("resend_unrouted_requests"), "dynamodb:Query", table_arn)
+
+    for function in ("api_handler", "route_new_requests", "deliver_webhooks", "process_photo",
+                     "send_notices", "check_service_levels", "release_quiet_hours_texts",
+                     "receive_sms"):
+        assert not _allowed(policy(function), "sns:Publish", resources["OpsTopic"]["TopicArn"])
+        for action in ("dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"):
+            other = "town311-dev" if stage == "prod" else "town311-prod"
+            assert not _allowed(policy(function), action,
+                                table_arn.replace(f"town311-{stage}", other))
 
 
 def test_staff_sign_in_is_not_created_locally_and_the_app_uses_local_tokens(aws):

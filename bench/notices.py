@@ -69,7 +69,7 @@ def measure_notice_fanout(dep: Deployment, recorder: AwsCallRecorder,
     from chalicelib.adapters.messages import AwsMessenger
     from local.tokens import app_environment, mint, new_signing_key
 
-    signing_key = new_signing_key()  # the department worker who closes the request
+    signing_key = new_signing_key()  # signs for the seeded worker (demo-streets) who closes it
     os.environ.update(app_environment(signing_key))
     dep.fresh_container()
     dep.client("ses").verify_email_identity(EmailAddress="311@maplefalls.example")
@@ -99,7 +99,7 @@ def measure_notice_fanout(dep: Deployment, recorder: AwsCallRecorder,
     _drain(dep, dep.environment["TOWN311_ROUTING_QUEUE_URL"], "route_new_requests")
     notice_url = dep.environment["TOWN311_NOTICE_QUEUE_URL"]
     _drain(dep, notice_url, "send_notices")  # nothing from the follows; clear anyway
-    token = mint(signing_key, subject="bench-worker", email="streets@maplefalls.example",
+    token = mint(signing_key, subject="demo-streets", email="streets@maplefalls.example",
                  town="maplefalls.example", roles=["department_worker"],
                  departments=["public_works"])
     r = _post_json(dep, f"/departments/public_works/requests/{request_id}/close",

@@ -175,6 +175,15 @@ class Container:
                            public_key_pem=s.jwt_public_key, jwks_url=jwks)
 
     @cached_property
+    def roster(self) -> Any:
+        """Staff records behind every staff call (StaffRoster), kept for at most a minute.
+        Its clock is the container's, so a test (or `make clock`) moves it on."""
+        from chalicelib.services.signin import StaffRoster
+
+        return StaffRoster(self.town_store, self.settings.cache_seconds,
+                           clock=lambda: self.now().timestamp())
+
+    @cached_property
     def audit(self) -> AuditLog:
         return self._table.DynamoAuditLog()
 

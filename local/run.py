@@ -48,8 +48,8 @@ log = logging.getLogger("local.run")  # not __name__: that is __main__ under -m
 
 LOGIN_TTL_SECONDS = 12 * 3600
 LOCAL_MAIL_FROM = "311@maplefalls.example"
-# Platform operators belong to no town, so the demo town's staff has none; a token is all
-# an operator needs.
+# Platform operators belong to no town, so the demo town's staff has none: the operator's
+# staff record is the platform's (seed_demo_operator), checked on each call like anyone's.
 DEMO_OPERATOR = {"subject": "demo-operator", "email": "operator@town311.local",
                  "name": "Olive Operator", "town": None, "roles": ["operator"],
                  "departments": []}
@@ -99,6 +99,18 @@ def seed_demo_town(api_key: str | None) -> Any:
     from chalicelib.services.towns import seed_demo_town as seed
 
     return seed(bootstrap.container().towns, api_key=api_key)
+
+
+def seed_demo_operator() -> Any:
+    """The demo operator's platform staff record: without it their token is refused."""
+    from chalicelib import bootstrap
+    from chalicelib.domain.towns import StaffMember
+
+    operator = StaffMember(user_id=DEMO_OPERATOR["subject"], town_id=None,
+                           email=DEMO_OPERATOR["email"], name=DEMO_OPERATOR["name"],
+                           roles=tuple(DEMO_OPERATOR["roles"]))
+    bootstrap.container().town_store.save_staff(operator)
+    return operator
 
 
 def demo_logins(key: SigningKey, staff: Iterable[Any],
@@ -270,6 +282,7 @@ def main() -> None:
         session.client("ses").verify_email_identity(EmailAddress=LOCAL_MAIL_FROM)
 
         demo = seed_demo_town(os.environ.get("TOWN311_DEMO_API_KEY") or None)
+        seed_demo_operator()
         jurisdiction, api_key = demo.town.town_id, demo.api_key
 
         log.info("seeded %s; starting chalice local on port %d", jurisdiction, port)

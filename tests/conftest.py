@@ -8,7 +8,7 @@ server are removed, so every boto3/pynamodb call lands in ``mock_aws``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from chalicelib import bootstrap
 from chalicelib.config import settings_from_env
+from chalicelib.services.ports import TownDirectory
 
 DEMO_KEY = "t311_test_demo_key_0123456789"
 OTHER_KEY = "t311_test_other_key_9876543210"
@@ -81,17 +82,28 @@ def deployment(monkeypatch: pytest.MonkeyPatch, signing_key) -> Iterator[Deploym
 
 
 class Staff:
-    """Signs staff tokens the way the local runner does (tests/…: ``staff("town_admin")``)."""
+    """Signs staff tokens the way the local runner does (tests/…: ``staff("town_admin")``).
 
-    def __init__(self, key) -> None:  # noqa: ANN001
+    The app accepts a token only from someone on the staff list, so with a deployment each
+    token also gets its person's staff record (the token's roles, departments and e-mail),
+    unless ``on_staff=False``. Tokens with other departments are other people (subjects)."""
+
+    def __init__(self, key, records: Callable[[], TownDirectory] | None = None) -> None:  # noqa: ANN001
         self._key = key
+        self._records = records
 
     def token(self, *roles: str, town: str | None = "maplefalls.example",
-              departments: tuple[str, ...] = (), **overrides) -> str:  # noqa: ANN003
+              departments: tuple[str, ...] = (), on_staff: bool = True,
+              **overrides) -> str:  # noqa: ANN003
+        from chalicelib.domain.towns import StaffMember
         from local.tokens import mint
 
         email = overrides.pop("email", f"{'-'.join(roles) or 'nobody'}@{town or 'platform'}")
-        subject = overrides.pop("subject", f"sub-{email}")
+        subject = overrides.pop("subject", "+".join((f"sub-{email}", *departments)))
+        if on_staff and self._records is not None:
+            self._records().save_staff(StaffMember(
+                user_id=subject, town_id=town, email=email, name=email, roles=roles,
+                departments=departments))
         return mint(self._key, subject=subject, email=email, town=town, roles=roles,
                     departments=departments, **overrides)
 
@@ -101,8 +113,11 @@ class Staff:
 
 
 @pytest.fixture
-def staff(signing_key) -> Staff:  # noqa: ANN001
-    return Staff(signing_key)
+def staff(signing_key, request: pytest.FixtureRequest) -> Staff:  # noqa: ANN001
+    if "deployment" not in request.fixturenames:
+        return Staff(signing_key)
+    return Staff(signing_key,
+                 lambda: request.getfixturevalue("deployment").container.town_store)
 
 
 @pytest.fixture

@@ -859,9 +859,10 @@ class DynamoTownDirectory:
         except PynamoDBException as e:
             raise _storage_error(e) from e
 
-    def get_staff(self, town_id: str, user_id: str) -> StaffMember | None:
+    def get_staff(self, town_id: str | None, user_id: str) -> StaffMember | None:
+        pk = town_pk(town_id) if town_id is not None else PLATFORM_PK
         try:
-            return _staff(StaffItem.get(town_pk(town_id), f"STAFF#{user_id}"))
+            return _staff(StaffItem.get(pk, f"STAFF#{user_id}"))
         except StaffItem.DoesNotExist:
             return None
         except PynamoDBException as e:

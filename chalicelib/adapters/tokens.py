@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.access import Principal, Role
+from chalicelib.domain.access import Principal, Role, refuse_impossible_identity
 from chalicelib.domain.errors import Unauthenticated
 
 ALGORITHMS = ["RS256"]
@@ -57,16 +57,20 @@ class JwtVerifier:
 
 
 def principal_from_claims(claims: dict[str, Any], source_ip: str | None) -> Principal:
+    """What the token claims. Only a claim: ``services.signin.StaffRoster`` then checks it
+    against the staff record before any call acts on it."""
     groups = claims.get("cognito:groups") or []
     if isinstance(groups, str):
         groups = [groups]
-    roles = frozenset(Role(g) for g in groups if g in Role._value2member_map_)
+    if not isinstance(groups, list):
+        raise Unauthenticated("the bearer token is not valid here")
+    roles = frozenset(Role(g) for g in groups
+                      if isinstance(g, str) and g in Role._value2member_map_)
     departments = frozenset(
         d.strip() for d in str(claims.get("custom:departments") or "").split(",") if d.strip())
     town = claims.get("custom:town") or None
-    if not roles:
-        raise Unauthenticated("this sign-in has no Town311 role")
-    if town is None and Role.OPERATOR not in roles:
-        raise Unauthenticated("this sign-in belongs to no town")
+    if town is not None and not isinstance(town, str):
+        raise Unauthenticated("the bearer token is not valid here")
+    refuse_impossible_identity(town, roles)
     return Principal(subject=str(claims["sub"]), town_id=town, roles=roles,
                      departments=departments, email=claims.get("email"), source_ip=source_ip)

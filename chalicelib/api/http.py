@@ -32,13 +32,15 @@ def json_view(view: Callable[..., Response]) -> Callable[..., Response]:
 
 
 def caller(blueprint: Blueprint) -> Principal:
-    """The verified member of staff behind this call (from the bearer JWT)."""
+    """The verified member of staff behind this call: a valid bearer JWT of someone whose
+    staff record is active now; roles and departments come from the record."""
     request = blueprint.current_request
     header = request.headers.get("authorization", "")
     if header[:7].lower() != "bearer " or not header[7:].strip():
         raise Unauthenticated("sign in: send Authorization: Bearer <ID token>")
     source_ip = (request.context.get("identity") or {}).get("sourceIp")
-    return bootstrap.container().tokens.verify(header[7:].strip(), source_ip)
+    c = bootstrap.container()
+    return c.roster.confirm(c.tokens.verify(header[7:].strip(), source_ip))
 
 
 def body_as[M: BaseModel](blueprint: Blueprint, model: type[M]) -> M:

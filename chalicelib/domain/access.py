@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from chalicelib.domain.errors import AccessDenied
+from chalicelib.domain.errors import AccessDenied, Unauthenticated
 
 
 class Role(StrEnum):
@@ -111,6 +111,22 @@ def require(principal: Principal, permission: Permission, town_id: str | None) -
         return
     if principal.town_id is None or town_id != principal.town_id:
         raise AccessDenied("that town is not yours")
+
+
+def refuse_impossible_identity(town_id: str | None, roles: frozenset[Role]) -> None:
+    """Refuse a sign-in (token or staff record) that names nobody who can exist: operators
+    belong to no town, and every other role belongs to exactly one.
+
+    An operator with a town would be half platform, half town (``require`` lets operator
+    permissions through in any town); a town role without a town would act nowhere, or
+    anywhere a check forgets the town. Neither is made by Town311, so neither is accepted.
+    """
+    if not roles:
+        raise Unauthenticated("this sign-in has no Town311 role")
+    if Role.OPERATOR in roles and town_id is not None:
+        raise Unauthenticated("a platform operator's sign-in cannot belong to a town")
+    if roles - {Role.OPERATOR} and town_id is None:
+        raise Unauthenticated("this sign-in belongs to no town")
 
 
 def can(principal: Principal, permission: Permission) -> bool:

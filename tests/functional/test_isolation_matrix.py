@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -160,9 +161,9 @@ def _no_leak(response, rid: str) -> None:  # noqa: ARG001 - kept for the message
 
 def test_another_towns_tokens_reach_nothing_of_maple_falls(api, staff, deployment,
                                                           maple_request):
-    before = _fingerprint(deployment)
     riverton_everything = staff.headers(*TOWN_ROLES, town="riverton.example",
                                         departments=("public_works",))
+    before = _fingerprint(deployment)  # after minting: the token's staff record is Riverton's
     for method, template, payload, _ in ROUTES:
         path = _path(template, maple_request)
         r = _call(api, method, path, riverton_everything, payload)
@@ -208,3 +209,86 @@ def test_the_operator_cannot_use_town_routes(api, staff):
     operator = staff.headers("operator", town=None)
     for path in ("/staff/requests", "/admin/town", "/admin/api-keys"):
         assert api.http.get(path, headers=operator).status_code == 403
+
+
+# --- the staff record, not the token, decides who is staff now ------------------------------
+
+CACHE_WINDOW = timedelta(seconds=61)  # a container remembers a staff record at most 60 s
+
+
+def _refused_everywhere(api, deployment, rid: str, headers: dict[str, str]) -> None:
+    """Every route answers 401 and nothing stored changes."""
+    before = _fingerprint(deployment)
+    for method, template, payload, _ in ROUTES:
+        r = _call(api, method, _path(template, rid), headers, payload)
+        assert r.status_code == 401, (method, template, r.status_code, r.body)
+        assert json.loads(r.body)["error"]["code"] == "unauthenticated"
+        _no_leak(r, rid)
+    assert _fingerprint(deployment) == before
+
+
+def test_a_removed_members_unexpired_token_stops_within_a_minute(api, staff, deployment,
+                                                                 maple_request):
+    admin = staff.headers("town_admin")
+    leaving = staff.headers(*TOWN_ROLES, departments=("public_works",), subject="sub-leaving")
+    assert api.http.get("/staff/requests", headers=leaving).status_code == 200
+    r = api.http.delete("/admin/staff/sub-leaving", headers=admin)
+    assert r.status_code == 200, r.body
+
+    deployment.clock[0] += CACHE_WINDOW
+    _refused_everywhere(api, deployment, maple_request, leaving)
+
+
+def test_a_demoted_member_loses_the_role_within_a_minute(api, staff, deployment,
+                                                        maple_request):
+    import dataclasses
+
+    store = deployment.container.town_store
+    as_admin = staff.headers("town_admin", subject="sub-demoted")
+    assert api.http.patch("/admin/town", headers=as_admin,
+                          body=json.dumps({"name": "Maple Falls"})).status_code == 200
+    member = store.get_staff("maplefalls.example", "sub-demoted")
+    store.save_staff(dataclasses.replace(member, roles=("agent",)))
+
+    deployment.clock[0] += CACHE_WINDOW
+    # The old token claims a role the record no longer has: refused outright (sign in again).
+    _refused_everywhere(api, deployment, maple_request, as_admin)
+    # A fresh token (Cognito's groups follow the record) gets the agent's rights only.
+    as_agent = staff.headers("agent", subject="sub-demoted", on_staff=False)
+    assert api.http.get("/staff/requests", headers=as_agent).status_code == 200
+    for method, template, payload, allowed in ROUTES:
+        if "agent" not in allowed:
+            r = _call(api, method, _path(template, maple_request), as_agent, payload)
+            assert r.status_code in (403, 404), (method, template, r.status_code, r.body)
+
+
+def test_a_worker_moved_off_a_department_loses_it_within_a_minute(api, staff, deployment,
+                                                                 maple_request):
+    import dataclasses
+
+    store = deployment.container.town_store
+    crew = staff.headers("department_worker", departments=("public_works",), subject="sub-mo")
+    assert api.http.get(f"/staff/requests/{maple_request}", headers=crew).status_code == 200
+    member = store.get_staff("maplefalls.example", "sub-mo")
+    store.save_staff(dataclasses.replace(member, departments=("water",)))
+
+    deployment.clock[0] += CACHE_WINDOW
+    _refused_everywhere(api, deployment, maple_request, crew)
+    water = staff.headers("department_worker", departments=("water",), subject="sub-mo",
+                          on_staff=False)
+    assert api.http.get(f"/staff/requests/{maple_request}", headers=water).status_code == 403
+
+
+@pytest.mark.parametrize(("roles", "town"), [
+    (("operator",), "maplefalls.example"),  # an operator token that claims a town
+    (("operator", "town_admin"), "maplefalls.example"),
+    (("town_admin",), None),  # a town role without a town
+    (("operator", "town_admin"), None),
+    (TOWN_ROLES, None),
+], ids=["operator-with-town", "operator-and-admin-with-town", "admin-without-town",
+        "operator-and-admin-without-town", "every-town-role-without-town"])
+def test_identities_that_cannot_exist_are_refused_everywhere(api, staff, deployment,
+                                                             maple_request, roles, town):
+    # Even with a staff record that says the same (a hand-made entry, a bad import).
+    headers = staff.headers(*roles, town=town)
+    _refused_everywhere(api, deployment, maple_request, headers)

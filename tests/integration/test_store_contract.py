@@ -199,6 +199,13 @@ class TownDirectoryContract:
         assert directory.get_staff("contract.example", "u1") == member
         assert directory.get_staff("riverton.example", "u1") is None
 
+    def test_platform_staff_belong_to_no_town(self, directory):
+        operator = StaffMember("op1", None, "op@x.org", "Op", ("operator",))
+        directory.save_staff(operator)
+        assert directory.get_staff(None, "op1") == operator
+        assert directory.get_staff("contract.example", "op1") is None
+        assert directory.list_staff("contract.example") == []
+
 
 WARD = Zone(code="ward-1", name="Ward 1", kind="ward", geometry={
     "type": "Polygon",

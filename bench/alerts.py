@@ -517,7 +517,8 @@ def console_lines(b: AlertBench) -> list[str]:
 def _op(name: str) -> str:
     labels = {
         "dynamodb:PutItem": "DynamoDB PutItem (claim per recipient + channel)",
-        "dynamodb:UpdateItem": "DynamoDB UpdateItem (settle, tally, SMS slot and spend)",
+        "dynamodb:UpdateItem": "DynamoDB UpdateItem (SMS slot and spend)",
+        "dynamodb:TransactWriteItems": "DynamoDB TransactWriteItems (settle + tally, once)",
         "dynamodb:GetItem": "DynamoDB GetItem (alert, town)",
         "dynamodb:Query": "DynamoDB Query (the alert's tallies)",
         "dynamodb:BatchGetItem": "DynamoDB BatchGetItem (STOP checks)",
@@ -552,8 +553,8 @@ def markdown_lines(b: AlertBench) -> list[str]:
     lines += [f"| — items read, {z} | {v['items']:,} | |" for z, v in audience.items()]
     lines += [
         f"| DynamoDB Scan | {f.count('dynamodb:Scan')} | 0 |",
-        f"| other DynamoDB calls (alert GetItem, tallies Query, recipients tally "
-        f"UpdateItem) | {other} | |",
+        f"| other DynamoDB calls (alert GetItem, tallies Query, planned tallies "
+        f"PutItem) | {other} | |",
         f"| batch messages (50 recipients each) | {b.batch_messages:,} | "
         f"recipients ÷ 50 = {math.ceil(b.audience / BATCH):,} |",
         f"| SQS SendMessageBatch | {sqs_calls:,} | recipients ÷ 500 = "
@@ -582,8 +583,9 @@ def markdown_lines(b: AlertBench) -> list[str]:
         "recipients; the queue work is batched (about recipients ÷ 500 SQS calls). The "
         "sends are not: SES SendEmail and SNS Publish take one recipient per call (a direct "
         "text has no batch API, and each e-mail carries its own stop link), and each "
-        "message also costs a conditional PutItem claim and UpdateItems to settle and tally "
-        "it. Texts are paced town-wide at the town's `alert_sms_per_second` "
+        "message also costs a conditional PutItem claim and a transaction that settles and "
+        "tallies it once (the last one marks the alert sent). Texts are paced town-wide "
+        "at the town's `alert_sms_per_second` "
         f"({b.sms_per_second}, the default): the {b.phones:,} texts take "
         f"{_duration(b.extrapolated_wait())} whatever the Lambda concurrency (the bench's "
         "clock lets the pacing sleep without waiting; each refused slot is one more "

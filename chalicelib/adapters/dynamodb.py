@@ -519,9 +519,18 @@ def _town(item: TownItem) -> Town:
         photo_limit=int(settings.get("photo_limit", 5)),
         **_sla_settings(settings.get("sla")),
         **{k: v for k, v in (settings.get("alerts") or {}).items()
-           if k in ("alert_sms_per_second", "sms_monthly_cap_usd",
-                    "alert_test_self_approval")},
+           if k in ("alert_sms_per_second", "sms_monthly_cap_usd")},
+        **_alert_test_settings(settings.get("alerts")),
     )
+
+
+def _alert_test_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
+    """Test alerts' settings. Self-approval has its own key since it became opt-in: the
+    old key holds the former default (on) for every town ever saved, which nobody chose,
+    so it is not read."""
+    doc = doc or {}
+    return {"alert_test_self_approval": doc.get("test_self_approval") is True,
+            "alert_test_recipients": tuple(str(a) for a in doc.get("test_recipients") or ())}
 
 
 def _sla_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
@@ -565,7 +574,8 @@ def _town_item(town: Town) -> TownItem:
         "photo_limit": town.photo_limit,
         "alerts": {"alert_sms_per_second": town.alert_sms_per_second,
                    "sms_monthly_cap_usd": town.sms_monthly_cap_usd,
-                   "alert_test_self_approval": town.alert_test_self_approval},
+                   "test_self_approval": town.alert_test_self_approval,
+                   "test_recipients": list(town.alert_test_recipients)},
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}
@@ -1861,7 +1871,8 @@ class DynamoSubscribers:
 # --- emergency alerts ------------------------------------------------------------------
 #
 # - a town's alerts: Query PK=TOWN#t, SK begins_with ALERT# (one item each, versioned)
-# - an alert's progress: Query PK=TOWN#t#ALERT#<id>, SK begins_with TALLY#
+# - an alert's progress: Query PK=TOWN#t#ALERT#<id>, SK begins_with TALLY# (strongly
+#   consistent: the worker that settles the last message must see every other settlement)
 # - one message per recipient and channel: PK=TOWN#t#ALERT#<id>#DELIVERY,
 #   SK=<subscriber>#<channel>, written (conditionally) before the send
 
@@ -1873,7 +1884,7 @@ class AlertItem(_Table):
 
 
 class DeliveryItem(_Table):
-    state = UnicodeAttribute()  # sending, sent, failed, opted_out
+    state = UnicodeAttribute()  # sending, then sent, opted_out, over_cap, off_test_list
     expires_at = NumberAttribute(null=True)
     stop_hash = UnicodeAttribute(null=True)  # an e-mail's own stop link (its secret, hashed)
 
@@ -1888,7 +1899,8 @@ def _alert_doc(a: Alert) -> dict[str, Any]:
             "created_by": a.created_by, "created_at": sort_time(a.created_at), "test": a.test,
             "approved_by": a.approved_by, "cancelled_by": a.cancelled_by,
             "sent_at": sort_time(a.sent_at) if a.sent_at else None, "corrects": a.corrects,
-            "area": a.area}
+            "area": a.area,
+            "cancelled_at": sort_time(a.cancelled_at) if a.cancelled_at else None}
 
 
 def _alert(town_id: str, item: AlertItem) -> Alert:
@@ -1902,7 +1914,8 @@ def _alert(town_id: str, item: AlertItem) -> Alert:
         status=item.status, approved_by=d.get("approved_by"),
         cancelled_by=d.get("cancelled_by"),
         sent_at=parse_sort_time(d["sent_at"]) if d.get("sent_at") else None,
-        version=int(item.version or 1), corrects=d.get("corrects"), area=d.get("area"))
+        version=int(item.version or 1), corrects=d.get("corrects"), area=d.get("area"),
+        cancelled_at=parse_sort_time(d["cancelled_at"]) if d.get("cancelled_at") else None)
 
 
 class DynamoAlerts:
@@ -1958,15 +1971,43 @@ class DynamoAlerts:
             raise _storage_error(e) from e
 
     def counts(self, town_id: str, alert_id: str) -> dict[str, int]:
+        """The alert's tallies, summed over their shards, read strongly consistent."""
         totals: dict[str, int] = {}
+        connection = _Table._get_connection()
+        start: dict[str, Any] | None = None
         try:
-            for raw in _query_items(f"TOWN#{town_id}#ALERT#{alert_id}", "TALLY#"):
-                if "count" in raw:
-                    name = raw["SK"]["S"].removeprefix("TALLY#").split("#")[0]
-                    totals[name] = totals.get(name, 0) + int(raw["count"]["N"])
+            while True:
+                page = connection.query(f"TOWN#{town_id}#ALERT#{alert_id}",
+                                        range_key_condition=_Table.SK.startswith("TALLY#"),
+                                        consistent_read=True, exclusive_start_key=start)
+                for raw in page.get("Items", []):
+                    if "count" in raw:
+                        name = raw["SK"]["S"].removeprefix("TALLY#").split("#")[0]
+                        totals[name] = totals.get(name, 0) + int(raw["count"]["N"])
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    return totals
         except PynamoDBException as e:
             raise _storage_error(e) from e
-        return totals
+
+    def plan(self, town_id: str, alert_id: str, tallies: dict[str, int]) -> None:
+        """Set (not add) what the fan-out planned, e.g. recipients and messages: a
+        retried fan-out writes the same numbers again instead of doubling them."""
+        try:
+            for name, value in tallies.items():
+                TallyItem(f"TOWN#{town_id}#ALERT#{alert_id}", f"TALLY#{name}",
+                          count=value).save()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def mark_sent(self, town_id: str, alert_id: str) -> bool:
+        """sending → sent, only if it is still sending (a cancel meanwhile wins); moves the
+        version on, so a cancel read before this refuses instead of overwriting it."""
+        connection = _Table._get_connection()
+        return _written_if(lambda: connection.update_item(
+            town_pk(town_id), f"ALERT#{alert_id}",
+            actions=[AlertItem.status.set("sent"), AlertItem.version.add(1)],
+            condition=AlertItem.status == "sending"))
 
     def delivered_to(self, town_id: str, alert_id: str) -> set[str]:
         """The subscribers an alert reached (on any channel)."""
@@ -2009,14 +2050,46 @@ class DynamoAlerts:
         except PynamoDBException as e:
             raise _storage_error(e) from e
 
-    def settle(self, town_id: str, alert_id: str, key: str, state: str | None) -> None:
-        """Record how a claimed message ended; None gives the claim back (send failed and
-        will be retried)."""
+    def settle(self, town_id: str, alert_id: str, key: str, state: str | None,
+               tally: str | None = None) -> bool:
+        """Record how a claimed message ended and add one to ``tally``, in one transaction
+        that only a message still being sent passes: a message is counted once however
+        often its batch is retried. None gives the claim back (the send failed and will be
+        retried). False: it was already settled, nothing counted."""
         item = DeliveryItem(f"TOWN#{town_id}#ALERT#{alert_id}#DELIVERY", key)
         try:
             if state is None:
                 item.delete()
-            else:
-                item.update(actions=[DeliveryItem.state.set(state)])
+                return True
+            if tally is None:
+                item.update(actions=[DeliveryItem.state.set(state)],
+                            condition=DeliveryItem.state == "sending")
+                return True
+        except UpdateError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise _storage_error(e) from e
         except PynamoDBException as e:
             raise _storage_error(e) from e
+        import random
+
+        for _ in range(8):
+            # Two transactions on one tally shard at once conflict: another shard, again.
+            shard = random.randrange(self.SHARDS)  # noqa: S311 - spreading writes
+            try:
+                with TransactWrite(connection=_Table._get_connection().connection) as tx:
+                    tx.update(item, actions=[DeliveryItem.state.set(state)],
+                              condition=DeliveryItem.state == "sending")
+                    tx.update(TallyItem(f"TOWN#{town_id}#ALERT#{alert_id}",
+                                        f"TALLY#{tally}#{shard}"),
+                              actions=[TallyItem.count.add(1)])
+                return True
+            except TransactWriteError as e:
+                reasons = [r.code for r in e.cancellation_reasons or [] if r]
+                if "ConditionalCheckFailed" in reasons:
+                    return False
+                if "TransactionConflict" not in reasons:
+                    raise _storage_error(e) from e
+            except PynamoDBException as e:
+                raise _storage_error(e) from e
+        raise StorageUnavailable("the alert's progress is too busy; retried")

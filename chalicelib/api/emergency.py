@@ -4,17 +4,16 @@ and for everyone (the town's active alerts as JSON, an Atom feed, CAP 1.2 docume
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
-from xml.sax.saxutils import escape
+from typing import Annotated, Any, Literal
 
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, respond
-from chalicelib.domain.alerts import CATEGORIES, SEVERITIES, Alert
+from chalicelib.domain.alerts import CATEGORIES, SEVERITIES
 from chalicelib.domain.errors import NotFound
-from chalicelib.services import alerts, directory
+from chalicelib.services import alert_feeds, alerts
 
 blueprint = Blueprint(__name__)
 
@@ -102,77 +101,39 @@ def show(alert_id: str) -> Response:
     return respond(alerts.document(found))
 
 
-def _active(town: str) -> tuple[object, list[Alert]]:
+def _public() -> tuple[Any, Any]:
     c = bootstrap.container()
-    place = directory.find_town(c.towns, town)
-    now = c.now()
-    return place, [a for a in c.alert_store.list(place.town_id) if a.active(now)]
+    return c.towns, c.alert_store
 
 
 @blueprint.route("/towns/{town}/alerts", methods=["GET"])
 @json_view
 def public_list(town: str) -> Response:
-    _, active = _active(town)
-    return respond({"alerts": [
-        {"alert_id": a.alert_id, "title": a.title, "body": a.body, "severity": a.severity,
-         "category": a.category, "zones": list(a.zones), "sent_at": a.sent_at.isoformat()
-         if a.sent_at else None, "expires_at": a.expires_at.isoformat()} for a in active]})
+    return respond(alert_feeds.public_list(*_public(), town, bootstrap.container().now()))
 
 
 @blueprint.route("/towns/{town}/alerts/feed.atom", methods=["GET"])
 @json_view
 def atom(town: str) -> Response:
-    place, active = _active(town)
-    base = bootstrap.container().settings.public_base_url or ""
-    updated = max((a.sent_at for a in active if a.sent_at), default=datetime(2000, 1, 1))
-    entries = "".join(
-        f"<entry><id>urn:town311:{escape(a.town_id)}:alert:{a.alert_id}</id>"
-        f"<title>{escape(a.words(a.fallback_language)[0])}</title>"
-        f"<updated>{(a.sent_at or a.created_at).isoformat()}</updated>"
-        f"<link href=\"{escape(base)}/towns/{escape(a.town_id)}/alerts/{a.alert_id}/cap.xml\"/>"
-        f"<category term=\"{a.category}\"/><summary>{escape(a.words(a.fallback_language)[1])}"
-        "</summary></entry>" for a in active)
-    doc = ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-           f"<id>urn:town311:{escape(place.town_id)}:alerts</id>"  # type: ignore[attr-defined]
-           f"<title>{escape(place.name)} emergency alerts</title>"  # type: ignore[attr-defined]
-           f"<updated>{updated.isoformat()}</updated>{entries}</feed>")
+    c = bootstrap.container()
+    doc = alert_feeds.atom_feed(*_public(), town, c.now(), c.settings.public_base_url or "")
     return Response(body=doc, status_code=200,
                     headers={"Content-Type": "application/atom+xml; charset=utf-8"})
-
-
-_CAP_SEVERITY = {"extreme": "Extreme", "severe": "Severe", "moderate": "Moderate",
-                 "minor": "Minor"}
-_CAP_CATEGORY = {"weather": "Met", "water": "Health", "road_closure": "Transport",
-                 "fire": "Fire", "health": "Health", "safety": "Safety", "other": "Other"}
 
 
 @blueprint.route("/towns/{town}/alerts/{alert_id}/cap.xml", methods=["GET"])
 @json_view
 def cap(town: str, alert_id: str) -> Response:
-    """The alert as a CAP 1.2 document, one <info> per language."""
-    c = bootstrap.container()
-    place = directory.find_town(c.towns, town)
-    alert = c.alert_store.get(place.town_id, alert_id[:64])
-    if alert is None or alert.status not in ("sending", "sent", "cancelled") or alert.test:
-        raise NotFound(f"no alert {alert_id[:64]!r}")
-    sent = (alert.sent_at or alert.created_at).astimezone(place.zone).replace(microsecond=0)
-    infos = "".join(
-        f"<info><language>{lang}</language><category>{_CAP_CATEGORY[alert.category]}"
-        f"</category><event>{escape(alert.category.replace('_', ' '))}</event>"
-        "<urgency>Immediate</urgency>"
-        f"<severity>{_CAP_SEVERITY[alert.severity]}</severity><certainty>Observed"
-        f"</certainty><expires>{alert.expires_at.astimezone(place.zone).replace(microsecond=0).isoformat()}"
-        f"</expires><senderName>{escape(place.name)}</senderName>"
-        f"<headline>{escape(alert.words(lang)[0])}</headline>"
-        f"<description>{escape(alert.words(lang)[1])}</description>"
-        f"<area><areaDesc>{escape(', '.join(alert.zones) or place.name)}</areaDesc></area>"
-        "</info>" for lang in alert.body)
-    status = "Cancel" if alert.status == "cancelled" else "Alert"
-    doc = ('<?xml version="1.0" encoding="utf-8"?>'
-           '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">'
-           f"<identifier>{escape(place.town_id)}-{alert.alert_id}</identifier>"
-           f"<sender>{escape(place.town_id)}</sender><sent>{sent.isoformat()}</sent>"
-           f"<status>Actual</status><msgType>{status}</msgType><scope>Public</scope>"
-           f"{infos}</alert>")
+    """The alert as sent, a CAP 1.2 message (still readable after a cancel)."""
+    return Response(body=alert_feeds.cap_message(*_public(), town, alert_id), status_code=200,
+                    headers={"Content-Type": "application/xml; charset=utf-8"})
+
+
+@blueprint.route("/towns/{town}/alerts/{alert_id}/cancel/cap.xml", methods=["GET"])
+@json_view
+def cap_cancel(town: str, alert_id: str) -> Response:
+    """The CAP 1.2 message that cancels an alert: its own identifier, referring to the
+    alert's."""
+    doc = alert_feeds.cap_message(*_public(), town, alert_id, cancel=True)
     return Response(body=doc, status_code=200,
                     headers={"Content-Type": "application/xml; charset=utf-8"})

@@ -1,7 +1,13 @@
 """An emergency alert: what the town says, to whom, and where it is in its life.
 
 draft → (approved by a second person) → sending → sent; a draft or a sending alert can be
-cancelled. Text is per language with a fallback language for everyone else.
+cancelled. An alert is sent when its last message is settled: every message the fan-out
+planned (one per recipient and channel) has ended as sent, opted out, over the town's cap
+or dropped from a test list; a send that failed and is retried is not settled. Text is per
+language with a fallback language for everyone else.
+
+A *test* alert goes only to the town's staff test list, never to subscribers, and says
+TEST first in every message; it is never on the public record.
 """
 
 from __future__ import annotations
@@ -17,6 +23,11 @@ DRAFT, SENDING, SENT, CANCELLED = "draft", "sending", "sent", "cancelled"
 # What a US SMS segment costs through SNS (transactional, 2026 list price), for the
 # preview's estimate; a message over 160 GSM characters (70 with accents) is several.
 SMS_SEGMENT_USD = 0.00645
+# Progress tallies of messages that are over (each added in the write that settles the
+# message, once), and the tally the fan-out sets to the number of messages it planned.
+SETTLED_TALLIES = ("sent_sms", "sent_email", "opted_out", "over_cap", "off_test_list")
+PLANNED_TALLY = "messages"
+TEST_MARK = "TEST"  # the first word of every message of a test alert
 
 
 @dataclass
@@ -41,6 +52,7 @@ class Alert:
     version: int = 0  # as read: a save is conditional on it (0: a new alert)
     corrects: str | None = None  # a correction goes to whoever got this earlier alert
     area: dict | None = None  # a GeoJSON polygon drawn for this alert only
+    cancelled_at: datetime | None = None  # when it was cancelled (its CAP Cancel's <sent>)
 
     def words(self, language: str) -> tuple[str, str]:
         lang = language if language in self.body else self.fallback_language
@@ -52,14 +64,30 @@ class Alert:
         self.approved_by = who
         self.status = SENDING
 
-    def cancel(self, who: str) -> None:
+    def cancel(self, who: str, at: datetime) -> None:
         if self.status not in (DRAFT, SENDING):
             raise Conflict(f"this alert is {self.status}; it can no longer be cancelled")
         self.status = CANCELLED
         self.cancelled_by = who
+        self.cancelled_at = at
+
+    @property
+    def published(self) -> bool:
+        """Was it ever public (approved, not a test)? Only then has it CAP messages."""
+        return not self.test and self.approved_by is not None and self.status in (
+            SENDING, SENT, CANCELLED)
 
     def active(self, now: datetime) -> bool:
         return self.status in (SENDING, SENT) and not self.test and self.expires_at > now
+
+
+def settled(counts: dict[str, int]) -> int:
+    return sum(counts.get(name, 0) for name in SETTLED_TALLIES)
+
+
+def all_settled(counts: dict[str, int]) -> bool:
+    """Every planned message is over (False while the fan-out has not planned them)."""
+    return PLANNED_TALLY in counts and settled(counts) >= counts[PLANNED_TALLY]
 
 
 def sms_segments(text: str) -> int:

@@ -68,8 +68,11 @@ class Town:
     alert_sms_per_second: int = 5
     sms_monthly_cap_usd: float = 250.0
     # May an emergency manager approve their own *test* alert? (Real ones always need a
-    # second person.)
-    alert_test_self_approval: bool = True
+    # second person.) Off unless the town admin turns it on.
+    alert_test_self_approval: bool = False
+    # The staff test list: the only people a test alert reaches (e-mail addresses and
+    # E.164 phones, set by the town admin).
+    alert_test_recipients: tuple[str, ...] = ()
     # The countries whose phones the town texts (ISO codes, e.g. ("US", "CA")); empty: the
     # town's own country only. Premium-rate and far-away numbers are how SMS pumping pays.
     sms_countries: tuple[str, ...] = ()

@@ -145,6 +145,10 @@ class SlaSettingsIn(Strict):
         return value
 
 
+TestRecipient = Annotated[str, Field(max_length=254, pattern=(
+    r"^([^@\s]{1,64}@[^@\s]+\.[^@\s]+|\+?[0-9 ().\-]{3,30})$"))]
+
+
 class TownSettingsIn(Strict):
     """PATCH /admin/town: only the fields sent change."""
 
@@ -166,6 +170,9 @@ class TownSettingsIn(Strict):
     sms_monthly_cap_usd: Annotated[float | None, Field(ge=0, le=1_000_000,
                                                        allow_inf_nan=False)] = None
     alert_test_self_approval: bool | None = None
+    # The staff test list: the only people a test alert reaches (phones become E.164 in
+    # the town's country); [] empties it.
+    alert_test_recipients: list[TestRecipient] | None = Field(default=None, max_length=10)
     sla: SlaSettingsIn | None = None
 
 
@@ -403,6 +410,7 @@ def town_document(town: Any) -> dict[str, Any]:
         "alert_sms_per_second": town.alert_sms_per_second,
         "sms_monthly_cap_usd": town.sms_monthly_cap_usd,
         "alert_test_self_approval": town.alert_test_self_approval,
+        "alert_test_recipients": list(town.alert_test_recipients),
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}

@@ -89,6 +89,9 @@ def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn
             updated = dataclasses.replace(updated, **{name: getattr(body, name)})
     if body.locales is not None:
         updated = dataclasses.replace(updated, locales=tuple(dict.fromkeys(body.locales)))
+    if body.alert_test_recipients is not None:
+        updated = dataclasses.replace(updated, alert_test_recipients=_test_recipients(
+            body.alert_test_recipients, updated.locale))
     if body.branding is not None:
         updated = dataclasses.replace(updated, branding=Branding(**body.branding.model_dump()))
     if body.calendar is not None:
@@ -121,6 +124,28 @@ def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn
     ports.towns.save_town(updated)
     record(ports, who, town.town_id, "town.settings_changed", town.town_id, changes)
     return updated
+
+
+def _test_recipients(given: list[str], locale: str) -> tuple[str, ...]:
+    """The staff test list as stored: e-mail addresses as given, phones in E.164 (the
+    town's country for numbers without one), each once."""
+    from chalicelib.domain.subscribers import e164, region_of
+
+    found: dict[str, str] = {}
+    problems = []
+    for n, value in enumerate(given):
+        address = value.strip()
+        if "@" not in address:
+            try:
+                address = e164(address, region_of(locale))
+            except InvalidInput:
+                problems.append(Problem(f"alert_test_recipients[{n}]",
+                                        "is not a valid phone number"))
+                continue
+        found.setdefault(address.lower(), address)
+    if problems:
+        raise InvalidInput.of(problems)
+    return tuple(found.values())
 
 
 # --- departments and zones ----------------------------------------------------------------

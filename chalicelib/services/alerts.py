@@ -5,6 +5,10 @@ confirmed subscribers; a subscriber in two targeted zones counts once. Sending g
 through the notices queue in batches of 50 recipients; each message is claimed with a
 conditional write before it is sent, so a retried or re-delivered batch never sends anyone
 the same alert twice on the same channel, and progress is counted as it happens.
+
+Each message is settled (and counted) once, in the transaction that ends its claim; the
+fan-out sets how many messages it planned, and whoever settles the last one marks the
+alert sent. A test alert goes only to the town's staff test list, with TEST first.
 """
 
 from __future__ import annotations
@@ -121,7 +125,11 @@ def _mine(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
 
 def recipients(ports: AlertPorts, alert: Alert) -> Iterator[dict[str, Any]]:
     """Each confirmed subscriber of the alert's zones once (one Query per zone); for a
-    correction, only those the corrected alert reached."""
+    correction, only those the corrected alert reached; for a test alert, the town's
+    staff test list and nobody else."""
+    if alert.test:
+        yield from _test_list(ports, alert)
+        return
     seen: set[str] = set()
     only = ports.alerts.delivered_to(alert.town_id, alert.corrects) if alert.corrects \
         else None
@@ -140,6 +148,19 @@ def recipients(ports: AlertPorts, alert: Alert) -> Iterator[dict[str, Any]]:
             if person["subscriber_id"] not in seen:
                 seen.add(person["subscriber_id"])
                 yield person
+
+
+def _test_list(ports: AlertPorts, alert: Alert) -> Iterator[dict[str, Any]]:
+    import hashlib
+
+    town = ports.towns.get_town(alert.town_id)
+    for address in dict.fromkeys(town.alert_test_recipients if town else ()):
+        email = "@" in address
+        # A stable id per address: a retried fan-out claims the same message again.
+        digest = hashlib.sha256(address.lower().encode()).hexdigest()[:24]
+        yield {"subscriber_id": f"staff-{digest}", "language": alert.fallback_language,
+               "phone": None if email else address, "email": address if email else None,
+               "stop_key": "", "home": None}
 
 
 def preview(ports: AlertPorts, who: Principal, alert_id: str) -> dict[str, Any]:
@@ -177,6 +198,9 @@ def approve(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     alone = alert.test and town is not None and town.alert_test_self_approval
     if alert.created_by == who.actor and not alone:
         raise AccessDenied("a second person must approve this alert")
+    if alert.test and not (town and town.alert_test_recipients):
+        raise Conflict("a test alert goes only to the town's staff test list, and it is "
+                       "empty: a town admin sets alert_test_recipients")
     alert.approve(who.actor)
     alert.sent_at = ports.now()
     ports.alerts.save(alert)
@@ -205,7 +229,7 @@ def correct(ports: AlertPorts, who: Principal, alert_id: str, body: Any) -> Aler
 def cancel(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     require(who, Permission.SEND_ALERTS, who.town_id)
     alert = _mine(ports, who, alert_id)
-    alert.cancel(who.actor)
+    alert.cancel(who.actor, ports.now())
     ports.alerts.save(alert)
     _record(ports, who, alert, "alert.cancelled", {})
     return alert
@@ -225,7 +249,9 @@ def fan_out(ports: AlertPorts, town_id: str, alert_id: str) -> int:
     batch: list[dict[str, Any]] = []
     bodies: list[str] = []
     queued = 0
+    messages = 0
     for person in recipients(ports, alert):
+        messages += bool(person.get("phone")) + bool(person.get("email"))
         batch.append(person)
         if len(batch) == BATCH_SIZE:
             bodies.append(_message({"type": "alert_batch", "town_id": town_id,
@@ -236,7 +262,12 @@ def fan_out(ports: AlertPorts, town_id: str, alert_id: str) -> int:
         bodies.append(_message({"type": "alert_batch", "town_id": town_id,
                                 "alert_id": alert_id, "recipients": batch}))
         queued += len(batch)
-    ports.alerts.count(town_id, alert_id, "recipients", queued)
+    # Set before any batch can settle a message, so the last one to settle sees it.
+    ports.alerts.plan(town_id, alert_id, {"recipients": queued,
+                                          domain.PLANNED_TALLY: messages})
+    if messages == 0:
+        ports.alerts.mark_sent(town_id, alert_id)
+        return 0
     ports.queue.send(bodies)
     return queued
 
@@ -246,19 +277,25 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
     """Send one batch: each person once per channel, never to a stopped phone, nothing
     once the alert is cancelled. A failed send is given back and retried with the batch."""
     outcome = {"sent": 0, "failed": 0, "opted_out": 0, "repeated": 0, "cancelled": 0,
-               "over_cap": 0}
+               "over_cap": 0, "off_test_list": 0}
     alert = ports.alerts.get(town_id, alert_id)
     town = ports.towns.get_town(town_id)
     if alert is None or town is None or alert.status == domain.CANCELLED:
         outcome["cancelled"] = len(people)
         return outcome
+    # A test alert reaches the staff test list as it is now, whatever a batch carries.
+    test_list = set(town.alert_test_recipients) if alert.test else None
     phones = {p["subscriber_id"]: contact_hashes(None, p.get("phone")) for p in people}
     _, texts_stopped = ports.book.stopped(town_id, [], sorted(
         {h for hs in phones.values() for h in hs}))
     expires = int(ports.now().timestamp()) + 90 * 86400
     for person in people:
-        language = person["language"]
+        language = alert.fallback_language if alert.test else person["language"]
         title, body = alert.words(language)
+        sms_text = f"{title}: {body}"
+        if alert.test:  # TEST is the first word of the subject, the text and the e-mail
+            sms_text = f"{domain.TEST_MARK}: {sms_text}"
+            title, body = f"{domain.TEST_MARK}: {title}", f"{domain.TEST_MARK}: {body}"
         for channel, address in (("sms", person.get("phone")), ("email", person.get("email"))):
             if not address:
                 continue
@@ -270,10 +307,13 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
                                       if stop_secret else None):
                 outcome["repeated"] += 1
                 continue
+            if test_list is not None and address not in test_list:
+                ports.alerts.settle(town_id, alert_id, key, "off_test_list", "off_test_list")
+                outcome["off_test_list"] += 1
+                continue
             if channel == "sms" and any(h in texts_stopped for h in phones[
                     person["subscriber_id"]]):
-                ports.alerts.settle(town_id, alert_id, key, "opted_out")
-                ports.alerts.count(town_id, alert_id, "opted_out")
+                ports.alerts.settle(town_id, alert_id, key, "opted_out", "opted_out")
                 outcome["opted_out"] += 1
                 continue
             if channel == "sms" and not _sms_turn(ports, town):
@@ -285,9 +325,10 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
                     f"{person['subscriber_id']}/stop?key={alert_id}.{stop_secret}")
             from chalicelib.domain.notices import EMAIL_FOOTER, SMS_FOOTER
 
-            text = f"{title}: {body}" + SMS_FOOTER.get(language, SMS_FOOTER["en"]) \
-                if channel == "sms" else body + EMAIL_FOOTER.get(
-                    language, EMAIL_FOOTER["en"]).replace("$unsubscribe", stop)
+            footer = TEST_FOOTER.replace("$town", town.name) if alert.test else \
+                EMAIL_FOOTER.get(language, EMAIL_FOOTER["en"]).replace("$unsubscribe", stop)
+            text = sms_text + SMS_FOOTER.get(language, SMS_FOOTER["en"]) \
+                if channel == "sms" else body + footer
             try:
                 ports.messenger.send(town_id=town_id,
                                      email=address if channel == "email" else None,
@@ -296,8 +337,7 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
             except SmsCapReached:
                 # Over the month's cap (counted for every text the town sends): recorded,
                 # not sent; the e-mail still goes.
-                ports.alerts.settle(town_id, alert_id, key, "over_cap")
-                ports.alerts.count(town_id, alert_id, "over_cap")
+                ports.alerts.settle(town_id, alert_id, key, "over_cap", "over_cap")
                 outcome["over_cap"] += 1
                 continue
             except StorageUnavailable:
@@ -307,12 +347,28 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
                 ports.alerts.count(town_id, alert_id, "failed_tries")
                 outcome["failed"] += 1
                 continue
-            ports.alerts.settle(town_id, alert_id, key, "sent")
-            ports.alerts.count(town_id, alert_id, f"sent_{channel}")
+            ports.alerts.settle(town_id, alert_id, key, "sent", f"sent_{channel}")
             outcome["sent"] += 1
     if outcome["failed"]:
         raise StorageUnavailable(f"{outcome['failed']} alert message(s) not sent; retried")
+    # Also when this try settled nothing: the try before may have settled the last
+    # message and stopped before marking the alert sent.
+    if alert.status == domain.SENDING:
+        finish_if_settled(ports, town_id, alert_id)
     return outcome
+
+
+TEST_FOOTER = "\n\nA test of $town's emergency alerts, sent only to the town's staff test list."
+
+
+def finish_if_settled(ports: AlertPorts, town_id: str, alert_id: str) -> bool:
+    """Mark the alert sent once every planned message is settled. The counts are read
+    after this worker's own settlements, strongly consistent, so the worker that settles
+    the last message sees them all; the write is conditional on ``sending``, so several
+    workers (or a cancel) racing here is harmless."""
+    if not domain.all_settled(ports.alerts.counts(town_id, alert_id)):
+        return False
+    return bool(ports.alerts.mark_sent(town_id, alert_id))
 
 
 def _sms_turn(ports: AlertPorts, town: Any) -> bool:
@@ -329,9 +385,12 @@ def _sms_turn(ports: AlertPorts, town: Any) -> bool:
 
 def progress(alert: Alert) -> dict[str, int]:
     c = alert.counts
-    return {"recipients": c.get("recipients", 0), "sent_sms": c.get("sent_sms", 0),
-            "sent_email": c.get("sent_email", 0), "opted_out": c.get("opted_out", 0),
-            "over_cap": c.get("over_cap", 0), "failed_tries": c.get("failed_tries", 0)}
+    return {"recipients": c.get("recipients", 0),
+            "messages": c.get(domain.PLANNED_TALLY, 0), "settled": domain.settled(c),
+            "sent_sms": c.get("sent_sms", 0), "sent_email": c.get("sent_email", 0),
+            "opted_out": c.get("opted_out", 0), "over_cap": c.get("over_cap", 0),
+            "off_test_list": c.get("off_test_list", 0),
+            "failed_tries": c.get("failed_tries", 0)}
 
 
 def document(alert: Alert) -> dict[str, Any]:
@@ -341,5 +400,6 @@ def document(alert: Alert) -> dict[str, Any]:
             "expires_at": alert.expires_at.isoformat(), "zones": list(alert.zones),
             "test": alert.test, "created_by": alert.created_by,
             "approved_by": alert.approved_by, "cancelled_by": alert.cancelled_by,
+            "cancelled_at": alert.cancelled_at.isoformat() if alert.cancelled_at else None,
             "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
             "corrects": alert.corrects, "progress": progress(alert)}

@@ -87,8 +87,10 @@ def test_compose_preview_approve_deliver_once(api, deployment, staff, town):
                            alert_id, people)
     assert (again["sent"], again["repeated"]) == (0, 3)
     shown = json.loads(api.http.get(f"/staff/alerts/{alert_id}", headers=emery).body)
-    assert shown["progress"] == {"recipients": 2, "sent_sms": 1, "sent_email": 2,
-                                 "opted_out": 0, "over_cap": 0, "failed_tries": 0}
+    assert shown["progress"] == {"recipients": 2, "messages": 3, "settled": 3,
+                                 "sent_sms": 1, "sent_email": 2, "opted_out": 0,
+                                 "over_cap": 0, "off_test_list": 0, "failed_tries": 0}
+    assert shown["status"] == "sent"  # its last message is settled
     audit = json.loads(api.http.get("/admin/audit", headers=staff.headers("town_admin")).body)
     assert any(e["action"] == "alert.approved" for e in audit["entries"])
     listed = json.loads(api.http.get("/staff/alerts", headers=emery).body)["alerts"]
@@ -136,19 +138,21 @@ def test_a_crash_mid_send_then_retry_duplicates_nothing(api, deployment, staff, 
 
 def test_cancel_test_alerts_and_refusals(api, deployment, staff, town):
     emery = staff.headers("emergency_manager", subject="emery", email="emery@x.example")
-    # A test alert may be approved by its author; it is never on the public record.
+    # By default a test alert needs a second person too.
+    strict = json.loads(_post(api, "/staff/alerts", _alert(deployment, test=True),
+                              emery).body)["alert_id"]
+    assert _post(api, f"/staff/alerts/{strict}/approve", {}, emery).status_code == 403
+    # A town can let authors approve their own test alerts (to its staff test list);
+    # they are never on the public record.
+    r = api.http.patch("/admin/town", headers=staff.headers("town_admin"), body=json.dumps(
+        {"alert_test_self_approval": True,
+         "alert_test_recipients": ["duty@maplefalls.example"]}).encode())
+    assert r.status_code == 200 and json.loads(r.body)["alert_test_self_approval"] is True
+    deployment.container.towns.forget()
     test_id = json.loads(_post(api, "/staff/alerts", _alert(deployment, test=True),
                                emery).body)["alert_id"]
     assert _post(api, f"/staff/alerts/{test_id}/approve", {}, emery).status_code == 200
     assert json.loads(api.http.get(BASE).body)["alerts"] == []
-    # A town can require a second person for test alerts too.
-    r = api.http.patch("/admin/town", headers=staff.headers("town_admin"),
-                       body=json.dumps({"alert_test_self_approval": False}).encode())
-    assert r.status_code == 200 and json.loads(r.body)["alert_test_self_approval"] is False
-    deployment.container.town_store.get_town("maplefalls.example")
-    strict = json.loads(_post(api, "/staff/alerts", _alert(deployment, test=True),
-                              emery).body)["alert_id"]
-    assert _post(api, f"/staff/alerts/{strict}/approve", {}, emery).status_code == 403
     # Cancelled before approval: nothing is sent and it cannot be approved.
     alert_id = json.loads(_post(api, "/staff/alerts", _alert(deployment), emery).body)[
         "alert_id"]

@@ -9,7 +9,9 @@ written without one. The access patterns, and what serves each (no Scan anywhere
 - a request by id, fields only: GetItem PK=TOWN#t#REQ#id, SK=META
 - a request with its whole timeline: Query PK=TOWN#t#REQ#id (META and EVENT#<at>#<id>)
 - several requests by id (Open311 id list): BatchGetItem of META items
-- a request by its Open311 token: GetItem PK=TOWN#t#TOKEN#<token>, SK=TOKEN
+- a request by its Open311 token: GetItem PK=TOWN#t#TOKENHASH#<sha256 of token>, SK=TOKEN
+  (only the hash is stored; older ``TOWN#t#TOKEN#<token>`` items are never read again:
+  those tokens were derivable from the request id, so they count as revoked)
 - a request by its tracking number: GetItem PK=TOWN#t#TRACK#<number>, SK=TRACK
 - a request's followers (reporter and "me too"s): Query PK=TOWN#t#REQ#id, SK begins_with
   SUB#; their public count is on META, kept by the same transaction that adds one
@@ -263,7 +265,9 @@ class ByDepartment(GlobalSecondaryIndex["RequestItem"]):
 class RequestItem(_Table):
     town_id = UnicodeAttribute()
     request_id = UnicodeAttribute()
-    token = UnicodeAttribute()
+    # SHA-256 of the Open311 token. Older items have a plaintext ``token`` instead, which
+    # this model does not read (so it never matches) and the next write drops.
+    token_hash = UnicodeAttribute(null=True)
     service_code = UnicodeAttribute()
     service_name = UnicodeAttribute()
     status = UnicodeAttribute()
@@ -866,7 +870,10 @@ class DynamoTownDirectory:
                     yield plain(raw)
             for request in RequestItem.by_requested.query(town_pk(town_id)):
                 for raw in _query_items(request.PK):
-                    yield plain(raw)
+                    # A token opens the reporter's photos: neither it (older items) nor
+                    # its hash leaves in an export.
+                    yield {k: v for k, v in plain(raw).items()
+                           if k not in ("token", "token_hash")}
             for raw in _query_items(f"TOWN#{town_id}#AUDIT"):
                 yield plain(raw)
         except PynamoDBException as e:
@@ -945,7 +952,7 @@ def _request_item(r: ServiceRequest) -> RequestItem:
         {k: v for k, v in vars(r.reporter).items() if v is not None and v != ""})
     item = RequestItem(
         request_pk(r.town_id, r.request_id), "META",
-        town_id=r.town_id, request_id=r.request_id, token=r.token,
+        town_id=r.town_id, request_id=r.request_id, token_hash=r.token_hash,
         service_code=r.service_code, service_name=r.service_name, status=r.status,
         lifecycle=r.lifecycle, resolution=r.resolution,
         status_notes=r.status_notes, description=r.description,
@@ -1028,6 +1035,10 @@ def _follower_item(town_id: str, request_id: str, f: Follower) -> FollowerItem:
     return FollowerItem(request_pk(town_id, request_id), f"SUB#{f.follower_id}", role=f.role,
                         since=sort_time(f.since), email=f.email, phone=f.phone,
                         language=f.language, unsubscribe_key=f.unsubscribe_key)
+def _token_pk(town_id: str, token_hash: str) -> str:
+    return f"TOWN#{town_id}#TOKENHASH#{token_hash}"
+
+
 
 
 def _follower(item: FollowerItem) -> Follower:
@@ -1059,7 +1070,7 @@ def _service_request(item: RequestItem, timeline: list[TimelineEvent] | None = N
                      ) -> ServiceRequest:
     reporter = Reporter(**json.loads(item.reporter)) if item.reporter else Reporter()
     return ServiceRequest(
-        town_id=item.town_id, request_id=item.request_id, token=item.token,
+        town_id=item.town_id, request_id=item.request_id, token_hash=item.token_hash,
         service_code=item.service_code, service_name=item.service_name,
         requested_at=parse_sort_time(item.requested_at),
         updated_at=parse_sort_time(item.updated_at),
@@ -1121,9 +1132,10 @@ class DynamoRequestStore:
                         | (RateItem.calls < quota.limit_per_minute))
                 tx.save(item, condition=RequestItem.PK.does_not_exist())
                 tx.save(_event_item(town, request.request_id, first_event))
-                tx.save(TokenItem(f"TOWN#{town}#TOKEN#{request.token}", "TOKEN",
-                                  request_id=request.request_id),
-                        condition=TokenItem.PK.does_not_exist())
+                if request.token_hash:
+                    tx.save(TokenItem(_token_pk(town, request.token_hash), "TOKEN",
+                                      request_id=request.request_id),
+                            condition=TokenItem.PK.does_not_exist())
                 for contact in contact_hashes(request.reporter):
                     tx.save(ResidentItem(f"TOWN#{town}#RESIDENT#{contact}",
                                          f"REQ#{request.request_id}"))
@@ -1397,9 +1409,9 @@ class DynamoRequestStore:
             raise _storage_error(e) from e
         return [found[rid] for rid in dict.fromkeys(request_ids) if rid in found]
 
-    def request_id_for_token(self, town_id: str, token: str) -> str | None:
+    def request_id_for_token_hash(self, town_id: str, token_hash: str) -> str | None:
         try:
-            return TokenItem.get(f"TOWN#{town_id}#TOKEN#{token}", "TOKEN").request_id
+            return TokenItem.get(_token_pk(town_id, token_hash), "TOKEN").request_id
         except TokenItem.DoesNotExist:
             return None
         except PynamoDBException as e:

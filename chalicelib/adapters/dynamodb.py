@@ -53,6 +53,7 @@ from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError, UpdateError
@@ -92,6 +93,7 @@ from chalicelib.domain.routing import RoutingRule, RoutingRules
 from chalicelib.domain.sla import PriorityRule, SlaPolicy, SlaTarget
 from chalicelib.domain.subscribers import Subscriber
 from chalicelib.domain.towns import (
+    DEFAULT_SCOPES,
     ApiKey,
     AuditEntry,
     Branding,
@@ -197,6 +199,10 @@ class ApiKeyItem(_Table):
     rate_limit = NumberAttribute(default=60)
     prefix = UnicodeAttribute(default="")
     secret_hash = UnicodeAttribute()
+    # What the key may do (``ApiKey.scopes``); keys made before scopes existed have none
+    # stored and may only submit: a work-order system that posted updates with one needs
+    # a new key made with ``updates``.
+    scopes = UnicodeSetAttribute(null=True)
 
 
 class StaffItem(_Table):
@@ -645,7 +651,8 @@ def key_hash(secret: str) -> str:
 def _api_key(town_id: str, item: ApiKeyItem) -> ApiKey:
     return ApiKey(town_id=town_id, key_id=item.key_id, name=item.name, revoked=item.revoked,
                   rate_limit_per_minute=int(item.rate_limit), prefix=item.prefix,
-                  created_at=parse_sort_time(item.created_at))
+                  created_at=parse_sort_time(item.created_at),
+                  scopes=frozenset(item.scopes) if item.scopes else DEFAULT_SCOPES)
 
 
 def _staff(item: StaffItem) -> StaffMember:
@@ -794,7 +801,8 @@ class DynamoTownDirectory:
         created = sort_time(key.created_at or datetime.now(UTC))
         common = {"key_id": key.key_id, "name": key.name, "created_at": created,
                   "revoked": key.revoked, "rate_limit": key.rate_limit_per_minute,
-                  "prefix": key.prefix, "secret_hash": key_hash(secret)}
+                  "prefix": key.prefix, "secret_hash": key_hash(secret),
+                  "scopes": set(key.scopes) or set(DEFAULT_SCOPES)}
         pk = town_pk(key.town_id)
         try:
             with self._write() as tx:
@@ -1027,6 +1035,10 @@ def _photo(doc: dict[str, Any]) -> RequestPhoto:
                         added_by=doc.get("by", "resident"), hidden=bool(doc.get("hidden")))
 
 
+def _token_pk(town_id: str, token_hash: str) -> str:
+    return f"TOWN#{town_id}#TOKENHASH#{token_hash}"
+
+
 def _track_pk(town_id: str, tracking_number: str) -> str:
     return f"TOWN#{town_id}#TRACK#{followers.tracking_key(tracking_number)}"
 
@@ -1035,10 +1047,6 @@ def _follower_item(town_id: str, request_id: str, f: Follower) -> FollowerItem:
     return FollowerItem(request_pk(town_id, request_id), f"SUB#{f.follower_id}", role=f.role,
                         since=sort_time(f.since), email=f.email, phone=f.phone,
                         language=f.language, unsubscribe_key=f.unsubscribe_key)
-def _token_pk(town_id: str, token_hash: str) -> str:
-    return f"TOWN#{town_id}#TOKENHASH#{token_hash}"
-
-
 
 
 def _follower(item: FollowerItem) -> Follower:

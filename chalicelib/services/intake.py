@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from chalicelib.domain.catalogue import Catalogue, parse_attribute_answers
 from chalicelib.domain.errors import (
+    AccessDenied,
     Conflict,
     InvalidInput,
     Problem,
@@ -29,7 +30,7 @@ from chalicelib.domain.requests import (
     hash_token,
     new_token,
 )
-from chalicelib.domain.towns import ApiKey, AuditEntry, Town
+from chalicelib.domain.towns import SCOPE_SUBMIT, ApiKey, AuditEntry, Town
 from chalicelib.schemas.open311 import NewServiceRequest, location_problems, problems_from
 from chalicelib.services.ports import (
     IdempotencyGuard,
@@ -112,6 +113,8 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
     The request is durable before anything else happens: a routing message that cannot be
     sent does not undo it; the failure is logged with the request id for re-routing.
     """
+    if key is not None and not key.allows(SCOPE_SUBMIT):
+        raise AccessDenied("this api_key may not submit requests")
     service = catalogue.service(form.service_code)
     if service is None:
         raise InvalidInput.of([Problem("service_code",

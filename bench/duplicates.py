@@ -150,7 +150,7 @@ def populate(dep: Deployment, count: int, rng: random.Random) -> list[tuple[floa
     for n, (service, status, age_days, (lat, long)) in enumerate(rows):
         at = now - timedelta(days=age_days)
         request = ServiceRequest(
-            town_id=TOWN_ID, request_id=f"B{n:07d}", token=f"K{n:07d}",
+            town_id=TOWN_ID, request_id=f"B{n:07d}", token_hash=f"K{n:07d}",
             service_code=service, service_name=service.replace("_", " ").title(),
             requested_at=at, updated_at=at, status=status,
             lifecycle="closed" if status == "closed" else "submitted",

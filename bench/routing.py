@@ -376,7 +376,7 @@ class _Stored:
         if request is None or not request.timeline:
             raise RuntimeError("the posted request was not stored with its first event")
         first = replace(request.timeline[0], event_id=self._new_id())
-        template = replace(request, request_id=self._new_id(), token=self._new_id(),
+        template = replace(request, request_id=self._new_id(), token_hash=self._new_id(),
                            timeline=[first])
         with recorder.recording() as captured:
             container.requests.add(template, first)
@@ -384,7 +384,7 @@ class _Stored:
         if any("Put" not in action for action in call.params["TransactItems"]):
             raise RuntimeError("requests.add wrote more than puts; the bench needs updating")
         self._items = json.dumps([a["Put"]["Item"] for a in call.params["TransactItems"]])
-        self.old = (template.request_id, template.token, first.event_id)
+        self.old = (template.request_id, template.token_hash or "", first.event_id)
 
     def store(self, count: int) -> list[tuple[str, str, str]]:
         """``count`` new requests, each (request id, token, first event id)."""

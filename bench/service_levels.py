@@ -186,7 +186,7 @@ def _request(town: Any, n: int, step_at: datetime, rng: random.Random) -> Any:
     started = step_at - timedelta(hours=hours) * town.sla_ladder[0][0]
     rid = f"S{n:07d}"
     request = ServiceRequest(
-        town_id=town.town_id, request_id=rid, token=f"K{n:07d}", service_code="pothole",
+        town_id=town.town_id, request_id=rid, token_hash=f"K{n:07d}", service_code="pothole",
         service_name="Pothole", requested_at=started, updated_at=started,
         place=Place(lat=round(41.85 + rng.random() / 20, 7),
                     long=round(-87.65 + rng.random() / 20, 7), address=f"{n % 900} Elm St"),

@@ -22,6 +22,8 @@ from chalicelib.services.ports import TownDirectory
 
 DEMO_KEY = "t311_test_demo_key_0123456789"
 OTHER_KEY = "t311_test_other_key_9876543210"
+# Maple Falls' work-order key: may post servicerequestupdates (DEMO_KEY may only submit).
+UPDATES_KEY = "t311_test_updates_key_5555555555"
 
 
 @pytest.fixture(scope="session")
@@ -77,8 +79,17 @@ def deployment(monkeypatch: pytest.MonkeyPatch, signing_key) -> Iterator[Deploym
         seed_demo_town(container.towns, api_key=DEMO_KEY)
         create_town(container.towns, "riverton.example", "Riverton", "America/New_York",
                     "small_town", api_key=OTHER_KEY)
+        _add_updates_key(container)
         yield Deployment(environment, container, session, clock)
         bootstrap.reset()
+
+
+def _add_updates_key(container: bootstrap.Container) -> None:
+    from chalicelib.domain.towns import SCOPE_UPDATES, ApiKey
+
+    container.towns.add_api_key(ApiKey(
+        town_id="maplefalls.example", key_id="work-orders", name="Work orders",
+        prefix=UPDATES_KEY[:9], scopes=frozenset({SCOPE_UPDATES})), UPDATES_KEY)
 
 
 class Staff:

@@ -175,13 +175,14 @@ class FakeRequestStore:
             window = (request.town_id, quota.key_id, quota.window_start)
             if self.rates.get(window, 0) >= quota.limit_per_minute:
                 raise Throttled("over the key's rate", retry_after_seconds=60)
-        if key in self.requests or (request.town_id, request.token) in self.tokens:
+        if key in self.requests or (request.town_id, request.token_hash) in self.tokens:
             raise Conflict("a request with this id already exists")
         if quota is not None:
             self.rates[window] = self.rates.get(window, 0) + 1
         self.requests[key] = copy.deepcopy(request)
         self.events[key] = [first_event]
-        self.tokens[(request.town_id, request.token)] = request.request_id
+        if request.token_hash:
+            self.tokens[(request.town_id, request.token_hash)] = request.request_id
         for contact in contact_hashes(request.reporter):
             self.residents.setdefault((request.town_id, contact), []).append(request.request_id)
         if audit is not None:
@@ -318,8 +319,8 @@ class FakeRequestStore:
         found = (self.get(town_id, rid, with_timeline=False) for rid in dict.fromkeys(request_ids))
         return [r for r in found if r is not None]
 
-    def request_id_for_token(self, town_id: str, token: str) -> str | None:
-        return self.tokens.get((town_id, token))
+    def request_id_for_token_hash(self, town_id: str, token_hash: str) -> str | None:
+        return self.tokens.get((town_id, token_hash))
 
     def find(self, town_id: str, query: RequestQuery) -> RequestPage:
         def when(r: ServiceRequest):  # noqa: ANN202

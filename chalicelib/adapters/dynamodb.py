@@ -9,7 +9,9 @@ written without one. The access patterns, and what serves each (no Scan anywhere
 - a request by id, fields only: GetItem PK=TOWN#t#REQ#id, SK=META
 - a request with its whole timeline: Query PK=TOWN#t#REQ#id (META and EVENT#<at>#<id>)
 - several requests by id (Open311 id list): BatchGetItem of META items
-- a request by its Open311 token: GetItem PK=TOWN#t#TOKEN#<token>, SK=TOKEN
+- a request by its Open311 token: GetItem PK=TOWN#t#TOKENHASH#<sha256 of token>, SK=TOKEN
+  (only the hash is stored; older ``TOWN#t#TOKEN#<token>`` items are never read again:
+  those tokens were derivable from the request id, so they count as revoked)
 - a request by its tracking number: GetItem PK=TOWN#t#TRACK#<number>, SK=TRACK
 - a request's followers (reporter and "me too"s): Query PK=TOWN#t#REQ#id, SK begins_with
   SUB#; their public count is on META, kept by the same transaction that adds one
@@ -51,6 +53,7 @@ from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.exceptions import (
@@ -96,6 +99,7 @@ from chalicelib.domain.routing import RoutingRule, RoutingRules
 from chalicelib.domain.sla import PriorityRule, SlaPolicy, SlaTarget
 from chalicelib.domain.subscribers import Subscriber
 from chalicelib.domain.towns import (
+    DEFAULT_SCOPES,
     ApiKey,
     AuditEntry,
     Branding,
@@ -201,6 +205,10 @@ class ApiKeyItem(_Table):
     rate_limit = NumberAttribute(default=60)
     prefix = UnicodeAttribute(default="")
     secret_hash = UnicodeAttribute()
+    # What the key may do (``ApiKey.scopes``); keys made before scopes existed have none
+    # stored and may only submit: a work-order system that posted updates with one needs
+    # a new key made with ``updates``.
+    scopes = UnicodeSetAttribute(null=True)
 
 
 class StaffItem(_Table):
@@ -269,7 +277,9 @@ class ByDepartment(GlobalSecondaryIndex["RequestItem"]):
 class RequestItem(_Table):
     town_id = UnicodeAttribute()
     request_id = UnicodeAttribute()
-    token = UnicodeAttribute()
+    # SHA-256 of the Open311 token. Older items have a plaintext ``token`` instead, which
+    # this model does not read (so it never matches) and the next write drops.
+    token_hash = UnicodeAttribute(null=True)
     service_code = UnicodeAttribute()
     service_name = UnicodeAttribute()
     status = UnicodeAttribute()
@@ -672,7 +682,8 @@ def key_hash(secret: str) -> str:
 def _api_key(town_id: str, item: ApiKeyItem) -> ApiKey:
     return ApiKey(town_id=town_id, key_id=item.key_id, name=item.name, revoked=item.revoked,
                   rate_limit_per_minute=int(item.rate_limit), prefix=item.prefix,
-                  created_at=parse_sort_time(item.created_at))
+                  created_at=parse_sort_time(item.created_at),
+                  scopes=frozenset(item.scopes) if item.scopes else DEFAULT_SCOPES)
 
 
 def _staff(item: StaffItem) -> StaffMember:
@@ -821,7 +832,8 @@ class DynamoTownDirectory:
         created = sort_time(key.created_at or datetime.now(UTC))
         common = {"key_id": key.key_id, "name": key.name, "created_at": created,
                   "revoked": key.revoked, "rate_limit": key.rate_limit_per_minute,
-                  "prefix": key.prefix, "secret_hash": key_hash(secret)}
+                  "prefix": key.prefix, "secret_hash": key_hash(secret),
+                  "scopes": set(key.scopes) or set(DEFAULT_SCOPES)}
         pk = town_pk(key.town_id)
         try:
             with self._write() as tx:
@@ -898,7 +910,10 @@ class DynamoTownDirectory:
                     yield plain(raw)
             for request in RequestItem.by_requested.query(town_pk(town_id)):
                 for raw in _query_items(request.PK):
-                    yield plain(raw)
+                    # A token opens the reporter's photos: neither it (older items) nor
+                    # its hash leaves in an export.
+                    yield {k: v for k, v in plain(raw).items()
+                           if k not in ("token", "token_hash")}
             for raw in _query_items(f"TOWN#{town_id}#AUDIT"):
                 yield plain(raw)
         except PynamoDBException as e:
@@ -977,7 +992,7 @@ def _request_item(r: ServiceRequest) -> RequestItem:
         {k: v for k, v in vars(r.reporter).items() if v is not None and v != ""})
     item = RequestItem(
         request_pk(r.town_id, r.request_id), "META",
-        town_id=r.town_id, request_id=r.request_id, token=r.token,
+        town_id=r.town_id, request_id=r.request_id, token_hash=r.token_hash,
         service_code=r.service_code, service_name=r.service_name, status=r.status,
         lifecycle=r.lifecycle, resolution=r.resolution,
         status_notes=r.status_notes, description=r.description,
@@ -1052,6 +1067,10 @@ def _photo(doc: dict[str, Any]) -> RequestPhoto:
                         added_by=doc.get("by", "resident"), hidden=bool(doc.get("hidden")))
 
 
+def _token_pk(town_id: str, token_hash: str) -> str:
+    return f"TOWN#{town_id}#TOKENHASH#{token_hash}"
+
+
 def _track_pk(town_id: str, tracking_number: str) -> str:
     return f"TOWN#{town_id}#TRACK#{followers.tracking_key(tracking_number)}"
 
@@ -1094,7 +1113,7 @@ def _service_request(item: RequestItem, timeline: list[TimelineEvent] | None = N
                      ) -> ServiceRequest:
     reporter = Reporter(**json.loads(item.reporter)) if item.reporter else Reporter()
     return ServiceRequest(
-        town_id=item.town_id, request_id=item.request_id, token=item.token,
+        town_id=item.town_id, request_id=item.request_id, token_hash=item.token_hash,
         service_code=item.service_code, service_name=item.service_name,
         requested_at=parse_sort_time(item.requested_at),
         updated_at=parse_sort_time(item.updated_at),
@@ -1156,9 +1175,10 @@ class DynamoRequestStore:
                         | (RateItem.calls < quota.limit_per_minute))
                 tx.save(item, condition=RequestItem.PK.does_not_exist())
                 tx.save(_event_item(town, request.request_id, first_event))
-                tx.save(TokenItem(f"TOWN#{town}#TOKEN#{request.token}", "TOKEN",
-                                  request_id=request.request_id),
-                        condition=TokenItem.PK.does_not_exist())
+                if request.token_hash:
+                    tx.save(TokenItem(_token_pk(town, request.token_hash), "TOKEN",
+                                      request_id=request.request_id),
+                            condition=TokenItem.PK.does_not_exist())
                 for contact in contact_hashes(request.reporter):
                     tx.save(ResidentItem(f"TOWN#{town}#RESIDENT#{contact}",
                                          f"REQ#{request.request_id}"))
@@ -1476,9 +1496,9 @@ class DynamoRequestStore:
             raise _storage_error(e) from e
         return [found[rid] for rid in dict.fromkeys(request_ids) if rid in found]
 
-    def request_id_for_token(self, town_id: str, token: str) -> str | None:
+    def request_id_for_token_hash(self, town_id: str, token_hash: str) -> str | None:
         try:
-            return TokenItem.get(f"TOWN#{town_id}#TOKEN#{token}", "TOKEN").request_id
+            return TokenItem.get(_token_pk(town_id, token_hash), "TOKEN").request_id
         except TokenItem.DoesNotExist:
             return None
         except PynamoDBException as e:

@@ -28,7 +28,7 @@ from chalicelib.domain.errors import (
     Town311Error,
     UnknownJurisdiction,
 )
-from chalicelib.domain.towns import ApiKey, Town
+from chalicelib.domain.towns import SCOPE_SUBMIT, SCOPE_UPDATES, ApiKey, Town
 from chalicelib.schemas import open311 as wire
 from chalicelib.services import directory, intake, lookup
 
@@ -189,7 +189,8 @@ def _submit(town_in_path: str | None, resource: str, fmt: str) -> Response:
                                                f"{c.settings.max_body_bytes // 2**20} MB")])
     form = read_form(body, request.headers.get("content-type"))
     town = _town(town_in_path, form)
-    key = directory.authorise_key(c.towns, town, _api_key(form))
+    key = directory.authorise_key(c.towns, town, _api_key(form), scope=(
+        SCOPE_UPDATES if resource == "servicerequestupdates" else SCOPE_SUBMIT))
     if resource == "servicerequestupdates":
         return _post_update(form, town, key, fmt)
     catalogue = c.towns.get_catalogue(town.town_id, town.changeset)

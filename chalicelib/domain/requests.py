@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -15,6 +17,27 @@ DESCRIPTION_LIMIT = 4000
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def new_token() -> str:
+    """A request's Open311 token: 192 random bits, URL-safe (32 characters). It is the
+    submitter's proof of ownership (photo upload forms, deleting their photos), so it is
+    never derived from an id (ids are public) and is shown once, in the POST receipt."""
+    return secrets.token_urlsafe(24)
+
+
+def hash_token(token: str) -> str:
+    """What is stored of a token: its SHA-256. A random 192-bit secret needs no salt or
+    slow hash; a leaked table or export gives nothing that opens a request."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def token_matches(token: str | None, expected_hash: str | None) -> bool:
+    """Whether ``token`` is the one whose hash was stored, in constant time. A request
+    without a hash (stored before tokens were random: treated as revoked) matches nothing."""
+    if not token or not expected_hash:
+        return False
+    return secrets.compare_digest(hash_token(token), expected_hash)
 
 
 @dataclass(frozen=True)
@@ -83,7 +106,6 @@ class RequestPhoto:
 class ServiceRequest:
     town_id: str
     request_id: str
-    token: str
     service_code: str
     service_name: str
     requested_at: datetime
@@ -108,6 +130,8 @@ class ServiceRequest:
     zone: str | None = None
     # A short number a person can read over the phone ("K7QD-3M2P"); besides the id.
     tracking_number: str | None = None
+    # The SHA-256 of the Open311 token (``hash_token``); the token itself is never kept.
+    token_hash: str | None = None
     followers: int = 0  # residents who said "me too" (the reporter is not counted)
     closed_at: datetime | None = None
     disputed: bool = False  # reopened because a resident said it was not fixed

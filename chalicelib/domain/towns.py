@@ -101,6 +101,15 @@ class Town:
         return ", ".join(p for p in parts if p)
 
 
+# What an API key may do. ``submit`` (POST requests) is the default and is safe to embed in
+# a public app or web page; ``updates`` (POST servicerequestupdates: change status, close,
+# write on the public timeline and in residents' messages) is for a town's work-order
+# integration, kept on a server.
+SCOPE_SUBMIT, SCOPE_UPDATES = "submit", "updates"
+API_KEY_SCOPES = (SCOPE_SUBMIT, SCOPE_UPDATES)
+DEFAULT_SCOPES = frozenset({SCOPE_SUBMIT})
+
+
 @dataclass(frozen=True)
 class ApiKey:
     """An integration's key, as stored: its public id and name, never the secret."""
@@ -112,6 +121,10 @@ class ApiKey:
     rate_limit_per_minute: int = 60
     prefix: str = ""
     created_at: datetime | None = None
+    scopes: frozenset[str] = DEFAULT_SCOPES
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 @dataclass(frozen=True)

@@ -304,9 +304,16 @@ class DryRunIn(Strict):
     long: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
 
 
+Scope = Literal["submit", "updates"]  # chalicelib.domain.towns.API_KEY_SCOPES
+
+
 class ApiKeyIn(Strict):
     name: Name
     rate_limit_per_minute: int = Field(default=60, ge=1, le=10_000)
+    # ``submit`` alone (the default) is safe in a public app or web page; ``updates`` lets
+    # the key change and close requests (a work-order system, on a server).
+    scopes: list[Scope] = Field(default_factory=lambda: ["submit"], min_length=1,
+                                max_length=2)
 
 
 class StaffIn(Strict):
@@ -462,7 +469,8 @@ def service_admin_document(s: Any) -> dict[str, Any]:
 def api_key_document(k: Any, secret: str | None = None) -> dict[str, Any]:
     doc = {"key_id": k.key_id, "name": k.name, "prefix": k.prefix,
            "rate_limit_per_minute": k.rate_limit_per_minute, "revoked": k.revoked,
-           "created_at": k.created_at.isoformat() if k.created_at else None}
+           "created_at": k.created_at.isoformat() if k.created_at else None,
+           "scopes": sorted(k.scopes)}
     if secret is not None:
         doc["secret"] = secret  # shown once, when created or rotated
     return doc

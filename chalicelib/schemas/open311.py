@@ -361,10 +361,7 @@ def request_document(r: ServiceRequest, zone: tzinfo, *, extensions: bool,
     return doc
 
 
-def receipt_document(r: ServiceRequest) -> dict[str, Any]:
-    return {"service_request_id": r.request_id, "token": r.token,
-            "service_notice": r.service_notice, "account_id": r.reporter.account_id}
-
-
 def token_document(token: str, request_id: str | None) -> dict[str, Any]:
+    """GET tokens/{token}: the caller's own token back, with the request it became (the
+    only document besides the POST receipt that names a token)."""
     return {"service_request_id": request_id, "token": token}

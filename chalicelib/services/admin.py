@@ -370,17 +370,19 @@ def new_secret() -> str:
 def create_api_key(ports: AdminPorts, who: Principal, body: wire.ApiKeyIn) -> tuple[ApiKey, str]:
     """A new key for an integration; the secret is shown once, only its hash is kept."""
     town = own_town(ports, who, Permission.MANAGE_API_KEYS)
-    return _issue_key(ports, who, town, body.name, body.rate_limit_per_minute)
+    return _issue_key(ports, who, town, body.name, body.rate_limit_per_minute,
+                      frozenset(body.scopes))
 
 
 def _issue_key(ports: AdminPorts, who: Principal, town: Town, name: str,
-               rate_limit: int) -> tuple[ApiKey, str]:
+               rate_limit: int, scopes: frozenset[str]) -> tuple[ApiKey, str]:
     secret = new_secret()
     key = ApiKey(town_id=town.town_id, key_id=ports.new_id().lower(), name=name,
-                 rate_limit_per_minute=rate_limit, prefix=secret[:9], created_at=ports.now())
+                 rate_limit_per_minute=rate_limit, prefix=secret[:9], created_at=ports.now(),
+                 scopes=scopes)
     ports.towns.add_api_key(key, secret)
     record(ports, who, town.town_id, "api_key.created", key.key_id,
-           {"name": name, "rate_limit_per_minute": rate_limit})
+           {"name": name, "rate_limit_per_minute": rate_limit, "scopes": sorted(scopes)})
     return key, secret
 
 
@@ -397,7 +399,8 @@ def revoke_api_key(ports: AdminPorts, who: Principal, key_id: str) -> ApiKey:
 
 
 def rotate_api_key(ports: AdminPorts, who: Principal, key_id: str) -> tuple[ApiKey, str]:
-    """A new secret for the same integration (same name and rate); the old one stops."""
+    """A new secret for the same integration (same name, rate and scopes); the old one
+    stops."""
     town = own_town(ports, who, Permission.MANAGE_API_KEYS)
     current = next((k for k in ports.towns.list_api_keys(town.town_id) if k.key_id == key_id),
                    None)
@@ -405,7 +408,8 @@ def rotate_api_key(ports: AdminPorts, who: Principal, key_id: str) -> tuple[ApiK
         raise NotFound(f"no API key {key_id[:40]!r}")
     if current.revoked:
         raise Conflict("a revoked key cannot be rotated; create a new one")
-    replacement = _issue_key(ports, who, town, current.name, current.rate_limit_per_minute)
+    replacement = _issue_key(ports, who, town, current.name, current.rate_limit_per_minute,
+                             current.scopes)
     ports.towns.revoke_api_key(town.town_id, key_id)
     record(ports, who, town.town_id, "api_key.rotated", key_id,
            {"replaced_by": replacement[0].key_id})

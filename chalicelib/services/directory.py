@@ -83,13 +83,18 @@ def find_town(directory: TownDirectory, jurisdiction_id: str) -> Town:
     return town
 
 
-def authorise_key(directory: TownDirectory, town: Town, secret: str | None) -> ApiKey:
-    """The town's own, unrevoked API key, or AccessDenied. Keys of other towns never match."""
+def authorise_key(directory: TownDirectory, town: Town, secret: str | None, *,
+                  scope: str) -> ApiKey:
+    """The town's own, unrevoked API key, allowed ``scope`` (``SCOPE_SUBMIT``,
+    ``SCOPE_UPDATES``), or AccessDenied. Keys of other towns never match."""
     if not secret:
         raise AccessDenied("api_key is required to submit a request")
     key = directory.find_api_key(town.town_id, secret)
     if key is None or key.revoked:
         raise AccessDenied("api_key is not valid for this jurisdiction")
+    if not key.allows(scope):
+        raise AccessDenied(f"this api_key lacks the {scope!r} scope; a town admin can "
+                           "create a key that has it")
     if town.status != ACTIVE:
         raise TownSuspended(f"{town.name} is not taking requests through this service now")
     return key

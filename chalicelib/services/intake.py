@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -11,10 +14,23 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from chalicelib.domain.catalogue import Catalogue, parse_attribute_answers
-from chalicelib.domain.errors import Conflict, InvalidInput, Problem, StorageUnavailable
+from chalicelib.domain.errors import (
+    AccessDenied,
+    Conflict,
+    InvalidInput,
+    Problem,
+    StorageUnavailable,
+)
 from chalicelib.domain.followers import REPORTER, Follower, new_tracking_number
-from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
-from chalicelib.domain.towns import ApiKey, AuditEntry, Town
+from chalicelib.domain.requests import (
+    Place,
+    Reporter,
+    ServiceRequest,
+    TimelineEvent,
+    hash_token,
+    new_token,
+)
+from chalicelib.domain.towns import SCOPE_SUBMIT, ApiKey, AuditEntry, Town
 from chalicelib.schemas.open311 import NewServiceRequest, location_problems, problems_from
 from chalicelib.services.outreach import OutreachPorts, phone_for
 from chalicelib.services.ports import (
@@ -61,6 +77,7 @@ class IntakePorts:
     now: Callable[[], datetime]
     notices: NoticeQueue | None = None
     outreach: OutreachPorts | None = None  # budgets of what anonymous reports may send
+    new_token: Callable[[], str] = new_token  # random, never from ``new_id``
 
 
 def read_submission(fields: dict[str, str], attributes: dict[str, list[str]], town: Town,
@@ -105,6 +122,8 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
     The request is durable before anything else happens: a routing message that cannot be
     sent does not undo it; the failure is logged with the request id for re-routing.
     """
+    if key is not None and not key.allows(SCOPE_SUBMIT):
+        raise AccessDenied("this api_key may not submit requests")
     service = catalogue.service(form.service_code)
     if service is None:
         raise InvalidInput.of([Problem("service_code",
@@ -113,14 +132,14 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
     if photo is not None:
         _check_photo(photo)
 
-    request_id, token, now = ports.new_id(), ports.new_id(), ports.now()
+    request_id, token, now = ports.new_id(), ports.new_token(), ports.now()
     tracking = new_tracking_number()
     media_key = None
     if photo is not None:
         media_key = ports.photos.receive_upload(town.town_id, request_id, ports.new_id(),
                                                 photo.content, photo.content_type)
     request = ServiceRequest(
-        town_id=town.town_id, request_id=request_id, token=token,
+        town_id=town.town_id, request_id=request_id, token_hash=hash_token(token),
         service_code=service.code, service_name=service.name,
         requested_at=now, updated_at=now,
         place=Place(lat=form.lat, long=form.long, address=form.address_string,
@@ -233,9 +252,47 @@ def submit_request_once(idempotency_key: str | None, guard: IdempotencyGuard,
     if photo is not None:
         payload["media_sha256"] = hashlib.sha256(photo.content).hexdigest()
     scope = f"{town.town_id}#{key.key_id}#{idempotency_key}"
-    first = guard.run_once(
-        scope, payload,
-        lambda: asdict(submit_request(form, town, catalogue, key, ports, photo,
-                                      source_ip=source_ip)),
-        deadline)
-    return Receipt(**first)  # type: ignore[arg-type]
+
+    def first_time() -> dict[str, object]:
+        receipt = asdict(submit_request(form, town, catalogue, key, ports, photo,
+                                        source_ip=source_ip))
+        receipt["token"] = _seal(str(receipt["token"]), scope)
+        return receipt
+
+    first = guard.run_once(scope, payload, first_time, deadline)
+    return Receipt(**{**first, "token": _unseal(str(first["token"]), scope)})  # type: ignore[arg-type]
+
+
+# The idempotency table keeps the first receipt so that a retry gets the same token. It
+# keeps it sealed: XORed with a keystream drawn from the call's scope (town, key id and
+# the client's Idempotency-Key), which the table does not hold (powertools stores only a
+# hash of it), and a random nonce (so a scope used again after its record expired never
+# reuses a keystream). A retry brings the scope again and so can open it; someone reading
+# the table (or a backup of it) cannot, unless they can guess the Idempotency-Key.
+_SEAL_LABEL = b"town311 open311 token in idempotency record v1"
+_SEALED, _NONCE_BYTES = "sealed:", 16
+
+
+def _keystream(scope: str, nonce: bytes, length: int) -> bytes:
+    key = hashlib.sha256(scope.encode("utf-8", "surrogatepass")).digest()
+    blocks = (hmac.new(key, _SEAL_LABEL + nonce + bytes([n]), hashlib.sha256).digest()
+              for n in range(length // 32 + 1))
+    return b"".join(blocks)[:length]
+
+
+def _xor(data: bytes, stream: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(data, stream, strict=True))
+
+
+def _seal(token: str, scope: str) -> str:
+    plain, nonce = token.encode(), secrets.token_bytes(_NONCE_BYTES)
+    sealed = nonce + _xor(plain, _keystream(scope, nonce, len(plain)))
+    return _SEALED + base64.urlsafe_b64encode(sealed).decode()
+
+
+def _unseal(stored: str, scope: str) -> str:
+    if not stored.startswith(_SEALED):
+        return stored  # a receipt cached before tokens were sealed (expires within a day)
+    raw = base64.urlsafe_b64decode(stored.removeprefix(_SEALED))
+    nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
+    return _xor(sealed, _keystream(scope, nonce, len(sealed))).decode()

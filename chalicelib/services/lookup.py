@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from chalicelib.domain.errors import InvalidInput, Problem, RequestNotFound
-from chalicelib.domain.requests import ServiceRequest
+from chalicelib.domain.requests import ServiceRequest, hash_token
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.open311 import RequestSearch, as_town_time
 from chalicelib.services.ports import RequestQuery, RequestStore
@@ -14,6 +14,7 @@ from chalicelib.services.ports import RequestQuery, RequestStore
 WINDOW = timedelta(days=90)
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 50, 500, 1000
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]{16,128}")  # new_token() makes 32 of these
 
 
 def get_request(store: RequestStore, town: Town, request_id: str) -> ServiceRequest:
@@ -27,11 +28,13 @@ def get_request(store: RequestStore, town: Town, request_id: str) -> ServiceRequ
 
 
 def resolve_token(store: RequestStore, town: Town, token: str) -> str:
-    """The service_request_id a POST's token became."""
-    request_id = store.request_id_for_token(town.town_id, token) \
-        if _REQUEST_ID.fullmatch(token) else None
+    """The service_request_id a POST's token became. Only the token's hash is stored, so
+    the lookup is by hash; tokens of requests stored before tokens were random (and
+    derivable from the id) were never hashed and so are not found."""
+    request_id = store.request_id_for_token_hash(town.town_id, hash_token(token)) \
+        if _TOKEN.fullmatch(token) else None
     if request_id is None:
-        raise RequestNotFound(f"no token {token[:64]!r} in {town.name}")
+        raise RequestNotFound(f"no such token in {town.name}")
     return request_id
 
 

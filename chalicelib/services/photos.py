@@ -17,7 +17,12 @@ from typing import Protocol
 
 from chalicelib.domain.access import Permission, Principal, require, require_work
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem
-from chalicelib.domain.requests import RequestPhoto, ServiceRequest, TimelineEvent
+from chalicelib.domain.requests import (
+    RequestPhoto,
+    ServiceRequest,
+    TimelineEvent,
+    token_matches,
+)
 from chalicelib.domain.towns import Town
 from chalicelib.services.ports import RequestStore, TownDirectory
 
@@ -236,7 +241,7 @@ def upload_form(work: PhotoWork, town: Town, request_id: str, content_type: str,
     if who is not None:
         require(who, Permission.ENTER_REQUESTS, town.town_id)
     request = work.store.get(town.town_id, request_id[:64], with_timeline=False)
-    if request is None or (who is None and not _same(token, request.token)):
+    if request is None or (who is None and not token_matches(token, request.token_hash)):
         raise NotFound(f"no service request {request_id[:64]!r} with that token")
     if content_type not in UPLOAD_TYPES:
         raise InvalidInput.of([Problem("content_type", f"must be one of "
@@ -248,12 +253,6 @@ def upload_form(work: PhotoWork, town: Town, request_id: str, content_type: str,
     form = work.uploads.upload_form(key, content_type, MAX_BYTES, UPLOAD_SECONDS)
     return {"photo_id": photo_id, "upload": form, "expires_in": UPLOAD_SECONDS,
             "max_bytes": MAX_BYTES}
-
-
-def _same(token: str | None, expected: str) -> bool:
-    import secrets
-
-    return bool(token) and secrets.compare_digest(str(token), expected)
 
 
 def set_hidden(work: PhotoWork, who: Principal, request_id: str, photo_id: str,
@@ -287,7 +286,7 @@ def delete_own_photo(work: PhotoWork, town: Town, request_id: str, photo_id: str
     """The reporter (holding the request's token) deletes a photo they sent: gone from
     the request and from storage."""
     request = work.store.get(town.town_id, request_id[:64], with_timeline=False)
-    if request is None or not _same(token, request.token):
+    if request is None or not token_matches(token, request.token_hash):
         raise NotFound(f"no service request {request_id[:64]!r} with that token")
     found = request.photo(photo_id)
     if found is None or found.added_by != "resident":

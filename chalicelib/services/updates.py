@@ -14,6 +14,7 @@ from datetime import datetime
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import (
+    AccessDenied,
     AlreadyApplied,
     Conflict,
     InvalidInput,
@@ -21,7 +22,7 @@ from chalicelib.domain.errors import (
     RequestNotFound,
 )
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
-from chalicelib.domain.towns import ApiKey, Town
+from chalicelib.domain.towns import SCOPE_UPDATES, ApiKey, Town
 from chalicelib.services.notices import announce
 from chalicelib.services.ports import RequestQuery
 from chalicelib.services.routing import RoutingPorts
@@ -51,7 +52,11 @@ class InboundUpdate:
 
 
 def apply_update(ports: RoutingPorts, town: Town, key: ApiKey, update: InboundUpdate) -> str:
-    """Apply one update once; returns the update id (as FixMyStreet expects back)."""
+    """Apply one update once; returns the update id (as FixMyStreet expects back). The key
+    needs the ``updates`` scope: an update closes requests and writes on the public
+    timeline and in residents' messages."""
+    if not key.allows(SCOPE_UPDATES):
+        raise AccessDenied("this api_key may not post servicerequestupdates")
     if update.status not in STATUSES:
         raise InvalidInput.of([Problem("status", f"must be one of {', '.join(STATUSES)}")])
     action, resolution = STATUSES[update.status]

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import DEMO_KEY, OTHER_KEY
+from tests.conftest import DEMO_KEY, OTHER_KEY, UPDATES_KEY
 from tests.functional.helpers import (
     FORM,
     POTHOLE,
@@ -26,7 +26,7 @@ def routed(api, deployment):
     return receipt["service_request_id"]
 
 
-def _update(api, rid, update_id, status, description=None, key=DEMO_KEY, fmt="json"):
+def _update(api, rid, update_id, status, description=None, key=UPDATES_KEY, fmt="json"):
     fields = {"api_key": key, "service_request_id": rid, "update_id": update_id,
               "status": status, "updated_datetime": "2026-11-20T10:00:00-06:00"}
     if description:
@@ -72,8 +72,9 @@ def test_bad_updates_get_open311_errors(api, routed):
     assert _update(api, "01NOSUCHREQUEST0000000000", "x", "FIXED").status_code == 404
     assert _update(api, routed, "x", "FIXED", key=OTHER_KEY).status_code == 403
     assert _update(api, routed, "x", "FIXED", key="nope").status_code == 403
+    assert _update(api, routed, "x", "FIXED", key=DEMO_KEY).status_code == 403  # submit only
     r = api.http.post(f"{TOWN}/servicerequestupdates.json",
-                      body=urlencode({"api_key": DEMO_KEY}), headers=FORM)
+                      body=urlencode({"api_key": UPDATES_KEY}), headers=FORM)
     assert r.status_code == 400 and len(error_descriptions(r)) >= 3
     _update(api, routed, "c1", "FIXED")
     r = _update(api, routed, "c2", "IN_PROGRESS")  # a closed request cannot be worked on

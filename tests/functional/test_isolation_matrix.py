@@ -1,6 +1,7 @@
 """Every staff, admin and platform route, tried with another town's token and with every
 role that may not use it: each answer is 401/403/404, no byte of Maple Falls leaks, and
-nothing stored changes."""
+nothing stored changes. Likewise every Open311 call that needs an API key, with every key
+whose scopes do not allow it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import DEMO_KEY
-from tests.functional.helpers import POTHOLE, body, post_request
+from tests.conftest import DEMO_KEY, OTHER_KEY, UPDATES_KEY
+from tests.functional.helpers import FORM, POTHOLE, TOWN, body, post_request
 
 TOWN_ROLES = ("town_admin", "agent", "department_worker", "supervisor", "emergency_manager",
               "analyst")
@@ -292,3 +293,60 @@ def test_identities_that_cannot_exist_are_refused_everywhere(api, staff, deploym
     # Even with a staff record that says the same (a hand-made entry, a bad import).
     headers = staff.headers(*roles, town=town)
     _refused_everywhere(api, deployment, maple_request, headers)
+
+
+# Open311 calls that need an API key: (resource, form fields, the scope it needs).
+# ``{rid}`` is a Maple Falls request routed to public_works.
+KEY_ROUTES = [
+    ("requests", POTHOLE, "submit"),
+    ("servicerequestupdates", {"service_request_id": "{rid}", "update_id": "matrix",
+                               "status": "FIXED", "description": "Hijacked",
+                               "updated_datetime": "2026-11-20T10:00:00-06:00"}, "updates"),
+]
+# Maple Falls' keys by what they may do; Riverton's key may do nothing in Maple Falls.
+KEYS = [(DEMO_KEY, {"submit"}), (UPDATES_KEY, {"updates"}), (OTHER_KEY, set())]
+
+
+def _key_call(api, resource: str, fields: dict, key: str, rid: str, fmt: str):
+    from urllib.parse import urlencode
+
+    form = {name: value.replace("{rid}", rid) for name, value in fields.items()}
+    return api.http.post(f"{TOWN}/{resource}.{fmt}", headers=FORM,
+                         body=urlencode({**form, "api_key": key}))
+
+
+def test_the_key_matrix_covers_every_resource_that_takes_a_post(api, deployment,
+                                                                maple_request):
+    from chalicelib.domain.towns import API_KEY_SCOPES, ApiKey
+
+    everything = "t311_test_every_scope_key_000000"
+    deployment.container.towns.add_api_key(ApiKey(
+        town_id="maplefalls.example", key_id="everything", name="Everything",
+        scopes=frozenset(API_KEY_SCOPES)), everything)
+    assert {scope for _, _, scope in KEY_ROUTES} == set(API_KEY_SCOPES)
+    for resource, fields, _ in KEY_ROUTES:
+        r = _key_call(api, resource, fields, everything, maple_request, "json")
+        assert r.status_code in (200, 201), (resource, r.body)
+    for resource in ("services", "discovery", "tokens", "nothing"):
+        r = _key_call(api, resource, {}, everything, maple_request, "json")
+        assert r.status_code == 404, (resource, r.body)
+
+
+@pytest.mark.parametrize(("key", "scopes"), KEYS, ids=["submit", "updates", "riverton"])
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_each_key_is_refused_what_its_scopes_do_not_allow_and_nothing_changes(
+        api, deployment, maple_request, key, scopes, fmt):
+    before = _fingerprint(deployment)
+    refused = [(resource, fields) for resource, fields, scope in KEY_ROUTES
+               if scope not in scopes]
+    assert refused
+    for resource, fields in refused:
+        r = _key_call(api, resource, fields, key, maple_request, fmt)
+        assert r.status_code == 403, (resource, r.body)
+        text = r.body.decode() if isinstance(r.body, bytes) else r.body
+        if fmt == "json":
+            assert [e["code"] for e in json.loads(text)] == [403]
+        else:
+            assert "<errors><error><code>403</code>" in text
+        _no_leak(r, maple_request)
+    assert _fingerprint(deployment) == before

@@ -48,14 +48,14 @@ def town(api, staff, deployment):
                     {"email": "ben@example.org"}):
         made = json.loads(_post(api, f"{BASE}/subscribers", {**contact,
                                                             "zones": ["ward-3"]}).body)
-        code = re.search(r"\b(\d{6})\b", deployment.container.messenger.sent[-1]["text"])[1]
+        code = re.search(r"\b(\d{6})\b", deployment.container.outbox.sent[-1]["text"])[1]
         r = _post(api, f"{BASE}/subscribers/{made['subscriber_id']}/confirm", {"code": code})
         assert r.status_code == 200, r.body
     from chalicelib.adapters.messages import AwsMessenger
     from local.outbox import Outbox
 
     deployment.client("ses").verify_email_identity(EmailAddress="311@maplefalls.example")
-    deployment.container.__dict__["messenger"] = AwsMessenger(
+    deployment.container.__dict__["outbox"] = AwsMessenger(
         lambda: deployment.client("ses"), lambda: deployment.client("sns"),
         "311@maplefalls.example")
     outbox = Outbox()
@@ -205,7 +205,7 @@ def test_a_retried_batch_neither_double_counts_nor_leaves_the_alert_sending(
 
     emery = _emery(staff)
     alert_id = _compose(api, deployment, emery)
-    messenger = deployment.container.messenger
+    messenger = deployment.container.outbox
     real, tries = messenger.send, []
 
     def flaky(**kwargs):  # noqa: ANN003, ANN202 - SES throttles Ben once

@@ -27,7 +27,7 @@ def _request(n: int, lat: float, long: float, *, town: str = TOWN, service: str 
     at = NOW - age
     event = TimelineEvent(at=at, event_id=f"E{n:05d}", kind="submitted", summary="Reported")
     return ServiceRequest(
-        town_id=town, request_id=f"R{n:05d}", token=f"T{n:05d}", service_code=service,
+        town_id=town, request_id=f"R{n:05d}", token_hash=f"T{n:05d}", service_code=service,
         service_name=service.title(), requested_at=at, updated_at=at,
         place=Place(lat=lat, long=long, address=f"{n} Main St"), status=status,
         timeline=[event]), event

@@ -26,7 +26,7 @@ def _request(n: int, *, town: str = TOWN, service: str = "pothole", at: datetime
              status: str = "open") -> tuple[ServiceRequest, TimelineEvent]:
     event = TimelineEvent(at=at, event_id=f"E{n:04d}", kind="submitted", summary="Reported")
     request = ServiceRequest(
-        town_id=town, request_id=f"R{n:04d}", token=f"T{n:04d}", service_code=service,
+        town_id=town, request_id=f"R{n:04d}", token_hash=f"T{n:04d}", service_code=service,
         service_name=service.title(), requested_at=at, updated_at=at,
         place=Place(lat=41.88, long=-87.63, address="1 Main St"), description=f"#{n}",
         status=status, answers={"size": "small"},
@@ -48,12 +48,12 @@ class RequestStoreContract:
         assert found.place == request.place
         assert found.requested_at == T0
         assert [e.event_id for e in found.timeline] == ["E0001"]
-        assert store.request_id_for_token(TOWN, "T0001") == "R0001"
+        assert store.request_id_for_token_hash(TOWN, "T0001") == "R0001"
 
     def test_requests_are_scoped_to_their_town(self, store):
         store.add(*_request(1))
         assert store.get("riverton.example", "R0001", with_timeline=False) is None
-        assert store.request_id_for_token("riverton.example", "T0001") is None
+        assert store.request_id_for_token_hash("riverton.example", "T0001") is None
         assert store.get_many("riverton.example", ["R0001"]) == []
 
     def test_the_same_id_cannot_be_stored_twice(self, store):

@@ -36,7 +36,7 @@ WORKS = Department("public_works", "Public Works — Streets", queue=True,
 
 def _request() -> ServiceRequest:
     return ServiceRequest(
-        town_id=TOWN, request_id="01JREQUEST", token="tok", service_code="pothole",
+        town_id=TOWN, request_id="01JREQUEST", token_hash="tok", service_code="pothole",
         service_name="Pothole", requested_at=datetime(2026, 11, 20, 9, 5, 7, tzinfo=UTC),
         updated_at=NOW, place=Place(lat=41.8781, long=-87.6298, address="12 Elm St"),
         description="Deep hole", answers={"size": "large", "where": ["lane", "kerb"]},

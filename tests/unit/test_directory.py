@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.config import SettingsError, settings_from_env
 from chalicelib.domain.errors import AccessDenied, TownSuspended, UnknownJurisdiction
-from chalicelib.domain.towns import SUSPENDED
+from chalicelib.domain.towns import SCOPE_SUBMIT, SCOPE_UPDATES, SUSPENDED
 from chalicelib.services.directory import CachedTownDirectory, authorise_key, find_town
 from chalicelib.services.towns import seed_demo_town
 from tests.fakes import FakeTownDirectory
@@ -29,10 +29,18 @@ def test_answers_are_cached_until_they_expire():
 def test_keys_are_checked_within_the_town_only():
     directory = FakeTownDirectory()
     demo = seed_demo_town(directory, api_key="demo-secret-000000")
-    assert authorise_key(directory, demo.town, "demo-secret-000000").town_id == demo.town.town_id
+    key = authorise_key(directory, demo.town, "demo-secret-000000", scope=SCOPE_SUBMIT)
+    assert key.town_id == demo.town.town_id
     for secret in (None, "", "other"):
         with pytest.raises(AccessDenied):
-            authorise_key(directory, demo.town, secret)
+            authorise_key(directory, demo.town, secret, scope=SCOPE_SUBMIT)
+
+
+def test_a_towns_first_key_may_submit_but_not_post_updates():
+    directory = FakeTownDirectory()
+    demo = seed_demo_town(directory, api_key="demo-secret-000000")
+    with pytest.raises(AccessDenied):
+        authorise_key(directory, demo.town, "demo-secret-000000", scope=SCOPE_UPDATES)
 
 
 def test_a_suspended_town_takes_no_new_requests():
@@ -42,7 +50,7 @@ def test_a_suspended_town_takes_no_new_requests():
     demo = seed_demo_town(directory, api_key="demo-secret-000000")
     suspended = dataclasses.replace(demo.town, status=SUSPENDED)
     with pytest.raises(TownSuspended):
-        authorise_key(directory, suspended, "demo-secret-000000")
+        authorise_key(directory, suspended, "demo-secret-000000", scope=SCOPE_SUBMIT)
 
 
 def test_unknown_town():

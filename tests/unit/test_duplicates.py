@@ -40,7 +40,7 @@ def _add(store: FakeRequestStore, n: int, point: tuple[float, float], *, service
          town=TOWN.town_id, age=timedelta(days=1), status="open", followers=0) -> str:
     at = NOW - age
     request = ServiceRequest(
-        town_id=town, request_id=f"R{n:03d}", token=f"T{n:03d}", service_code=service,
+        town_id=town, request_id=f"R{n:03d}", token_hash=f"T{n:03d}", service_code=service,
         service_name=service.title(), requested_at=at, updated_at=at,
         place=Place(lat=point[0], long=point[1], address=f"{n} Main St"), status=status,
         followers=followers, tracking_number=f"K{n:03d}")

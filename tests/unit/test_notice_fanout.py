@@ -26,7 +26,7 @@ def _setup(followers: int) -> tuple[NoticePorts, FakeRequestStore, ServiceReques
     store = FakeRequestStore()
     event = TimelineEvent(at=NOON, event_id="E1", kind="closed", summary="Closed: fixed")
     request = ServiceRequest(
-        town_id="maple", request_id="R1", token="T1", service_code="pothole",
+        town_id="maple", request_id="R1", token_hash="T1", service_code="pothole",
         service_name="Pothole", requested_at=NOON, updated_at=NOON,
         place=Place(address="1 Main St"), status="closed", lifecycle="closed",
         resolution="fixed", tracking_number="K7QD-3M2P", timeline=[event])

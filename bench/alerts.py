@@ -245,7 +245,7 @@ def populate(dep: Deployment, subscribers: int, zones: int, targeted: set[str],
             sid = f"01BENCH{n:019d}"  # 26 characters, as a ULID
             zone = codes[n % zones]
             kind = n // zones % 3  # phone only, e-mail only, both: in every zone alike
-            phone = f"+1555{n:07d}" if kind in (0, 2) else None
+            phone = f"+1312{2000000 + n:07d}" if kind in (0, 2) else None  # valid, E.164
             email = f"resident{n}@example.org" if kind in (1, 2) else None
             language = "es" if rng.random() < 0.2 else "en"
             stop_key = f"{rng.getrandbits(144):036x}"

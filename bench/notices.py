@@ -91,11 +91,12 @@ def measure_notice_fanout(dep: Deployment, recorder: AwsCallRecorder,
              f"&api_key={API_KEY}",
         headers={"Content-Type": "application/x-www-form-urlencoded"})
     request_id = json.loads(posted.body)[0]["service_request_id"]
-    for n in range(followers):
-        r = _post_json(dep, f"/towns/maplefalls.example/requests/{request_id}/followers",
-                       {"email": f"neighbour{n}@example.org",
-                        "phone": f"+1555{n:07d}"})
-        assert r.status_code == 201, r.body
+    from chalicelib.domain.followers import FOLLOWER, Follower
+
+    for n in range(followers):  # neighbours who followed and proved both addresses
+        assert dep.container.requests.follow("maplefalls.example", request_id, Follower.make(
+            FOLLOWER, dep.container.now(), f"neighbour{n}@example.org",
+            f"+1312{2000000 + n:07d}", None, confirmed=("email", "sms")))
     _drain(dep, dep.environment["TOWN311_ROUTING_QUEUE_URL"], "route_new_requests")
     notice_url = dep.environment["TOWN311_NOTICE_QUEUE_URL"]
     _drain(dep, notice_url, "send_notices")  # nothing from the follows; clear anyway

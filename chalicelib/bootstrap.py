@@ -214,6 +214,10 @@ class Container:
         return MeteredMessenger(lambda: self.outbox, self.towns, self.limits, self.now)
 
     @cached_property
+    def phone_migration(self) -> Any:
+        return self._table.DynamoPhoneMigration()
+
+    @cached_property
     def limits(self) -> Any:
         """Budgets of what strangers can make a town send, and its monthly texts."""
         return self._table.DynamoLimits()

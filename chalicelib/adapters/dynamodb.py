@@ -531,6 +531,9 @@ def _town(item: TownItem) -> Town:
         **{k: v for k, v in (settings.get("alerts") or {}).items()
            if k in ("alert_sms_per_second", "sms_monthly_cap_usd")},
         **_alert_test_settings(settings.get("alerts")),
+        **{k: tuple(v) if isinstance(v, list) else v
+           for k, v in (settings.get("messaging") or {}).items()
+           if k in ("sms_countries", "anonymous_messages_per_hour")},
     )
 
 
@@ -586,6 +589,8 @@ def _town_item(town: Town) -> TownItem:
                    "sms_monthly_cap_usd": town.sms_monthly_cap_usd,
                    "test_self_approval": town.alert_test_self_approval,
                    "test_recipients": list(town.alert_test_recipients)},
+        "messaging": {"sms_countries": list(town.sms_countries),
+                      "anonymous_messages_per_hour": town.anonymous_messages_per_hour},
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}
@@ -2113,3 +2118,36 @@ class DynamoAlerts:
             except PynamoDBException as e:
                 raise _storage_error(e) from e
         raise StorageUnavailable("the alert's progress is too busy; retried")
+
+
+# --- one-off migrations (operator-run; never on a resident's or a schedule's path) ---------
+
+
+class DynamoPhoneMigration:
+    """What rewriting typed phones as E.164 needs beyond the request store: every request
+    id of a town (a Query of ``by_requested`` over all time), the reporter's phone on its
+    own, and index entries under the new hash."""
+
+    def request_ids(self, town_id: str) -> Iterator[str]:
+        try:
+            for item in RequestItem.by_requested.query(town_pk(town_id),
+                                                       attributes_to_get=["request_id"]):
+                yield item.request_id
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def set_reporter_phone(self, town_id: str, request_id: str, reporter: Reporter) -> None:
+        document = json.dumps({k: v for k, v in vars(reporter).items()
+                               if v is not None and v != ""})
+        item = RequestItem(request_pk(town_id, request_id), "META")
+        try:
+            item.update(actions=[RequestItem.reporter.set(document)],
+                        condition=RequestItem.PK.exists(), add_version_condition=False)
+        except PynamoDBException as e:
+            raise _storage_error(e) from e
+
+    def add_resident_entry(self, town_id: str, contact_hash: str, entry: str) -> None:
+        try:
+            ResidentItem(f"TOWN#{town_id}#RESIDENT#{contact_hash}", entry).save()
+        except PynamoDBException as e:
+            raise _storage_error(e) from e

@@ -39,6 +39,17 @@ def update_town() -> Response:
     return respond(wire.town_document(town))
 
 
+@blueprint.route("/admin/messaging", methods=["GET"])
+@json_view
+def messaging() -> Response:
+    """This month's texts against the cap, and anonymous sends refused, per day."""
+    from chalicelib.domain.access import Permission
+    from chalicelib.services.outreach import messaging_figures
+
+    town = admin.own_town(_ports(), caller(blueprint), Permission.CONFIGURE_TOWN, None)
+    return respond(messaging_figures(bootstrap.container().outreach, town))
+
+
 @blueprint.route("/admin/departments/{code}", methods=["PUT"])
 @json_view
 def put_department(code: str) -> Response:

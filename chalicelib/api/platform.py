@@ -49,3 +49,18 @@ def export_town(town: str) -> Response:
     lines = platform.export_town(bootstrap.container().admin, caller(blueprint), town)
     return Response(body="\n".join(lines) + "\n", status_code=200,
                     headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
+
+
+@blueprint.route("/platform/towns/{town}/migrations/phones", methods=["POST"])
+@json_view
+def normalise_phones(town: str) -> Response:
+    """Rewrite the town's stored phones as E.164 (once, after upgrading; idempotent)."""
+    from dataclasses import asdict
+
+    from chalicelib.services.migrations import MigrationPorts
+    from chalicelib.services.migrations import normalise_phones as rewrite
+
+    c = bootstrap.container()
+    ports = MigrationPorts(towns=c.town_store, requests=c.requests, followers=c.requests,
+                           book=c.notice_ports.book, migration=c.phone_migration)
+    return respond(asdict(rewrite(ports, caller(blueprint), town)))

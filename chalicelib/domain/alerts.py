@@ -25,7 +25,7 @@ DRAFT, SENDING, SENT, CANCELLED = "draft", "sending", "sent", "cancelled"
 SMS_SEGMENT_USD = 0.00645
 # Progress tallies of messages that are over (each added in the write that settles the
 # message, once), and the tally the fan-out sets to the number of messages it planned.
-SETTLED_TALLIES = ("sent_sms", "sent_email", "opted_out", "over_cap", "off_test_list")
+SETTLED_TALLIES = ("sent_sms", "sent_email", "opted_out", "over_cap", "refused", "off_test_list")
 PLANNED_TALLY = "messages"
 TEST_MARK = "TEST"  # the first word of every message of a test alert
 

@@ -173,6 +173,11 @@ class TownSettingsIn(Strict):
     # The staff test list: the only people a test alert reaches (phones become E.164 in
     # the town's country); [] empties it.
     alert_test_recipients: list[TestRecipient] | None = Field(default=None, max_length=10)
+    # The countries whose phones the town texts (ISO 3166 codes); [] means its own only.
+    sms_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] | None = Field(
+        default=None, max_length=20)
+    anonymous_messages_per_hour: Annotated[int | None, Field(ge=0, le=100_000,
+                                                             strict=True)] = None
     sla: SlaSettingsIn | None = None
 
 
@@ -418,6 +423,8 @@ def town_document(town: Any) -> dict[str, Any]:
         "sms_monthly_cap_usd": town.sms_monthly_cap_usd,
         "alert_test_self_approval": town.alert_test_self_approval,
         "alert_test_recipients": list(town.alert_test_recipients),
+        "sms_countries": list(town.texted_countries),
+        "anonymous_messages_per_hour": town.anonymous_messages_per_hour,
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}

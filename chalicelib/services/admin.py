@@ -78,17 +78,32 @@ def catalogue_of(ports: AdminPorts, town: Town) -> Catalogue:
 # --- settings -----------------------------------------------------------------------------
 
 
+def _check_countries(codes: list[str]) -> None:
+    """Only countries phone numbers exist for (phonenumbers' list of regions)."""
+    import phonenumbers
+
+    unknown = [c for c in codes if c not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise InvalidInput.of([Problem("sms_countries",
+                                       f"{', '.join(unknown)} is not a country code")])
+
+
 def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn) -> Town:
     town = own_town(ports, who, Permission.CONFIGURE_TOWN, body.jurisdiction_id)
     changes = body.model_dump(exclude_unset=True, exclude={"jurisdiction_id"}, mode="json")
     updated = town
     for name in ("name", "timezone", "locale", "contact_email", "contact_phone",
                  "contact_url", "key_service", "photo_limit", "alert_sms_per_second",
-                 "sms_monthly_cap_usd", "alert_test_self_approval"):
+                 "sms_monthly_cap_usd", "alert_test_self_approval",
+                 "anonymous_messages_per_hour"):
         if name in changes:
             updated = dataclasses.replace(updated, **{name: getattr(body, name)})
     if body.locales is not None:
         updated = dataclasses.replace(updated, locales=tuple(dict.fromkeys(body.locales)))
+    if body.sms_countries is not None:
+        _check_countries(body.sms_countries)
+        updated = dataclasses.replace(updated,
+                                      sms_countries=tuple(dict.fromkeys(body.sms_countries)))
     if body.alert_test_recipients is not None:
         updated = dataclasses.replace(updated, alert_test_recipients=_test_recipients(
             body.alert_test_recipients, updated.locale))

@@ -34,7 +34,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.followers import contact_hashes, new_secret, secret_hash
 from chalicelib.domain.towns import AuditEntry
 from chalicelib.schemas.notices import BATCH_SIZE
-from chalicelib.services.outreach import SmsCapReached
+from chalicelib.services.outreach import SmsCapReached, TextRefused
 from chalicelib.services.ports import AuditLog, Messenger, NoticeQueue, TownDirectory
 
 log = logging.getLogger(__name__)
@@ -334,10 +334,11 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
                                      email=address if channel == "email" else None,
                                      phone=address if channel == "sms" else None,
                                      subject=title[:100], text=text)
-            except SmsCapReached:
-                # Over the month's cap (counted for every text the town sends): recorded,
-                # not sent; the e-mail still goes.
-                ports.alerts.settle(town_id, alert_id, key, "over_cap", "over_cap")
+            except TextRefused as e:
+                # Over the month's cap (counted for every text the town sends), or a number
+                # the town does not text: recorded, not sent; the e-mail still goes.
+                state = "over_cap" if isinstance(e, SmsCapReached) else "refused"
+                ports.alerts.settle(town_id, alert_id, key, state, state)
                 outcome["over_cap"] += 1
                 continue
             except StorageUnavailable:
@@ -389,7 +390,7 @@ def progress(alert: Alert) -> dict[str, int]:
             "messages": c.get(domain.PLANNED_TALLY, 0), "settled": domain.settled(c),
             "sent_sms": c.get("sent_sms", 0), "sent_email": c.get("sent_email", 0),
             "opted_out": c.get("opted_out", 0), "over_cap": c.get("over_cap", 0),
-            "off_test_list": c.get("off_test_list", 0),
+            "off_test_list": c.get("off_test_list", 0), "refused": c.get("refused", 0),
             "failed_tries": c.get("failed_tries", 0)}
 
 

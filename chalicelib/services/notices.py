@@ -32,7 +32,7 @@ from chalicelib.domain.followers import (
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.notices import BATCH_SIZE, NoticeBatch, NoticeEvent, Recipient
-from chalicelib.services.outreach import SmsCapReached
+from chalicelib.services.outreach import TextRefused
 from chalicelib.services.ports import Messenger, NoticeQueue, TownDirectory
 
 log = logging.getLogger(__name__)
@@ -257,8 +257,10 @@ def deliver(batch: NoticeBatch, ports: NoticePorts,
                                      phone=address if channel == "sms" else None,
                                      subject=subject, text=text)
                 outcome.sent += 1
-            except SmsCapReached:
-                outcome.over_cap += 1  # kept claimed: not sent this month, not retried
+            except TextRefused:
+                # Over the month's cap, or a number the town does not text: kept claimed,
+                # not sent, not retried.
+                outcome.over_cap += 1
             except StorageUnavailable:
                 ports.book.release(batch.town_id, batch.event_id, key)
                 outcome.failed += 1
@@ -438,7 +440,7 @@ def sms_reply(book: NoticeBook, phone: str, text: str, at: datetime) -> str | No
     from chalicelib.domain.phones import e164_or_none
 
     # The gateway gives E.164; anything else is read as a US number (the shared number's).
-    hashes = contact_hashes(None, e164_or_none(phone))
+    hashes = contact_hashes(None, e164_or_none(phone) or phone)
     if not hashes:
         raise InvalidInput.of([Problem("originationNumber", "is not a phone number")])
     if word in STOP_WORDS:

@@ -39,7 +39,11 @@ GUESSES_PER_CONTACT_PER_DAY = 10
 GUESSES_PER_SOURCE_PER_HOUR = 30
 
 
-class SmsCapReached(Throttled):
+class TextRefused(Town311Error):
+    """A text the town will not send (its workers record it and go on; never retried)."""
+
+
+class SmsCapReached(Throttled, TextRefused):
     """The town's texts for this month are spent: nothing more is texted until the next
     month (or until the town admin raises the cap)."""
 
@@ -48,8 +52,8 @@ class SmsCapReached(Throttled):
                          retry_after_seconds=DAY)
 
 
-class CountryNotServed(InvalidInput):
-    """The town does not text numbers of that country."""
+class CountryNotServed(InvalidInput, TextRefused):
+    """The town does not text numbers of that country (or it is no number at all)."""
 
 
 class Limits(Protocol):
@@ -183,7 +187,10 @@ class MeteredMessenger:
         town = self._towns.get_town(town_id)
         if town is None:
             return
-        number = phone_for(town, phone)  # stored before E.164 was the rule: normalise now
+        try:  # stored before E.164 was the rule, or the town's countries changed since
+            number = phone_for(town, phone)
+        except InvalidInput as e:
+            raise CountryNotServed(e.message, e.problems) from None
         from chalicelib.domain.alerts import SMS_SEGMENT_USD, sms_segments
 
         segments = sms_segments(text)
@@ -198,3 +205,18 @@ class MeteredMessenger:
             # Not sent, so not spent: the retry counts it again.
             self._limits.add(town_id, f"sms#{month}", -segments, None)
             raise
+
+
+def messaging_figures(ports: OutreachPorts, town: Town) -> dict[str, object]:
+    """What the town admin sees of its texts: the countries served, this month's texts
+    against the cap, and refused anonymous sends per day."""
+    from chalicelib.domain.alerts import SMS_SEGMENT_USD
+
+    month = ports.now().strftime("%Y-%m")
+    used = ports.limits.totals(town.town_id, f"sms#{month}").get(f"sms#{month}", 0)
+    return {"sms_countries": list(town.texted_countries),
+            "anonymous_messages_per_hour": town.anonymous_messages_per_hour,
+            "month": month, "sms_segments_sent": used,
+            "sms_segments_cap": int(town.sms_monthly_cap_usd / SMS_SEGMENT_USD),
+            "sms_spent_usd": round(used * SMS_SEGMENT_USD, 2),
+            "refused": refusals(ports, town)}

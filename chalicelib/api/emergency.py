@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
-from xml.sax.saxutils import escape
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib import bootstrap
+from chalicelib.api.formats import xml_text
 from chalicelib.api.http import body_as, caller, json_view, respond
 from chalicelib.domain.alerts import CATEGORIES, SEVERITIES, Alert
 from chalicelib.domain.errors import NotFound
+from chalicelib.schemas.fields import Instant, public_text
 from chalicelib.services import alerts, directory
 
 blueprint = Blueprint(__name__)
@@ -24,18 +25,29 @@ Lang = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 class AlertIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: dict[Lang, Annotated[str, Field(min_length=1, max_length=120)]] = Field(
+    fallback_language: Lang = "en"  # first: the texts below are checked against it
+    title: dict[Lang, Annotated[str, Field(min_length=1, max_length=120),
+                                public_text(120)]] = Field(min_length=1, max_length=10)
+    body: dict[Lang, Annotated[str, Field(min_length=1, max_length=1200),
+                               public_text(1200, multiline=True)]] = Field(
         min_length=1, max_length=10)
-    body: dict[Lang, Annotated[str, Field(min_length=1, max_length=1200)]] = Field(
-        min_length=1, max_length=10)
-    fallback_language: Lang = "en"
     severity: Literal[SEVERITIES]  # type: ignore[valid-type]
     category: Literal[CATEGORIES]  # type: ignore[valid-type]
-    expires_at: datetime
+    expires_at: Instant
     zones: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=50)
     area: dict | None = None  # a GeoJSON Polygon drawn for this alert (instead of zones)
     test: bool = False
+
+    @field_validator("title", "body")
+    @classmethod
+    def _has_fallback(cls, texts: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        # Whoever reads a language the alert lacks gets the fallback: its title and body
+        # must both exist, or the preview, the fan-out, Atom and CAP have nothing to show.
+        fallback = info.data.get("fallback_language")
+        if fallback is not None and fallback not in texts:
+            raise ValueError(f"needs the fallback language {fallback!r}")
+        return texts
 
 
 def _ports() -> alerts.AlertPorts:
@@ -126,15 +138,15 @@ def atom(town: str) -> Response:
     base = bootstrap.container().settings.public_base_url or ""
     updated = max((a.sent_at for a in active if a.sent_at), default=datetime(2000, 1, 1))
     entries = "".join(
-        f"<entry><id>urn:town311:{escape(a.town_id)}:alert:{a.alert_id}</id>"
-        f"<title>{escape(a.words(a.fallback_language)[0])}</title>"
+        f"<entry><id>urn:town311:{xml_text(a.town_id)}:alert:{a.alert_id}</id>"
+        f"<title>{xml_text(a.words(a.fallback_language)[0])}</title>"
         f"<updated>{(a.sent_at or a.created_at).isoformat()}</updated>"
-        f"<link href=\"{escape(base)}/towns/{escape(a.town_id)}/alerts/{a.alert_id}/cap.xml\"/>"
-        f"<category term=\"{a.category}\"/><summary>{escape(a.words(a.fallback_language)[1])}"
+        f"<link href=\"{xml_text(base)}/towns/{xml_text(a.town_id)}/alerts/{a.alert_id}/cap.xml\"/>"
+        f"<category term=\"{a.category}\"/><summary>{xml_text(a.words(a.fallback_language)[1])}"
         "</summary></entry>" for a in active)
     doc = ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-           f"<id>urn:town311:{escape(place.town_id)}:alerts</id>"  # type: ignore[attr-defined]
-           f"<title>{escape(place.name)} emergency alerts</title>"  # type: ignore[attr-defined]
+           f"<id>urn:town311:{xml_text(place.town_id)}:alerts</id>"  # type: ignore[attr-defined]
+           f"<title>{xml_text(place.name)} emergency alerts</title>"  # type: ignore[attr-defined]
            f"<updated>{updated.isoformat()}</updated>{entries}</feed>")
     return Response(body=doc, status_code=200,
                     headers={"Content-Type": "application/atom+xml; charset=utf-8"})
@@ -158,20 +170,20 @@ def cap(town: str, alert_id: str) -> Response:
     sent = (alert.sent_at or alert.created_at).astimezone(place.zone).replace(microsecond=0)
     infos = "".join(
         f"<info><language>{lang}</language><category>{_CAP_CATEGORY[alert.category]}"
-        f"</category><event>{escape(alert.category.replace('_', ' '))}</event>"
+        f"</category><event>{xml_text(alert.category.replace('_', ' '))}</event>"
         "<urgency>Immediate</urgency>"
         f"<severity>{_CAP_SEVERITY[alert.severity]}</severity><certainty>Observed"
         f"</certainty><expires>{alert.expires_at.astimezone(place.zone).replace(microsecond=0).isoformat()}"
-        f"</expires><senderName>{escape(place.name)}</senderName>"
-        f"<headline>{escape(alert.words(lang)[0])}</headline>"
-        f"<description>{escape(alert.words(lang)[1])}</description>"
-        f"<area><areaDesc>{escape(', '.join(alert.zones) or place.name)}</areaDesc></area>"
+        f"</expires><senderName>{xml_text(place.name)}</senderName>"
+        f"<headline>{xml_text(alert.words(lang)[0])}</headline>"
+        f"<description>{xml_text(alert.words(lang)[1])}</description>"
+        f"<area><areaDesc>{xml_text(', '.join(alert.zones) or place.name)}</areaDesc></area>"
         "</info>" for lang in alert.body)
     status = "Cancel" if alert.status == "cancelled" else "Alert"
     doc = ('<?xml version="1.0" encoding="utf-8"?>'
            '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">'
-           f"<identifier>{escape(place.town_id)}-{alert.alert_id}</identifier>"
-           f"<sender>{escape(place.town_id)}</sender><sent>{sent.isoformat()}</sent>"
+           f"<identifier>{xml_text(place.town_id)}-{alert.alert_id}</identifier>"
+           f"<sender>{xml_text(place.town_id)}</sender><sent>{sent.isoformat()}</sent>"
            f"<status>Actual</status><msgType>{status}</msgType><scope>Public</scope>"
            f"{infos}</alert>")
     return Response(body=doc, status_code=200,

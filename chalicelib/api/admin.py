@@ -194,15 +194,15 @@ def remove_staff(user_id: str) -> Response:
 @blueprint.route("/admin/audit", methods=["GET"])
 @json_view
 def read_audit_log() -> Response:
-    from chalicelib.domain.catalogue import parse_datetime
+    from chalicelib.domain.instants import DateRefused, parse_instant
 
     params = blueprint.current_request.query_params or {}
     before = None
     if params.get("before"):
         try:
-            before = parse_datetime(params["before"])
-        except ValueError:
-            raise InvalidInput.of([Problem("before", "must be an ISO 8601 time")]) from None
+            before = parse_instant(params["before"])  # an offset, 1970..2099
+        except DateRefused as e:
+            raise InvalidInput.of([Problem("before", str(e))]) from None
     try:
         limit = int(params.get("limit") or 50)
     except ValueError:

@@ -3,16 +3,16 @@ and for everyone (the town's active alerts as JSON, an Atom feed, CAP 1.2 docume
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, respond
 from chalicelib.domain.alerts import CATEGORIES, SEVERITIES
 from chalicelib.domain.errors import NotFound
+from chalicelib.schemas.fields import Instant, public_text
 from chalicelib.services import alert_feeds, alerts
 
 blueprint = Blueprint(__name__)
@@ -23,18 +23,29 @@ Lang = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 class AlertIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: dict[Lang, Annotated[str, Field(min_length=1, max_length=120)]] = Field(
+    fallback_language: Lang = "en"  # first: the texts below are checked against it
+    title: dict[Lang, Annotated[str, Field(min_length=1, max_length=120),
+                                public_text(120)]] = Field(min_length=1, max_length=10)
+    body: dict[Lang, Annotated[str, Field(min_length=1, max_length=1200),
+                               public_text(1200, multiline=True)]] = Field(
         min_length=1, max_length=10)
-    body: dict[Lang, Annotated[str, Field(min_length=1, max_length=1200)]] = Field(
-        min_length=1, max_length=10)
-    fallback_language: Lang = "en"
     severity: Literal[SEVERITIES]  # type: ignore[valid-type]
     category: Literal[CATEGORIES]  # type: ignore[valid-type]
-    expires_at: datetime
+    expires_at: Instant
     zones: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=50)
     area: dict | None = None  # a GeoJSON Polygon drawn for this alert (instead of zones)
     test: bool = False
+
+    @field_validator("title", "body")
+    @classmethod
+    def _has_fallback(cls, texts: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        # Whoever reads a language the alert lacks gets the fallback: its title and body
+        # must both exist, or the preview, the fan-out, Atom and CAP have nothing to show.
+        fallback = info.data.get("fallback_language")
+        if fallback is not None and fallback not in texts:
+            raise ValueError(f"needs the fallback language {fallback!r}")
+        return texts
 
 
 def _ports() -> alerts.AlertPorts:

@@ -8,6 +8,8 @@ from xml.sax.saxutils import escape
 
 from chalice import Response
 
+from chalicelib.domain.text import xml_safe
+
 JSON = "application/json; charset=utf-8"
 XML = "text/xml; charset=utf-8"
 FORMATS = ("json", "xml")
@@ -58,4 +60,10 @@ def _element(name: str, value: Any) -> str:
         if item is None:  # a repeated scalar, e.g. several values of one answer
             return "".join(_element(name, v) for v in value)
         return f"<{name}>" + "".join(_element(item, v) for v in value) + f"</{name}>"
-    return f"<{name}>{escape(str(value))}</{name}>"
+    return f"<{name}>{xml_text(str(value))}</{name}>"
+
+
+def xml_text(value: str) -> str:
+    """Text as XML character data. What XML 1.0 cannot carry is dropped here, at render
+    time, so a value stored before the edge cleaned text cannot break a whole document."""
+    return escape(xml_safe(value))

@@ -13,11 +13,10 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.api.errors import json_error_response
+from chalicelib.api.json_body import parse_json
 from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import InvalidInput, Problem, Town311Error, Unauthenticated
 from chalicelib.schemas.open311 import problems_from
-
-MAX_JSON_BYTES = 1024 * 1024
 
 
 def json_view(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -44,13 +43,10 @@ def caller(blueprint: Blueprint) -> Principal:
 
 
 def body_as[M: BaseModel](blueprint: Blueprint, model: type[M]) -> M:
+    """The JSON body as ``model``; every JSON route reads its body through here (or through
+    ``json_body.parse_json`` itself), so size and depth limits hold everywhere."""
     raw = blueprint.current_request.raw_body or b""
-    if len(raw) > MAX_JSON_BYTES:
-        raise InvalidInput.of([Problem("body", "must be at most 1 MB")])
-    try:
-        document = json.loads(raw) if raw.strip() else {}  # no body: no fields
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput.of([Problem("body", "must be a JSON object")]) from None
+    document = parse_json(raw) if raw.strip() else {}  # no body: no fields
     if not isinstance(document, dict):
         raise InvalidInput.of([Problem("body", "must be a JSON object")])
     try:

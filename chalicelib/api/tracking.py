@@ -6,13 +6,16 @@ from __future__ import annotations
 import html
 
 from chalice import Blueprint, Response
+from pydantic import ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.api.forms import read_form
 from chalicelib.api.http import body_as, caller, json_view, respond
+from chalicelib.api.json_body import parse_json
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem, Town311Error
 from chalicelib.domain.towns import Town
 from chalicelib.schemas import tracking as wire
+from chalicelib.schemas.open311 import problems_from
 from chalicelib.services import directory, notices, residents, tracking
 
 blueprint = Blueprint(__name__)
@@ -97,11 +100,19 @@ def stop_page(town: str, request_id: str, follower_id: str) -> Response:
 def stop(town: str, request_id: str, follower_id: str) -> Response:
     request = blueprint.current_request
     key = (request.query_params or {}).get("key", "")
-    form = read_form(request.raw_body or b"", request.headers.get("content-type"))
-    scope = form.fields.get("scope", "request")
-    if request.headers.get("content-type", "").startswith("application/json"):
-        scope = (request.json_body or {}).get("scope", "request") \
-            if isinstance(request.json_body, dict) else "request"
+    raw = request.raw_body or b""
+    try:
+        if request.headers.get("content-type", "").startswith("application/json"):
+            document = parse_json(raw) if raw.strip() else {}
+            scope = document.get("scope", "request") if isinstance(document, dict) \
+                else "request"
+        else:
+            scope = read_form(raw, request.headers.get("content-type")).fields.get(
+                "scope", "request")
+    except InvalidInput as e:
+        return _page("This request was not understood",
+                     f"<p>{html.escape(e.problems[0].message if e.problems else e.message)}"
+                     "</p>", 400)
     try:
         c = bootstrap.container()
         _town(town)
@@ -146,8 +157,11 @@ def dispute(town: str, reference: str) -> Response:
     photo = None
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = read_form(request.raw_body or b"", request.headers.get("content-type"))
-        note = wire.DisputeIn.model_validate({"note": form.fields.get("note", "")}).note \
-            if form.fields.get("note") else ""
+        try:
+            note = wire.DisputeIn.model_validate({"note": form.fields.get("note", "")}).note \
+                if form.fields.get("note") else ""
+        except ValidationError as e:
+            raise InvalidInput.of(problems_from(e)) from None
         if form.media is not None:
             photo = (form.media.content, form.media.content_type)
     else:

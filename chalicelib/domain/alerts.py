@@ -56,7 +56,12 @@ class Alert:
 
     def words(self, language: str) -> tuple[str, str]:
         lang = language if language in self.body else self.fallback_language
-        return self.title.get(lang) or self.title[self.fallback_language], self.body[lang]
+        # Alerts composed before compose required a title in the fallback language may
+        # lack one: any title beats a failed preview, fan-out, Atom feed or CAP document.
+        title = self.title.get(lang) or self.title.get(self.fallback_language) \
+            or next(iter(self.title.values()), "")
+        body = self.body.get(lang) or next(iter(self.body.values()), "")
+        return title, body
 
     def approve(self, who: str) -> None:
         if self.status != DRAFT:

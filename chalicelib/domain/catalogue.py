@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import InvalidInput, Problem
-from chalicelib.domain.text import text_problem
+from chalicelib.domain.instants import DateRefused, parse_instant
+from chalicelib.domain.text import TextRefused, clean
 
 if TYPE_CHECKING:
     from chalicelib.domain.routing import RoutingRules
@@ -174,13 +175,15 @@ def _answer(q: ServiceQuestion, name: str,
         return value.strip(), None
     if q.datatype == "datetime":
         try:
-            parse_datetime(value)
-        except ValueError:
-            return None, Problem(name, "must be an ISO 8601 date and time")
+            parse_instant(value, naive_allowed=True)  # a resident's local time is fine
+        except DateRefused as e:
+            return None, Problem(name, str(e))
         return value.strip(), None
     limit, multiline = (4000, True) if q.datatype == "text" else (255, False)
-    problem = text_problem(name, value, limit, multiline=multiline)
-    return (None, problem) if problem else (value, None)
+    try:
+        return clean(value, limit, multiline=multiline), None
+    except TextRefused as e:
+        return None, Problem(name, str(e))
 
 
 def parse_datetime(value: str) -> datetime:

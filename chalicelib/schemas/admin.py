@@ -6,10 +6,17 @@ Bodies are strict: an unknown field is an error, so a typo never silently does n
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.domain.access import Role
 from chalicelib.domain.catalogue import (
@@ -19,17 +26,21 @@ from chalicelib.domain.catalogue import (
     SERVICE_TYPES,
 )
 from chalicelib.domain.towns import WEEKDAYS
-from chalicelib.schemas.open311 import resident_text
+from chalicelib.schemas.fields import Day, TownTime, public_text
 
 
-def _clean(limit: int, multiline: bool = False) -> AfterValidator:
-    return resident_text(limit, multiline=multiline)
+def _clean(limit: int, multiline: bool = False) -> BeforeValidator:
+    """The one text cleaner (``schemas/fields.py``): runs before the field's constraints."""
+    return public_text(limit, multiline=multiline)
 
 
 Name = Annotated[str, Field(min_length=1, max_length=100), _clean(100)]
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
-Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")]
-Url = Annotated[str, Field(max_length=2048, pattern=r"^https://[^\s/]+(/\S*)?$")]
+# Addresses and links are published too (discovery's contact, department pages): the
+# cleaner runs first, so control characters never reach a pattern that would let them by.
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"),
+                  _clean(254)]
+Url = Annotated[str, Field(max_length=2048, pattern=r"^https://[^\s/]+(/\S*)?$"), _clean(2048)]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
 Locale = Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
 JurisdictionId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,62}[a-z0-9]$")]
@@ -66,7 +77,7 @@ class CalendarIn(Strict):
     ``us_federal_holidays``, the eleven US federal holidays of that year are added."""
 
     hours: dict[str, tuple[Clock, Clock] | None]
-    holidays: list[date] = Field(default_factory=list, max_length=366)
+    holidays: list[Day] = Field(default_factory=list, max_length=366)
     year: Annotated[int | None, Field(ge=2000, le=2100)] = None
     us_federal_holidays: bool = False
 
@@ -93,7 +104,7 @@ class CalendarIn(Strict):
 
     @field_validator("holidays")
     @classmethod
-    def _holidays(cls, value: list[date]) -> list[date]:
+    def _holidays(cls, value: list[Day]) -> list[Day]:
         if len(set(value)) != len(value):
             raise ValueError("lists a holiday twice")
         return sorted(value)
@@ -103,8 +114,8 @@ LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 class WordingIn(Strict):
-    subject: Annotated[str, Field(min_length=1, max_length=200)]
-    text: Annotated[str, Field(min_length=1, max_length=1000)]
+    subject: Annotated[str, Field(min_length=1, max_length=200), _clean(200)]
+    text: Annotated[str, Field(min_length=1, max_length=1000), _clean(1000, multiline=True)]
 
 
 class NoticesIn(Strict):
@@ -184,7 +195,8 @@ class TownSettingsIn(Strict):
 # Webhooks go to https; plain http only to this machine, and only where loopback is allowed
 # (the local run): the service checks the host and its addresses (domain.addresses).
 WebhookUrl = Annotated[str, Field(
-    max_length=2048, pattern=r"^(https://[^\s/]+|http://(127\.0\.0\.1|localhost)(:[0-9]+)?)(/\S*)?$")]
+    max_length=2048, pattern=r"^(https://[^\s/]+|http://(127\.0\.0\.1|localhost)(:[0-9]+)?)(/\S*)?$"),
+    _clean(2048)]
 
 
 class DepartmentIn(Strict):
@@ -237,8 +249,8 @@ class SlaTargetIn(Strict):
 class PriorityIn(SlaTargetIn):
     """When the resident answered ``question`` with ``answer``, this target instead."""
 
-    question: Annotated[str, Field(min_length=1, max_length=100)]
-    answer: Annotated[str, Field(min_length=1, max_length=100)]
+    question: Annotated[str, Field(min_length=1, max_length=100), _clean(100)]
+    answer: Annotated[str, Field(min_length=1, max_length=100), _clean(100)]
 
 
 class SlaIn(SlaTargetIn):
@@ -362,7 +374,7 @@ class StaffRequestIn(Strict):
     """POST /staff/requests: a request entered for a resident (phone, counter, ...)."""
 
     channel: Literal["phone", "counter", "email", "walk_in", "field", "social"]
-    service_code: Annotated[str, Field(min_length=1, max_length=100)]
+    service_code: Annotated[str, Field(min_length=1, max_length=100), _clean(100)]
     lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     long: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
     address_string: Annotated[str | None, _clean(255)] = None
@@ -387,8 +399,8 @@ class StaffSearch(BaseModel):
     department: str | None = None
     zone: str | None = None
     q: Annotated[str | None, Field(max_length=100)] = None
-    start_date: str | None = None
-    end_date: str | None = None
+    start_date: TownTime = None  # without an offset: the town's local time
+    end_date: TownTime = None
     page: int = Field(default=1, ge=1, le=1000)
     page_size: int = Field(default=50, ge=1, le=500)
 

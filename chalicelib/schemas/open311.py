@@ -27,26 +27,16 @@ from pydantic import (
 from chalicelib.domain.catalogue import Catalogue, Service, parse_datetime
 from chalicelib.domain.errors import Problem
 from chalicelib.domain.requests import DESCRIPTION_LIMIT, PUBLIC_STATUSES, ServiceRequest
-from chalicelib.domain.text import text_problem
 from chalicelib.domain.towns import Town
+from chalicelib.schemas.fields import TownTime, public_text
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
 FORMATS = ("application/json", "text/xml")
 
 
-def resident_text(limit: int, *, multiline: bool = False) -> AfterValidator:
-    """A validator for text people type: length and no control characters (None passes)."""
-
-    def check(value: str | None) -> str | None:
-        if value is None:
-            return None
-        problem = text_problem("", value, limit, multiline=multiline)
-        if problem:
-            raise ValueError(problem.message)
-        return value
-
-    return AfterValidator(check)
+def resident_text(limit: int, *, multiline: bool = False) -> BeforeValidator:
+    """The one text cleaner (``schemas/fields.public_text``) under its Open311 name."""
+    return public_text(limit, multiline=multiline)
 
 
 def _empty_is_absent(value: Any) -> Any:
@@ -165,22 +155,12 @@ class ServiceRequestUpdate(BaseModel):
     status: Annotated[str, Field(min_length=1, max_length=40)]
     description: Annotated[str | None, Absent, resident_text(DESCRIPTION_LIMIT,
                                                              multiline=True)] = None
-    updated_datetime: Annotated[datetime | None, Absent] = None
+    updated_datetime: TownTime = None
 
     @field_validator("status")
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.strip().upper()
-
-    @field_validator("updated_datetime", mode="before")
-    @classmethod
-    def _iso_time(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip():
-            try:
-                return parse_datetime(value)
-            except ValueError:
-                raise ValueError("must be an ISO 8601 date and time") from None
-        return value
 
 
 def update_document(update: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
@@ -189,7 +169,8 @@ def update_document(update: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
 
 # --- GET requests parameters --------------------------------------------------------
 
-OptionalDatetime = Annotated[datetime | None, Absent]
+# Without an offset, a time is the town's local time (documented in openapi.json).
+OptionalDatetime = TownTime
 CommaList = Annotated[list[str] | None, Absent, BeforeValidator(
     lambda v: [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v)]
 
@@ -235,20 +216,6 @@ class RequestSearch(BaseModel):
         for rid in value or []:
             if not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", rid):
                 raise ValueError(f"{rid[:20]!r} is not a service_request_id")
-        return value
-
-    @field_validator("start_date", "end_date", "updated_after", "updated_before", mode="before")
-    @classmethod
-    def _iso(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip():
-            try:
-                value = parse_datetime(value)
-            except ValueError:
-                raise ValueError("must be an ISO 8601 date and time") from None
-        if isinstance(value, datetime) and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-            # Far-off years would overflow the 90-day window arithmetic; no 311 request
-            # was filed before 1970 or will be after 2999.
-            raise ValueError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
         return value
 
 

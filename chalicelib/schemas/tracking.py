@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.schemas.admin import Email
+from chalicelib.schemas.fields import public_text
 from chalicelib.schemas.open311 import open311_time
 
 Phone = Annotated[str, Field(max_length=30, pattern=r"^\+?[0-9 ().\-]{3,30}$")]
@@ -27,24 +28,20 @@ class FollowIn(_Strict):
 
 
 class DisputeIn(_Strict):
-    note: Annotated[str, Field(min_length=1, max_length=2000)]
-
-    @field_validator("note")
-    @classmethod
-    def _printable(cls, value: str) -> str:
-        if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-            raise ValueError("must be plain text")
-        return value
+    note: Annotated[str, Field(min_length=1, max_length=2000),
+                    public_text(2000, multiline=True)]
 
 
 class RatingIn(_Strict):
     score: Annotated[int, Field(ge=1, le=5, strict=True)]
-    comment: Annotated[str | None, Field(max_length=1000)] = None
+    comment: Annotated[str | None, Field(max_length=1000), public_text(1000, multiline=True)
+                       ] = None
 
 
 class MergeIn(_Strict):
     into: Annotated[str, Field(min_length=1, max_length=64)]  # the request it repeats
-    note: Annotated[str | None, Field(max_length=2000)] = None
+    note: Annotated[str | None, Field(max_length=2000), public_text(2000, multiline=True)
+                    ] = None
 
 
 def tracking_document(r: Any, town: Any) -> dict[str, Any]:

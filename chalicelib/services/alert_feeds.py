@@ -18,15 +18,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape as _escape
+from xml.sax.saxutils import quoteattr as _quoteattr
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import alerts as domain
 from chalicelib.domain.alerts import Alert
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.text import xml_safe
 from chalicelib.domain.towns import Town
 from chalicelib.services import directory
 from chalicelib.services.ports import TownDirectory
+
+
+def escape(value: str) -> str:
+    """XML character data; what XML 1.0 cannot carry is dropped (stored before the edge
+    cleaned text), so one old value cannot break a whole feed."""
+    return _escape(xml_safe(value))
+
+
+def quoteattr(value: str) -> str:
+    return _quoteattr(xml_safe(value))
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"

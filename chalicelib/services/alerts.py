@@ -93,6 +93,9 @@ def compose(ports: AlertPorts, who: Principal, body: Any) -> Alert:
     if body.fallback_language not in body.body:
         problems.append(Problem("body", f"needs the fallback language "
                                         f"{body.fallback_language!r}"))
+    if body.fallback_language not in body.title:
+        problems.append(Problem("title", f"needs the fallback language "
+                                         f"{body.fallback_language!r}"))
     if body.expires_at <= ports.now():
         problems.append(Problem("expires_at", "must be in the future"))
     if problems:

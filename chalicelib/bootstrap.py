@@ -156,7 +156,8 @@ class Container:
 
         return SweepPorts(store=self.requests, towns=self.towns, alerts=self.alerts,
                           new_id=self.make_id, now=self.now,
-                          base_url=self.settings.public_base_url or "")
+                          base_url=self.settings.public_base_url or "",
+                          outreach=self.outreach)
 
     @cached_property
     def idempotency(self) -> IdempotencyGuard:

@@ -89,6 +89,16 @@ def subscribe() -> Response:
     body = body_as(blueprint, SubscriptionIn)
     if body.audience not in _audiences(who.town_id or ""):
         raise InvalidInput.of([Problem("audience", f"no audience {body.audience!r}")])
-    arn = bootstrap.container().alerts.subscribe(who.town_id or "", body.audience,
-                                                 body.protocol, body.endpoint)
+    c = bootstrap.container()
+    endpoint = body.endpoint
+    if body.protocol == "sms":
+        from chalicelib.services.outreach import phone_for, text_subscription_added
+
+        town = c.towns.get_town(who.town_id or "")
+        if town is None:
+            raise InvalidInput.of([Problem("audience", "your town no longer exists")])
+        endpoint = phone_for(town, endpoint, "endpoint") or endpoint
+    arn = c.alerts.subscribe(who.town_id or "", body.audience, body.protocol, endpoint)
+    if body.protocol == "sms":
+        text_subscription_added(c.outreach, who.town_id or "", body.audience)
     return respond({"audience": body.audience, "subscription_arn": arn}, status=201)

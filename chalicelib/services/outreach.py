@@ -220,3 +220,25 @@ def messaging_figures(ports: OutreachPorts, town: Town) -> dict[str, object]:
             "sms_segments_cap": int(town.sms_monthly_cap_usd / SMS_SEGMENT_USD),
             "sms_spent_usd": round(used * SMS_SEGMENT_USD, 2),
             "refused": refusals(ports, town)}
+
+
+# SLA alerts reach staff through SNS topics: SNS texts each SMS subscriber itself, so those
+# texts cannot be refused one by one. They are counted all the same (subscribers known
+# per audience, times the segments of each publish), so the town's one monthly figure is
+# true and texts that can be refused are refused once it is spent.
+
+def text_subscription_added(ports: OutreachPorts, town_id: str, audience: str) -> None:
+    ports.limits.add(town_id, f"smssubs#{audience}", 1, None)
+
+
+def count_topic_texts(ports: OutreachPorts, town_id: str, audience: str, text: str) -> int:
+    """Count what one publish to ``audience`` texts; returns the segments counted."""
+    from chalicelib.domain.alerts import sms_segments
+
+    name = f"smssubs#{audience}"
+    subscribers = ports.limits.totals(town_id, name).get(name, 0)
+    if subscribers <= 0:
+        return 0
+    segments = subscribers * sms_segments(text)
+    ports.limits.add(town_id, f"sms#{ports.now().strftime('%Y-%m')}", segments, None)
+    return segments

@@ -124,6 +124,7 @@ class SweepPorts:
     new_id: Callable[[], str]
     now: Callable[[], datetime]
     base_url: str = ""
+    outreach: Any = None  # services.outreach.OutreachPorts: texts to staff count too
 
 
 @dataclass
@@ -206,6 +207,10 @@ def escalate(ports: SweepPorts, town_id: str, request_id: str, now: datetime,
         try:
             ports.alerts.publish(town_id, audience, subject, text)
             result.alerts += 1
+            if ports.outreach is not None:
+                from chalicelib.services.outreach import count_topic_texts
+
+                count_topic_texts(ports.outreach, town_id, audience, text)
         except StorageUnavailable:
             log.error("SLA alert not published (the step is recorded on the timeline)",
                       extra={"town": town_id, "service_request_id": request_id,

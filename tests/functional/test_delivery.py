@@ -19,7 +19,7 @@ from chalicelib.schemas.delivery import RequestAssigned
 from tests.functional.helpers import POTHOLE, body, post_request
 
 REPORTER = {"email": "ana.reporter@example.org", "first_name": "Ana", "last_name": "Reyes",
-            "phone": "+15555550123"}
+            "phone": "+13125550123"}
 
 
 class Receiver:

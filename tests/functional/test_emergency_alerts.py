@@ -89,7 +89,8 @@ def test_compose_preview_approve_deliver_once(api, deployment, staff, town):
     shown = json.loads(api.http.get(f"/staff/alerts/{alert_id}", headers=emery).body)
     assert shown["progress"] == {"recipients": 2, "messages": 3, "settled": 3,
                                  "sent_sms": 1, "sent_email": 2, "opted_out": 0,
-                                 "over_cap": 0, "off_test_list": 0, "failed_tries": 0}
+                                 "over_cap": 0, "off_test_list": 0, "refused": 0,
+                                 "failed_tries": 0}
     assert shown["status"] == "sent"  # its last message is settled
     audit = json.loads(api.http.get("/admin/audit", headers=staff.headers("town_admin")).body)
     assert any(e["action"] == "alert.approved" for e in audit["entries"])

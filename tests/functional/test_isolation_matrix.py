@@ -80,6 +80,7 @@ ROUTES = [
      {"town_admin"}),
     ("DELETE", "/admin/staff/{user_id}", None, {"town_admin"}),
     ("GET", "/admin/audit", None, {"town_admin"}),
+    ("GET", "/admin/messaging", None, {"town_admin"}),
     ("GET", "/admin/export", None, {"town_admin"}),
     ("POST", "/admin/residents/erase", {"email": "ana@example.org"}, {"town_admin"}),
     ("GET", "/departments/public_works/requests", None, {"town_admin", "supervisor"}),
@@ -96,6 +97,7 @@ ROUTES = [
     ("POST", "/platform/towns/{town}/suspend", None, set()),
     ("POST", "/platform/towns/{town}/resume", None, set()),
     ("GET", "/platform/towns/{town}/export", None, set()),
+    ("POST", "/platform/towns/{town}/migrations/phones", None, set()),
 ]
 
 

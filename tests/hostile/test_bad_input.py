@@ -181,7 +181,8 @@ def test_an_alert_stored_without_a_fallback_title_still_renders(api, deployment,
         town_id="maplefalls.example", alert_id="old1", title={"es": "Hervir el agua"},
         body={"en": "Boil water.", "es": "Hierva el agua."}, fallback_language="en",
         severity="severe", category="water", expires_at=now + timedelta(days=1), zones=(),
-        created_by="staff:someone", created_at=now, status=SENT, sent_at=now), new=True)
+        created_by="staff:someone", created_at=now, status=SENT, sent_at=now,
+        approved_by="staff:another"), new=True)
     manager = staff.headers("emergency_manager")
     assert api.http.get("/staff/alerts/old1/preview", headers=manager).status_code == 200
     feed = api.http.get(f"{TOWN_BASE}/alerts/feed.atom")

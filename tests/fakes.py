@@ -470,3 +470,33 @@ class FakeMessenger:
         if (email or phone) in self.fail_for:
             raise StorageUnavailable("messages cannot be sent right now")
         self.sent.append({"email": email, "phone": phone, "subject": subject, "text": text})
+
+
+class FakeLimits:
+    """services.outreach.Limits in memory: windowed budgets and kept tallies."""
+
+    def __init__(self) -> None:
+        self.windows: dict[tuple[str, str, int], int] = {}
+        self.tallies: dict[tuple[str, str], int] = {}
+
+    def take(self, town_id: str, name: str, window: int, limit: int, expires_at: int,
+             amount: int = 1) -> bool:
+        used = self.windows.get((town_id, name, window), 0)
+        if used + amount > limit:
+            return False
+        self.windows[(town_id, name, window)] = used + amount
+        return True
+
+    def add(self, town_id: str, name: str, amount: int) -> None:
+        self.tallies[(town_id, name)] = self.tallies.get((town_id, name), 0) + amount
+
+    def totals(self, town_id: str, prefix: str) -> dict[str, int]:
+        return {name: n for (t, name), n in self.tallies.items()
+                if t == town_id and name.startswith(prefix)}
+
+    def spend_sms(self, town_id: str, month: str, segments: int, cap: int) -> bool:
+        used = self.tallies.get((town_id, f"sms#{month}"), 0)
+        if used + segments > cap:
+            return False
+        self.tallies[(town_id, f"sms#{month}")] = used + segments
+        return True

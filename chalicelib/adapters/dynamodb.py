@@ -1718,7 +1718,7 @@ class DynamoLimits:
             actions=[LimitItem.count.add(amount), LimitItem.expires_at.set(expires_at)],
             condition=LimitItem.count.does_not_exist() | (LimitItem.count <= limit - amount)))
 
-    def add(self, town_id: str, name: str, amount: int, expires_at: int | None) -> None:
+    def add(self, town_id: str, name: str, amount: int) -> None:
         item = TallyItem(town_pk(town_id), f"TALLY#{name}")
         try:
             item.update(actions=[TallyItem.count.add(amount)])
@@ -2050,14 +2050,6 @@ class DynamoAlerts:
         return _written_if(lambda: item.update(
             actions=[TallyItem.count.add(1)],
             condition=TallyItem.count.does_not_exist() | (TallyItem.count < per_second)))
-
-    def spend_sms(self, town_id: str, month: str, segments: int, cap: int) -> bool:
-        """Count ``segments`` against the town's monthly cap; False (nothing counted) if
-        they would pass it."""
-        item = TallyItem(town_pk(town_id), f"TALLY#sms#{month}")
-        return _written_if(lambda: item.update(
-            actions=[TallyItem.count.add(segments)],
-            condition=TallyItem.count.does_not_exist() | (TallyItem.count <= cap - segments)))
 
     def claim(self, town_id: str, alert_id: str, key: str, expires_at: int,
               stop_hash: str | None = None) -> bool:

@@ -65,8 +65,8 @@ class Limits(Protocol):
         ``limit``; True if added."""
         ...
 
-    def add(self, town_id: str, name: str, amount: int, expires_at: int | None) -> None:
-        """Add without a limit (refusal tallies, a refund)."""
+    def add(self, town_id: str, name: str, amount: int) -> None:
+        """Add to a tally that is kept (refusals per day, texts per month, a refund)."""
         ...
 
     def totals(self, town_id: str, prefix: str) -> dict[str, int]: ...
@@ -151,8 +151,7 @@ def _refused(ports: OutreachPorts, town: Town, purpose: str, reason: str) -> Non
     log.warning("anonymous send refused", extra={"town": town.town_id, "purpose": purpose,
                                                  "reason": reason})
     try:
-        ports.limits.add(town.town_id, f"refused#{day}#{purpose}#{reason}", 1,
-                         int(ports.now().timestamp()) + 400 * DAY)
+        ports.limits.add(town.town_id, f"refused#{day}#{purpose}#{reason}", 1)
     except Town311Error:
         log.exception("refusal not counted")
 
@@ -203,7 +202,7 @@ class MeteredMessenger:
                              text=text)
         except Town311Error:
             # Not sent, so not spent: the retry counts it again.
-            self._limits.add(town_id, f"sms#{month}", -segments, None)
+            self._limits.add(town_id, f"sms#{month}", -segments)
             raise
 
 
@@ -228,7 +227,7 @@ def messaging_figures(ports: OutreachPorts, town: Town) -> dict[str, object]:
 # true and texts that can be refused are refused once it is spent.
 
 def text_subscription_added(ports: OutreachPorts, town_id: str, audience: str) -> None:
-    ports.limits.add(town_id, f"smssubs#{audience}", 1, None)
+    ports.limits.add(town_id, f"smssubs#{audience}", 1)
 
 
 def count_topic_texts(ports: OutreachPorts, town_id: str, audience: str, text: str) -> int:
@@ -240,5 +239,5 @@ def count_topic_texts(ports: OutreachPorts, town_id: str, audience: str, text: s
     if subscribers <= 0:
         return 0
     segments = subscribers * sms_segments(text)
-    ports.limits.add(town_id, f"sms#{ports.now().strftime('%Y-%m')}", segments, None)
+    ports.limits.add(town_id, f"sms#{ports.now().strftime('%Y-%m')}", segments)
     return segments

@@ -31,6 +31,7 @@ directly, the one place the bench reaches into the emulator.)
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import statistics
 import time
@@ -203,8 +204,12 @@ def measure_throughput(dep: Deployment, recorder: AwsCallRecorder, n: int) -> li
         receipt = post(0)
     reset.restore()
     # The token itself is not stored: its hash is (in the token item's key and on META).
-    old = [receipt["service_request_id"], hash_token(receipt["token"])]
+    # The tracking number is unique too (its item is written only if new): it is not in
+    # the receipt, so it is read from the captured transaction.
     transaction = _only(captured.calls, "dynamodb.TransactWriteItems")
+    tracking = re.search(r"#TRACK#([0-9A-Z]{8})", json.dumps(transaction))
+    old = [receipt["service_request_id"], hash_token(receipt["token"]),
+           *([tracking[1]] if tracking else [])]
     transactions = _replayed(transaction, old, n + WARM_UP)
     messages = _replayed(_only(captured.calls, "sqs.SendMessage"), old, n + WARM_UP)
 

@@ -20,6 +20,11 @@ written without one. The access patterns, and what serves each (no Scan anywhere
 - who must not get messages: GetItem PK=TOWN#t#OPTOUT#<contact hash> (the town's "stop"
   link), PK=PLATFORM#SMSOPTOUT#<phone hash> (STOP to the shared SMS number)
 - a message already sent for an event: PK=TOWN#t#NOTICE#<event id>, SK=<follower>#<channel>
+  (an e-mail's claim also holds the hash of its own stop link's secret)
+- a confirm link: GetItem PK=TOWN#t#LINK#<hash of its secret>, SK=LINK
+- budgets of anonymous sends and guesses: UpdateItem PK=TOWN#t#LIMIT#<name>#<window>,
+  SK=LIMIT; texts this month and refusals per day: PK=TOWN#t, SK=TALLY#sms#<month>,
+  TALLY#refused#<day>#<purpose>#<reason>
 - texts held back by quiet hours: Query PK=NOTICE#DEFERRED, SK <= <now> (one small
   partition for the deployment: only messages that wait for the morning are in it)
 - a town's requests by requested time, paged: Query by_requested, GSI1PK=TOWN#t,

@@ -376,8 +376,11 @@ class _Stored:
         if request is None or not request.timeline:
             raise RuntimeError("the posted request was not stored with its first event")
         first = replace(request.timeline[0], event_id=self._new_id())
+        from chalicelib.domain.followers import new_tracking_number
+
+        # A tracking number is written only if new: the copy needs its own.
         template = replace(request, request_id=self._new_id(), token_hash=self._new_id(),
-                           timeline=[first])
+                           tracking_number=new_tracking_number(), timeline=[first])
         with recorder.recording() as captured:
             container.requests.add(template, first)
         (call,) = [c for c in captured.calls if c.name == "dynamodb.TransactWriteItems"]

@@ -16,8 +16,9 @@ Targets (warm container; towns, catalogues and API-key checks are cached for
 
 - GET one request: one DynamoDB GetItem;
 - GET a page of requests: one Query per page (a catalogue read would be a second);
-- POST without Idempotency-Key: one TransactWriteItems of five items (request, first event,
-  token, the key's rate counter, the audit entry) and one SQS SendMessage; the API-key
+- POST without Idempotency-Key: one TransactWriteItems of six items (request, first event,
+  token hash, tracking number, the key's rate counter, the audit entry) and one SQS
+  SendMessage; the API-key
   check is a cache hit;
 - POST with a new Idempotency-Key: the same, plus powertools' record on the idempotency
   table (written "in progress", then "completed": at most two calls);
@@ -91,7 +92,9 @@ class Operation:
 
 # Five items, one call: request, first event, token, the key's per-minute rate counter and
 # the audit entry (the last two joined the transaction with rate limits and the audit log).
-POST_CALLS = ("dynamodb.TransactWriteItems main×5", "sqs.SendMessage routing")
+# One transaction of six items: the request, its first event, its token's hash, its
+# tracking number (each written only if new), the key's rate window and the audit entry.
+POST_CALLS = ("dynamodb.TransactWriteItems main×6", "sqs.SendMessage routing")
 
 
 def _operations() -> list[Operation]:

@@ -5,7 +5,7 @@ both sides pay the same emulator for the same calls, and what is left is ours (C
 routing, pydantic parsing, pynamodb's models, powertools, rendering the response).
 
 - POST: the app through ``chalice.test.Client`` (form-encoded, no Idempotency-Key) against
-  one ``transact_write_items`` (its five items) plus one ``send_message``;
+  one ``transact_write_items`` (its six items) plus one ``send_message``;
 - GET one request: the app against one ``get_item``.
 
 The raw calls are the app's own: their parameters are captured from one app call (through

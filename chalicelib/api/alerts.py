@@ -10,7 +10,7 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import bootstrap
-from chalicelib.api.http import body_as, json_view, respond
+from chalicelib.api.http import body_as, json_view, respond, source_ip
 from chalicelib.domain.errors import NotFound, Town311Error
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.admin import Email
@@ -55,10 +55,6 @@ def _ports() -> subscribers.SubscriberPorts:
                                        deliveries=c.alert_store)
 
 
-def _source_ip() -> str | None:
-    return (blueprint.current_request.context.get("identity") or {}).get("sourceIp")
-
-
 def _signed_in(town: Town) -> str:
     c = bootstrap.container()
     header = blueprint.current_request.headers.get("authorization", "")
@@ -76,7 +72,7 @@ def subscribe(town: str) -> Response:
     made = subscribers.subscribe(
         _ports(), place, catalogue, email=body.email, phone=body.phone,
         language=body.language, zones=body.zones,
-        home=(body.home.lat, body.home.long) if body.home else None, source_ip=_source_ip())
+        home=(body.home.lat, body.home.long) if body.home else None, source_ip=source_ip(blueprint))
     return respond({**subscribers.document(made),
                     "confirm_by": "sms" if made.phone else "email"}, status=201)
 
@@ -85,7 +81,8 @@ def subscribe(town: str) -> Response:
 @json_view
 def confirm(town: str, subscriber_id: str) -> Response:
     body = body_as(blueprint, ConfirmIn)
-    done = subscribers.confirm(_ports(), _town(town), subscriber_id, body.code, _source_ip())
+    done = subscribers.confirm(_ports(), _town(town), subscriber_id, body.code,
+                               source_ip(blueprint))
     return respond(subscribers.document(done))
 
 

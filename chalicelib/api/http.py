@@ -30,6 +30,11 @@ def json_view(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
+def source_ip(blueprint: Blueprint) -> str | None:
+    """The caller's address as API Gateway saw it (budgets per source key on it)."""
+    return (blueprint.current_request.context.get("identity") or {}).get("sourceIp")
+
+
 def caller(blueprint: Blueprint) -> Principal:
     """The verified member of staff behind this call: a valid bearer JWT of someone whose
     staff record is active now; roles and departments come from the record."""
@@ -37,9 +42,8 @@ def caller(blueprint: Blueprint) -> Principal:
     header = request.headers.get("authorization", "")
     if header[:7].lower() != "bearer " or not header[7:].strip():
         raise Unauthenticated("sign in: send Authorization: Bearer <ID token>")
-    source_ip = (request.context.get("identity") or {}).get("sourceIp")
     c = bootstrap.container()
-    return c.roster.confirm(c.tokens.verify(header[7:].strip(), source_ip))
+    return c.roster.confirm(c.tokens.verify(header[7:].strip(), source_ip(blueprint)))
 
 
 def body_as[M: BaseModel](blueprint: Blueprint, model: type[M]) -> M:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.api.http import body_as, json_view, respond
+from chalicelib.api.http import body_as, json_view, respond, source_ip
 from chalicelib.domain.towns import Town
 from chalicelib.schemas import admin as wire
 from chalicelib.schemas.open311 import request_document
@@ -25,10 +25,6 @@ def _session() -> str | None:
     return header[7:].strip() if header[:7].lower() == "bearer " else None
 
 
-def _source_ip() -> str | None:
-    return (blueprint.current_request.context.get("identity") or {}).get("sourceIp")
-
-
 def _sign_in() -> residents.SignInPorts:
     c = bootstrap.container()
     return residents.SignInPorts(access=c.resident_access, messenger=c.messenger,
@@ -40,7 +36,7 @@ def _sign_in() -> residents.SignInPorts:
 def send_code(town: str) -> Response:
     body = body_as(blueprint, wire.ResidentContactIn)
     residents.send_sign_in_code(_sign_in(), _town(town), body.email, body.phone,
-                                _source_ip())
+                                source_ip(blueprint))
     return respond({"sent": True, "expires_in": residents.CODE_SECONDS}, status=202)
 
 
@@ -49,7 +45,7 @@ def send_code(town: str) -> Response:
 def open_session(town: str) -> Response:
     body = body_as(blueprint, wire.ResidentCodeIn)
     session = residents.open_session(_sign_in(), _town(town), body.email, body.phone,
-                                     body.code, _source_ip())
+                                     body.code, source_ip(blueprint))
     return respond({"session": session.token, "expires_in": session.expires_in}, status=201)
 
 
@@ -67,5 +63,5 @@ def own_requests(town: str) -> Response:
 def erase_own_contact(town: str) -> Response:
     c = bootstrap.container()
     done = residents.erase_own_contact(c.admin, c.resident_access, c.requests, _town(town),
-                                       _session(), _source_ip())
+                                       _session(), source_ip(blueprint))
     return respond({"requests_anonymised": done.requests_anonymised})

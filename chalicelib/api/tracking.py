@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.api.forms import read_form
-from chalicelib.api.http import body_as, caller, json_view, respond
+from chalicelib.api.http import body_as, caller, json_view, respond, source_ip
 from chalicelib.api.json_body import parse_json
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem, Town311Error
 from chalicelib.domain.towns import Town
@@ -32,10 +32,6 @@ def _ports() -> tracking.TrackingPorts:
                                   now=c.now, notices=c.notice_queue, channels=c.channels,
                                   photos=c.photos, outreach=c.outreach,
                                   messages=c.notice_ports)
-
-
-def _source_ip() -> str | None:
-    return (blueprint.current_request.context.get("identity") or {}).get("sourceIp")
 
 
 def _maybe_signed_in(town: Town) -> str | None:
@@ -65,7 +61,7 @@ def follow(town: str, reference: str) -> Response:
     place = _town(town)
     body = body_as(blueprint, wire.FollowIn)
     done = tracking.follow(_ports(), place, reference, body.email, body.phone, body.language,
-                           signed_in=_maybe_signed_in(place), source_ip=_source_ip())
+                           signed_in=_maybe_signed_in(place), source_ip=source_ip(blueprint))
     return respond({"following": True, "followers": done.followers},
                    status=201 if done.new else 200)
 

@@ -230,12 +230,18 @@ def text_subscription_added(ports: OutreachPorts, town_id: str, audience: str) -
     ports.limits.add(town_id, f"smssubs#{audience}", 1)
 
 
-def count_topic_texts(ports: OutreachPorts, town_id: str, audience: str, text: str) -> int:
-    """Count what one publish to ``audience`` texts; returns the segments counted."""
+def count_topic_texts(ports: OutreachPorts, town_id: str, audience: str, text: str,
+                      known: dict[tuple[str, str], int] | None = None) -> int:
+    """Count what one publish to ``audience`` texts; returns the segments counted.
+    ``known`` keeps the subscriber counts already read (one read per town and audience
+    in a sweep, not one per publish)."""
     from chalicelib.domain.alerts import sms_segments
 
     name = f"smssubs#{audience}"
-    subscribers = ports.limits.totals(town_id, name).get(name, 0)
+    known = {} if known is None else known
+    if (town_id, audience) not in known:
+        known[(town_id, audience)] = ports.limits.totals(town_id, name).get(name, 0)
+    subscribers = known[(town_id, audience)]
     if subscribers <= 0:
         return 0
     segments = subscribers * sms_segments(text)

@@ -125,6 +125,9 @@ class SweepPorts:
     now: Callable[[], datetime]
     base_url: str = ""
     outreach: Any = None  # services.outreach.OutreachPorts: texts to staff count too
+    # SMS subscribers per (town, audience) of the SLA topics: read once per sweep (the
+    # ports are built for each run).
+    text_subscribers: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass
@@ -210,7 +213,8 @@ def escalate(ports: SweepPorts, town_id: str, request_id: str, now: datetime,
             if ports.outreach is not None:
                 from chalicelib.services.outreach import count_topic_texts
 
-                count_topic_texts(ports.outreach, town_id, audience, text)
+                count_topic_texts(ports.outreach, town_id, audience, text,
+                                  ports.text_subscribers)
         except StorageUnavailable:
             log.error("SLA alert not published (the step is recorded on the timeline)",
                       extra={"town": town_id, "service_request_id": request_id,

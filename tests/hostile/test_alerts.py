@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from tests.functional.test_emergency_alerts import _alert
 from tests.functional.test_tracking_and_notices import notices
 
 JSON = {"Content-Type": "application/json"}
@@ -61,15 +62,6 @@ def town(api, staff, deployment):
     outbox = Outbox()
     outbox.new_messages()  # the sign-up codes are not what these tests look at
     return outbox
-
-
-def _alert(deployment, **overrides) -> dict:
-    return {"title": {"en": "Boil water order", "es": "Hervir el agua"},
-            "body": {"en": "Boil tap water for one minute before drinking.",
-                     "es": "Hierva el agua del grifo un minuto antes de beberla."},
-            "severity": "severe", "category": "water",
-            "expires_at": (deployment.clock[0] + timedelta(days=2)).isoformat(),
-            "zones": ["ward-3"], **overrides}
 
 
 def _compose(api, deployment, who, **overrides) -> str:

@@ -19,14 +19,17 @@ from chalicelib.adapters.dynamodb.errors import storage_errors, written_if
 from chalicelib.adapters.dynamodb.table import TableItem, query_items
 from chalicelib.services.ports import Quota
 
+# ``count`` is the stored attribute's name; it hides Model.count (a Query's item count),
+# which nothing calls on these classes.
+
 
 class LimitItem(TableItem):
-    count = NumberAttribute(null=True)
+    count = NumberAttribute(null=True)  # type: ignore[assignment]
     expires_at = NumberAttribute(null=True)
 
 
 class TallyItem(TableItem):
-    count = NumberAttribute(default=0)
+    count = NumberAttribute(default=0)  # type: ignore[assignment]
 
 
 class RateItem(TableItem):

@@ -170,7 +170,7 @@ class DynamoRequestStore(FollowerRecords, ServiceLevelRecords):
                 start = {"PK": {"S": keys.request_pk(town_id, after)},
                          "SK": {"S": keys.META_SK}, "GSI4PK": {"S": partition},
                          "GSI4SK": {"S": keys.requested_key(found.requested_at, after)}}
-        items = []
+        items: list[ServiceRequest] = []
         with storage_errors():
             for item in RequestItem.by_department.query(
                     partition, filter_condition=condition, scan_index_forward=True,
@@ -191,7 +191,8 @@ class DynamoRequestStore(FollowerRecords, ServiceLevelRecords):
 
     def find(self, town_id: str, query: RequestQuery) -> RequestPage:
         """One page of a town's requests, newest first, for Open311's ``GET requests``."""
-        condition = None
+        condition: Any = None
+        c: Any
         if query.statuses:
             condition = RequestItem.status.is_in(*query.statuses)
         if query.service_codes:

@@ -11,7 +11,7 @@ import json
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -118,22 +118,25 @@ def _town(item: TownItem) -> Town:
         notices=_notice_settings(settings.get("notices")),
         photo_limit=int(settings.get("photo_limit", 5)),
         **_sla_settings(settings.get("sla")),
-        **{k: v for k, v in (settings.get("alerts") or {}).items()
-           if k in ("alert_sms_per_second", "sms_monthly_cap_usd")},
-        **_alert_test_settings(settings.get("alerts")),
-        **{k: tuple(v) if isinstance(v, list) else v
-           for k, v in (settings.get("messaging") or {}).items()
-           if k in ("sms_countries", "anonymous_messages_per_hour")},
+        **_alert_settings(settings.get("alerts")),
+        **_messaging_settings(settings.get("messaging")),
     )
 
 
-def _alert_test_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
-    """Test alerts' settings. Self-approval has its own key since it became opt-in: the
-    old key holds the former default (on) for every town ever saved, which nobody chose,
-    so it is not read."""
+def _alert_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
+    """Alerts' sending limits and test alerts' settings. Self-approval has its own key
+    since it became opt-in: the old key holds the former default (on) for every town ever
+    saved, which nobody chose, so it is not read."""
     doc = doc or {}
-    return {"alert_test_self_approval": doc.get("test_self_approval") is True,
+    return {**{k: v for k, v in doc.items()
+               if k in ("alert_sms_per_second", "sms_monthly_cap_usd")},
+            "alert_test_self_approval": doc.get("test_self_approval") is True,
             "alert_test_recipients": tuple(str(a) for a in doc.get("test_recipients") or ())}
+
+
+def _messaging_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in (doc or {}).items()
+            if k in ("sms_countries", "anonymous_messages_per_hour")}
 
 
 def _sla_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
@@ -184,12 +187,16 @@ def town_item(town: Town) -> TownItem:
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}
-                    for code, t in town.emergency_services.items()}}},
+                    for code, t in _emergency_targets(town).items()}}},
     }
     return TownItem(keys.town_pk(town.town_id), keys.TOWN_SK, name=town.name,
                     timezone=town.timezone, locale=town.locale, status=town.status,
                     changeset=town.changeset, contact=json.dumps(contact),
                     key_service=town.key_service, settings=json.dumps(settings))
+
+
+def _emergency_targets(town: Town) -> dict[str, SlaTarget | None]:
+    return cast(dict[str, SlaTarget | None], town.emergency_services)
 
 
 def platform_town_item(town: Town) -> PlatformTownItem:
@@ -300,7 +307,7 @@ class DynamoTownDirectory:
     def add_api_key(self, key: ApiKey, secret: str) -> None:
         """The key's record (listed by id) and its lookup by hash, written together."""
         created = keys.sort_time(key.created_at or datetime.now(UTC))
-        common = {"key_id": key.key_id, "name": key.name, "created_at": created,
+        common: dict[str, Any] = {"key_id": key.key_id, "name": key.name, "created_at": created,
                   "revoked": key.revoked, "rate_limit": key.rate_limit_per_minute,
                   "prefix": key.prefix, "secret_hash": keys.key_hash(secret),
                   "scopes": set(key.scopes) or set(DEFAULT_SCOPES)}

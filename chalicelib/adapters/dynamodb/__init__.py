@@ -1,8 +1,9 @@
 """DynamoDB storage (pynamodb): one table for every town, one module per aggregate.
 
 - ``table.py``: the item base class and ``bind_table``; ``errors.py``: the one error
-  translator (``storage_errors``) and ``written_if``; ``keys.py``: every key and the table
-  of access patterns (``docs/data-model.md`` is generated from it)
+  translator (``storage_errors``) and ``written_if``; ``keys.py``: every key;
+  ``access_patterns.py``: what reads and writes them, through which index
+  (``docs/data-model.md`` is generated from it and infra/template.yaml)
 - towns and catalogue: ``towns.py``, ``catalogue.py``, ``audit.py``
 - requests: ``service_requests.py`` (items, indexes, mappers), ``request_store.py``
   (``DynamoRequestStore``), ``followers.py``, ``service_levels.py``

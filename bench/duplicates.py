@@ -8,7 +8,7 @@ many requests the town has stored. This section checks that with a crowded table
 
 Populating: ``count`` requests in Maple Falls (default 100,000), written untimed with
 BatchWriteItem (25 items a call) of exactly the items ``requests.add`` writes for META
-(``_request_item``), spread over a 6 km x 6 km town around the demo point: about 300 open
+(``request_item``), spread over a 6 km x 6 km town around the demo point: about 300 open
 potholes in the 30-day window (half of them in 60 hot spots of 1 to 4 reports within
 25 m, as residents report the same hole; half scattered), about 60 open potholes older than
 the window, about 5 % open requests of other services, and everything else closed (closed

@@ -26,7 +26,7 @@ B. Many towns: ``towns`` towns (default 2,000, written as the town items ``creat
    the towns.
 
 The requests are written untimed with BatchWriteItem, 25 a call, as exactly the META items
-``requests.add`` writes (``_request_item`` of a ``ServiceRequest`` whose clock was set by
+``requests.add`` writes (``request_item`` of a ``ServiceRequest`` whose clock was set by
 ``start_clock``, with an elapsed-hours target). Each scenario runs one sweep through the
 handler (``chalice.test.Client(app).lambda_.invoke``) and then a second one right after,
 which must find nothing to do and send nothing. Between the scenarios the table is taken

@@ -16,26 +16,28 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import sla
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.catalogue import Service
 from chalicelib.domain.errors import Conflict, StorageUnavailable
+from chalicelib.domain.queries import RequestQuery
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
-from chalicelib.services.ports import RequestQuery, RequestStore, TownDirectory
+from chalicelib.services.ports import (
+    AlertTopics,
+    RequestStore,
+    ServiceLevelStore,
+    TownDirectory,
+)
+
+if TYPE_CHECKING:  # outreach loads phonenumbers: only a sweep that texts staff pays
+    from chalicelib.services.outreach import OutreachPorts
 
 log = logging.getLogger(__name__)
 BUSINESS = ("business_hours", "business_days")
 SWEEP_LIMIT = 1000  # due requests per hour bucket per run; the rest wait 15 minutes
-
-
-class AlertTopics(Protocol):
-    """SNS topics per town and audience ("department:<code>", "supervisor",
-    "town_admin"); staff subscribe by e-mail or SMS."""
-
-    def publish(self, town_id: str, audience: str, subject: str, text: str) -> None: ...
 
 
 # --- the clock ------------------------------------------------------------------------------
@@ -118,13 +120,13 @@ def _local(at: datetime | None, town: Town) -> str:
 
 @dataclass(frozen=True)
 class SweepPorts:
-    store: Any  # RequestStore with sla_due / sla_cursor (chalicelib.adapters.dynamodb)
+    store: ServiceLevelStore
     towns: TownDirectory
     alerts: AlertTopics
     new_id: Callable[[], str]
     now: Callable[[], datetime]
     base_url: str = ""
-    outreach: Any = None  # services.outreach.OutreachPorts: texts to staff count too
+    outreach: OutreachPorts | None = None  # texts to staff count too
     # SMS subscribers per (town, audience) of the SLA topics: read once per sweep (the
     # ports are built for each run).
     text_subscribers: dict[tuple[str, str], int] = field(default_factory=dict)

@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from chalicelib.domain.access import Principal
-from chalicelib.domain.alerts import Alert
 from chalicelib.domain.catalogue import Catalogue, Department, Service
 from chalicelib.domain.followers import Follower
 
@@ -22,14 +20,17 @@ from chalicelib.domain.followers import Follower
 from chalicelib.domain.queries import Quota as Quota
 from chalicelib.domain.queries import RequestPage as RequestPage
 from chalicelib.domain.queries import RequestQuery as RequestQuery
-from chalicelib.domain.requests import Reporter, ServiceRequest, TimelineEvent
+from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.routing import RoutingRules
-from chalicelib.domain.subscribers import AudienceMember, Subscriber
 from chalicelib.domain.towns import ApiKey, AuditEntry, StaffMember, Town
 from chalicelib.domain.zones import Zone
 
-if TYPE_CHECKING:  # ipaddress and the check load on the first delivery, not on cold start
+if TYPE_CHECKING:  # only named in annotations: a cold start does not load them
+    from chalicelib.domain.access import Principal
     from chalicelib.domain.addresses import Destination
+    from chalicelib.domain.alerts import Alert
+    from chalicelib.domain.requests import Reporter
+    from chalicelib.domain.subscribers import AudienceMember, Subscriber
 
 
 # --- towns, staff and the audit log ----------------------------------------------------------

@@ -16,11 +16,11 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import sla
 from chalicelib.domain.access import Permission, Principal, require
-from chalicelib.domain.catalogue import Service
+from chalicelib.domain.catalogue import Answer, Service
 from chalicelib.domain.errors import Conflict, StorageUnavailable
 from chalicelib.domain.queries import RequestQuery
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
@@ -43,7 +43,8 @@ SWEEP_LIMIT = 1000  # due requests per hour bucket per run; the rest wait 15 min
 # --- the clock ------------------------------------------------------------------------------
 
 
-def target_for(service: Service, town: Town, answers: dict[str, Any]) -> sla.SlaTarget | None:
+def target_for(service: Service, town: Town,
+               answers: dict[str, Answer]) -> sla.SlaTarget | None:
     """The target a new request gets: the emergency's for its service while one is
     declared (None: paused), else its priority answer's, else the service's."""
     if town.emergency_active and service.code in town.emergency_services:
@@ -248,7 +249,7 @@ class SlaFigures:
     open_overdue: int = 0
     hours_to_close: list[float] = field(default_factory=list)
 
-    def document(self) -> dict[str, Any]:
+    def document(self) -> dict[str, object]:
         ordered = sorted(self.hours_to_close)
         p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))] \
             if ordered else None
@@ -261,7 +262,7 @@ class SlaFigures:
 
 
 def figures(store: RequestStore, who: Principal, start: datetime, end: datetime,
-            now: datetime) -> dict[str, Any]:
+            now: datetime) -> dict[str, object]:
     """Per service and department, over requests made in [start, end] (a Query of the
     town's requests by time, page by page; never a scan)."""
     require(who, Permission.READ_REQUESTS, who.town_id)

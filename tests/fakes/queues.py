@@ -43,12 +43,16 @@ class FakeAssignmentChannels:
     def __init__(self, prefix: str = "town311") -> None:
         self.prefix = prefix
         self.urls: dict[str, str] = {}
-        self.delivered: list[tuple[str, str, str, str]] = []  # town, dept, request, kind
+        # (channel, town, department, request): "queue" or "webhook", as SQS would carry
+        self.delivered: list[tuple[str, str, str, str]] = []
         self.delayed: list[tuple[str, int]] = []
 
     def deliver(self, town_id: str, department: Department, request: ServiceRequest,
                 event: TimelineEvent) -> None:
-        self.delivered.append((town_id, department.code, request.request_id, event.kind))
+        if department.queue:
+            self.delivered.append(("queue", town_id, department.code, request.request_id))
+        if department.webhook_url:
+            self.delivered.append(("webhook", town_id, department.code, request.request_id))
 
     def queue_name_for(self, town_id: str, department: str) -> str:
         digest = hashlib.sha1(f"{town_id}:{department}".encode(), usedforsecurity=False)

@@ -137,13 +137,18 @@ class FakeAuditLog:
 
 
 class FakeIdentity:
-    """IdentityProvider: every member gets their own user id; disables are listed."""
+    """IdentityProvider: one sign-in per e-mail address (a second is a Conflict, as in
+    Cognito); disables are listed."""
 
     def __init__(self) -> None:
+        self.accounts: dict[str, str] = {}  # e-mail → user id
         self.disabled: list[str] = []
 
     def provision(self, member: StaffMember) -> str:
-        return member.user_id or f"user-{member.email}"
+        if member.email in self.accounts:
+            raise Conflict(f"{member.email} already has a Town311 sign-in")
+        self.accounts[member.email] = member.user_id or f"user-{member.email}"
+        return self.accounts[member.email]
 
     def disable(self, member: StaffMember) -> None:
         self.disabled.append(member.user_id)

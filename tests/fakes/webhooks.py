@@ -22,12 +22,16 @@ class FakePoster:
 
 
 class FakeResolver:
-    """DNS as the test says it is: every name resolves to ``answers`` (public unless told)."""
+    """DNS as the test says it is: every name resolves to ``answers`` (public unless told),
+    or, given ``names``, each name to its own addresses and any other to none."""
 
-    def __init__(self, *answers: str) -> None:
+    def __init__(self, *answers: str, names: dict[str, list[str]] | None = None) -> None:
         self.answers = list(answers) if answers else [PUBLIC]
+        self.names = names
         self.asked: list[tuple[str, int]] = []
 
     def resolve(self, host: str, port: int) -> list[str]:
         self.asked.append((host, port))
+        if self.names is not None:
+            return list(self.names.get(host, []))
         return list(self.answers)

@@ -140,7 +140,7 @@ def zone_code_problems(code: str) -> list[Problem]:
                             f"starting with a letter or digit (got {_show(code)})")]
 
 
-def parse_zone_geometry(document: Any, field: str = "geometry") -> Geometry:
+def parse_zone_geometry(document: object, field: str = "geometry") -> Geometry:
     """Check an uploaded zone boundary and return it as a plain GeoJSON geometry.
 
     Accepts a Polygon or MultiPolygon, or a Feature (or a FeatureCollection of exactly
@@ -199,7 +199,7 @@ class _Problems:
         return [*self.problems, more]
 
 
-def _unwrap(document: Any, field: str, problems: _Problems) -> tuple[Geometry | None, str]:
+def _unwrap(document: object, field: str, problems: _Problems) -> tuple[Geometry | None, str]:
     """The Polygon or MultiPolygon inside the upload, and the path it was found at."""
     if not isinstance(document, dict):
         problems.add(field, "must be a GeoJSON object: a Polygon, a MultiPolygon, or a "
@@ -223,7 +223,7 @@ def _unwrap(document: Any, field: str, problems: _Problems) -> tuple[Geometry | 
     return _geometry(document, field, problems)
 
 
-def _geometry(value: Any, path: str, problems: _Problems) -> tuple[Geometry | None, str]:
+def _geometry(value: object, path: str, problems: _Problems) -> tuple[Geometry | None, str]:
     if not isinstance(value, dict):
         problems.add(path, f"must be a Polygon or MultiPolygon (got {_show(value)})")
         return None, path
@@ -239,7 +239,7 @@ def _geometry(value: Any, path: str, problems: _Problems) -> tuple[Geometry | No
     return None, path
 
 
-def _count_positions(value: Any, depth: int) -> int:
+def _count_positions(value: object, depth: int) -> int:
     """How many positions sit ``depth`` lists down, without looking at them."""
     if not isinstance(value, list | tuple):
         return 0
@@ -248,7 +248,7 @@ def _count_positions(value: Any, depth: int) -> int:
     return sum(_count_positions(item, depth - 1) for item in value)
 
 
-def _multipolygon(value: Any, path: str, problems: _Problems) -> list[PolygonRings] | None:
+def _multipolygon(value: object, path: str, problems: _Problems) -> list[PolygonRings] | None:
     if not isinstance(value, list | tuple) or not value:
         problems.add(path, "must be a list of polygons, each a list of rings "
                            f"(got {_show(value)})")
@@ -265,7 +265,7 @@ def _multipolygon(value: Any, path: str, problems: _Problems) -> list[PolygonRin
     return polygons if whole else None
 
 
-def _polygon(value: Any, path: str, problems: _Problems) -> PolygonRings | None:
+def _polygon(value: object, path: str, problems: _Problems) -> PolygonRings | None:
     if not isinstance(value, list | tuple) or not value:
         problems.add(path, "must be a list of rings: the outer boundary first, then any "
                            f"holes (got {_show(value)})")
@@ -275,7 +275,7 @@ def _polygon(value: Any, path: str, problems: _Problems) -> PolygonRings | None:
     return whole if len(whole) == len(rings) else None
 
 
-def _ring(value: Any, path: str, problems: _Problems) -> Ring | None:
+def _ring(value: object, path: str, problems: _Problems) -> Ring | None:
     if not isinstance(value, list | tuple):
         problems.add(path, "must be a list of [longitude, latitude] positions "
                            f"(got {_show(value)})")
@@ -296,7 +296,7 @@ def _ring(value: Any, path: str, problems: _Problems) -> Ring | None:
     return whole
 
 
-def _position(value: Any, path: str, problems: _Problems) -> Position | None:
+def _position(value: object, path: str, problems: _Problems) -> Position | None:
     if not isinstance(value, list | tuple) or len(value) not in (2, 3):
         problems.add(path, "must be a [longitude, latitude] pair of numbers "
                            f"(got {_show(value)})")
@@ -398,7 +398,7 @@ def _polygons(geometry: Geometry) -> list[PolygonRings]:
     return [coordinates] if geometry["type"] == "Polygon" else coordinates
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     """A short echo of what was sent, never the whole of a large upload."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

@@ -3,25 +3,19 @@ schedule's path). Each is idempotent: running it twice changes nothing the secon
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.followers import contact_hashes
 from chalicelib.domain.phones import e164_or_none
-from chalicelib.domain.requests import Reporter
-from chalicelib.services.notices import FollowerStore, NoticeBook
-from chalicelib.services.ports import RequestStore, TownDirectory
-
-
-class PhoneMigrationStore(Protocol):
-    def request_ids(self, town_id: str) -> Iterator[str]: ...
-
-    def set_reporter_phone(self, town_id: str, request_id: str, reporter: Reporter) -> None: ...
-
-    def add_resident_entry(self, town_id: str, contact_hash: str, entry: str) -> None: ...
+from chalicelib.services.ports import (
+    FollowerStore,
+    NoticeBook,
+    PhoneMigrationStore,
+    RequestStore,
+    TownDirectory,
+)
 
 
 @dataclass(frozen=True)

@@ -294,7 +294,7 @@ class Container:
         self._table  # noqa: B018 - binds the item classes to the table first
         # The adapter still says Iterator[dict[str, Any]] for ``audience``; once it says
         # Iterator[AudienceMember], mypy reports this ignore as unused: then drop it.
-        return DynamoSubscribers()  # type: ignore[return-value]
+        return DynamoSubscribers()
 
     @cached_property
     def alert_store(self) -> AlertStore:

@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.domain.catalogue import Catalogue, Department, Service
 from chalicelib.domain.followers import Follower
+from chalicelib.domain.queries import Quota, RequestPage, RequestQuery
 
 # Re-exported: adapters written before the values moved to the domain import them here.
-from chalicelib.domain.queries import Quota as Quota
-from chalicelib.domain.queries import RequestPage as RequestPage
-from chalicelib.domain.queries import RequestQuery as RequestQuery
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.routing import RoutingRules
 from chalicelib.domain.towns import ApiKey, AuditEntry, StaffMember, Town

@@ -126,6 +126,16 @@ class RequestStoreContract:
             store.record_change(again, event, once="wo-1")
         store.record_change(again, event, once="wo-2")
 
+    def test_a_keyed_change_with_tallies_still_applies_once(self, store):
+        store.add(*_request(1))
+        request = store.get(TOWN, "R0001", with_timeline=False)
+        event = TimelineEvent(at=T0, event_id="E0002", kind="disputed", summary="Disputed")
+        store.record_change(request, event, once="wo-1", tally={"disputes#works": 1})
+        again = store.get(TOWN, "R0001", with_timeline=False)
+        with pytest.raises(AlreadyApplied):
+            store.record_change(again, event, once="wo-1", tally={"disputes#works": 1})
+        assert store.tallies(TOWN, "disputes#") == {"disputes#works": 1}
+
     def test_a_change_adds_to_the_towns_tallies(self, store):
         store.add(*_request(1))
         request = store.get(TOWN, "R0001", with_timeline=False)

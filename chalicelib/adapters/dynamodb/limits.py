@@ -17,7 +17,7 @@ from pynamodb.attributes import NumberAttribute
 from chalicelib.adapters.dynamodb import keys
 from chalicelib.adapters.dynamodb.errors import storage_errors, written_if
 from chalicelib.adapters.dynamodb.table import TableItem, query_items
-from chalicelib.services.ports import Quota
+from chalicelib.domain.queries import Quota
 
 # ``count`` is the stored attribute's name; it hides Model.count (a Query's item count),
 # which nothing calls on these classes.

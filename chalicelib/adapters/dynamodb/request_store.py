@@ -35,9 +35,9 @@ from chalicelib.adapters.dynamodb.service_requests import (
 from chalicelib.adapters.dynamodb.table import TableItem, query_items, transaction
 from chalicelib.domain.errors import AlreadyApplied, Conflict, Throttled
 from chalicelib.domain.followers import Follower
+from chalicelib.domain.queries import Quota, RequestPage, RequestQuery
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import AuditEntry
-from chalicelib.services.ports import Quota, RequestPage, RequestQuery
 
 
 class DynamoRequestStore(FollowerRecords, ServiceLevelRecords):
@@ -109,7 +109,8 @@ class DynamoRequestStore(FollowerRecords, ServiceLevelRecords):
                         tx.update(counter, actions=actions)
             except TransactWriteError as e:
                 codes = reasons(e)
-                if once is not None and len(codes) == 3 and codes[2] == CONDITION_FAILED:
+                # The ONCE# item is the third write; tally updates (if any) follow it.
+                if once is not None and len(codes) >= 3 and codes[2] == CONDITION_FAILED:
                     raise AlreadyApplied("this update was applied before") from e
                 if CONDITION_FAILED in codes:
                     raise Conflict("the request changed meanwhile; read it again") from e

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
@@ -19,7 +18,7 @@ from chalicelib.adapters.dynamodb import keys
 from chalicelib.adapters.dynamodb.errors import get_or_none, storage_errors, written_if
 from chalicelib.adapters.dynamodb.table import TableItem, query_items, transaction
 from chalicelib.domain import followers
-from chalicelib.domain.subscribers import Subscriber
+from chalicelib.domain.subscribers import AudienceMember, Subscriber
 
 
 class SubscriberItem(TableItem):
@@ -145,7 +144,7 @@ class DynamoSubscribers:
             return [(raw["town_id"]["S"], raw["subscriber_id"]["S"])
                     for raw in query_items(keys.alert_phone_pk(phone_hash))]
 
-    def audience(self, town_id: str, zone: str) -> Iterator[dict[str, Any]]:
+    def audience(self, town_id: str, zone: str) -> Iterator[AudienceMember]:
         """Active subscribers of one zone ("*": the whole town), page by page."""
         with storage_errors():
             for raw in query_items(keys.audience_pk(town_id, zone)):

@@ -58,7 +58,7 @@ def normalise_phones(ports: MigrationPorts, who: Principal, town_id: str) -> Pho
             ports.migration.set_reporter_phone(town_id, request_id,
                                                replace(request.reporter, phone=number))
             ports.migration.add_resident_entry(town_id, contact_hashes(None, number)[0],
-                                               f"REQ#{request_id}")
+                                               request_id, reported=True)
             done.reporters += 1
         for follower in list(ports.followers.followers_of(town_id, request_id)):
             typed = follower.phone
@@ -68,7 +68,7 @@ def normalise_phones(ports: MigrationPorts, who: Principal, town_id: str) -> Pho
                 continue
             ports.followers.save_follower(town_id, request_id, replace(follower, phone=number))
             (old,), (new,) = contact_hashes(None, typed), contact_hashes(None, number)
-            ports.migration.add_resident_entry(town_id, new, f"FOLLOW#{request_id}")
+            ports.migration.add_resident_entry(town_id, new, request_id, reported=False)
             done.followers += 1
             town_stops, _ = ports.book.stopped(town_id, [old], [])
             if old in town_stops:

@@ -223,7 +223,9 @@ class PhoneMigrationStore(Protocol):
 
     def set_reporter_phone(self, town_id: str, request_id: str, reporter: Reporter) -> None: ...
 
-    def add_resident_entry(self, town_id: str, contact_hash: str, entry: str) -> None: ...
+    def add_resident_entry(self, town_id: str, contact_hash: str, request_id: str, *,
+                           reported: bool) -> None:
+        """List the request under the resident: one they reported, else one they follow."""
 
 
 # --- queues, photos, messages and residents' sign-in -----------------------------------------

@@ -264,10 +264,9 @@ class FakePhoneMigration:
             raise NotFound(f"no service request {request_id!r}")
         stored.reporter = dataclasses.replace(reporter)
 
-    def add_resident_entry(self, town_id: str, contact_hash: str, entry: str) -> None:
-        """``entry``: the resident index's sort key, "REQ#<id>" or "FOLLOW#<id>"."""
-        kind, _, request_id = entry.partition("#")
-        index = self.store.residents if kind == "REQ" else None
+    def add_resident_entry(self, town_id: str, contact_hash: str, request_id: str, *,
+                           reported: bool) -> None:
+        index = self.store.residents if reported else None
         if index is not None:
             found = index.setdefault((town_id, contact_hash), [])
             if request_id not in found:

@@ -169,8 +169,8 @@ class PhoneMigrationContract:
                                      dataclasses.replace(request.reporter, phone="+16125550100"))
         assert store.get(TOWN, "R0001", with_timeline=False).reporter.phone == "+16125550100"
         (new,) = contact_hashes(None, "+16125550100")
-        migration.add_resident_entry(TOWN, new, "REQ#R0001")
-        migration.add_resident_entry(TOWN, new, "FOLLOW#R0002")
+        migration.add_resident_entry(TOWN, new, "R0001", reported=True)
+        migration.add_resident_entry(TOWN, new, "R0002", reported=False)
         assert store.requests_of_resident(TOWN, new) == ["R0001"]
         assert store.requests_followed_by(TOWN, new) == ["R0002"]
 

@@ -28,8 +28,8 @@ class DynamoPhoneMigration:
             item.update(actions=[RequestItem.reporter.set(reporter_doc(reporter))],
                         condition=RequestItem.PK.exists(), add_version_condition=False)
 
-    def add_resident_entry(self, town_id: str, contact_hash: str, entry: str) -> None:
-        """``entry``: the sort key, ``REQ#<id>`` or ``FOLLOW#<id>`` (keys.reported_sk and
-        keys.followed_sk)."""
+    def add_resident_entry(self, town_id: str, contact_hash: str, request_id: str, *,
+                           reported: bool) -> None:
+        entry = keys.reported_sk(request_id) if reported else keys.followed_sk(request_id)
         with storage_errors():
             ResidentItem(keys.resident_pk(town_id, contact_hash), entry).save()

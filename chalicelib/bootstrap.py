@@ -273,6 +273,14 @@ class Container:
                            new_id=self.make_id, now=self.now, notices=self.notice_queue,
                            outreach=self.outreach)
 
+    @property
+    def photo_ports(self) -> Any:
+        """What processing an uploaded photo needs (chalicelib.services.photos)."""
+        from chalicelib.services.photos import PhotoPorts
+
+        return PhotoPorts(bucket=self.photos, store=self.requests, new_id=self.make_id,
+                          now=self.now, towns=self.towns)
+
 
 _container: Container | None = None
 

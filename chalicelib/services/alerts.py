@@ -33,7 +33,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.followers import contact_hashes, new_secret, secret_hash
 from chalicelib.domain.towns import AuditEntry
-from chalicelib.schemas.notices import BATCH_SIZE
+from chalicelib.schemas.notices import BATCH_SIZE, AlertApproved, AlertBatch, AlertRecipient
 from chalicelib.services.outreach import SmsCapReached, TextRefused
 from chalicelib.services.ports import AuditLog, Messenger, NoticeQueue, TownDirectory
 
@@ -210,8 +210,8 @@ def approve(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     _record(ports, who, alert, "alert.approved", {
         "created_by": alert.created_by, "title": alert.title, "body": alert.body,
         "zones": list(alert.zones), "test": alert.test})
-    ports.queue.send([_message({"type": "alert", "town_id": alert.town_id,
-                                "alert_id": alert.alert_id})])
+    ports.queue.send([AlertApproved(town_id=alert.town_id,
+                                    alert_id=alert.alert_id).model_dump_json()])
     return alert
 
 
@@ -238,12 +238,6 @@ def cancel(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     return alert
 
 
-def _message(doc: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps({"version": 1, **doc})
-
-
 def fan_out(ports: AlertPorts, town_id: str, alert_id: str) -> int:
     """Put the recipients on the queue in batches (ten batches per SQS call)."""
     alert = ports.alerts.get(town_id, alert_id)
@@ -257,13 +251,11 @@ def fan_out(ports: AlertPorts, town_id: str, alert_id: str) -> int:
         messages += bool(person.get("phone")) + bool(person.get("email"))
         batch.append(person)
         if len(batch) == BATCH_SIZE:
-            bodies.append(_message({"type": "alert_batch", "town_id": town_id,
-                                    "alert_id": alert_id, "recipients": batch}))
+            bodies.append(_batch(town_id, alert_id, batch))
             queued += len(batch)
             batch = []
     if batch:
-        bodies.append(_message({"type": "alert_batch", "town_id": town_id,
-                                "alert_id": alert_id, "recipients": batch}))
+        bodies.append(_batch(town_id, alert_id, batch))
         queued += len(batch)
     # Set before any batch can settle a message, so the last one to settle sees it.
     ports.alerts.plan(town_id, alert_id, {"recipients": queued,
@@ -273,6 +265,11 @@ def fan_out(ports: AlertPorts, town_id: str, alert_id: str) -> int:
         return 0
     ports.queue.send(bodies)
     return queued
+
+
+def _batch(town_id: str, alert_id: str, people: list[dict[str, Any]]) -> str:
+    return AlertBatch(town_id=town_id, alert_id=alert_id, recipients=[
+        AlertRecipient.model_validate(p) for p in people]).model_dump_json()
 
 
 def deliver(ports: AlertPorts, town_id: str, alert_id: str,

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import DEMO_KEY, OTHER_KEY, UPDATES_KEY
 from tests.functional.helpers import FORM, POTHOLE, TOWN, body, post_request
+from tests.lambda_events import sqs_event, sqs_record
 
 TOWN_ROLES = ("town_admin", "agent", "department_worker", "supervisor", "emergency_manager",
               "analyst")
@@ -134,11 +135,8 @@ def maple_request(api, deployment):
     url = deployment.environment["TOWN311_ROUTING_QUEUE_URL"]
     (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
     with Client(app) as lambdas:  # routed to public_works, as in production
-        lambdas.lambda_.invoke("route_new_requests", {"Records": [{
-            "messageId": "m1", "receiptHandle": "h", "body": message["Body"],
-            "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
-            "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-            "awsRegion": "us-east-1"}]})
+        lambdas.lambda_.invoke("route_new_requests",
+                               sqs_event(sqs_record(message["Body"], message_id="m1")))
     return receipt["service_request_id"]
 
 

@@ -144,17 +144,17 @@ class Container:
                            base_url=self.settings.public_base_url or "")
 
     @cached_property
-    def alerts(self) -> Any:
-        """SLA alert topics on SNS, per town and audience (made on first use)."""
-        from chalicelib.adapters.alerts import SnsAlertTopics
+    def escalations(self) -> Any:
+        """Escalation topics on SNS, per town and audience (made on first use)."""
+        from chalicelib.adapters.escalations import SnsEscalationTopics
 
-        return SnsAlertTopics(lambda: self.client("sns"), self.settings.queue_prefix)
+        return SnsEscalationTopics(lambda: self.client("sns"), self.settings.queue_prefix)
 
     @property
     def sweep_ports(self) -> Any:
         from chalicelib.services.service_levels import SweepPorts
 
-        return SweepPorts(store=self.requests, towns=self.towns, alerts=self.alerts,
+        return SweepPorts(store=self.requests, towns=self.towns, escalations=self.escalations,
                           new_id=self.make_id, now=self.now,
                           base_url=self.settings.public_base_url or "",
                           outreach=self.outreach)
@@ -272,6 +272,14 @@ class Container:
         return IntakePorts(store=self.requests, routing=self.routing, photos=self.photos,
                            new_id=self.make_id, now=self.now, notices=self.notice_queue,
                            outreach=self.outreach)
+
+    @property
+    def escalation_ports(self) -> Any:
+        """What admins' escalation topics need (chalicelib.services.escalations)."""
+        from chalicelib.services.escalations import EscalationPorts
+
+        return EscalationPorts(towns=self.town_store, topics=self.escalations,
+                               outreach=self.outreach)
 
     @property
     def photo_ports(self) -> Any:

@@ -237,3 +237,17 @@ class NearbyRequests(Protocol):
         """The town's open requests of ``service_code`` whose point lies in one of the
         geohash-7 ``cells``, requested at or after ``since``, in no particular order."""
         ...
+
+
+class EscalationTopics(Protocol):
+    """Where escalations go: a topic per town and audience ("department:<code>",
+    "supervisor", "town_admin"), which staff subscribe to by e-mail or SMS."""
+
+    def topic_arn(self, town_id: str, audience: str) -> str: ...
+
+    def publish(self, town_id: str, audience: str, subject: str, text: str) -> None: ...
+
+    def subscribe(self, town_id: str, audience: str, protocol: str, endpoint: str) -> str:
+        """Subscribe ``endpoint`` (an e-mail address, or an E.164 phone for "sms"); returns
+        the subscription's ARN. InvalidInput if the topic refuses the address."""
+        ...

@@ -6,7 +6,7 @@ under the UTC hour of its next step, across all towns, so a sweep costs one Quer
 since its last finished run plus one read per due request, whatever the number of towns or
 requests. Each step is a conditional write of the request (the level moves up once; a
 second sweep, or one re-run after dying half way, finds the level already raised and sends
-nothing); the alert is published after the write.
+nothing); the escalation is published after the write.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import sla
 from chalicelib.domain.access import Permission, Principal, require
@@ -24,18 +24,16 @@ from chalicelib.domain.catalogue import Service
 from chalicelib.domain.errors import Conflict, StorageUnavailable
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
-from chalicelib.services.ports import RequestQuery, RequestStore, TownDirectory
+from chalicelib.services.ports import (
+    EscalationTopics,
+    RequestQuery,
+    RequestStore,
+    TownDirectory,
+)
 
 log = logging.getLogger(__name__)
 BUSINESS = ("business_hours", "business_days")
 SWEEP_LIMIT = 1000  # due requests per hour bucket per run; the rest wait 15 minutes
-
-
-class AlertTopics(Protocol):
-    """SNS topics per town and audience ("department:<code>", "supervisor",
-    "town_admin"); staff subscribe by e-mail or SMS."""
-
-    def publish(self, town_id: str, audience: str, subject: str, text: str) -> None: ...
 
 
 # --- the clock ------------------------------------------------------------------------------
@@ -120,12 +118,12 @@ def _local(at: datetime | None, town: Town) -> str:
 class SweepPorts:
     store: Any  # RequestStore with sla_due / sla_cursor (chalicelib.adapters.dynamodb)
     towns: TownDirectory
-    alerts: AlertTopics
+    escalations: EscalationTopics
     new_id: Callable[[], str]
     now: Callable[[], datetime]
     base_url: str = ""
     outreach: Any = None  # services.outreach.OutreachPorts: texts to staff count too
-    # SMS subscribers per (town, audience) of the SLA topics: read once per sweep (the
+    # SMS subscribers per (town, audience) of the escalation topics: read once per sweep (the
     # ports are built for each run).
     text_subscribers: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -135,7 +133,7 @@ class SweepResult:
     hours_read: int = 0
     due: int = 0
     escalated: int = 0
-    alerts: int = 0
+    published: int = 0  # escalations published, one per audience told
     skipped: int = 0
 
 
@@ -208,15 +206,15 @@ def escalate(ports: SweepPorts, town_id: str, request_id: str, now: datetime,
                 f"assigned to {request.agency_responsible or 'no department yet'}. "
                 f"Escalation level {level}. {link}")
         try:
-            ports.alerts.publish(town_id, audience, subject, text)
-            result.alerts += 1
+            ports.escalations.publish(town_id, audience, subject, text)
+            result.published += 1
             if ports.outreach is not None:
                 from chalicelib.services.outreach import count_topic_texts
 
                 count_topic_texts(ports.outreach, town_id, audience, text,
                                   ports.text_subscribers)
         except StorageUnavailable:
-            log.error("SLA alert not published (the step is recorded on the timeline)",
+            log.error("escalation not published (the step is recorded on the timeline)",
                       extra={"town": town_id, "service_request_id": request_id,
                              "audience": audience})
 

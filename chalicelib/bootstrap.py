@@ -282,6 +282,50 @@ class Container:
                                outreach=self.outreach)
 
     @property
+    def subscriber_ports(self) -> Any:
+        """What residents' alert subscriptions need (chalicelib.services.subscribers)."""
+        from chalicelib.services.subscribers import SubscriberPorts
+
+        return SubscriberPorts(store=self.subscribers, messenger=self.messenger,
+                               new_id=self.make_id, now=self.now, outreach=self.outreach,
+                               deliveries=self.alert_store)
+
+    @property
+    def tracking_ports(self) -> Any:
+        """What residents following a request need (chalicelib.services.tracking)."""
+        from chalicelib.services.tracking import TrackingPorts
+
+        return TrackingPorts(store=self.requests, towns=self.towns, new_id=self.make_id,
+                             now=self.now, notices=self.notice_queue, channels=self.channels,
+                             photos=self.photos, outreach=self.outreach,
+                             messages=self.notice_ports)
+
+    @property
+    def sign_in_ports(self) -> Any:
+        """What residents' one-time codes need (chalicelib.services.residents)."""
+        from chalicelib.services.residents import SignInPorts
+
+        return SignInPorts(access=self.resident_access, messenger=self.messenger,
+                           outreach=self.outreach, now=self.now)
+
+    @property
+    def photo_work(self) -> Any:
+        """What photo uploads, hiding and deleting need (chalicelib.services.photos)."""
+        from chalicelib.services.photos import PhotoWork
+
+        return PhotoWork(store=self.requests, uploads=self.photos, new_id=self.make_id,
+                         now=self.now)
+
+    @property
+    def migration_ports(self) -> Any:
+        """What rewriting stored phones needs (chalicelib.services.migrations)."""
+        from chalicelib.services.migrations import MigrationPorts
+
+        return MigrationPorts(towns=self.town_store, requests=self.requests,
+                              followers=self.requests, book=self.notice_ports.book,
+                              migration=self.phone_migration)
+
+    @property
     def photo_ports(self) -> Any:
         """What processing an uploaded photo needs (chalicelib.services.photos)."""
         from chalicelib.services.photos import PhotoPorts

@@ -49,10 +49,7 @@ def _town(town: str) -> Town:
 
 
 def _ports() -> subscribers.SubscriberPorts:
-    c = bootstrap.container()
-    return subscribers.SubscriberPorts(store=c.subscribers, messenger=c.messenger,
-                                       new_id=c.make_id, now=c.now, outreach=c.outreach,
-                                       deliveries=c.alert_store)
+    return bootstrap.container().subscriber_ports
 
 
 def _signed_in(town: Town) -> str:
@@ -65,12 +62,10 @@ def _signed_in(town: Town) -> str:
 @blueprint.route(BASE + "/subscribers", methods=["POST"])
 @json_view
 def subscribe(town: str) -> Response:
-    c = bootstrap.container()
     place = _town(town)
     body = body_as(blueprint, SubscribeIn)
-    catalogue = c.towns.get_catalogue(place.town_id, place.changeset)
-    made = subscribers.subscribe(
-        _ports(), place, catalogue, email=body.email, phone=body.phone,
+    made = subscribers.sign_up(
+        _ports(), bootstrap.container().towns, place, email=body.email, phone=body.phone,
         language=body.language, zones=body.zones,
         home=(body.home.lat, body.home.long) if body.home else None, source_ip=source_ip(blueprint))
     return respond({**subscribers.document(made),
@@ -97,8 +92,7 @@ def own(town: str) -> Response:
 @json_view
 def delete_own(town: str) -> Response:
     place = _town(town)
-    found = subscribers.own(_ports(), place, _signed_in(place))
-    bootstrap.container().subscribers.remove(found)
+    subscribers.delete_own(_ports(), place, _signed_in(place))
     return respond({"deleted": True})
 
 

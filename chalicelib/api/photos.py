@@ -23,8 +23,7 @@ class UploadIn(BaseModel):
 
 
 def _work() -> photos.PhotoWork:
-    c = bootstrap.container()
-    return photos.PhotoWork(store=c.requests, uploads=c.photos, new_id=c.make_id, now=c.now)
+    return bootstrap.container().photo_work
 
 
 def _photos_document(request) -> dict:  # noqa: ANN001 - a ServiceRequest

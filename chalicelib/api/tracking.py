@@ -27,11 +27,7 @@ def _town(town: str) -> Town:
 
 
 def _ports() -> tracking.TrackingPorts:
-    c = bootstrap.container()
-    return tracking.TrackingPorts(store=c.requests, towns=c.towns, new_id=c.make_id,
-                                  now=c.now, notices=c.notice_queue, channels=c.channels,
-                                  photos=c.photos, outreach=c.outreach,
-                                  messages=c.notice_ports)
+    return bootstrap.container().tracking_ports
 
 
 def _maybe_signed_in(town: Town) -> str | None:

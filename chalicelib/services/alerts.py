@@ -404,3 +404,22 @@ def document(alert: Alert) -> dict[str, Any]:
             "cancelled_at": alert.cancelled_at.isoformat() if alert.cancelled_at else None,
             "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
             "corrects": alert.corrects, "progress": progress(alert)}
+
+
+def list_for_staff(ports: AlertPorts, who: Principal, limit: int = 100) -> list[Alert]:
+    """Every alert of the caller's town, newest first (at most ``limit``), with its
+    progress."""
+    require(who, Permission.SEND_ALERTS, who.town_id)
+    found: list[Alert] = ports.alerts.list(who.town_id or "")[:limit]
+    for alert in found:
+        alert.counts = ports.alerts.counts(alert.town_id, alert.alert_id)
+    return found
+
+
+def show(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
+    """One alert of the caller's town, as stored."""
+    require(who, Permission.SEND_ALERTS, who.town_id)
+    found: Alert | None = ports.alerts.get(who.town_id or "", alert_id[:64])
+    if found is None:
+        raise NotFound(f"no alert {alert_id[:64]!r}")
+    return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import tzinfo
 from typing import Any
 
 from chalicelib.domain.catalogue import Catalogue
@@ -98,3 +99,14 @@ def authorise_key(directory: TownDirectory, town: Town, secret: str | None, *,
     if town.status != ACTIVE:
         raise TownSuspended(f"{town.name} is not taking requests through this service now")
     return key
+
+
+def zone_of(directory: TownDirectory, town_id: str) -> tzinfo | None:
+    """The town's time zone, if the town (still) exists."""
+    town = directory.get_town(town_id)
+    return town.zone if town else None
+
+
+def catalogue_of(directory: TownDirectory, town: Town) -> Catalogue:
+    """The town's catalogue as of its current changeset."""
+    return directory.get_catalogue(town.town_id, town.changeset)

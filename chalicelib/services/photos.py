@@ -304,3 +304,19 @@ def delete_own_photo(work: PhotoWork, town: Town, request_id: str, photo_id: str
     for key in (found.display_key, found.thumbnail_key):
         work.uploads.delete(key)
     return updated
+
+
+class SignedPhotoLinks(Protocol):
+    def signed_url(self, key: str, seconds: int = 900) -> str: ...
+
+
+def public_photo_url(store: RequestStore, bucket: SignedPhotoLinks, town_id: str,
+                     request_id: str, name: str) -> str | None:
+    """A short-lived signed URL of a photo the public may see; None for a hidden or
+    deleted one (its object may still exist) or an unknown request."""
+    request = store.get(town_id, request_id, with_timeline=False)
+    key = f"photos/{town_id}/{request_id}/{name}"
+    if request is None or not any(key in (p.display_key, p.thumbnail_key)
+                                  for p in request.public_photos):
+        return None
+    return bucket.signed_url(key)

@@ -23,7 +23,7 @@ from chalicelib.services.outreach import (
     allow_guess,
     phone_for,
 )
-from chalicelib.services.ports import Messenger
+from chalicelib.services.ports import Messenger, TownDirectory
 
 CONFIRM_WORDS = {
     "en": ("{town} alerts: your confirmation code is {code}. Reply STOP to cancel.",
@@ -186,3 +186,15 @@ def document(s: Subscriber) -> dict[str, Any]:
     return {"subscriber_id": s.subscriber_id, "status": s.status, "language": s.language,
             "zones": list(s.zones), "phone": s.phone, "email": s.email,
             "channels": list(s.channels)}
+
+
+def sign_up(ports: SubscriberPorts, towns: TownDirectory, town: Town, **details: Any
+            ) -> Subscriber:
+    """``subscribe`` against the town's current catalogue (its zones)."""
+    return subscribe(ports, town, towns.get_catalogue(town.town_id, town.changeset),
+                     **details)
+
+
+def delete_own(ports: SubscriberPorts, town: Town, contact_hash: str) -> None:
+    """The signed-in resident ends their own subscription."""
+    ports.store.remove(own(ports, town, contact_hash))

@@ -25,6 +25,7 @@ from chalicelib.domain.requests import (
 )
 from chalicelib.domain.towns import Town
 from chalicelib.services.ports import RequestStore, TownDirectory
+from chalicelib.services.retries import retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +195,8 @@ def _record(ports: PhotoPorts | PhotoWork, town_id: str, request_id: str,
     """Apply ``change`` and store it with its event, again on what is there if the request
     moved meanwhile (a status change while the photo was processed). ``first``: the
     request as just read, used for the first try."""
-    for attempt in range(TRIES):
-        request = first if attempt == 0 and first is not None else \
+    def attempt(n: int) -> ServiceRequest:
+        request = first if n == 0 and first is not None else \
             ports.store.get(town_id, request_id, with_timeline=False)
         if request is None:
             raise NotFound(f"no service request {request_id[:64]!r}")
@@ -204,13 +205,10 @@ def _record(ports: PhotoPorts | PhotoWork, town_id: str, request_id: str,
             return request
         request.updated_at = event.at
         request.timeline.append(event)
-        try:
-            ports.store.record_change(request, event)
-            return request
-        except Conflict:
-            if attempt == TRIES - 1:
-                raise
-    raise Conflict("the request kept changing; try again")  # pragma: no cover
+        ports.store.record_change(request, event)
+        return request
+
+    return retry_on_conflict(attempt, tries=TRIES)
 
 
 # --- uploading, hiding and deleting ----------------------------------------------------------

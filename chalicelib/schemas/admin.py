@@ -25,6 +25,7 @@ from chalicelib.domain.catalogue import (
     DUPLICATE_WINDOW_LIMITS_DAYS,
     SERVICE_TYPES,
 )
+from chalicelib.domain.sla import policy_document
 from chalicelib.domain.towns import WEEKDAYS
 from chalicelib.schemas.fields import Day, TownTime, public_text
 
@@ -472,11 +473,7 @@ def service_admin_document(s: Any) -> dict[str, Any]:
         "active": s.active,
         "duplicate_radius_m": s.duplicate_radius_m,
         "duplicate_window_days": s.duplicate_window_days,
-        "sla": None if s.sla is None else {
-            "amount": s.sla.target.amount, "unit": s.sla.target.unit,
-            "priorities": [{"question": p.question, "answer": p.answer,
-                            "amount": p.target.amount, "unit": p.target.unit}
-                           for p in s.sla.priorities]},
+        "sla": None if s.sla is None else policy_document(s.sla),
         "questions": [{"code": q.code, "datatype": q.datatype, "description": q.description,
                        "required": q.required, "variable": q.variable, "order": q.order,
                        "datatype_description": q.datatype_description,

@@ -283,7 +283,7 @@ def _sla_policy(body: wire.ServiceIn) -> Any:
     question, one of its answers."""
     if body.sla is None:
         return None
-    from chalicelib.domain.sla import PriorityRule, SlaPolicy, SlaTarget
+    from chalicelib.domain.sla import policy_from_document
 
     questions = {q.code: q for q in body.questions}
     problems = []
@@ -297,9 +297,7 @@ def _sla_policy(body: wire.ServiceIn) -> Any:
                                     f"{rule.answer!r} is not an answer to {rule.question!r}"))
     if problems:
         raise InvalidInput.of(problems)
-    return SlaPolicy(SlaTarget(body.sla.amount, body.sla.unit), tuple(
-        PriorityRule(r.question, r.answer, SlaTarget(r.amount, r.unit))
-        for r in body.sla.priorities))
+    return policy_from_document(body.sla.model_dump())
 
 
 def put_service(ports: AdminPorts, who: Principal, code: str, body: wire.ServiceIn) -> Service:

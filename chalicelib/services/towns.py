@@ -16,7 +16,7 @@ from chalicelib.domain.catalogue import (
     ServiceQuestion,
 )
 from chalicelib.domain.requests import utc_now
-from chalicelib.domain.sla import PriorityRule, SlaPolicy, SlaTarget, us_federal_holidays
+from chalicelib.domain.sla import policy_from_document, us_federal_holidays
 from chalicelib.domain.towns import ApiKey, BusinessCalendar, StaffMember, Town, changeset_at
 from chalicelib.services.ports import TownDirectory
 
@@ -30,15 +30,6 @@ def load_pack(name: str) -> Catalogue:
         raise ValueError(f"no template pack {name!r}")
     document = json.loads((PACKS / f"{name}.json").read_text(encoding="utf-8"))
     return catalogue_from_document(document)
-
-
-def sla_policy(doc: dict[str, Any]) -> SlaPolicy:
-    """``{"amount", "unit", "priorities": [{"question", "answer", "amount", "unit"}]}``"""
-    return SlaPolicy(SlaTarget(float(doc["amount"]), doc.get("unit", "business_hours")),
-                     tuple(PriorityRule(p["question"], p["answer"],
-                                        SlaTarget(float(p["amount"]),
-                                                  p.get("unit", "business_hours")))
-                           for p in doc.get("priorities", ())))
 
 
 def catalogue_from_document(document: dict[str, Any]) -> Catalogue:
@@ -56,7 +47,7 @@ def catalogue_from_document(document: dict[str, Any]) -> Catalogue:
                 )
                 for q in s.get("questions", ())
             ),
-            sla=sla_policy(s["sla"]) if s.get("sla") else None,
+            sla=policy_from_document(s["sla"]) if s.get("sla") else None,
         )
         for s in document["services"]
     )

@@ -30,7 +30,6 @@ class Settings(BaseModel):
     # Messages to residents and staff about requests (chalicelib.schemas.notices).
     notice_queue_url: str = Field(min_length=8)
     queue_prefix: str = Field(min_length=1, max_length=58, pattern=r"^[A-Za-z0-9_-]+$")
-    ops_topic_arn: str | None = None
     region: str = "us-east-1"
     public_base_url: str | None = None
     stage: str = "dev"
@@ -65,7 +64,6 @@ _ENV = {
     "webhook_queue_url": "TOWN311_WEBHOOK_QUEUE_URL",
     "queue_prefix": "TOWN311_QUEUE_PREFIX",
     "notice_queue_url": "TOWN311_NOTICE_QUEUE_URL",
-    "ops_topic_arn": "TOWN311_OPS_TOPIC_ARN",
     "public_base_url": "TOWN311_PUBLIC_BASE_URL",
     "stage": "TOWN311_STAGE",
     "max_body_bytes": "TOWN311_MAX_BODY_BYTES",

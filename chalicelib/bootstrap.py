@@ -84,7 +84,8 @@ class Container:
     # pays for an S3 client, nor one without an Idempotency-Key for powertools' store.
 
     @cached_property
-    def routing(self) -> Any:
+    def routing_queue(self) -> Any:
+        """Requests waiting for a department (RoutingQueue): one message per submission."""
         from chalicelib.adapters.aws import SqsRoutingQueue
 
         return SqsRoutingQueue(lambda: self.client("sqs"), self.settings.routing_queue_url)
@@ -261,7 +262,8 @@ class Container:
 
     @property
     def routing_ports(self) -> Any:
-        """What assigning work needs: the router, hand-offs and declines alike."""
+        """What routing a request needs (chalicelib.services.routing): the router, and
+        department work and inbound updates, whose hand-offs and declines route again."""
         from chalicelib.services.routing import RoutingPorts
 
         return RoutingPorts(towns=self.towns, store=self.requests, new_id=self.make_id,
@@ -269,7 +271,7 @@ class Container:
 
     @property
     def intake(self) -> IntakePorts:
-        return IntakePorts(store=self.requests, routing=self.routing, photos=self.photos,
+        return IntakePorts(store=self.requests, routing=self.routing_queue, photos=self.photos,
                            new_id=self.make_id, now=self.now, notices=self.notice_queue,
                            outreach=self.outreach)
 

@@ -100,7 +100,7 @@ def resend_unrouted_requests(event: Any) -> dict[str, int]:
     from chalicelib.services.routing import resend_unrouted
 
     c = bootstrap.container()
-    return {"resent": resend_unrouted(c.requests, c.routing, c.now())}
+    return {"resent": resend_unrouted(c.requests, c.routing_queue, c.now())}
 
 
 @blueprint.schedule(Rate(15, unit=Rate.MINUTES))

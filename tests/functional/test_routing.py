@@ -85,7 +85,7 @@ def test_rules_naming_unknown_things_are_refused(api, staff):
 def test_a_request_whose_routing_message_was_lost_is_routed_by_the_sweep(api, deployment):
     import chalicelib.bootstrap as bootstrap
 
-    real = bootstrap.container().routing
+    real = bootstrap.container().routing_queue
 
     class Down:
         def request_submitted(self, town_id, request_id):  # noqa: ANN001, ANN202
@@ -93,9 +93,9 @@ def test_a_request_whose_routing_message_was_lost_is_routed_by_the_sweep(api, de
 
             raise StorageUnavailable("SQS is down")
 
-    bootstrap.container().__dict__["routing"] = Down()
+    bootstrap.container().__dict__["routing_queue"] = Down()
     rid = _file(api, INSIDE)  # stored although the send failed
-    bootstrap.container().__dict__["routing"] = real
+    bootstrap.container().__dict__["routing_queue"] = real
     assert _agency(api, rid)["agency_responsible"] is None
     assert _pump_router(deployment) == {"batchItemFailures": []}  # nothing was queued
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
 from typing import Annotated, Literal
 
 from chalice import Blueprint, Response
@@ -10,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, query_as, respond
-from chalicelib.domain.errors import InvalidInput, Problem
 from chalicelib.schemas.fields import OptionalInstant
 from chalicelib.services import escalations, service_levels
 
@@ -50,14 +48,8 @@ def figures() -> Response:
     c = bootstrap.container()
     who = caller(blueprint)
     query = query_as(blueprint, FiguresQuery)
-    now = c.now()
-    end = (query.end_date or now).astimezone(UTC)
-    start = (query.start_date or end - timedelta(days=90)).astimezone(UTC)
-    if start > end or end - start > timedelta(days=366):
-        raise InvalidInput.of([Problem("start_date", "must be before end_date, at most a "
-                                                     "year apart")])
-    doc = service_levels.figures(c.requests, who, start, end, now)
-    return respond({"start_date": start.isoformat(), "end_date": end.isoformat(), **doc})
+    return respond(service_levels.figures_report(c.requests, who, query.start_date,
+                                                 query.end_date, c.now()))
 
 
 @blueprint.route("/admin/escalations", methods=["GET"])

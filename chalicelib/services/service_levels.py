@@ -285,3 +285,18 @@ def figures(store: RequestStore, who: Principal, start: datetime, end: datetime,
         page_no += 1
     return {"services": {k: v.document() for k, v in sorted(by_service.items())},
             "departments": {k: v.document() for k, v in sorted(by_department.items())}}
+
+
+def figures_report(store: RequestStore, who: Principal, start: datetime | None,
+                   end: datetime | None, now: datetime) -> dict[str, Any]:
+    """``figures`` over a window the caller may leave open: it ends now and starts 90 days
+    before its end, and spans at most a year."""
+    from chalicelib.domain.errors import InvalidInput, Problem
+
+    end = (end or now).astimezone(UTC)
+    start = (start or end - timedelta(days=90)).astimezone(UTC)
+    if start > end or end - start > timedelta(days=366):
+        raise InvalidInput.of([Problem("start_date", "must be before end_date, at most a "
+                                                     "year apart")])
+    return {"start_date": start.isoformat(), "end_date": end.isoformat(),
+            **figures(store, who, start, end, now)}

@@ -96,7 +96,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     if region:
         values["region"] = region
     try:
-        settings = Settings(**values)
+        settings = Settings.model_validate(values)
     except ValidationError as e:
         names = sorted({_ENV.get(str(err["loc"][0]), str(err["loc"][0])) for err in e.errors()})
         raise SettingsError(f"Town311 is misconfigured; check {', '.join(names)}") from e

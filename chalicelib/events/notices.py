@@ -14,6 +14,8 @@ from chalicelib.events.pipeline import process_batch
 from chalicelib.observability import with_queue_middleware
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
     from chalicelib.events.records import NoticeRecord
 
 blueprint = Blueprint(__name__)
@@ -44,7 +46,7 @@ def _notice_record(record: NoticeRecord) -> None:
 
 @with_queue_middleware
 @blueprint.on_sqs_message(queue=NOTICE_QUEUE, batch_size=10)
-def send_notices(event: Any) -> dict[str, Any]:
+def send_notices(event: Any) -> PartialItemFailureResponse:
     """Fan each change out to its followers and send; a failed batch is retried alone,
     and nobody already messaged is messaged again."""
     from chalicelib.events.records import NoticeRecord

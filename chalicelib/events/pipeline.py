@@ -23,7 +23,8 @@ from chalicelib.domain.errors import Town311Error
 from chalicelib.observability import with_queue_middleware
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 
     from chalicelib.events.records import RoutingRecord, WebhookRecord
 
@@ -34,8 +35,8 @@ ROUTING_QUEUE = "town311-routing"  # replaced by the deployed queue's ARN in inf
 WEBHOOK_QUEUE = "town311-webhooks"  # replaced by the deployed queue's ARN in infra/
 
 
-def process_batch(event: Any, model: type[BaseModel],
-                  record_handler: Callable[[Any], None]) -> dict[str, Any]:
+def process_batch(event: Any, model: type[SqsRecordModel],
+                  record_handler: Callable[[Any], None]) -> PartialItemFailureResponse:
     """Run ``record_handler`` on each record of a Chalice SQS event, parsed as ``model``;
     the answer lists the records that failed (ReportBatchItemFailures)."""
     from aws_lambda_powertools.utilities.batch import (
@@ -62,7 +63,7 @@ def _route_record(record: RoutingRecord) -> None:
 
 @with_queue_middleware
 @blueprint.on_sqs_message(queue=ROUTING_QUEUE, batch_size=10)
-def route_new_requests(event: Any) -> dict[str, Any]:
+def route_new_requests(event: Any) -> PartialItemFailureResponse:
     """Assign each newly stored request to its department; failures are retried alone."""
     from chalicelib.events.records import RoutingRecord
 
@@ -85,7 +86,7 @@ def _deliver_webhook_record(record: WebhookRecord) -> None:
 
 @with_queue_middleware
 @blueprint.on_sqs_message(queue=WEBHOOK_QUEUE, batch_size=10)
-def deliver_webhooks(event: Any) -> dict[str, Any]:
+def deliver_webhooks(event: Any) -> PartialItemFailureResponse:
     """POST each queued assignment to its department's webhook, signed; a refused one is
     retried with backoff (6 tries, then the webhook dead-letter queue)."""
     from chalicelib.events.records import WebhookRecord

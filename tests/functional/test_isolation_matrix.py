@@ -41,8 +41,9 @@ ROUTES = [
     ("GET", "/staff/reports/service-levels", None,
      {"town_admin", "agent", "supervisor", "analyst"}),
     ("GET", "/admin/escalations", None, {"town_admin"}),
-    ("POST", "/admin/escalations/subscriptions", {"audience": "supervisor", "protocol": "email",
-                                             "endpoint": "x@evil.example"}, {"town_admin"}),
+    ("POST", "/admin/escalations/subscriptions", {
+        "audience": "supervisor", "protocol": "email", "endpoint": "x@evil.example"},
+     {"town_admin"}),
     ("GET", "/staff/reports/feedback", None, {"town_admin", "agent", "supervisor", "analyst"}),
     ("POST", "/staff/alerts", {"title": {"en": "Hijacked"}, "body": {"en": "x"},
                                "severity": "minor", "category": "other",

@@ -1,6 +1,6 @@
 # Town311 developer commands. Everything runs in .venv, built from scratch on first use.
 #   make run      the whole app locally: AWS emulator, demo town, chalice local, event pump
-#   make test     ruff + every test (including a full `make package` and cfn-lint)
+#   make test     ruff, import-linter, mypy + every test (with `make package` and cfn-lint)
 #   make package  CloudFormation/SAM template + deployment zip in build/package
 #   make bench    python -m bench
 #   make lint     ruff
@@ -57,6 +57,8 @@ sms: $(STAMP)
 # Tests run on every core (pytest-xdist); each worker has its own in-process moto.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -n auto --dist loadgroup
 
 package: $(STAMP)

@@ -26,7 +26,7 @@ from chalicelib.api import (
 )
 from chalicelib.api.errors import open311_error_middleware
 from chalicelib.events import notices, pipeline
-from chalicelib.observability import log_http_call, log_queue_batch
+from chalicelib.observability import QUEUE_MIDDLEWARE, log_http_call
 
 # Logging is powertools' (chalicelib/observability.py); Chalice's own handler on the same
 # logger name would print every line twice.
@@ -36,7 +36,8 @@ app = Chalice(app_name="town311", configure_logs=False)
 app.api.binary_types.append("multipart/form-data")
 app.register_middleware(open311_error_middleware, "http")
 app.register_middleware(log_http_call, "http")
-app.register_middleware(log_queue_batch, "sqs")
+for queue_middleware in QUEUE_MIDDLEWARE:  # also set on each handler: see observability
+    app.register_middleware(queue_middleware, "sqs")
 app.register_blueprint(open311.blueprint)
 app.register_blueprint(docs.blueprint)
 app.register_blueprint(media.blueprint)

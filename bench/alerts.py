@@ -355,7 +355,9 @@ def _event(bodies: list[tuple[str, str]]) -> dict[str, Any]:
     """An SQS event as Lambda hands it over: (body, receipt handle) per record."""
     return {"Records": [
         {"messageId": str(uuid.uuid4()), "receiptHandle": handle, "body": body,
-         "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0",
+                        "SenderId": "AIDABENCH", "ApproximateFirstReceiveTimestamp": "0"},
+         "messageAttributes": {},
          "md5OfBody": "", "eventSource": "aws:sqs",
          "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:town311-notices",
          "awsRegion": "us-east-1"} for body, handle in bodies]}

@@ -54,7 +54,10 @@ def _drain(dep: Deployment, url: str, handler: str) -> int:
                 return handled
             event = {"Records": [
                 {"messageId": str(uuid.uuid4()), "receiptHandle": m["ReceiptHandle"],
-                 "body": m["Body"], "attributes": {"ApproximateReceiveCount": "1"},
+                 "body": m["Body"],
+                 "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0",
+                                "SenderId": "AIDABENCH",
+                                "ApproximateFirstReceiveTimestamp": "0"},
                  "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
                  "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
                  "awsRegion": "us-east-1"} for m in messages]}

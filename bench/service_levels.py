@@ -526,8 +526,8 @@ def console_lines(b: SlaBench) -> list[str]:
                    f"bucket but due later), {s.due} due in {_towns(s.due_towns)}; "
                    f"written untimed in {s.populate_seconds:.0f} s")
         for name, sweep in (("first sweep", s.first), ("second sweep", s.second)):
-            out.append(f"    {name:<13} escalated {sweep.answer.get('escalated')}, alerts "
-                       f"{sweep.answer.get('alerts')}; items read {_items_text(sweep)}; "
+            out.append(f"    {name:<13} escalated {sweep.answer.get('escalated')}, published "
+                       f"{sweep.answer.get('published')}; items read {_items_text(sweep)}; "
                        f"{sweep.seconds:.1f} s on moto")
             out.append(f"      calls: {_calls_text(sweep)}")
         failed = [name for name, ok in s.checks.items() if not ok]

@@ -20,9 +20,9 @@ from chalicelib.services.directory import CachedTownDirectory
 from chalicelib.services.intake import IntakePorts
 from chalicelib.services.ports import (
     AlertStore,
-    AlertTopics,
     AssignmentChannels,
     AuditLog,
+    EscalationTopics,
     HostResolver,
     IdempotencyGuard,
     IdentityProvider,
@@ -45,11 +45,17 @@ from chalicelib.services.ports import (
 if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold start
     from chalicelib.services.alerts import AlertPorts
     from chalicelib.services.delivery import WebhookDestinations, WebhookPorts
+    from chalicelib.services.escalations import EscalationPorts
+    from chalicelib.services.migrations import MigrationPorts
     from chalicelib.services.notices import NoticePorts
     from chalicelib.services.outreach import OutreachPorts
+    from chalicelib.services.photos import PhotoPorts, PhotoWork
+    from chalicelib.services.residents import SignInPorts
     from chalicelib.services.routing import RoutingPorts
     from chalicelib.services.service_levels import SweepPorts
     from chalicelib.services.signin import StaffRoster
+    from chalicelib.services.subscribers import SubscriberPorts
+    from chalicelib.services.tracking import TrackingPorts
 
 
 def new_id() -> str:
@@ -124,7 +130,8 @@ class Container:
     # pays for an S3 client, nor one without an Idempotency-Key for powertools' store.
 
     @cached_property
-    def routing(self) -> RoutingQueue:
+    def routing_queue(self) -> RoutingQueue:
+        """Requests waiting for a department: one message per submission."""
         from chalicelib.adapters.aws import SqsRoutingQueue
 
         return SqsRoutingQueue(lambda: self.client("sqs"), self.settings.routing_queue_url)
@@ -192,17 +199,18 @@ class Container:
                            base_url=self.settings.public_base_url or "")
 
     @cached_property
-    def alerts(self) -> AlertTopics:
-        """SLA alert topics on SNS, per town and audience (made on first use)."""
-        from chalicelib.adapters.alerts import SnsAlertTopics
+    def escalations(self) -> EscalationTopics:
+        """Escalation topics on SNS, per town and audience (made on first use)."""
+        from chalicelib.adapters.escalations import SnsEscalationTopics
 
-        return SnsAlertTopics(lambda: self.client("sns"), self.settings.queue_prefix)
+        return SnsEscalationTopics(lambda: self.client("sns"), self.settings.queue_prefix)
 
     @property
     def sweep_ports(self) -> SweepPorts:
         from chalicelib.services.service_levels import SweepPorts
 
-        return SweepPorts(store=self.service_levels, towns=self.towns, alerts=self.alerts,
+        return SweepPorts(store=self.service_levels, towns=self.towns,
+                          escalations=self.escalations,
                           new_id=self.make_id, now=self.now,
                           base_url=self.settings.public_base_url or "",
                           outreach=self.outreach)
@@ -292,8 +300,6 @@ class Container:
         from chalicelib.adapters.dynamodb import DynamoSubscribers
 
         self._table  # noqa: B018 - binds the item classes to the table first
-        # The adapter still says Iterator[dict[str, Any]] for ``audience``; once it says
-        # Iterator[AudienceMember], mypy reports this ignore as unused: then drop it.
         return DynamoSubscribers()
 
     @cached_property
@@ -329,7 +335,8 @@ class Container:
 
     @property
     def routing_ports(self) -> RoutingPorts:
-        """What assigning work needs: the router, hand-offs and declines alike."""
+        """What routing a request needs (chalicelib.services.routing): the router, and
+        department work and inbound updates, whose hand-offs and declines route again."""
         from chalicelib.services.routing import RoutingPorts
 
         return RoutingPorts(towns=self.towns, store=self.requests, new_id=self.make_id,
@@ -337,9 +344,69 @@ class Container:
 
     @property
     def intake(self) -> IntakePorts:
-        return IntakePorts(store=self.requests, routing=self.routing, photos=self.photos,
+        return IntakePorts(store=self.requests, routing=self.routing_queue, photos=self.photos,
                            new_id=self.make_id, now=self.now, notices=self.notice_queue,
                            outreach=self.outreach)
+
+    @property
+    def escalation_ports(self) -> EscalationPorts:
+        """What admins' escalation topics need (chalicelib.services.escalations)."""
+        from chalicelib.services.escalations import EscalationPorts
+
+        return EscalationPorts(towns=self.town_store, topics=self.escalations,
+                               outreach=self.outreach)
+
+    @property
+    def subscriber_ports(self) -> SubscriberPorts:
+        """What residents' alert subscriptions need (chalicelib.services.subscribers)."""
+        from chalicelib.services.subscribers import SubscriberPorts
+
+        return SubscriberPorts(store=self.subscribers, messenger=self.messenger,
+                               new_id=self.make_id, now=self.now, outreach=self.outreach,
+                               deliveries=self.alert_store)
+
+    @property
+    def tracking_ports(self) -> TrackingPorts:
+        """What residents following a request need (chalicelib.services.tracking)."""
+        from chalicelib.services.tracking import TrackingPorts
+
+        return TrackingPorts(store=self.requests, towns=self.towns, new_id=self.make_id,
+                             now=self.now, notices=self.notice_queue, channels=self.channels,
+                             photos=self.photos, outreach=self.outreach,
+                             messages=self.notice_ports)
+
+    @property
+    def sign_in_ports(self) -> SignInPorts:
+        """What residents' one-time codes need (chalicelib.services.residents)."""
+        from chalicelib.services.residents import SignInPorts
+
+        return SignInPorts(access=self.resident_access, messenger=self.messenger,
+                           outreach=self.outreach, now=self.now)
+
+    @property
+    def photo_work(self) -> PhotoWork:
+        """What photo uploads, hiding and deleting need (chalicelib.services.photos)."""
+        from chalicelib.services.photos import PhotoWork
+
+        return PhotoWork(store=self.requests, uploads=self.photos, new_id=self.make_id,
+                         now=self.now)
+
+    @property
+    def migration_ports(self) -> MigrationPorts:
+        """What rewriting stored phones needs (chalicelib.services.migrations)."""
+        from chalicelib.services.migrations import MigrationPorts
+
+        return MigrationPorts(towns=self.town_store, requests=self.requests,
+                              followers=self.requests, book=self.notice_ports.book,
+                              migration=self.phone_migration)
+
+    @property
+    def photo_ports(self) -> PhotoPorts:
+        """What processing an uploaded photo needs (chalicelib.services.photos)."""
+        from chalicelib.services.photos import PhotoPorts
+
+        return PhotoPorts(bucket=self.photos, store=self.requests, new_id=self.make_id,
+                          now=self.now, towns=self.towns)
 
 
 _container: Container | None = None

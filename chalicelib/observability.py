@@ -45,3 +45,19 @@ def log_queue_batch(event: Any, get_response: Callable[[Any], Any]) -> Any:
     records = event.to_dict().get("Records", [])
     log.info("batch received", extra={"records": len(records)})
     return get_response(event)
+
+
+# What every SQS handler runs through, in order; app.py registers the same tuple.
+QUEUE_MIDDLEWARE: tuple[Callable[[Any, Callable[[Any], Any]], Any], ...] = (log_queue_batch,)
+
+
+def with_queue_middleware[H](handler: H) -> H:
+    """Attach QUEUE_MIDDLEWARE to a blueprint's SQS handler itself.
+
+    A deployed queue function's handler is ``chalicelib.events.<module>.<name>``: Lambda
+    imports that module, never app.py, so middleware that app.py registers reaches a
+    blueprint's handler only in the test client (aws/chalice#1566). Set on the handler,
+    it runs in both; app.py's registration replaces it with the same tuple.
+    """
+    handler.middleware_handlers = list(QUEUE_MIDDLEWARE)  # type: ignore[attr-defined]
+    return handler

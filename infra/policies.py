@@ -101,7 +101,7 @@ def function_statements(stack: str, function: str) -> list[dict[str, Any]]:
     """The statements of one function's policy, besides its logs."""
     table, indexes = _table(stack), f"{_table(stack)}/index"
     dept_queues = _queue(stack, "dept-*")
-    alert_topics = f"arn:aws:sns:*:*:{stack}-alerts-*"
+    escalation_topics = f"arn:aws:sns:*:*:{stack}-escalations-*"
     if function == "api_handler":
         # Every route: the union of what residents, staff, admins and operators do.
         return [
@@ -125,8 +125,9 @@ def function_statements(stack: str, function: str) -> list[dict[str, Any]]:
             # Hand-offs deliver to departments' queues; admins get a queue's address.
             _statement("DepartmentQueues", ["sqs:GetQueueUrl", "sqs:CreateQueue",
                                             "sqs:SendMessage"], [dept_queues]),
-            # Admins list SLA alert topics and subscribe staff to them.
-            _statement("SlaAlertTopics", ["sns:CreateTopic", "sns:Subscribe"], [alert_topics]),
+            # Admins list escalation topics and subscribe staff to them.
+            _statement("EscalationTopics", ["sns:CreateTopic", "sns:Subscribe"],
+                       [escalation_topics]),
             # Residents' sign-in codes and alert subscription confirmations.
             _text_messages(),
         ]
@@ -161,7 +162,8 @@ def function_statements(stack: str, function: str) -> list[dict[str, Any]]:
         return [
             _statement("Table", READ + WRITE + ["dynamodb:BatchGetItem"], [table]),
             _statement("DueRequests", ["dynamodb:Query"], [f"{indexes}/by_sla"]),
-            _statement("SlaAlertTopics", ["sns:CreateTopic", "sns:Publish"], [alert_topics]),
+            _statement("EscalationTopics", ["sns:CreateTopic", "sns:Publish"],
+                       [escalation_topics]),
         ]
     if function == "process_photo":
         return [

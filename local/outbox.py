@@ -1,4 +1,4 @@
-"""What the emulator "sent": texts (SNS), e-mails (SES) and SLA alerts (SNS topics) the
+"""What the emulator "sent": texts (SNS), e-mails (SES) and escalations (SNS topics) the
 app published to moto.
 
 moto records them instead of delivering them. The local runner (moto's server lives in
@@ -22,7 +22,7 @@ class Outbox:
     account: str = ACCOUNT
     _seen_sms: set[str] = field(default_factory=set)
     _seen_mail: int = 0
-    _seen_alerts: dict[str, int] = field(default_factory=dict)
+    _seen_escalations: dict[str, int] = field(default_factory=dict)
 
     def new_messages(self) -> list[dict[str, Any]]:
         """Messages recorded since the last call, oldest first."""
@@ -42,13 +42,13 @@ class Outbox:
                           "subject": message.subject, "text": message.body})
         self._seen_mail = len(ses.sent_messages)
         for arn, topic in list(sns.topics.items()):
-            if "-alerts-" not in arn:
+            if "-escalations-" not in arn:
                 continue
             sent = topic.sent_notifications
-            for _, text, subject, _, _ in sent[self._seen_alerts.get(arn, 0):]:
-                found.append({"channel": "alert", "to": arn.rsplit(":", 1)[-1],
+            for _, text, subject, _, _ in sent[self._seen_escalations.get(arn, 0):]:
+                found.append({"channel": "escalation", "to": arn.rsplit(":", 1)[-1],
                               "subject": subject, "text": text})
-            self._seen_alerts[arn] = len(sent)
+            self._seen_escalations[arn] = len(sent)
         return found
 
     def drain_to(self, path: Path) -> list[dict[str, Any]]:
@@ -62,8 +62,8 @@ class Outbox:
 
 
 def describe(message: dict[str, Any]) -> str:
-    if message["channel"] == "alert":
-        return f"[SLA alert on {message['to']}] {message['subject']}\n    {message['text']}"
+    if message["channel"] == "escalation":
+        return f"[escalation on {message['to']}] {message['subject']}\n    {message['text']}"
     if message["channel"] == "sms":
         return f"[SMS to {message['to']}] {message['text']}"
     return f"[e-mail to {message['to']}] {message['subject']}\n    " + \

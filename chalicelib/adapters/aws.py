@@ -3,15 +3,12 @@ client. Clients are made by bootstrap on first use, never at import."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.errors import Conflict, RetryLater, StorageUnavailable
-
-ROUTING_MESSAGE_VERSION = 1
 
 
 class _LazyClient:
@@ -29,17 +26,19 @@ class _LazyClient:
 
 
 class SqsRoutingQueue(_LazyClient):
-    """Routing messages: ``{"version": 1, "town_id": ..., "service_request_id": ...}``."""
+    """Routing messages (``chalicelib.schemas.queues.RoutingMessage``)."""
 
     def __init__(self, make_client: Callable[[], Any], queue_url: str) -> None:
         super().__init__(make_client)
         self._queue_url = queue_url
 
     def request_submitted(self, town_id: str, request_id: str) -> None:
-        body = {"version": ROUTING_MESSAGE_VERSION, "town_id": town_id,
-                "service_request_id": request_id}
+        from chalicelib.schemas.queues import RoutingMessage
+
+        body = RoutingMessage(town_id=town_id, service_request_id=request_id)
         try:
-            self._client.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps(body))
+            self._client.send_message(QueueUrl=self._queue_url,
+                                      MessageBody=body.model_dump_json())
         except (ClientError, BotoCoreError) as e:
             raise StorageUnavailable("the routing queue is unavailable") from e
 
@@ -67,7 +66,6 @@ class SqsNoticeQueue(_LazyClient):
 
 
 INCOMING_PREFIX = "incoming/"
-PUBLISHED_PREFIX = "photos/"
 
 
 class S3PhotoStore(_LazyClient):

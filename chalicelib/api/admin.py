@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.api.http import body_as, caller, json_view, respond
+from chalicelib.api.http import body_as, caller, json_view, query_params, respond
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.schemas import admin as wire
 from chalicelib.services import admin, platform
@@ -196,7 +196,7 @@ def remove_staff(user_id: str) -> Response:
 def read_audit_log() -> Response:
     from chalicelib.domain.instants import DateRefused, parse_instant
 
-    params = blueprint.current_request.query_params or {}
+    params = query_params(blueprint)
     before = None
     if params.get("before"):
         try:

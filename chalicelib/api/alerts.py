@@ -10,7 +10,7 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import bootstrap
-from chalicelib.api.http import body_as, json_view, respond, source_ip
+from chalicelib.api.http import body_as, json_view, query_params, respond, source_ip
 from chalicelib.domain.errors import NotFound, Town311Error
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.admin import Email
@@ -49,10 +49,7 @@ def _town(town: str) -> Town:
 
 
 def _ports() -> subscribers.SubscriberPorts:
-    c = bootstrap.container()
-    return subscribers.SubscriberPorts(store=c.subscribers, messenger=c.messenger,
-                                       new_id=c.make_id, now=c.now, outreach=c.outreach,
-                                       deliveries=c.alert_store)
+    return bootstrap.container().subscriber_ports
 
 
 def _signed_in(town: Town) -> str:
@@ -65,12 +62,10 @@ def _signed_in(town: Town) -> str:
 @blueprint.route(BASE + "/subscribers", methods=["POST"])
 @json_view
 def subscribe(town: str) -> Response:
-    c = bootstrap.container()
     place = _town(town)
     body = body_as(blueprint, SubscribeIn)
-    catalogue = c.towns.get_catalogue(place.town_id, place.changeset)
-    made = subscribers.subscribe(
-        _ports(), place, catalogue, email=body.email, phone=body.phone,
+    made = subscribers.sign_up(
+        _ports(), bootstrap.container().towns, place, email=body.email, phone=body.phone,
         language=body.language, zones=body.zones,
         home=(body.home.lat, body.home.long) if body.home else None, source_ip=source_ip(blueprint))
     return respond({**subscribers.document(made),
@@ -97,8 +92,7 @@ def own(town: str) -> Response:
 @json_view
 def delete_own(town: str) -> Response:
     place = _town(town)
-    found = subscribers.own(_ports(), place, _signed_in(place))
-    bootstrap.container().subscribers.remove(found)
+    subscribers.delete_own(_ports(), place, _signed_in(place))
     return respond({"deleted": True})
 
 
@@ -113,7 +107,7 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 
 @blueprint.route(BASE + "/subscribers/{subscriber_id}/stop", methods=["GET"])
 def stop_page(town: str, subscriber_id: str) -> Response:
-    key = html.escape((blueprint.current_request.query_params or {}).get("key", ""), quote=True)
+    key = html.escape(query_params(blueprint).get("key", ""), quote=True)
     return _page("Stop emergency alerts?", f'<form method="post" action="stop?key={key}">'
                  '<button>Stop all alerts from the town</button></form>')
 
@@ -121,7 +115,7 @@ def stop_page(town: str, subscriber_id: str) -> Response:
 @blueprint.route(BASE + "/subscribers/{subscriber_id}/stop", methods=["POST"],
                  content_types=["application/x-www-form-urlencoded", "application/json"])
 def stop(town: str, subscriber_id: str) -> Response:
-    key = (blueprint.current_request.query_params or {}).get("key", "")
+    key = query_params(blueprint).get("key", "")
     try:
         subscribers.stop_by_link(_ports(), _town(town), subscriber_id, key)
     except Town311Error as e:

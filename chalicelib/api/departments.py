@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, query_as, respond
 from chalicelib.schemas import admin as wire
-from chalicelib.services import work
+from chalicelib.services import directory, work
 
 blueprint = Blueprint(__name__)
 BASE = "/departments/{department}/requests"
 
 
 def _document(request) -> dict:  # noqa: ANN001
-    c = bootstrap.container()
-    town = c.towns.get_town(request.town_id)
-    return wire.staff_request_document(request, town.zone if town else None) | {
+    zone = directory.zone_of(bootstrap.container().towns, request.town_id)
+    return wire.staff_request_document(request, zone) | {
         "lifecycle": request.lifecycle, "resolution": request.resolution}
 
 
@@ -27,10 +28,10 @@ def department_inbox(department: str) -> Response:
     query = query_as(blueprint, wire.WorkQuery)
     page = work.department_queue(c.routing_ports, caller(blueprint), department, query.status,
                                  query.page_size, query.after)
-    town = c.towns.get_town(page.items[0].town_id) if page.items else None
+    zone = directory.zone_of(c.towns, page.items[0].town_id) if page.items else UTC
     from chalicelib.schemas.open311 import request_document
 
-    items = [request_document(r, town.zone if town else None, extensions=True)
+    items = [request_document(r, zone, extensions=True)
              | {"lifecycle": r.lifecycle} for r in page.items]
     return respond({"requests": items, "has_more": page.has_more,
                     "after": items[-1]["service_request_id"] if page.has_more else None})

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, respond
 from chalicelib.domain.alerts import CATEGORIES, SEVERITIES
-from chalicelib.domain.errors import NotFound
 from chalicelib.schemas.fields import Instant, public_text
 from chalicelib.services import alert_feeds, alerts
 
@@ -63,14 +62,7 @@ def compose() -> Response:
 @json_view
 def list_alerts() -> Response:
     """Every alert of the town, newest first, with its progress."""
-    from chalicelib.domain.access import Permission, require
-
-    who = caller(blueprint)
-    require(who, Permission.SEND_ALERTS, who.town_id)
-    store = bootstrap.container().alert_store
-    found = store.list(who.town_id or "")[:100]
-    for alert in found:
-        alert.counts = store.counts(alert.town_id, alert.alert_id)
+    found = alerts.list_for_staff(_ports(), caller(blueprint))
     return respond({"alerts": [alerts.document(a) for a in found]})
 
 
@@ -102,14 +94,7 @@ def cancel(alert_id: str) -> Response:
 @blueprint.route("/staff/alerts/{alert_id}", methods=["GET"])
 @json_view
 def show(alert_id: str) -> Response:
-    from chalicelib.domain.access import Permission, require
-
-    who = caller(blueprint)
-    require(who, Permission.SEND_ALERTS, who.town_id)
-    found = bootstrap.container().alert_store.get(who.town_id or "", alert_id[:64])
-    if found is None:
-        raise NotFound(f"no alert {alert_id[:64]!r}")
-    return respond(alerts.document(found))
+    return respond(alerts.document(alerts.show(_ports(), caller(blueprint), alert_id)))
 
 
 def _public() -> tuple[Any, Any]:

@@ -34,8 +34,10 @@ class PostedForm:
             self.fields[name] = value
 
 
-def read_form(body: bytes, content_type: str | None) -> PostedForm:
+def read_form(body: bytes | str, content_type: str | None) -> PostedForm:
     """Parse a POST body; bad encodings and malformed multipart are InvalidInput."""
+    if isinstance(body, str):  # Chalice's type says either; API Gateway hands over bytes
+        body = body.encode("utf-8")
     mime = (content_type or "").split(";")[0].strip().lower()
     if mime == "multipart/form-data":
         return _multipart(body, content_type or "")

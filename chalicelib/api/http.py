@@ -59,8 +59,14 @@ def body_as[M: BaseModel](blueprint: Blueprint, model: type[M]) -> M:
         raise InvalidInput.of(problems_from(e)) from None
 
 
+def query_params(blueprint: Blueprint) -> dict[str, str]:
+    """The query string as a plain dict (Chalice gives None when there is none)."""
+    params = blueprint.current_request.query_params
+    return {k: params[k] for k in params} if params else {}
+
+
 def query_as[M: BaseModel](blueprint: Blueprint, model: type[M]) -> M:
-    params = blueprint.current_request.query_params or {}
+    params = query_params(blueprint)
     try:
         return model.model_validate({k: params[k] for k in params})
     except ValidationError as e:

@@ -8,6 +8,7 @@ import re
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
+from chalicelib.services.photos import public_photo_url
 
 blueprint = Blueprint(__name__)
 _PART = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
@@ -19,13 +20,9 @@ def photo(town: str, request_id: str, name: str) -> Response:
     if not (_PART.match(town) and _PART.match(request_id) and _NAME.match(name)):
         return _not_found()
     c = bootstrap.container()
-    # A hidden or deleted photo is not served, though its object may still exist.
-    request = c.requests.get(town, request_id, with_timeline=False)
-    key = f"photos/{town}/{request_id}/{name}"
-    if request is None or not any(key in (p.display_key, p.thumbnail_key)
-                                  for p in request.public_photos):
+    url = public_photo_url(c.requests, c.photos, town, request_id, name)
+    if url is None:
         return _not_found()
-    url = c.photos.signed_url(key)
     return Response(body="", status_code=302,
                     headers={"Location": url, "Cache-Control": "private, max-age=300"})
 

@@ -9,7 +9,6 @@ the last path segment, because API Gateway path parameters are whole segments.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +20,7 @@ from chalicelib import bootstrap
 from chalicelib.api.errors import open311_error_response, open311_failure
 from chalicelib.api.formats import render, split_format
 from chalicelib.api.forms import PostedForm, read_form
+from chalicelib.api.http import query_params
 from chalicelib.domain.errors import (
     InvalidInput,
     NotFound,
@@ -47,8 +47,7 @@ POST_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "appli
 
 
 def _query() -> dict[str, str]:
-    params = blueprint.current_request.query_params or {}
-    return {k: params[k] for k in params}
+    return query_params(blueprint)
 
 
 def _open311(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -112,7 +111,7 @@ def _collection(town_in_path: str | None, resource: str, fmt: str) -> Response:
         town_base, shared_base = _bases(town)
         return render(wire.discovery_document(town, town_base, shared_base), fmt, "discovery")
     if resource == "services":
-        catalogue = c.towns.get_catalogue(town.town_id, town.changeset)
+        catalogue = directory.catalogue_of(c.towns, town)
         return render(wire.services_document(catalogue), fmt, "services")
     if resource == "servicerequestupdates":
         return _updates_between(town, fmt)
@@ -193,7 +192,7 @@ def _submit(town_in_path: str | None, resource: str, fmt: str) -> Response:
         SCOPE_UPDATES if resource == "servicerequestupdates" else SCOPE_SUBMIT))
     if resource == "servicerequestupdates":
         return _post_update(form, town, key, fmt)
-    catalogue = c.towns.get_catalogue(town.town_id, town.changeset)
+    catalogue = directory.catalogue_of(c.towns, town)
     new_request = intake.read_submission(form.fields, form.attributes, town, catalogue)
     photo = intake.Photo(form.media.content, form.media.content_type, form.media.filename) \
         if form.media else None
@@ -201,11 +200,9 @@ def _submit(town_in_path: str | None, resource: str, fmt: str) -> Response:
         request.headers.get("idempotency-key"), c.idempotency, new_request, town, catalogue,
         key, c.intake, photo, request.lambda_context,
         source_ip=(request.context.get("identity") or {}).get("sourceIp"))
-    # Exactly the spec's four fields; the tracking number is in the request's
-    # extended_attributes (GET with extensions=true) and in the reporter's first message.
-    receipt_fields = dataclasses.asdict(receipt)
-    receipt_fields.pop("tracking_number", None)
-    return render([receipt_fields], fmt, "service_requests", status=201)
+    document = wire.receipt_document(receipt.service_request_id, receipt.token,
+                                     receipt.service_notice, receipt.account_id)
+    return render([document], fmt, "service_requests", status=201)
 
 
 def _api_key(form: PostedForm) -> str | None:
@@ -233,8 +230,7 @@ def town_submit(fmt: str, town: str, resource: str) -> Response:
 
 def _definition(town_in_path: str | None, code: str, fmt: str) -> Response:
     town = _town(town_in_path)
-    catalogue = bootstrap.container().towns.get_catalogue(town.town_id, town.changeset)
-    service = catalogue.service(code)
+    service = directory.catalogue_of(bootstrap.container().towns, town).service(code)
     if service is None:
         raise NotFound(f"no service {code[:40]!r} in {town.name}")
     return render(wire.definition_document(service), fmt, "service_definition")
@@ -255,7 +251,7 @@ def _token(town_in_path: str | None, token: str, fmt: str) -> Response:
     return render([wire.token_document(token, request_id)], fmt, "service_requests")
 
 
-def _routes(path: str, view: Callable[[str | None, str, str], Response], name: str) -> None:
+def _routes(path: str, view: Callable[..., Response], name: str) -> None:
     """Register ``view`` on the shared base and on the town base."""
 
     def shared(fmt: str, **params: Any) -> Response:

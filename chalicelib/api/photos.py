@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import bootstrap
-from chalicelib.api.http import body_as, caller, json_view, respond
+from chalicelib.api.http import body_as, caller, json_view, query_params, respond
 from chalicelib.services import directory, photos
 
 blueprint = Blueprint(__name__)
@@ -23,8 +23,7 @@ class UploadIn(BaseModel):
 
 
 def _work() -> photos.PhotoWork:
-    c = bootstrap.container()
-    return photos.PhotoWork(store=c.requests, uploads=c.photos, new_id=c.make_id, now=c.now)
+    return bootstrap.container().photo_work
 
 
 def _photos_document(request) -> dict:  # noqa: ANN001 - a ServiceRequest
@@ -46,7 +45,7 @@ def resident_upload(town: str, request_id: str) -> Response:
 @json_view
 def delete_own(town: str, request_id: str, photo_id: str) -> Response:
     place = directory.find_town(bootstrap.container().towns, town)
-    token = (blueprint.current_request.query_params or {}).get("token")
+    token = query_params(blueprint).get("token")
     done = photos.delete_own_photo(_work(), place, request_id, photo_id[:64], token)
     return respond(_photos_document(done))
 

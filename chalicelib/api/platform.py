@@ -57,10 +57,7 @@ def normalise_phones(town: str) -> Response:
     """Rewrite the town's stored phones as E.164 (once, after upgrading; idempotent)."""
     from dataclasses import asdict
 
-    from chalicelib.services.migrations import MigrationPorts
     from chalicelib.services.migrations import normalise_phones as rewrite
 
-    c = bootstrap.container()
-    ports = MigrationPorts(towns=c.town_store, requests=c.requests, followers=c.requests,
-                           book=c.notice_ports.book, migration=c.phone_migration)
+    ports = bootstrap.container().migration_ports
     return respond(asdict(rewrite(ports, caller(blueprint), town)))

@@ -26,9 +26,7 @@ def _session() -> str | None:
 
 
 def _sign_in() -> residents.SignInPorts:
-    c = bootstrap.container()
-    return residents.SignInPorts(access=c.resident_access, messenger=c.messenger,
-                                 outreach=c.outreach, now=c.now)
+    return bootstrap.container().sign_in_ports
 
 
 @blueprint.route(BASE + "/sign-in", methods=["POST"])

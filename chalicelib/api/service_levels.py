@@ -1,8 +1,7 @@
-"""Service levels for staff: the SLA figures, and the SNS topics that carry SLA alerts."""
+"""Service levels for staff: the SLA figures, and the SNS topics that carry escalations."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
 from typing import Annotated, Literal
 
 from chalice import Blueprint, Response
@@ -10,10 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, query_as, respond
-from chalicelib.domain.access import Permission, require
-from chalicelib.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.schemas.fields import OptionalInstant
-from chalicelib.services import service_levels
+from chalicelib.services import escalations, service_levels
 
 blueprint = Blueprint(__name__)
 
@@ -51,54 +48,23 @@ def figures() -> Response:
     c = bootstrap.container()
     who = caller(blueprint)
     query = query_as(blueprint, FiguresQuery)
-    now = c.now()
-    end = (query.end_date or now).astimezone(UTC)
-    start = (query.start_date or end - timedelta(days=90)).astimezone(UTC)
-    if start > end or end - start > timedelta(days=366):
-        raise InvalidInput.of([Problem("start_date", "must be before end_date, at most a "
-                                                     "year apart")])
-    doc = service_levels.figures(c.requests, who, start, end, now)
-    return respond({"start_date": start.isoformat(), "end_date": end.isoformat(), **doc})
+    return respond(service_levels.figures_report(c.requests, who, query.start_date,
+                                                 query.end_date, c.now()))
 
 
-def _audiences(town_id: str) -> list[str]:
-    c = bootstrap.container()
-    town = c.town_store.get_town(town_id)
-    if town is None:
-        raise NotFound("your town no longer exists")
-    catalogue = c.town_store.get_catalogue(town_id, town.changeset)
-    return ["supervisor", "town_admin", *(f"department:{d.code}"
-                                          for d in catalogue.departments)]
-
-
-@blueprint.route("/admin/alerts", methods=["GET"])
+@blueprint.route("/admin/escalations", methods=["GET"])
 @json_view
 def topics() -> Response:
-    who = caller(blueprint)
-    require(who, Permission.CONFIGURE_TOWN, who.town_id)
-    alerts = bootstrap.container().alerts
-    return respond({"topics": [{"audience": a, "topic_arn": alerts.topic_arn(who.town_id, a)}
-                               for a in _audiences(who.town_id or "")]})
+    """The town's escalation topics, one per audience."""
+    found = escalations.topics(bootstrap.container().escalation_ports, caller(blueprint))
+    return respond({"topics": found})
 
 
-@blueprint.route("/admin/alerts/subscriptions", methods=["POST"])
+@blueprint.route("/admin/escalations/subscriptions", methods=["POST"])
 @json_view
 def subscribe() -> Response:
     who = caller(blueprint)
-    require(who, Permission.CONFIGURE_TOWN, who.town_id)
     body = body_as(blueprint, SubscriptionIn)
-    if body.audience not in _audiences(who.town_id or ""):
-        raise InvalidInput.of([Problem("audience", f"no audience {body.audience!r}")])
-    c = bootstrap.container()
-    endpoint = body.endpoint
-    if body.protocol == "sms":
-        from chalicelib.services.outreach import phone_for, text_subscription_added
-
-        town = c.towns.get_town(who.town_id or "")
-        if town is None:
-            raise InvalidInput.of([Problem("audience", "your town no longer exists")])
-        endpoint = phone_for(town, endpoint, "endpoint") or endpoint
-    arn = c.alerts.subscribe(who.town_id or "", body.audience, body.protocol, endpoint)
-    if body.protocol == "sms":
-        text_subscription_added(c.outreach, who.town_id or "", body.audience)
+    arn = escalations.subscribe(bootstrap.container().escalation_ports, who, body.audience,
+                                body.protocol, body.endpoint)
     return respond({"audience": body.audience, "subscription_arn": arn}, status=201)

@@ -8,7 +8,7 @@ from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, query_as, respond
 from chalicelib.schemas import admin as wire
 from chalicelib.schemas.open311 import request_document
-from chalicelib.services import staff
+from chalicelib.services import directory, staff
 
 blueprint = Blueprint(__name__)
 
@@ -28,8 +28,7 @@ def search_requests() -> Response:
     c = bootstrap.container()
     who = caller(blueprint)
     page = staff.search(c.towns, c.requests, who, query_as(blueprint, wire.StaffSearch), c.now())
-    town = c.towns.get_town(who.town_id or "")
-    zone = town.zone if town else None
+    zone = directory.zone_of(c.towns, who.town_id or "")
     documents = [request_document(r, zone, extensions=True) | {"department": r.department}
                  for r in page.items]
     return respond({"requests": documents, "has_more": page.has_more})
@@ -41,8 +40,8 @@ def open_request(request_id: str) -> Response:
     c = bootstrap.container()
     who = caller(blueprint)
     found = staff.open_request(c.requests, who, request_id)
-    town = c.towns.get_town(who.town_id or "")
-    return respond(wire.staff_request_document(found, town.zone if town else None))
+    return respond(wire.staff_request_document(found, directory.zone_of(c.towns,
+                                                                         who.town_id or "")))
 
 
 @blueprint.route("/staff/requests", methods=["POST"])

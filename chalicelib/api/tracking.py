@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.api.forms import read_form
-from chalicelib.api.http import body_as, caller, json_view, respond, source_ip
+from chalicelib.api.http import body_as, caller, json_view, query_params, respond, source_ip
 from chalicelib.api.json_body import parse_json
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem, Town311Error
 from chalicelib.domain.towns import Town
@@ -27,11 +27,7 @@ def _town(town: str) -> Town:
 
 
 def _ports() -> tracking.TrackingPorts:
-    c = bootstrap.container()
-    return tracking.TrackingPorts(store=c.requests, towns=c.towns, new_id=c.make_id,
-                                  now=c.now, notices=c.notice_queue, channels=c.channels,
-                                  photos=c.photos, outreach=c.outreach,
-                                  messages=c.notice_ports)
+    return bootstrap.container().tracking_ports
 
 
 def _maybe_signed_in(town: Town) -> str | None:
@@ -82,7 +78,7 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 def stop_page(town: str, request_id: str, follower_id: str) -> Response:
     """The link in every e-mail. GET only asks (mail scanners open links); the button
     POSTs, so nobody is unsubscribed by a link preview."""
-    key = (blueprint.current_request.query_params or {}).get("key", "")
+    key = query_params(blueprint).get("key", "")
     action = html.escape(f"stop?key={key}", quote=True)
     return _page("Stop these messages?", (
         f'<form method="post" action="{action}"><p><button name="scope" value="request">'
@@ -95,7 +91,7 @@ def stop_page(town: str, request_id: str, follower_id: str) -> Response:
                                                   "application/json"])
 def stop(town: str, request_id: str, follower_id: str) -> Response:
     request = blueprint.current_request
-    key = (request.query_params or {}).get("key", "")
+    key = query_params(blueprint).get("key", "")
     raw = request.raw_body or b""
     try:
         if request.headers.get("content-type", "").startswith("application/json"):

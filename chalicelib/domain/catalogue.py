@@ -118,6 +118,13 @@ class Catalogue:
     def department(self, code: str | None) -> Department | None:
         return next((d for d in self.departments if d.code == code), None)
 
+    def own_department(self, service_code: str) -> str | None:
+        """The department the service names, if both still exist."""
+        service = self.by_code.get(service_code)
+        if service is None or not service.department or not self.department(service.department):
+            return None
+        return service.department
+
 
 def parse_attribute_answers(service: Service, raw: dict[str, list[str]]) -> dict[str, Answer]:
     """Check a resident's answers against the service's questions.

@@ -43,10 +43,6 @@ class UnknownJurisdiction(NotFound):
     pass
 
 
-class UnknownService(NotFound):
-    pass
-
-
 class RequestNotFound(NotFound):
     pass
 

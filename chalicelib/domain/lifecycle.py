@@ -13,7 +13,6 @@ from chalicelib.domain.errors import Conflict
 SUBMITTED, ROUTED, ACKNOWLEDGED = "submitted", "routed", "acknowledged"
 IN_PROGRESS, ON_HOLD, CLOSED, REOPENED = "in_progress", "on_hold", "closed", "reopened"
 LIFECYCLE = (SUBMITTED, ROUTED, ACKNOWLEDGED, IN_PROGRESS, ON_HOLD, CLOSED, REOPENED)
-RESOLUTIONS = ("fixed", "duplicate", "not_ours", "no_action_needed", "referred")
 
 OPEN_STATES = frozenset(LIFECYCLE) - {CLOSED}
 

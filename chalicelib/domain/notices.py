@@ -21,7 +21,6 @@ KINDS = ANNOUNCED + ("dispute_alert",)  # dispute_alert: to the department's sup
 PLACEHOLDERS = frozenset({
     "town", "tracking_number", "service_name", "address", "summary", "note", "link",
     "department", "expected", "dispute_days", "when"})
-LANGUAGES = ("en", "es")
 DEFAULT_QUIET_HOURS = ("21:00", "08:00")
 
 

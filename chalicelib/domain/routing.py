@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain.catalogue import Catalogue
-
 TRIAGE = "triage"
 
 
@@ -33,9 +31,10 @@ class RoutingDecision:
     reason: str
 
 
-def choose_department(rules: RoutingRules, catalogue: Catalogue, service_code: str,
+def choose_department(rules: RoutingRules, own_department: str | None, service_code: str,
                       zones: list[str]) -> RoutingDecision:
-    """Where a request of ``service_code`` inside ``zones`` (codes, in order) goes."""
+    """Where a request of ``service_code`` inside ``zones`` (codes, in order) goes;
+    ``own_department``: the one the catalogue names for the service, if it exists."""
     for zone in zones:
         for rule in rules.rules:
             if rule.service_code == service_code and rule.zone == zone:
@@ -43,7 +42,6 @@ def choose_department(rules: RoutingRules, catalogue: Catalogue, service_code: s
     for rule in rules.rules:
         if rule.service_code == service_code and rule.zone is None:
             return RoutingDecision(rule.department, f"rule for {service_code}")
-    service = catalogue.by_code.get(service_code)
-    if service is not None and service.department and catalogue.department(service.department):
-        return RoutingDecision(service.department, "the service's own department")
+    if own_department:
+        return RoutingDecision(own_department, "the service's own department")
     return RoutingDecision(rules.triage, "no rule: triage")

@@ -10,9 +10,10 @@ day.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.towns import WEEKDAYS, BusinessCalendar
@@ -57,13 +58,6 @@ class SlaPolicy:
             if rule.answer in values:
                 return rule.target
         return self.target
-
-
-# Escalation ladder: (share of the time from submission to due, who is told). Level 1 at
-# 80% warns the department, level 2 at due its supervisors, level 3 at half the SLA
-# again overdue the town's admins.
-DEFAULT_LADDER: tuple[tuple[float, str], ...] = (
-    (0.8, "department"), (1.0, "supervisor"), (1.5, "town_admin"))
 
 
 def escalation_time(started: datetime, due: datetime, share: float) -> datetime:
@@ -165,3 +159,24 @@ def us_federal_holidays(year: int) -> list[date]:
         nth(monday, 10, 2), observed(date(year, 11, 11)), nth(thursday, 11, 4),
         observed(date(year, 12, 25)),
     ])
+
+
+# --- the one mapping of an SLA policy to a document -----------------------------------------
+# ``{"amount", "unit", "priorities": [{"question", "answer", "amount", "unit"}]}``: how
+# template packs write it, how the table stores it, and what the admin API shows.
+
+
+def policy_from_document(doc: Mapping[str, Any]) -> SlaPolicy:
+    """A policy from its document; a unit left out is business hours."""
+    return SlaPolicy(
+        SlaTarget(float(doc["amount"]), doc.get("unit") or "business_hours"),
+        tuple(PriorityRule(p["question"], p["answer"],
+                           SlaTarget(float(p["amount"]), p.get("unit") or "business_hours"))
+              for p in doc.get("priorities") or ()))
+
+
+def policy_document(policy: SlaPolicy) -> dict[str, Any]:
+    return {"amount": policy.target.amount, "unit": policy.target.unit,
+            "priorities": [{"question": p.question, "answer": p.answer,
+                            "amount": p.target.amount, "unit": p.target.unit}
+                           for p in policy.priorities]}

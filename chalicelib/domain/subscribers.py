@@ -7,7 +7,7 @@ for numbers written without one); an alert is only ever sent to a confirmed subs
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
@@ -43,14 +43,6 @@ class Subscriber:
     @property
     def channels(self) -> tuple[str, ...]:
         return tuple(c for c, v in (("sms", self.phone), ("email", self.email)) if v)
-
-
-@dataclass
-class Audience:
-    """Who an alert reaches, counted before anything is sent."""
-
-    subscriber_ids: set[str] = field(default_factory=set)
-    by_channel_language: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class AudienceMember(TypedDict):

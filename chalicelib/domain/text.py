@@ -21,8 +21,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from chalicelib.domain.errors import Problem
-
 _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
 # Tab and line feed are allowed in long text only; carriage returns never reach the check
@@ -57,15 +55,6 @@ def clean(value: str, max_length: int, *, multiline: bool = False) -> str:
     if len(text) > max_length:
         raise TextRefused(f"must be at most {max_length} characters (got {len(text)})")
     return text
-
-
-def text_problem(field: str, value: str, max_length: int, *, multiline: bool) -> Problem | None:
-    """Say what is wrong with a piece of resident text, or None when it is acceptable."""
-    try:
-        clean(value, max_length, multiline=multiline)
-    except TextRefused as e:
-        return Problem(field, str(e))
-    return None
 
 
 def xml_safe(value: str) -> str:

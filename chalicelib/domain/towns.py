@@ -110,6 +110,13 @@ API_KEY_SCOPES = (SCOPE_SUBMIT, SCOPE_UPDATES)
 DEFAULT_SCOPES = frozenset({SCOPE_SUBMIT})
 
 
+def new_api_key_secret() -> str:
+    """A town's API key: ``t311_`` and 32 random characters, shown once, kept as a hash."""
+    import secrets
+
+    return "t311_" + secrets.token_urlsafe(24)
+
+
 @dataclass(frozen=True)
 class ApiKey:
     """An integration's key, as stored: its public id and name, never the secret."""

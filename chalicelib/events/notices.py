@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Rate
 
 from chalicelib import bootstrap
+from chalicelib.events.pipeline import process_batch
+from chalicelib.observability import with_queue_middleware
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
+    from chalicelib.events.records import NoticeRecord
 
 blueprint = Blueprint(__name__)
 log = logging.getLogger(__name__)
@@ -18,52 +25,33 @@ NOTICE_QUEUE = "town311-notices"  # replaced by the deployed queue's ARN in infr
 INBOUND_SMS_TOPIC = "town311-sms-inbound"  # replaced by the deployed topic in infra/
 
 
-def _notice_record(record: Any) -> None:
-    from chalicelib.services.notices import handle
+def _notice_record(record: NoticeRecord) -> None:
+    from chalicelib.schemas.notices import AlertApproved, AlertBatch
+    from chalicelib.services import alerts, notices
 
-    kind = _kind(record.body)
-    if kind in ("alert", "alert_batch"):
-        _alert_record(kind, json.loads(record.body))
-        return
-    outcome = handle(record.body, bootstrap.container().notice_ports)
-    log.info("notices", extra={"outcome": vars(outcome)})
-
-
-def _kind(body: str) -> str | None:
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return None
-    return doc.get("type") if isinstance(doc, dict) else None
-
-
-def _alert_record(kind: str, doc: dict[str, Any]) -> None:
-    """Emergency alerts share the notices queue: the fan-out, then each batch."""
-    from chalicelib.services import alerts
-
-    town_id, alert_id = str(doc["town_id"])[:100], str(doc["alert_id"])[:64]
-    if kind == "alert":
-        queued = alerts.fan_out(bootstrap.container().alert_ports, town_id, alert_id)
-        log.info("alert fanned out", extra={"alert": alert_id, "recipients": queued})
-        return
-    people = [p for p in doc.get("recipients", []) if isinstance(p, dict)][:100]
-    outcome = alerts.deliver(bootstrap.container().alert_ports, town_id, alert_id, people)
-    log.info("alert batch", extra={"alert": alert_id, "outcome": outcome})
+    message = record.body
+    c = bootstrap.container()
+    # Emergency alerts share the notices queue: the fan-out, then each batch.
+    if isinstance(message, AlertApproved):
+        queued = alerts.fan_out(c.alert_ports, message.town_id, message.alert_id)
+        log.info("alert fanned out", extra={"alert": message.alert_id, "recipients": queued})
+    elif isinstance(message, AlertBatch):
+        people = [person.member() for person in message.recipients]
+        sent = alerts.deliver(c.alert_ports, message.town_id, message.alert_id, people)
+        log.info("alert batch", extra={"alert": message.alert_id, "outcome": sent})
+    else:
+        outcome = notices.handle_message(message, c.notice_ports)
+        log.info("notices", extra={"outcome": vars(outcome)})
 
 
+@with_queue_middleware
 @blueprint.on_sqs_message(queue=NOTICE_QUEUE, batch_size=10)
-def send_notices(event: Any) -> dict[str, Any]:
+def send_notices(event: Any) -> PartialItemFailureResponse:
     """Fan each change out to its followers and send; a failed batch is retried alone,
     and nobody already messaged is messaged again."""
-    from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
+    from chalicelib.events.records import NoticeRecord
 
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(event=event.to_dict(), record_handler=_notice_record,
-                                    processor=processor, context=event.context)
+    return process_batch(event, NoticeRecord, _notice_record)
 
 
 @blueprint.schedule(Rate(15, unit=Rate.MINUTES))
@@ -79,7 +67,7 @@ def release_quiet_hours_texts(event: Any) -> dict[str, int]:
 def receive_sms(event: Any) -> dict[str, str | None]:
     """A resident's text back to the town's number (SNS two-way SMS): STOP and its
     synonyms stop every message to that phone, START undoes it."""
-    from chalicelib.services.notices import sms_reply
+    from chalicelib.services.notices import text_back
 
     try:
         message = json.loads(event.message)
@@ -87,11 +75,6 @@ def receive_sms(event: Any) -> dict[str, str | None]:
     except (ValueError, KeyError, TypeError):
         log.warning("inbound SMS not understood; ignored")
         return {"outcome": None}
-    from chalicelib.services.subscribers import stop_by_phone
-
     c = bootstrap.container()
-    outcome = sms_reply(c.notice_ports.book, str(phone), str(text), c.now())
-    if outcome == "stopped":
-        # STOP also ends emergency alert subscriptions, at once and in every town.
-        stop_by_phone(c.subscribers, str(phone))
-    return {"outcome": outcome}
+    return {"outcome": text_back(c.notice_ports.book, c.subscribers, str(phone), str(text),
+                                 c.now())}

@@ -1,50 +1,44 @@
-"""Event handlers: routing messages and webhook deliveries from SQS, photo uploads from S3.
+"""Event handlers: routing messages and webhook deliveries from SQS, photo uploads from S3,
+and the schedules that resend lost routing messages and climb the escalation ladder.
 
-Each handler parses its records and calls one service per record. The router reports
-partial batch failures through powertools, so one bad message is retried (and finally
-dead-lettered) alone instead of redelivering its whole batch.
+Each handler parses its records and calls one service per record, with ports from the
+composition root (``bootstrap.container()``). Queue records are parsed by powertools'
+batch processor into the message models of ``chalicelib.schemas.queues``; a record that
+fails (a body that does not fit, or a service error) is reported alone as a partial batch
+failure, so it is retried (and finally dead-lettered) without its batch.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from chalice import Blueprint, Rate
-from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import bootstrap
 from chalicelib.domain.errors import Town311Error
+from chalicelib.observability import with_queue_middleware
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+
+    from chalicelib.events.records import RoutingRecord, WebhookRecord
 
 blueprint = Blueprint(__name__)
 log = logging.getLogger(__name__)
 
 ROUTING_QUEUE = "town311-routing"  # replaced by the deployed queue's ARN in infra/
+WEBHOOK_QUEUE = "town311-webhooks"  # replaced by the deployed queue's ARN in infra/
 
 
-class RoutingMessage(BaseModel):
-    """Version 1 of the routing message (written by ``adapters.aws.SqsRoutingQueue``)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    version: int = Field(ge=1, le=1)
-    town_id: str = Field(min_length=1, max_length=100)
-    service_request_id: str = Field(min_length=1, max_length=64)
-
-
-def _route_record(record: Any) -> None:
-    from chalicelib.services.routing import route_request
-
-    message = RoutingMessage.model_validate_json(record.body)
-    route_request(message.town_id, message.service_request_id,
-                  bootstrap.container().routing_ports)
-
-
-@blueprint.on_sqs_message(queue=ROUTING_QUEUE, batch_size=10)
-def route_new_requests(event: Any) -> dict[str, Any]:
-    """Assign each newly stored request to its department; failures are retried alone."""
+def process_batch(event: Any, model: type[SqsRecordModel],
+                  record_handler: Callable[[Any], None]) -> PartialItemFailureResponse:
+    """Run ``record_handler`` on each record of a Chalice SQS event, parsed as ``model``;
+    the answer lists the records that failed (ReportBatchItemFailures)."""
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,
         EventType,
@@ -53,44 +47,51 @@ def route_new_requests(event: Any) -> dict[str, Any]:
 
     # A batch whose every record failed is reported record by record too, rather than as
     # a failed invocation: SQS then counts each receive, and the DLQ takes the poison.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(event=event.to_dict(), record_handler=_route_record,
+    processor = BatchProcessor(event_type=EventType.SQS, model=model,
+                               raise_on_entire_batch_failure=False)
+    return process_partial_response(event=event.to_dict(), record_handler=record_handler,
                                     processor=processor, context=event.context)
 
 
-WEBHOOK_QUEUE = "town311-webhooks"  # replaced by the deployed queue's ARN in infra/
+def _route_record(record: RoutingRecord) -> None:
+    from chalicelib.services.routing import route_request
+
+    message = record.body
+    route_request(message.town_id, message.service_request_id,
+                  bootstrap.container().routing_ports)
 
 
-def _deliver_webhook_record(record: Any) -> None:
-    from chalicelib.schemas.delivery import WebhookDelivery
+@with_queue_middleware
+@blueprint.on_sqs_message(queue=ROUTING_QUEUE, batch_size=10)
+def route_new_requests(event: Any) -> PartialItemFailureResponse:
+    """Assign each newly stored request to its department; failures are retried alone."""
+    from chalicelib.events.records import RoutingRecord
+
+    return process_batch(event, RoutingRecord, _route_record)
+
+
+def _deliver_webhook_record(record: WebhookRecord) -> None:
     from chalicelib.services.delivery import DeliveryFailed, deliver_webhook
 
     c = bootstrap.container()
-    message = WebhookDelivery.model_validate_json(record.body)
-    receive_count = int(record.attributes.approximate_receive_count or 1)
+    receive_count = int(record.attributes.ApproximateReceiveCount or 1)
     try:
-        deliver_webhook(message, receive_count, c.webhook_ports)
+        deliver_webhook(record.body, receive_count, c.webhook_ports)
     except DeliveryFailed as e:
         # Lambda would leave a failed record hidden for the queue's whole visibility
         # timeout; hiding it for the backoff instead spaces the retries out.
-        c.channels.retry_webhook_later(record.receipt_handle, e.retry_after_seconds)
+        c.channels.retry_webhook_later(record.receiptHandle, e.retry_after_seconds)
         raise
 
 
+@with_queue_middleware
 @blueprint.on_sqs_message(queue=WEBHOOK_QUEUE, batch_size=10)
-def deliver_webhooks(event: Any) -> dict[str, Any]:
+def deliver_webhooks(event: Any) -> PartialItemFailureResponse:
     """POST each queued assignment to its department's webhook, signed; a refused one is
     retried with backoff (6 tries, then the webhook dead-letter queue)."""
-    from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
+    from chalicelib.events.records import WebhookRecord
 
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(event=event.to_dict(),
-                                    record_handler=_deliver_webhook_record,
-                                    processor=processor, context=event.context)
+    return process_batch(event, WebhookRecord, _deliver_webhook_record)
 
 
 @blueprint.schedule(Rate(5, unit=Rate.MINUTES))
@@ -100,14 +101,14 @@ def resend_unrouted_requests(event: Any) -> dict[str, int]:
     from chalicelib.services.routing import resend_unrouted
 
     c = bootstrap.container()
-    return {"resent": resend_unrouted(c.requests, c.routing, c.now())}
+    return {"resent": resend_unrouted(c.requests, c.routing_queue, c.now())}
 
 
 @blueprint.schedule(Rate(15, unit=Rate.MINUTES))
 def check_service_levels(event: Any) -> dict[str, int]:
     """Every 15 minutes: requests whose next SLA step (warning, due, overdue) has come go
-    one rung up the town's escalation ladder, and its audience gets an SNS alert. Reads
-    only what is due."""
+    one rung up the town's escalation ladder, and its audience gets an escalation on SNS.
+    Reads only what is due."""
     from chalicelib.services.service_levels import sweep
 
     return vars(sweep(bootstrap.container().sweep_ports))
@@ -117,15 +118,16 @@ def check_service_levels(event: Any) -> dict[str, int]:
 def process_photo(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """S3 ObjectCreated under ``incoming/`` (trigger defined in infra/): process each
     upload; one bad record never stops the others."""
-    from chalicelib.services.photos import PhotoPorts, process_upload
+    from aws_lambda_powertools.utilities.data_classes import S3Event
 
-    c = bootstrap.container()
-    ports = PhotoPorts(bucket=c.photos, store=c.requests, new_id=c.make_id, now=c.now,
-                       towns=c.towns)
+    from chalicelib.services.photos import process_upload
+
+    ports = bootstrap.container().photo_ports
     outcomes: dict[str, int] = {}
     failed = 0
-    for record in event.get("Records", []):
-        key = unquote_plus(record.get("s3", {}).get("object", {}).get("key", ""))
+    for record in S3Event(event).records:
+        # S3 sends keys URL-encoded (a space as "+"); powertools hands them over as sent.
+        key = unquote_plus(record.s3.get_object.key)
         try:
             outcome = process_upload(key, ports)
         except Town311Error as e:

@@ -25,6 +25,7 @@ from chalicelib.domain.catalogue import (
     DUPLICATE_WINDOW_LIMITS_DAYS,
     SERVICE_TYPES,
 )
+from chalicelib.domain.sla import policy_document
 from chalicelib.domain.towns import WEEKDAYS
 from chalicelib.schemas.fields import Day, TownTime, public_text
 
@@ -324,12 +325,16 @@ class DryRunIn(Strict):
 Scope = Literal["submit", "updates"]  # chalicelib.domain.towns.API_KEY_SCOPES
 
 
+def _submit_only() -> list[Scope]:
+    return ["submit"]
+
+
 class ApiKeyIn(Strict):
     name: Name
     rate_limit_per_minute: int = Field(default=60, ge=1, le=10_000)
     # ``submit`` alone (the default) is safe in a public app or web page; ``updates`` lets
     # the key change and close requests (a work-order system, on a server).
-    scopes: list[Scope] = Field(default_factory=lambda: ["submit"], min_length=1,
+    scopes: list[Scope] = Field(default_factory=_submit_only, min_length=1,
                                 max_length=2)
 
 
@@ -472,11 +477,7 @@ def service_admin_document(s: Any) -> dict[str, Any]:
         "active": s.active,
         "duplicate_radius_m": s.duplicate_radius_m,
         "duplicate_window_days": s.duplicate_window_days,
-        "sla": None if s.sla is None else {
-            "amount": s.sla.target.amount, "unit": s.sla.target.unit,
-            "priorities": [{"question": p.question, "answer": p.answer,
-                            "amount": p.target.amount, "unit": p.target.unit}
-                           for p in s.sla.priorities]},
+        "sla": None if s.sla is None else policy_document(s.sla),
         "questions": [{"code": q.code, "datatype": q.datatype, "description": q.description,
                        "required": q.required, "variable": q.variable, "order": q.order,
                        "datatype_description": q.datatype_description,

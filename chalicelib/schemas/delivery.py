@@ -31,7 +31,7 @@ from chalicelib.domain.catalogue import Department
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.schemas.open311 import media_url
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 def _whole_utc_seconds(value: datetime) -> datetime:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.schemas.open311 import Absent, _coordinate, open311_time, resident_text
 
 if TYPE_CHECKING:
-    from chalicelib.services.duplicates import DuplicateCheck
+    from chalicelib.domain.duplicates import DuplicateCheck
 
 
 class DuplicateSearch(BaseModel):

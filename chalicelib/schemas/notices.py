@@ -1,9 +1,11 @@
-"""Messages on the notices queue (version 1).
+"""Messages on the notices queue (version 1), told apart by ``type``.
 
 ``NoticeEvent``: "this happened to a request; tell whoever should hear" — written by the
 API and the workers after the change is stored. ``NoticeBatch``: "send this event to these
 people" — written by the fan-out when a request has more followers than one batch, and by
-the morning release of texts held back by quiet hours.
+the morning release of texts held back by quiet hours. ``AlertApproved`` and
+``AlertBatch``: the same two steps for an emergency alert. ``send_notices`` reads every
+one of them as ``NoticeQueueMessage`` (chalicelib.schemas.queues).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.subscribers import AudienceMember
 
 BATCH_SIZE = 50  # recipients per NoticeBatch: well under SQS's 256 KB per message
 
@@ -55,7 +59,51 @@ class NoticeBatch(BaseModel):
     after_quiet_hours: bool = False  # released in the morning: send even if still quiet
 
 
-class NoticeMessage(BaseModel):
-    """Either message, told apart by ``type``."""
+# --- emergency alerts share the notices queue ----------------------------------------------
 
-    message: Annotated[NoticeEvent | NoticeBatch, Field(discriminator="type")]
+
+class AlertApproved(BaseModel):
+    """"Fan this approved alert out": written by ``services.alerts.approve``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["alert"] = "alert"
+    version: Literal[1] = 1
+    town_id: Id
+    alert_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class AlertRecipient(BaseModel):
+    """One subscriber as the fan-out read them (``services.alerts.recipients``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    subscriber_id: Id
+    language: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    stop_key: str = ""
+    home: tuple[float, float] | None = None
+
+    def member(self) -> AudienceMember:
+        """The recipient as the sender reads them (an unknown language: the alert's own)."""
+        return AudienceMember(subscriber_id=self.subscriber_id, language=self.language or "",
+                              phone=self.phone, email=self.email, stop_key=self.stop_key,
+                              home=list(self.home) if self.home else None)
+
+
+class AlertBatch(BaseModel):
+    """"Send the alert to these people": written by ``services.alerts.fan_out``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["alert_batch"] = "alert_batch"
+    version: Literal[1] = 1
+    town_id: Id
+    alert_id: Annotated[str, Field(min_length=1, max_length=64)]
+    recipients: list[AlertRecipient] = Field(max_length=BATCH_SIZE)
+
+
+# Every message on the notices queue, told apart by ``type``.
+NoticeQueueMessage = Annotated[NoticeEvent | NoticeBatch | AlertApproved | AlertBatch,
+                               Field(discriminator="type")]

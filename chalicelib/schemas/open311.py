@@ -332,3 +332,12 @@ def token_document(token: str, request_id: str | None) -> dict[str, Any]:
     """GET tokens/{token}: the caller's own token back, with the request it became (the
     only document besides the POST receipt that names a token)."""
     return {"service_request_id": request_id, "token": token}
+
+
+def receipt_document(service_request_id: str, token: str, service_notice: str | None,
+                     account_id: str | None) -> dict[str, Any]:
+    """POST requests: exactly the spec's four fields. The tracking number is in the
+    request's extended_attributes (GET with extensions=true) and in the reporter's first
+    message, not here."""
+    return {"service_request_id": service_request_id, "token": token,
+            "service_notice": service_notice, "account_id": account_id}

@@ -31,6 +31,7 @@ from chalicelib.domain.towns import (
     StaffMember,
     Town,
     changeset_at,
+    new_api_key_secret,
 )
 from chalicelib.schemas import admin as wire
 from chalicelib.services.ports import AuditLog, IdentityProvider, TownDirectory
@@ -287,7 +288,7 @@ def _sla_policy(body: wire.ServiceIn) -> SlaPolicy | None:
     question, one of its answers."""
     if body.sla is None:
         return None
-    from chalicelib.domain.sla import PriorityRule, SlaPolicy, SlaTarget
+    from chalicelib.domain.sla import policy_from_document
 
     questions = {q.code: q for q in body.questions}
     problems = []
@@ -301,9 +302,7 @@ def _sla_policy(body: wire.ServiceIn) -> SlaPolicy | None:
                                     f"{rule.answer!r} is not an answer to {rule.question!r}"))
     if problems:
         raise InvalidInput.of(problems)
-    return SlaPolicy(SlaTarget(body.sla.amount, body.sla.unit), tuple(
-        PriorityRule(r.question, r.answer, SlaTarget(r.amount, r.unit))
-        for r in body.sla.priorities))
+    return policy_from_document(body.sla.model_dump())
 
 
 def put_service(ports: AdminPorts, who: Principal, code: str, body: wire.ServiceIn) -> Service:
@@ -382,10 +381,6 @@ def _check_code(field: str, code: str) -> None:
 # --- API keys -----------------------------------------------------------------------------
 
 
-def new_secret() -> str:
-    return "t311_" + secrets.token_urlsafe(24)
-
-
 def create_api_key(ports: AdminPorts, who: Principal, body: wire.ApiKeyIn) -> tuple[ApiKey, str]:
     """A new key for an integration; the secret is shown once, only its hash is kept."""
     town = own_town(ports, who, Permission.MANAGE_API_KEYS)
@@ -395,7 +390,7 @@ def create_api_key(ports: AdminPorts, who: Principal, body: wire.ApiKeyIn) -> tu
 
 def _issue_key(ports: AdminPorts, who: Principal, town: Town, name: str,
                rate_limit: int, scopes: frozenset[str]) -> tuple[ApiKey, str]:
-    secret = new_secret()
+    secret = new_api_key_secret()
     key = ApiKey(town_id=town.town_id, key_id=ports.new_id().lower(), name=name,
                  rate_limit_per_minute=rate_limit, prefix=secret[:9], created_at=ports.now(),
                  scopes=scopes)

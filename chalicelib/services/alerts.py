@@ -34,7 +34,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.followers import contact_hashes, new_secret, secret_hash
 from chalicelib.domain.subscribers import AudienceMember
 from chalicelib.domain.towns import AuditEntry, Town
-from chalicelib.schemas.notices import BATCH_SIZE
+from chalicelib.schemas.notices import BATCH_SIZE, AlertApproved, AlertBatch, AlertRecipient
 from chalicelib.services.outreach import SmsCapReached, TextRefused
 from chalicelib.services.ports import (
     AlertStore,
@@ -248,8 +248,8 @@ def approve(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     _record(ports, who, alert, "alert.approved", {
         "created_by": alert.created_by, "title": alert.title, "body": alert.body,
         "zones": list(alert.zones), "test": alert.test})
-    ports.queue.send([_message({"type": "alert", "town_id": alert.town_id,
-                                "alert_id": alert.alert_id})])
+    ports.queue.send([AlertApproved(town_id=alert.town_id,
+                                    alert_id=alert.alert_id).model_dump_json()])
     return alert
 
 
@@ -275,12 +275,6 @@ def cancel(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     return alert
 
 
-def _message(doc: dict[str, object]) -> str:
-    import json
-
-    return json.dumps({"version": 1, **doc})
-
-
 def fan_out(ports: AlertPorts, town_id: str, alert_id: str) -> int:
     """Put the recipients on the queue in batches (ten batches per SQS call)."""
     alert = ports.alerts.get(town_id, alert_id)
@@ -294,13 +288,11 @@ def fan_out(ports: AlertPorts, town_id: str, alert_id: str) -> int:
         messages += bool(person.get("phone")) + bool(person.get("email"))
         batch.append(person)
         if len(batch) == BATCH_SIZE:
-            bodies.append(_message({"type": "alert_batch", "town_id": town_id,
-                                    "alert_id": alert_id, "recipients": batch}))
+            bodies.append(_batch(town_id, alert_id, batch))
             queued += len(batch)
             batch = []
     if batch:
-        bodies.append(_message({"type": "alert_batch", "town_id": town_id,
-                                "alert_id": alert_id, "recipients": batch}))
+        bodies.append(_batch(town_id, alert_id, batch))
         queued += len(batch)
     # Set before any batch can settle a message, so the last one to settle sees it.
     ports.alerts.plan(town_id, alert_id, {"recipients": queued,
@@ -310,6 +302,11 @@ def fan_out(ports: AlertPorts, town_id: str, alert_id: str) -> int:
         return 0
     ports.queue.send(bodies)
     return queued
+
+
+def _batch(town_id: str, alert_id: str, people: list[AudienceMember]) -> str:
+    return AlertBatch(town_id=town_id, alert_id=alert_id, recipients=[
+        AlertRecipient.model_validate(p) for p in people]).model_dump_json()
 
 
 def deliver(ports: AlertPorts, town_id: str, alert_id: str,
@@ -444,3 +441,22 @@ def document(alert: Alert) -> dict[str, object]:
             "cancelled_at": alert.cancelled_at.isoformat() if alert.cancelled_at else None,
             "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
             "corrects": alert.corrects, "progress": progress(alert)}
+
+
+def list_for_staff(ports: AlertPorts, who: Principal, limit: int = 100) -> list[Alert]:
+    """Every alert of the caller's town, newest first (at most ``limit``), with its
+    progress."""
+    require(who, Permission.SEND_ALERTS, who.town_id)
+    found: list[Alert] = ports.alerts.list(who.town_id or "")[:limit]
+    for alert in found:
+        alert.counts = ports.alerts.counts(alert.town_id, alert.alert_id)
+    return found
+
+
+def show(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
+    """One alert of the caller's town, as stored."""
+    require(who, Permission.SEND_ALERTS, who.town_id)
+    found: Alert | None = ports.alerts.get(who.town_id or "", alert_id[:64])
+    if found is None:
+        raise NotFound(f"no alert {alert_id[:64]!r}")
+    return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, tzinfo
 
 from chalicelib.domain.catalogue import Catalogue, Department, Service
 from chalicelib.domain.errors import AccessDenied, TownSuspended, UnknownJurisdiction
@@ -146,3 +147,14 @@ def authorise_key(directory: TownDirectory, town: Town, secret: str | None, *,
     if town.status != ACTIVE:
         raise TownSuspended(f"{town.name} is not taking requests through this service now")
     return key
+
+
+def zone_of(directory: TownDirectory, town_id: str) -> tzinfo:
+    """The town's time zone (UTC for a town that no longer exists: times stay exact)."""
+    town = directory.get_town(town_id)
+    return town.zone if town else UTC
+
+
+def catalogue_of(directory: TownDirectory, town: Town) -> Catalogue:
+    """The town's catalogue as of its current changeset."""
+    return directory.get_catalogue(town.town_id, town.changeset)

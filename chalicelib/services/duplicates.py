@@ -9,28 +9,18 @@ How close and how recent is the service's own setting (``duplicate_radius_m``,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chalicelib.domain import geo
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.catalogue import Catalogue
+from chalicelib.domain.duplicates import DuplicateCheck
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem
-from chalicelib.domain.requests import OPEN, ServiceRequest
+from chalicelib.domain.requests import OPEN
 from chalicelib.domain.towns import Town
 from chalicelib.services.ports import NearbyRequests, TownDirectory
 
 MAX_LIMIT = 50
-
-
-@dataclass(frozen=True)
-class DuplicateCheck:
-    """What was searched (the service's radius and window) and what was found: each
-    request with its distance in metres, nearest first."""
-
-    radius_m: int
-    window_days: int
-    matches: list[tuple[ServiceRequest, float]] = field(default_factory=list)
 
 
 def possible_duplicates(nearby: NearbyRequests, town: Town, catalogue: Catalogue,

@@ -37,6 +37,7 @@ from chalicelib.services.ports import (
     Messenger,
     NoticeBook,
     NoticeQueue,
+    SubscriberStore,
     TownDirectory,
 )
 
@@ -91,10 +92,19 @@ def announce(queue: NoticeQueue | None, request: ServiceRequest, event: Timeline
 
 
 def handle(body: str, ports: NoticePorts) -> Outcome:
-    """One message from the notices queue."""
-    from chalicelib.schemas.notices import NoticeMessage
+    """One message about a request, as the notices queue carries it (JSON)."""
+    from pydantic import TypeAdapter
 
-    message = NoticeMessage.model_validate_json(f'{{"message": {body}}}').message
+    from chalicelib.schemas.notices import NoticeQueueMessage
+
+    message = TypeAdapter(NoticeQueueMessage).validate_json(body)
+    if not isinstance(message, NoticeEvent | NoticeBatch):
+        raise TypeError(f"not a message about a request: {message.type}")
+    return handle_message(message, ports)
+
+
+def handle_message(message: NoticeEvent | NoticeBatch, ports: NoticePorts) -> Outcome:
+    """One message about a request from the notices queue."""
     if isinstance(message, NoticeEvent):
         return fan_out(message, ports)
     return deliver(message, ports)
@@ -399,3 +409,16 @@ def sms_reply(book: NoticeBook, phone: str, text: str, at: datetime) -> str | No
         book.restart(None, hashes[0])
         return "restarted"
     return None
+
+
+def text_back(book: NoticeBook, subscribers: SubscriberStore, phone: str, text: str,
+              at: datetime) -> str | None:
+    """A resident's text to the town's number, as ``sms_reply``; STOP also ends that
+    phone's emergency alert subscriptions, at once and in every town (``subscribers``: the
+    alert subscriber store)."""
+    from chalicelib.services.subscribers import stop_by_phone
+
+    outcome = sms_reply(book, phone, text, at)
+    if outcome == "stopped":
+        stop_by_phone(subscribers, phone)
+    return outcome

@@ -199,7 +199,7 @@ def messaging_figures(ports: OutreachPorts, town: Town) -> dict[str, object]:
             "refused": refusals(ports, town)}
 
 
-# SLA alerts reach staff through SNS topics: SNS texts each SMS subscriber itself, so those
+# Escalations reach staff through SNS topics: SNS texts each SMS subscriber itself, so those
 # texts cannot be refused one by one. They are counted all the same (subscribers known
 # per audience, times the segments of each publish), so the town's one monthly figure is
 # true and texts that can be refused are refused once it is spent.

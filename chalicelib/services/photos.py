@@ -26,10 +26,12 @@ from chalicelib.domain.requests import (
 from chalicelib.domain.towns import Town
 from chalicelib.services.ports import (
     PhotoBucket,
+    PhotoStorage,
     PhotoUploads,
     RequestStore,
     TownDirectory,
 )
+from chalicelib.services.retries import retry_on_conflict
 
 if TYPE_CHECKING:  # Pillow loads with the first photo, not on cold start
     from PIL.Image import Image as PILImage
@@ -194,8 +196,8 @@ def _record(ports: PhotoPorts | PhotoWork, town_id: str, request_id: str,
     """Apply ``change`` and store it with its event, again on what is there if the request
     moved meanwhile (a status change while the photo was processed). ``first``: the
     request as just read, used for the first try."""
-    for attempt in range(TRIES):
-        request = first if attempt == 0 and first is not None else \
+    def attempt(n: int) -> ServiceRequest:
+        request = first if n == 0 and first is not None else \
             ports.store.get(town_id, request_id, with_timeline=False)
         if request is None:
             raise NotFound(f"no service request {request_id[:64]!r}")
@@ -204,13 +206,10 @@ def _record(ports: PhotoPorts | PhotoWork, town_id: str, request_id: str,
             return request
         request.updated_at = event.at
         request.timeline.append(event)
-        try:
-            ports.store.record_change(request, event)
-            return request
-        except Conflict:
-            if attempt == TRIES - 1:
-                raise
-    raise Conflict("the request kept changing; try again")  # pragma: no cover
+        ports.store.record_change(request, event)
+        return request
+
+    return retry_on_conflict(attempt, tries=TRIES)
 
 
 # --- uploading, hiding and deleting ----------------------------------------------------------
@@ -295,3 +294,15 @@ def delete_own_photo(work: PhotoWork, town: Town, request_id: str, photo_id: str
     for key in (found.display_key, found.thumbnail_key):
         work.uploads.delete(key)
     return updated
+
+
+def public_photo_url(store: RequestStore, bucket: PhotoStorage, town_id: str,
+                     request_id: str, name: str) -> str | None:
+    """A short-lived signed URL of a photo the public may see; None for a hidden or
+    deleted one (its object may still exist) or an unknown request."""
+    request = store.get(town_id, request_id, with_timeline=False)
+    key = f"photos/{town_id}/{request_id}/{name}"
+    if request is None or not any(key in (p.display_key, p.thumbnail_key)
+                                  for p in request.public_photos):
+        return None
+    return bucket.signed_url(key)

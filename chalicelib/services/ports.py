@@ -441,19 +441,17 @@ class AssignmentChannels(DepartmentQueues, Protocol):
         ...
 
 
-class AlertTopics(Protocol):
-    """SNS topics per town and audience ("department:<code>", "supervisor",
-    "town_admin"); staff subscribe by e-mail or SMS."""
+class EscalationTopics(Protocol):
+    """Where escalations go: a topic per town and audience ("department:<code>",
+    "supervisor", "town_admin"), which staff subscribe to by e-mail or SMS."""
+
+    def topic_arn(self, town_id: str, audience: str) -> str: ...
 
     def publish(self, town_id: str, audience: str, subject: str, text: str) -> None: ...
 
-    def topic_arn(self, town_id: str, audience: str) -> str:
-        """The audience's topic (made on first use)."""
-        ...
-
     def subscribe(self, town_id: str, audience: str, protocol: str, endpoint: str) -> str:
-        """Subscribe an e-mail address or phone ("email"/"sms") to the audience's topic;
-        the subscription's ARN (or "pending confirmation")."""
+        """Subscribe ``endpoint`` (an e-mail address, or an E.164 phone for "sms"); returns
+        the subscription's ARN. InvalidInput if the topic refuses the address."""
         ...
 
 

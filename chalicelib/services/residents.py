@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.access import Permission, Principal, require
-from chalicelib.domain.errors import Conflict, InvalidInput, Problem, Throttled, Unauthenticated
+from chalicelib.domain.errors import InvalidInput, Problem, Throttled, Unauthenticated
 from chalicelib.domain.requests import Reporter, ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
 from chalicelib.services.admin import AdminPorts, record
@@ -24,6 +24,7 @@ from chalicelib.services.outreach import (
     phone_for,
 )
 from chalicelib.services.ports import Messenger, RequestStore, ResidentAccess
+from chalicelib.services.retries import retry_on_conflict
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ def _stop_following(store: RequestStore, town_id: str, hashes: set[str],
 def _anonymise(ports: AdminPorts, store: RequestStore, town_id: str, request_id: str,
                contact_hashes: Callable[[Reporter], list[str]]) -> list[str] | None:
     """Clear one request's reporter; returns the contacts it carried, None if none."""
-    for _ in range(3):  # a concurrent status change wins; read again and retry
+    def attempt(_: int) -> list[str] | None:
+        # A concurrent status change wins; read again and retry.
         request = store.get(town_id, request_id, with_timeline=False)
         if request is None or request.reporter.is_empty():
             return None
@@ -105,12 +107,11 @@ def _anonymise(ports: AdminPorts, store: RequestStore, town_id: str, request_id:
                               summary="Reporter's contact details erased on request",
                               public=False)
         request.updated_at = event.at
-        try:
-            store.record_change(request, event)
-            return carried
-        except Conflict:
-            continue
-    raise Conflict("the request kept changing; try the erasure again")
+        store.record_change(request, event)
+        return carried
+
+    return retry_on_conflict(attempt,
+                             gave_up="the request kept changing; try the erasure again")
 
 
 # --- residents on their own: sign in with a one-time code, follow, erase --------------------

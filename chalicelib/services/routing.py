@@ -51,7 +51,8 @@ def zones_of(catalogue: Catalogue, lat: float | None, long: float | None) -> lis
 def decide(catalogue: Catalogue, service_code: str, lat: float | None,
            long: float | None) -> RoutingDecision:
     """Where a request would go: the router's rule, and the admin's dry run."""
-    return choose_department(catalogue.routing or RoutingRules(), catalogue, service_code,
+    return choose_department(catalogue.routing or RoutingRules(),
+                             catalogue.own_department(service_code), service_code,
                              zones_of(catalogue, lat, long))
 
 

@@ -6,7 +6,7 @@ under the UTC hour of its next step, across all towns, so a sweep costs one Quer
 since its last finished run plus one read per due request, whatever the number of towns or
 requests. Each step is a conditional write of the request (the level moves up once; a
 second sweep, or one re-run after dying half way, finds the level already raised and sends
-nothing); the alert is published after the write.
+nothing); the escalation is published after the write.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from chalicelib.domain.queries import RequestQuery
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
 from chalicelib.services.ports import (
-    AlertTopics,
+    EscalationTopics,
     RequestStore,
     ServiceLevelStore,
     TownDirectory,
@@ -123,12 +123,12 @@ def _local(at: datetime | None, town: Town) -> str:
 class SweepPorts:
     store: ServiceLevelStore
     towns: TownDirectory
-    alerts: AlertTopics
+    escalations: EscalationTopics
     new_id: Callable[[], str]
     now: Callable[[], datetime]
     base_url: str = ""
     outreach: OutreachPorts | None = None  # texts to staff count too
-    # SMS subscribers per (town, audience) of the SLA topics: read once per sweep (the
+    # SMS subscribers per (town, audience) of the escalation topics: read once per sweep (the
     # ports are built for each run).
     text_subscribers: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -138,7 +138,7 @@ class SweepResult:
     hours_read: int = 0
     due: int = 0
     escalated: int = 0
-    alerts: int = 0
+    published: int = 0  # escalations published, one per audience told
     skipped: int = 0
 
 
@@ -211,15 +211,15 @@ def escalate(ports: SweepPorts, town_id: str, request_id: str, now: datetime,
                 f"assigned to {request.agency_responsible or 'no department yet'}. "
                 f"Escalation level {level}. {link}")
         try:
-            ports.alerts.publish(town_id, audience, subject, text)
-            result.alerts += 1
+            ports.escalations.publish(town_id, audience, subject, text)
+            result.published += 1
             if ports.outreach is not None:
                 from chalicelib.services.outreach import count_topic_texts
 
                 count_topic_texts(ports.outreach, town_id, audience, text,
                                   ports.text_subscribers)
         except StorageUnavailable:
-            log.error("SLA alert not published (the step is recorded on the timeline)",
+            log.error("escalation not published (the step is recorded on the timeline)",
                       extra={"town": town_id, "service_request_id": request_id,
                              "audience": audience})
 
@@ -290,3 +290,18 @@ def figures(store: RequestStore, who: Principal, start: datetime, end: datetime,
         page_no += 1
     return {"services": {k: v.document() for k, v in sorted(by_service.items())},
             "departments": {k: v.document() for k, v in sorted(by_department.items())}}
+
+
+def figures_report(store: RequestStore, who: Principal, start: datetime | None,
+                   end: datetime | None, now: datetime) -> dict[str, object]:
+    """``figures`` over a window the caller may leave open: it ends now and starts 90 days
+    before its end, and spans at most a year."""
+    from chalicelib.domain.errors import InvalidInput, Problem
+
+    end = (end or now).astimezone(UTC)
+    start = (start or end - timedelta(days=90)).astimezone(UTC)
+    if start > end or end - start > timedelta(days=366):
+        raise InvalidInput.of([Problem("start_date", "must be before end_date, at most a "
+                                                     "year apart")])
+    return {"start_date": start.isoformat(), "end_date": end.isoformat(),
+            **figures(store, who, start, end, now)}

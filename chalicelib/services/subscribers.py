@@ -22,7 +22,7 @@ from chalicelib.services.outreach import (
     allow_guess,
     phone_for,
 )
-from chalicelib.services.ports import AlertDeliveries, Messenger, SubscriberStore
+from chalicelib.services.ports import AlertDeliveries, Messenger, SubscriberStore, TownDirectory
 
 CONFIRM_WORDS = {
     "en": ("{town} alerts: your confirmation code is {code}. Reply STOP to cancel.",
@@ -185,3 +185,17 @@ def document(s: Subscriber) -> dict[str, object]:
     return {"subscriber_id": s.subscriber_id, "status": s.status, "language": s.language,
             "zones": list(s.zones), "phone": s.phone, "email": s.email,
             "channels": list(s.channels)}
+
+
+def sign_up(ports: SubscriberPorts, towns: TownDirectory, town: Town, *,
+            email: str | None, phone: str | None, language: str | None, zones: list[str],
+            home: tuple[float, float] | None, source_ip: str | None = None) -> Subscriber:
+    """``subscribe`` against the town's current catalogue (its zones)."""
+    return subscribe(ports, town, towns.get_catalogue(town.town_id, town.changeset),
+                     email=email, phone=phone, language=language, zones=zones, home=home,
+                     source_ip=source_ip)
+
+
+def delete_own(ports: SubscriberPorts, town: Town, contact_hash: str) -> None:
+    """The signed-in resident ends their own subscription."""
+    ports.store.remove(own(ports, town, contact_hash))

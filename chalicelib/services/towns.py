@@ -16,8 +16,15 @@ from chalicelib.domain.catalogue import (
     ServiceQuestion,
 )
 from chalicelib.domain.requests import utc_now
-from chalicelib.domain.sla import PriorityRule, SlaPolicy, SlaTarget, us_federal_holidays
-from chalicelib.domain.towns import ApiKey, BusinessCalendar, StaffMember, Town, changeset_at
+from chalicelib.domain.sla import policy_from_document, us_federal_holidays
+from chalicelib.domain.towns import (
+    ApiKey,
+    BusinessCalendar,
+    StaffMember,
+    Town,
+    changeset_at,
+    new_api_key_secret,
+)
 from chalicelib.services.ports import TownDirectory
 
 PACKS = Path(__file__).resolve().parent.parent / "packs"
@@ -90,15 +97,6 @@ def load_pack(name: str) -> Catalogue:
     return catalogue_from_document(document)
 
 
-def sla_policy(doc: SlaDocument) -> SlaPolicy:
-    """``{"amount", "unit", "priorities": [{"question", "answer", "amount", "unit"}]}``"""
-    return SlaPolicy(SlaTarget(float(doc["amount"]), doc.get("unit", "business_hours")),
-                     tuple(PriorityRule(p["question"], p["answer"],
-                                        SlaTarget(float(p["amount"]),
-                                                  p.get("unit", "business_hours")))
-                           for p in doc.get("priorities", ())))
-
-
 def catalogue_from_document(document: PackDocument) -> Catalogue:
     services = tuple(
         Service(
@@ -114,7 +112,7 @@ def catalogue_from_document(document: PackDocument) -> Catalogue:
                 )
                 for q in s.get("questions", ())
             ),
-            sla=sla_policy(sla) if (sla := s.get("sla")) else None,
+            sla=policy_from_document(sla) if (sla := s.get("sla")) else None,
         )
         for s in document["services"]
     )
@@ -134,7 +132,6 @@ def create_town(towns: TownDirectory, town_id: str, name: str, timezone: str, pa
                 *, api_key: str | None = None, contact_email: str | None = None,
                 now: datetime | None = None) -> NewTown:
     """Create a town from a template pack with one API key (the secret is returned once)."""
-    from chalicelib.services.admin import new_secret
 
     at = now or utc_now()
     changeset = changeset_at(at)
@@ -146,7 +143,7 @@ def create_town(towns: TownDirectory, town_id: str, name: str, timezone: str, pa
                 calendar=BusinessCalendar(holidays=holidays))
     town.zone  # noqa: B018 - fail now on an unknown time zone, not on the first request
     towns.create_town(town, load_pack(pack))
-    secret = api_key or new_secret()
+    secret = api_key or new_api_key_secret()
     towns.add_api_key(ApiKey(town_id=town_id, key_id="first-key", name="First key",
                              prefix=secret[:9], created_at=at), secret)
     return NewTown(town, secret)

@@ -40,6 +40,7 @@ from chalicelib.services.ports import (
     RequestStore,
     TownDirectory,
 )
+from chalicelib.services.retries import retry_on_conflict
 from chalicelib.services.service_levels import clock_step
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def dispute(ports: TrackingPorts, town: Town, reference: str, contact_hash: str,
     window; it goes back to the same department, flagged, and its supervisors are told."""
     if not note or not note.strip():
         raise InvalidInput.of([Problem("note", "say what is still wrong")])
-    for attempt in range(TRIES):
+    def attempt(n: int) -> ServiceRequest:
         request = find(ports.store, town, reference)
         if ports.store.is_reporter_or_follower(town.town_id, request.request_id,
                                                contact_hash) is None:
@@ -148,7 +149,7 @@ def dispute(ports: TrackingPorts, town: Town, reference: str, contact_hash: str,
                            "was closed earlier: please report it again")
         target = lifecycle.next_state(request.lifecycle, "reopen")
         media_key = None
-        if photo is not None and ports.photos is not None and attempt == 0:
+        if photo is not None and ports.photos is not None and n == 0:
             from chalicelib.services.intake import Photo, _check_photo
 
             _check_photo(Photo(photo[0], photo[1]))
@@ -166,18 +167,14 @@ def dispute(ports: TrackingPorts, town: Town, reference: str, contact_hash: str,
         request.resolution, request.disputed = None, True
         request.status_notes, request.updated_at = note.strip(), now
         request.timeline.append(event)
-        try:
-            ports.store.record_change(request, event,
-                                      tally={f"disputes#{request.department or 'none'}": 1})
-        except Conflict:
-            if attempt == TRIES - 1:
-                raise
-            continue
+        ports.store.record_change(request, event,
+                                  tally={f"disputes#{request.department or 'none'}": 1})
         announce(ports.notices, request, event)
         announce(ports.notices, request, event, kind="dispute_alert")
         _back_to_department(ports, town, request, event)
         return request
-    raise Conflict("the request kept changing; try again")  # pragma: no cover
+
+    return retry_on_conflict(attempt, tries=TRIES)
 
 
 def _back_to_department(ports: TrackingPorts, town: Town, request: ServiceRequest,
@@ -200,7 +197,8 @@ def _back_to_department(ports: TrackingPorts, town: Town, request: ServiceReques
 def rate(ports: TrackingPorts, town: Town, reference: str, contact_hash: str, score: int,
          comment: str | None) -> ServiceRequest:
     """The reporter rates a closed request, once: 1 (poor) to 5 (excellent)."""
-    for attempt in range(TRIES):
+
+    def attempt(_: int) -> ServiceRequest:
         request = find(ports.store, town, reference)
         if ports.store.is_reporter_or_follower(town.town_id, request.request_id,
                                                contact_hash) != REPORTER:
@@ -216,14 +214,11 @@ def rate(ports: TrackingPorts, town: Town, reference: str, contact_hash: str, sc
         request.rating, request.rating_comment = score, comment
         request.timeline.append(event)
         department = request.department or "none"
-        try:
-            ports.store.record_change(request, event, tally={
-                f"ratings#{department}#count": 1, f"ratings#{department}#points": score})
-            return request
-        except Conflict:
-            if attempt == TRIES - 1:
-                raise
-    raise Conflict("the request kept changing; try again")  # pragma: no cover
+        ports.store.record_change(request, event, tally={
+            f"ratings#{department}#count": 1, f"ratings#{department}#points": score})
+        return request
+
+    return retry_on_conflict(attempt, tries=TRIES)
 
 
 @dataclass(frozen=True)
@@ -271,7 +266,7 @@ def merge(ports: TrackingPorts, who: Principal, duplicate_id: str, parent_id: st
 def _close_as_duplicate(ports: TrackingPorts, who: Principal, town_id: str, request_id: str,
                         parent: ServiceRequest, parent_number: str,
                         note: str | None) -> ServiceRequest:
-    for attempt in range(TRIES):
+    def attempt(_: int) -> ServiceRequest:
         request = ports.store.get(town_id, request_id, with_timeline=False)
         if request is None:
             raise NotFound(f"no service request {request_id!r}")
@@ -286,21 +281,18 @@ def _close_as_duplicate(ports: TrackingPorts, who: Principal, town_id: str, requ
         request.status_notes = f"Duplicate of {parent_number}"
         request.closed_at = request.updated_at = now
         request.timeline.append(event)
-        try:
-            ports.store.record_change(request, event)
-        except Conflict:
-            if attempt == TRIES - 1:
-                raise
-            continue
+        ports.store.record_change(request, event)
         announce(ports.notices, request, event)
         return request
-    raise Conflict("the request kept changing; try again")  # pragma: no cover
+
+    return retry_on_conflict(attempt, tries=TRIES)
 
 
 def _note_merge(ports: TrackingPorts, who: Principal, town_id: str, parent_id: str,
                 duplicate: ServiceRequest) -> ServiceRequest:
     number = duplicate.tracking_number or duplicate.request_id
-    for attempt in range(TRIES):
+
+    def attempt(_: int) -> ServiceRequest:
         parent = ports.store.get(town_id, parent_id, with_timeline=False)
         if parent is None:
             raise NotFound(f"no service request {parent_id!r}")
@@ -310,13 +302,10 @@ def _note_merge(ports: TrackingPorts, who: Principal, town_id: str, parent_id: s
                               public=True, actor_role=who.public_role)
         parent.updated_at = now
         parent.timeline.append(event)
-        try:
-            ports.store.record_change(parent, event)
-            return parent
-        except Conflict:
-            if attempt == TRIES - 1:
-                raise
-    raise Conflict("the request kept changing; try again")  # pragma: no cover
+        ports.store.record_change(parent, event)
+        return parent
+
+    return retry_on_conflict(attempt, tries=TRIES)
 
 
 @dataclass(frozen=True)

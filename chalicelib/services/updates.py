@@ -16,7 +16,6 @@ from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import (
     AccessDenied,
     AlreadyApplied,
-    Conflict,
     InvalidInput,
     Problem,
     RequestNotFound,
@@ -25,6 +24,7 @@ from chalicelib.domain.queries import RequestQuery
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import SCOPE_UPDATES, ApiKey, Town
 from chalicelib.services.notices import announce
+from chalicelib.services.retries import retry_on_conflict
 from chalicelib.services.routing import RoutingPorts
 
 # FixMyStreet's statuses → (lifecycle action, resolution when closing)
@@ -61,20 +61,21 @@ def apply_update(ports: RoutingPorts, town: Town, key: ApiKey, update: InboundUp
         raise InvalidInput.of([Problem("status", f"must be one of {', '.join(STATUSES)}")])
     action, resolution = STATUSES[update.status]
     once = f"{key.key_id}#{update.update_id}"
-    for _ in range(3):
+
+    def attempt(_: int) -> str:
         request = ports.store.get(town.town_id, update.service_request_id, with_timeline=False)
         if request is None:
             raise RequestNotFound(f"no service request {update.service_request_id[:64]!r}")
         event = _change(ports, request, action, resolution, update)
         try:
             ports.store.record_change(request, event, once=once)
-            announce(ports.notices, request, event)
-            return update.update_id
         except AlreadyApplied:
             return update.update_id
-        except Conflict:
-            continue
-    raise Conflict("the request kept changing; send the update again")
+        announce(ports.notices, request, event)
+        return update.update_id
+
+    return retry_on_conflict(attempt,
+                             gave_up="the request kept changing; send the update again")
 
 
 def _change(ports: RoutingPorts, request: ServiceRequest, action: str | None,

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from chalicelib.domain import lifecycle
 from chalicelib.domain.access import Principal, require_work
 from chalicelib.domain.errors import (
-    Conflict,
     InvalidInput,
     NotFound,
     Problem,
@@ -25,6 +24,7 @@ from chalicelib.domain.queries import RequestPage
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.routing import RoutingRules
 from chalicelib.services.notices import announce
+from chalicelib.services.retries import retry_on_conflict
 from chalicelib.services.routing import RoutingPorts, assign
 from chalicelib.services.service_levels import clock_step
 
@@ -58,17 +58,15 @@ def act(ports: RoutingPorts, who: Principal, department: str, request_id: str,
         action: Action) -> ServiceRequest:
     require_work(who, department, who.town_id)
     town_id = who.town_id or ""
-    for attempt in range(TRIES):
+
+    def attempt(_: int) -> ServiceRequest:
         request = ports.store.get(town_id, request_id, with_timeline=False)
         if request is None or request.department != department:
             raise NotFound(f"no service request {request_id[:64]!r} in {department}")
-        try:
-            _apply(ports, who, request, action)
-            return request
-        except Conflict:
-            if attempt == TRIES - 1:
-                raise
-    raise Conflict("the request kept changing; try again")  # pragma: no cover
+        _apply(ports, who, request, action)
+        return request
+
+    return retry_on_conflict(attempt, tries=TRIES)
 
 
 def _apply(ports: RoutingPorts, who: Principal, request: ServiceRequest, action: Action) -> None:

@@ -15,8 +15,8 @@ from tests.fakes.messages import (
 )
 from tests.fakes.photos import FakePhotoInbox, FakePhotoStorage
 from tests.fakes.queues import (
-    FakeAlertTopics,
     FakeAssignmentChannels,
+    FakeEscalationTopics,
     FakeNoticeQueue,
     FakeRoutingQueue,
 )
@@ -38,7 +38,7 @@ def counter_ids(prefix: str = "ID") -> Callable[[], str]:
 
 __all__ = [
     "PUBLIC",
-    "FakeAlertTopics",
+    "FakeEscalationTopics",
     "FakeAlerts",
     "FakeAssignmentChannels",
     "FakeAuditLog",

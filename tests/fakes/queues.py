@@ -66,17 +66,16 @@ class FakeAssignmentChannels:
         self.delayed.append((receipt_handle, seconds))
 
 
-class FakeAlertTopics:
-    """AlertTopics: one topic per town and audience, what was published to each, and who
-    subscribed."""
+class FakeEscalationTopics:
+    """EscalationTopics: one topic per town and audience, what was published to each, and
+    who subscribed."""
 
     def __init__(self) -> None:
         self.published: list[tuple[str, str, str, str]] = []  # town, audience, subject, text
         self.subscriptions: list[tuple[str, str, str, str]] = []
 
     def topic_arn(self, town_id: str, audience: str) -> str:
-        digest = hashlib.sha1(f"{town_id}:{audience}".encode(), usedforsecurity=False)
-        return f"arn:aws:sns:us-east-1:000000000000:town311-sla-{digest.hexdigest()[:16]}"
+        return f"arn:aws:sns:us-east-1:123456789012:escalations-{town_id}-{audience}"
 
     def publish(self, town_id: str, audience: str, subject: str, text: str) -> None:
         self.published.append((town_id, audience, subject[:100], text))

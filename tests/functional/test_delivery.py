@@ -17,6 +17,7 @@ from chalice.test import Client
 from app import app
 from chalicelib.schemas.delivery import RequestAssigned
 from tests.functional.helpers import POTHOLE, body, post_request
+from tests.lambda_events import sqs_event, sqs_record_of
 
 REPORTER = {"email": "ana.reporter@example.org", "first_name": "Ana", "last_name": "Reyes",
             "phone": "+13125550123"}
@@ -104,13 +105,7 @@ def _receive(deployment, queue_url: str) -> list[dict[str, Any]]:
 def _lambda_event(messages: list[dict[str, Any]], queue: str) -> dict[str, Any]:
     """A Lambda SQS event for messages received from ``queue``: each record keeps its own
     messageId and receive count (chalice's generate_sqs_event would give one id to all)."""
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": {"ApproximateReceiveCount": m["Attributes"]["ApproximateReceiveCount"],
-                       "SentTimestamp": m["Attributes"]["SentTimestamp"]},
-        "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
-        "awsRegion": "us-east-1"} for m in messages]}
+    return sqs_event(*(sqs_record_of(m, queue=queue) for m in messages))
 
 
 def _route(deployment) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import DEMO_KEY, OTHER_KEY, UPDATES_KEY
 from tests.functional.helpers import FORM, POTHOLE, TOWN, body, post_request
+from tests.lambda_events import sqs_event, sqs_record
 
 TOWN_ROLES = ("town_admin", "agent", "department_worker", "supervisor", "emergency_manager",
               "analyst")
@@ -39,9 +40,10 @@ ROUTES = [
     ("POST", "/staff/requests/{rid}/photos/{photo_id}/show", None, {"town_admin", "supervisor"}),
     ("GET", "/staff/reports/service-levels", None,
      {"town_admin", "agent", "supervisor", "analyst"}),
-    ("GET", "/admin/alerts", None, {"town_admin"}),
-    ("POST", "/admin/alerts/subscriptions", {"audience": "supervisor", "protocol": "email",
-                                             "endpoint": "x@evil.example"}, {"town_admin"}),
+    ("GET", "/admin/escalations", None, {"town_admin"}),
+    ("POST", "/admin/escalations/subscriptions", {
+        "audience": "supervisor", "protocol": "email", "endpoint": "x@evil.example"},
+     {"town_admin"}),
     ("GET", "/staff/reports/feedback", None, {"town_admin", "agent", "supervisor", "analyst"}),
     ("POST", "/staff/alerts", {"title": {"en": "Hijacked"}, "body": {"en": "x"},
                                "severity": "minor", "category": "other",
@@ -134,11 +136,8 @@ def maple_request(api, deployment):
     url = deployment.environment["TOWN311_ROUTING_QUEUE_URL"]
     (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
     with Client(app) as lambdas:  # routed to public_works, as in production
-        lambdas.lambda_.invoke("route_new_requests", {"Records": [{
-            "messageId": "m1", "receiptHandle": "h", "body": message["Body"],
-            "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
-            "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-            "awsRegion": "us-east-1"}]})
+        lambdas.lambda_.invoke("route_new_requests",
+                               sqs_event(sqs_record(message["Body"], message_id="m1")))
     return receipt["service_request_id"]
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-import uuid
 
 from PIL import Image
 
 from tests.conftest import DEMO_KEY
 from tests.functional.helpers import POTHOLE, TOWN, body, post_request
+from tests.lambda_events import sqs_event, sqs_record
 
 
 def _routing_messages(deployment) -> list[dict]:
@@ -21,12 +21,8 @@ def _routing_messages(deployment) -> list[dict]:
 
 
 def _sqs_event(deployment, messages: list[dict]) -> dict:
-    arn = "arn:aws:sqs:us-east-1:123456789012:town311-local-routing"
-    return {"Records": [
-        {"messageId": m.get("MessageId", str(uuid.uuid4())), "receiptHandle": "h",
-         "body": m["Body"], "attributes": {"ApproximateReceiveCount": "1"},
-         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-         "eventSourceARN": arn, "awsRegion": "us-east-1"} for m in messages]}
+    return sqs_event(*(sqs_record(m["Body"], message_id=m.get("MessageId"),
+                                  queue="town311-local-routing") for m in messages))
 
 
 def test_submission_sends_one_versioned_routing_message(api, deployment):

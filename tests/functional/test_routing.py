@@ -9,6 +9,7 @@ from chalice.test import Client
 
 from app import app
 from tests.functional.helpers import TOWN, body, post_request
+from tests.lambda_events import sqs_event, sqs_record_of
 
 WARD_3 = {"type": "Polygon", "coordinates": [[[-87.70, 41.80], [-87.60, 41.80],
                                                [-87.60, 41.90], [-87.70, 41.90],
@@ -29,10 +30,7 @@ def _pump_router(deployment) -> dict:
     sqs = deployment.client("sqs")
     url = deployment.environment["TOWN311_ROUTING_QUEUE_URL"]
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"], "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
-                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:routing",
-                "awsRegion": "us-east-1"} for m in messages]
+    records = [sqs_record_of(m, queue="routing") for m in messages]
     for m in messages:
         sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
     if not records:  # Lambda never delivers an empty batch
@@ -87,7 +85,7 @@ def test_rules_naming_unknown_things_are_refused(api, staff):
 def test_a_request_whose_routing_message_was_lost_is_routed_by_the_sweep(api, deployment):
     import chalicelib.bootstrap as bootstrap
 
-    real = bootstrap.container().routing
+    real = bootstrap.container().routing_queue
 
     class Down:
         def request_submitted(self, town_id, request_id):  # noqa: ANN001, ANN202
@@ -95,9 +93,9 @@ def test_a_request_whose_routing_message_was_lost_is_routed_by_the_sweep(api, de
 
             raise StorageUnavailable("SQS is down")
 
-    bootstrap.container().__dict__["routing"] = Down()
+    bootstrap.container().__dict__["routing_queue"] = Down()
     rid = _file(api, INSIDE)  # stored although the send failed
-    bootstrap.container().__dict__["routing"] = real
+    bootstrap.container().__dict__["routing_queue"] = real
     assert _agency(api, rid)["agency_responsible"] is None
     assert _pump_router(deployment) == {"batchItemFailures": []}  # nothing was queued
 
@@ -127,11 +125,8 @@ def test_a_poison_message_ends_in_the_dead_letter_queue(deployment):
             if not messages:
                 break
             (m,) = messages
-            result = lambdas.lambda_.invoke("route_new_requests", {"Records": [{
-                "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"], "attributes": m["Attributes"], "messageAttributes": {},
-                "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:q",
-                "awsRegion": "us-east-1"}]}).payload
+            result = lambdas.lambda_.invoke("route_new_requests",
+                                            sqs_event(sqs_record_of(m))).payload
             assert result == {"batchItemFailures": [{"itemIdentifier": m["MessageId"]}]}
             failures += 1
     assert failures == 5  # the redrive policy's maxReceiveCount, from infra/template.yaml

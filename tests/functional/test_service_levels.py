@@ -1,5 +1,6 @@
 """Issue 7: due dates residents see, the clock through hold and reopen, the 15-minute
-sweep up the escalation ladder with SNS alerts (read from moto's record), and SLA figures."""
+sweep up the escalation ladder with escalations on SNS (read from moto's record), and SLA
+figures."""
 
 from __future__ import annotations
 
@@ -33,14 +34,14 @@ def _route(deployment) -> None:
     route(deployment)
 
 
-def _alerts(deployment) -> list[tuple[str, str, str]]:
+def _escalations(deployment) -> list[tuple[str, str, str]]:
     """(audience topic suffix, subject, message) of every SNS topic publish so far."""
     from moto.sns.models import sns_backends
 
     found = []
     for arn, topic in sns_backends["123456789012"]["us-east-1"].topics.items():
-        if "-alerts-" in arn:
-            audience = arn.split("-alerts-", 1)[1].split("-", 1)[1]
+        if "-escalations-" in arn:
+            audience = arn.split("-escalations-", 1)[1].split("-", 1)[1]
             found += [(audience, subject, message)
                       for _, message, subject, _, _ in topic.sent_notifications]
     return found
@@ -78,7 +79,7 @@ def test_the_sweep_climbs_the_ladder_once_per_rung(api, deployment, staff):
     due = _expected(api, rid)
     assert due == datetime(2026, 11, 16, 17, 0, tzinfo=CHICAGO)  # 8 business hours
     admin = staff.headers("town_admin")
-    r = _post(api, "/admin/alerts/subscriptions", {
+    r = _post(api, "/admin/escalations/subscriptions", {
         "audience": "supervisor", "protocol": "email",
         "endpoint": "supervisor@maplefalls.example"}, admin)
     assert r.status_code == 201, r.body
@@ -86,17 +87,17 @@ def test_the_sweep_climbs_the_ladder_once_per_rung(api, deployment, staff):
     deployment.clock[0] = datetime(2026, 11, 16, 15, 0, tzinfo=CHICAGO)  # 75%: nothing
     assert _sweep(deployment)["escalated"] == 0
     deployment.clock[0] = datetime(2026, 11, 16, 15, 30, tzinfo=CHICAGO)  # 81%: warning
-    assert _sweep(deployment)["alerts"] == 1
-    assert _sweep(deployment)["alerts"] == 0  # the same sweep again: nothing twice
+    assert _sweep(deployment)["published"] == 1
+    assert _sweep(deployment)["published"] == 0  # the same sweep again: nothing twice
     deployment.clock[0] = datetime(2026, 11, 16, 17, 15, tzinfo=CHICAGO)  # overdue
-    assert _sweep(deployment)["alerts"] == 1
+    assert _sweep(deployment)["published"] == 1
     deployment.clock[0] = datetime(2026, 11, 16, 21, 30, tzinfo=CHICAGO)  # 1.5 × the SLA
-    assert _sweep(deployment)["alerts"] == 1
+    assert _sweep(deployment)["published"] == 1
     deployment.clock[0] += timedelta(days=3)
-    assert _sweep(deployment)["alerts"] == 0  # the ladder has three rungs
+    assert _sweep(deployment)["published"] == 0  # the ladder has three rungs
 
     alerts = {audience: (subject, message) for audience, subject, message in
-              _alerts(deployment)}
+              _escalations(deployment)}
     assert sorted(alerts) == ["dept-public_works", "supervisor", "town_admin"]
     assert "due in 1 h" in alerts["dept-public_works"][0]
     assert "overdue by 15 min" in alerts["supervisor"][0]
@@ -128,11 +129,11 @@ def test_a_sweep_that_dies_half_way_sends_nothing_twice(api, deployment, monkeyp
 
     monkeypatch.setattr(store, "record_change", dies_on_the_second)
     first = _sweep(deployment)
-    assert (first["alerts"], first["skipped"]) == (2, 1)
+    assert (first["published"], first["skipped"]) == (2, 1)
     monkeypatch.setattr(store, "record_change", real)
     second = _sweep(deployment)
-    assert second["alerts"] == 1  # only the one the first run could not finish
-    assert len(_alerts(deployment)) == 3 == len(ids)
+    assert second["published"] == 1  # only the one the first run could not finish
+    assert len(_escalations(deployment)) == 3 == len(ids)
 
 
 def test_hold_pauses_the_due_date_and_reopening_restarts_it(api, deployment, staff):
@@ -248,7 +249,7 @@ def test_holiday_lists_are_checked_and_the_federal_set_can_be_added(api, staff):
 
 def test_alert_subscriptions_are_checked(api, staff):
     admin = staff.headers("town_admin")
-    topics = body(api.http.get("/admin/alerts", headers=admin))["topics"]
+    topics = body(api.http.get("/admin/escalations", headers=admin))["topics"]
     assert {"supervisor", "town_admin", "department:public_works"} <= {
         t["audience"] for t in topics}
     for payload in ({"audience": "mayor", "protocol": "email", "endpoint": "a@b.example"},
@@ -256,5 +257,5 @@ def test_alert_subscriptions_are_checked(api, staff):
                     {"audience": "supervisor", "protocol": "email", "endpoint": "nope"},
                     {"audience": "department:nope", "protocol": "email",
                      "endpoint": "a@b.example"}):
-        r = _post(api, "/admin/alerts/subscriptions", payload, admin)
+        r = _post(api, "/admin/escalations/subscriptions", payload, admin)
         assert r.status_code == 400, (payload, r.body)

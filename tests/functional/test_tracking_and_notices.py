@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.functional.helpers import POTHOLE, TOWN, body, post_request
+from tests.lambda_events import sqs_event, sqs_record
 
 TOWN_BASE = "/towns/maplefalls.example"
 JSON = {"Content-Type": "application/json"}
@@ -47,12 +47,8 @@ def _drain(deployment, setting: str, handler: str) -> list[dict]:
                                            VisibilityTimeout=0).get("Messages", [])
             if not messages:
                 return results
-            event = {"Records": [
-                {"messageId": str(uuid.uuid4()), "receiptHandle": m["ReceiptHandle"],
-                 "body": m["Body"], "attributes": {"ApproximateReceiveCount": "1"},
-                 "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                 "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
-                 "awsRegion": "us-east-1"} for m in messages]}
+            event = sqs_event(*(sqs_record(m["Body"], receipt_handle=m["ReceiptHandle"])
+                                for m in messages))
             result = lambdas.lambda_.invoke(handler, event).payload
             results.append(result)
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}

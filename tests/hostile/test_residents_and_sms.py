@@ -321,11 +321,11 @@ def test_texts_to_staff_through_sla_topics_count_toward_the_cap_too(api, deploym
     from chalicelib.services.outreach import count_topic_texts
 
     admin = staff.headers("town_admin")
-    r = _post(api, "/admin/alerts/subscriptions", {"audience": "supervisor", "protocol": "sms",
-                                                   "endpoint": "+44 20 7946 0958"}, admin)
+    r = _post(api, "/admin/escalations/subscriptions", {
+        "audience": "supervisor", "protocol": "sms", "endpoint": "+44 20 7946 0958"}, admin)
     assert r.status_code == 400  # not one of the town's countries
-    r = _post(api, "/admin/alerts/subscriptions", {"audience": "supervisor", "protocol": "sms",
-                                                   "endpoint": "+13125550111"}, admin)
+    r = _post(api, "/admin/escalations/subscriptions", {
+        "audience": "supervisor", "protocol": "sms", "endpoint": "+13125550111"}, admin)
     assert r.status_code == 201, r.body
     c = deployment.container
     assert count_topic_texts(c.outreach, "maplefalls.example", "supervisor", "Pothole late") == 1

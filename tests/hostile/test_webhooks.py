@@ -23,6 +23,7 @@ from chalicelib.adapters.channels import HttpWebhookPoster
 from chalicelib.config import SettingsError, settings_from_env
 from chalicelib.domain.addresses import Destination
 from tests.functional.helpers import POTHOLE, post_request
+from tests.lambda_events import sqs_event, sqs_record_of
 
 PUBLIC = "93.184.216.34"
 
@@ -219,13 +220,7 @@ def _receive(deployment, queue_url: str) -> list[dict[str, Any]]:  # noqa: ANN00
 
 
 def _lambda_event(messages: list[dict[str, Any]], queue: str) -> dict[str, Any]:
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": {"ApproximateReceiveCount": m["Attributes"]["ApproximateReceiveCount"],
-                       "SentTimestamp": m["Attributes"]["SentTimestamp"]},
-        "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
-        "awsRegion": "us-east-1"} for m in messages]}
+    return sqs_event(*(sqs_record_of(m, queue=queue) for m in messages))
 
 
 def _queue_a_webhook_delivery(api, staff, deployment) -> dict[str, Any]:  # noqa: ANN001

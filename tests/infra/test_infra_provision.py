@@ -217,7 +217,8 @@ def test_function_policies_cover_the_resources_of_stack_town311_stage(aws, stage
         "RoutingQueue", "RoutingDeadLetterQueue", "WebhookQueue", "NoticeQueue")}
     # Department queues are made by the app, named from the stack: `<stack>-dept-<hash>`.
     department_queue = f"arn:aws:sqs:eu-west-1:123456789012:town311-{stage}-dept-0123abcd"
-    alert_topic = f"arn:aws:sns:eu-west-1:123456789012:town311-{stage}-alerts-0123abcd-supervisor"
+    escalation_topic = (f"arn:aws:sns:eu-west-1:123456789012:town311-{stage}-escalations-"
+                        "0123abcd-supervisor")
     phone = "+15550100200"  # what IAM sees as the resource of a direct SMS publish
 
     assert _allowed(api, "dynamodb:Query", table_arn)
@@ -234,7 +235,7 @@ def test_function_policies_cover_the_resources_of_stack_town311_stage(aws, stage
         assert _allowed(router, action, department_queue)
     assert not _allowed(api, "sqs:CreateQueue", queue["RoutingQueue"])
     assert not _allowed(api, "sqs:ReceiveMessage", department_queue)  # the work-order system's
-    assert _allowed(api, "sns:Subscribe", alert_topic)
+    assert _allowed(api, "sns:Subscribe", escalation_topic)
     assert _allowed(api, "sns:Publish", phone)
     assert not _allowed(api, "sns:Publish", resources["OpsTopic"]["TopicArn"])
 
@@ -262,8 +263,8 @@ def test_function_policies_cover_the_resources_of_stack_town311_stage(aws, stage
 
     assert _allowed(notices, "sqs:SendMessage", queue["NoticeQueue"])
     assert _allowed(notices, "sns:Publish", phone)
-    assert not _allowed(notices, "sns:Publish", alert_topic)
-    assert _allowed(policy("check_service_levels"), "sns:Publish", alert_topic)
+    assert not _allowed(notices, "sns:Publish", escalation_topic)
+    assert _allowed(policy("check_service_levels"), "sns:Publish", escalation_topic)
     assert _allowed(policy("check_service_levels"), "dynamodb:Query",
                     table_arn + "/index/by_sla")
     assert _allowed(policy("resend_unrouted_requests"), "dynamodb:Query",

@@ -22,8 +22,8 @@ from chalicelib.domain.errors import Conflict, Unauthenticated
 from chalicelib.domain.requests import Place, ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import StaffMember
 from tests.fakes import (
-    FakeAlertTopics,
     FakeAssignmentChannels,
+    FakeEscalationTopics,
     FakeIdempotency,
     FakeIdentity,
     FakeMessenger,
@@ -178,13 +178,13 @@ class TestSqsAssignmentChannels(AssignmentChannelsContract):
         return c.channels, read
 
 
-# --- SLA topics -------------------------------------------------------------------------------
+# --- escalation topics (SLA) ----------------------------------------------------------------
 
 
-class AlertTopicsContract:
+class EscalationTopicsContract:
     @pytest.fixture
     def topics(self):
-        """(AlertTopics, read back (subject, text) published to a topic ARN)"""
+        """(EscalationTopics, read back (subject, text) published to a topic ARN)"""
         raise NotImplementedError
 
     def test_one_topic_per_town_and_audience_gets_what_is_published(self, topics):
@@ -202,10 +202,10 @@ class AlertTopicsContract:
         assert port.subscribe(TOWN, "supervisor", "email", "sup@maplefalls.example")
 
 
-class TestFakeAlertTopics(AlertTopicsContract):
+class TestFakeEscalationTopics(EscalationTopicsContract):
     @pytest.fixture
     def topics(self):
-        fake = FakeAlertTopics()
+        fake = FakeEscalationTopics()
 
         def read(arn: str) -> list[tuple[str, str]]:
             return [(subject, text) for town, audience, subject, text in fake.published
@@ -214,7 +214,7 @@ class TestFakeAlertTopics(AlertTopicsContract):
         return fake, read
 
 
-class TestSnsAlertTopics(AlertTopicsContract):
+class TestSnsEscalationTopics(EscalationTopicsContract):
     @pytest.fixture
     def topics(self, deployment):
         from moto.sns.models import sns_backends
@@ -223,7 +223,7 @@ class TestSnsAlertTopics(AlertTopicsContract):
             topic = sns_backends[ACCOUNT]["us-east-1"].topics[arn]
             return [(subject, text) for _, text, subject, _, _ in topic.sent_notifications]
 
-        return deployment.container.alerts, read
+        return deployment.container.escalations, read
 
 
 # --- photos -----------------------------------------------------------------------------------

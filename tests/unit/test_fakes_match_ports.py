@@ -37,7 +37,7 @@ FAKES: dict[type, type] = {
     ports.HostResolver: fakes.FakeResolver,
     ports.DepartmentQueues: fakes.FakeAssignmentChannels,
     ports.AssignmentChannels: fakes.FakeAssignmentChannels,
-    ports.AlertTopics: fakes.FakeAlertTopics,
+    ports.EscalationTopics: fakes.FakeEscalationTopics,
     ports.SubscriberStore: fakes.FakeSubscribers,
     ports.AlertDeliveries: fakes.FakeAlerts,
     ports.AlertStore: fakes.FakeAlerts,

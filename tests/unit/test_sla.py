@@ -87,3 +87,30 @@ def test_business_hours_due_counts_exactly_the_target(start, hours):
     local_due = due.astimezone(ZoneInfo(CHICAGO))
     assert local_due.weekday() < 5 and local_due.date() not in CAL.holidays
     assert 8 <= local_due.hour + local_due.minute / 60 <= 17
+
+
+def test_an_sla_policy_reads_back_as_it_was_written() -> None:
+    from chalicelib.domain.sla import (
+        PriorityRule,
+        SlaPolicy,
+        SlaTarget,
+        policy_document,
+        policy_from_document,
+    )
+
+    policy = SlaPolicy(SlaTarget(3.0, "business_days"), (
+        PriorityRule("dangerous", "yes", SlaTarget(4.0, "hours")),))
+    assert policy_from_document(policy_document(policy)) == policy
+    assert policy_document(policy) == {
+        "amount": 3.0, "unit": "business_days",
+        "priorities": [{"question": "dangerous", "answer": "yes", "amount": 4.0,
+                        "unit": "hours"}]}
+
+
+def test_a_pack_may_leave_the_unit_out() -> None:
+    from chalicelib.domain.sla import SlaTarget, policy_from_document
+
+    policy = policy_from_document({"amount": 2, "priorities": [
+        {"question": "q", "answer": "a", "amount": 1}]})
+    assert policy.target == SlaTarget(2.0, "business_hours")
+    assert policy.priorities[0].target == SlaTarget(1.0, "business_hours")

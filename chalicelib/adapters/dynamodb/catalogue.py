@@ -30,7 +30,7 @@ from chalicelib.domain.catalogue import (
 )
 from chalicelib.domain.errors import InvalidInput, Problem
 from chalicelib.domain.routing import RoutingRule, RoutingRules
-from chalicelib.domain.sla import PriorityRule, SlaPolicy, SlaTarget
+from chalicelib.domain.sla import policy_document, policy_from_document
 from chalicelib.domain.zones import Zone
 
 
@@ -88,23 +88,8 @@ def _service(item: ServiceItem) -> Service:
         department=item.department, active=item.active,
         **{name: int(value) for name in ("duplicate_radius_m", "duplicate_window_days")
            if (value := getattr(item, name)) is not None},
-        sla=sla_policy(item.sla) if item.sla else None,
+        sla=policy_from_document(item.sla) if item.sla else None,
     )
-
-
-def sla_policy(doc: dict[str, Any]) -> SlaPolicy:
-    return SlaPolicy(
-        target=SlaTarget(float(doc["amount"]), doc["unit"]),
-        priorities=tuple(PriorityRule(p["question"], p["answer"],
-                                      SlaTarget(float(p["amount"]), p["unit"]))
-                         for p in doc.get("priorities", [])))
-
-
-def sla_policy_doc(policy: SlaPolicy) -> dict[str, Any]:
-    return {"amount": policy.target.amount, "unit": policy.target.unit,
-            "priorities": [{"question": p.question, "answer": p.answer,
-                            "amount": p.target.amount, "unit": p.target.unit}
-                           for p in policy.priorities]}
 
 
 def _question_doc(q: ServiceQuestion) -> dict[str, Any]:
@@ -124,7 +109,7 @@ def service_item(town_id: str, s: Service, position: int) -> ServiceItem:
         questions=[_question_doc(q) for q in s.questions],
         duplicate_radius_m=s.duplicate_radius_m,
         duplicate_window_days=s.duplicate_window_days,
-        sla=sla_policy_doc(s.sla) if s.sla else None)
+        sla=policy_document(s.sla) if s.sla else None)
 
 
 def department_item(town_id: str, d: Department) -> DepartmentItem:

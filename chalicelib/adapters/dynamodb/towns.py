@@ -155,7 +155,7 @@ def _notice_settings(doc: dict[str, Any] | None) -> NoticeSettings:
         return NoticeSettings()
     quiet = doc.get("quiet_hours")
     return NoticeSettings(
-        quiet_hours=tuple(quiet) if quiet else None,  # type: ignore[arg-type]
+        quiet_hours=tuple(quiet) if quiet else None,
         dispute_window_days=int(doc.get("dispute_window_days", 14)),
         templates={lang: {kind: Wording(w["subject"], w["text"]) for kind, w in kinds.items()}
                    for lang, kinds in (doc.get("templates") or {}).items()})

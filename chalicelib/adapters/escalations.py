@@ -1,6 +1,7 @@
-"""SLA alerts on Amazon SNS: one topic per town and audience, made on first use.
+"""Escalations on Amazon SNS: one topic per town and audience, made on first use, which
+the SLA sweep publishes to when a request climbs the escalation ladder.
 
-Topic names are ``<stack>-alerts-<town hash>-<audience>`` (audience ``supervisor``,
+Topic names are ``<stack>-escalations-<town hash>-<audience>`` (audience ``supervisor``,
 ``town_admin`` or ``dept-<department>``), so the IAM policy grants them by name and a town
 id never has to fit SNS's name rules. Staff subscribe to them by e-mail or SMS.
 """
@@ -21,10 +22,12 @@ def topic_name(prefix: str, town_id: str, audience: str) -> str:
     town = hashlib.sha256(town_id.encode()).hexdigest()[:12]
     who = audience.replace("department:", "dept-")
     who = re.sub(r"[^A-Za-z0-9_-]", "-", who)[:80]
-    return f"{prefix}-alerts-{town}-{who}"
+    return f"{prefix}-escalations-{town}-{who}"
 
 
-class SnsAlertTopics:
+class SnsEscalationTopics:
+    """``EscalationTopics`` on SNS."""
+
     def __init__(self, make_client: Callable[[], Any], prefix: str) -> None:
         self._make_client = make_client
         self._prefix = prefix
@@ -36,7 +39,7 @@ class SnsAlertTopics:
             try:  # CreateTopic is idempotent: it answers the existing topic's ARN
                 self._arns[name] = self._make_client().create_topic(Name=name)["TopicArn"]
             except (ClientError, BotoCoreError) as e:
-                raise StorageUnavailable("alert topics are unavailable") from e
+                raise StorageUnavailable("escalation topics are unavailable") from e
         return self._arns[name]
 
     def publish(self, town_id: str, audience: str, subject: str, text: str) -> None:
@@ -44,7 +47,7 @@ class SnsAlertTopics:
         try:
             self._make_client().publish(TopicArn=arn, Subject=subject[:100], Message=text)
         except (ClientError, BotoCoreError) as e:
-            raise StorageUnavailable("alerts cannot be published right now") from e
+            raise StorageUnavailable("escalations cannot be published right now") from e
 
     def subscribe(self, town_id: str, audience: str, protocol: str, endpoint: str) -> str:
         arn = self.topic_arn(town_id, audience)
@@ -57,6 +60,6 @@ class SnsAlertTopics:
                 from chalicelib.domain.errors import InvalidInput, Problem
 
                 raise InvalidInput.of([Problem("endpoint", "SNS refused this address")]) from e
-            raise StorageUnavailable("alert topics are unavailable") from e
+            raise StorageUnavailable("escalation topics are unavailable") from e
         except BotoCoreError as e:
-            raise StorageUnavailable("alert topics are unavailable") from e
+            raise StorageUnavailable("escalation topics are unavailable") from e

@@ -8,6 +8,7 @@ from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, query_params, respond
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.schemas import admin as wire
+from chalicelib.schemas import admin_documents as documents
 from chalicelib.services import admin, platform
 
 blueprint = Blueprint(__name__)
@@ -19,16 +20,16 @@ def _ports() -> admin.AdminPorts:
 
 def _catalogue_document(town, catalogue) -> dict:  # noqa: ANN001
     return {"changeset": town.changeset,
-            "departments": [wire.department_document(d) for d in catalogue.departments],
-            "zones": [wire.zone_document(z, with_geometry=False) for z in catalogue.zones],
-            "services": [wire.service_admin_document(s) for s in catalogue.services]}
+            "departments": [documents.department_document(d) for d in catalogue.departments],
+            "zones": [documents.zone_document(z, with_geometry=False) for z in catalogue.zones],
+            "services": [documents.service_admin_document(s) for s in catalogue.services]}
 
 
 @blueprint.route("/admin/town", methods=["GET"])
 @json_view
 def read_town() -> Response:
     town, catalogue = admin.read_town(_ports(), caller(blueprint))
-    return respond({"town": wire.town_document(town), **_catalogue_document(town, catalogue)})
+    return respond({"town": documents.town_document(town), **_catalogue_document(town, catalogue)})
 
 
 @blueprint.route("/admin/town", methods=["PATCH"])
@@ -36,7 +37,7 @@ def read_town() -> Response:
 def update_town() -> Response:
     town = admin.update_settings(_ports(), caller(blueprint),
                                  body_as(blueprint, wire.TownSettingsIn))
-    return respond(wire.town_document(town))
+    return respond(documents.town_document(town))
 
 
 @blueprint.route("/admin/messaging", methods=["GET"])
@@ -55,7 +56,7 @@ def messaging() -> Response:
 def put_department(code: str) -> Response:
     department, secret = admin.put_department(_ports(), caller(blueprint), code,
                                               body_as(blueprint, wire.DepartmentIn))
-    return respond(wire.department_document(department, secret=secret))
+    return respond(documents.department_document(department, secret=secret))
 
 
 @blueprint.route("/admin/departments/{code}", methods=["DELETE"])
@@ -72,14 +73,14 @@ def read_zone(code: str) -> Response:
     zone = next((z for z in catalogue.zones if z.code == code), None)
     if zone is None:
         raise NotFound(f"no zone {code[:40]!r}")
-    return respond(wire.zone_document(zone))
+    return respond(documents.zone_document(zone))
 
 
 @blueprint.route("/admin/zones/{code}", methods=["PUT"])
 @json_view
 def put_zone(code: str) -> Response:
     zone = admin.put_zone(_ports(), caller(blueprint), code, body_as(blueprint, wire.ZoneIn))
-    return respond(wire.zone_document(zone))
+    return respond(documents.zone_document(zone))
 
 
 @blueprint.route("/admin/zones/{code}", methods=["DELETE"])
@@ -95,14 +96,14 @@ def read_routing() -> Response:
     from chalicelib.domain.routing import RoutingRules
 
     _, catalogue = admin.read_town(_ports(), caller(blueprint))
-    return respond(wire.routing_document(catalogue.routing or RoutingRules()))
+    return respond(documents.routing_document(catalogue.routing or RoutingRules()))
 
 
 @blueprint.route("/admin/routing", methods=["PUT"])
 @json_view
 def put_routing() -> Response:
     routing = admin.put_routing(_ports(), caller(blueprint), body_as(blueprint, wire.RoutingIn))
-    return respond(wire.routing_document(routing))
+    return respond(documents.routing_document(routing))
 
 
 @blueprint.route("/admin/routing/dry-run", methods=["POST"])
@@ -117,20 +118,20 @@ def dry_run_routing() -> Response:
 def put_service(code: str) -> Response:
     service = admin.put_service(_ports(), caller(blueprint), code,
                                 body_as(blueprint, wire.ServiceIn))
-    return respond(wire.service_admin_document(service))
+    return respond(documents.service_admin_document(service))
 
 
 @blueprint.route("/admin/services/{code}/retire", methods=["POST"])
 @json_view
 def retire_service(code: str) -> Response:
-    return respond(wire.service_admin_document(
+    return respond(documents.service_admin_document(
         admin.retire_service(_ports(), caller(blueprint), code)))
 
 
 @blueprint.route("/admin/services/{code}/restore", methods=["POST"])
 @json_view
 def restore_service(code: str) -> Response:
-    return respond(wire.service_admin_document(
+    return respond(documents.service_admin_document(
         admin.retire_service(_ports(), caller(blueprint), code, active=True)))
 
 
@@ -145,7 +146,7 @@ def add_pack() -> Response:
 @json_view
 def list_api_keys() -> Response:
     keys = admin.list_api_keys(_ports(), caller(blueprint))
-    return respond([wire.api_key_document(k) for k in keys])
+    return respond([documents.api_key_document(k) for k in keys])
 
 
 @blueprint.route("/admin/api-keys", methods=["POST"])
@@ -153,27 +154,27 @@ def list_api_keys() -> Response:
 def create_api_key() -> Response:
     key, secret = admin.create_api_key(_ports(), caller(blueprint),
                                        body_as(blueprint, wire.ApiKeyIn))
-    return respond(wire.api_key_document(key, secret), status=201)
+    return respond(documents.api_key_document(key, secret), status=201)
 
 
 @blueprint.route("/admin/api-keys/{key_id}/rotate", methods=["POST"])
 @json_view
 def rotate_api_key(key_id: str) -> Response:
     key, secret = admin.rotate_api_key(_ports(), caller(blueprint), key_id)
-    return respond(wire.api_key_document(key, secret), status=201)
+    return respond(documents.api_key_document(key, secret), status=201)
 
 
 @blueprint.route("/admin/api-keys/{key_id}", methods=["DELETE"])
 @json_view
 def revoke_api_key(key_id: str) -> Response:
-    return respond(wire.api_key_document(admin.revoke_api_key(_ports(), caller(blueprint),
+    return respond(documents.api_key_document(admin.revoke_api_key(_ports(), caller(blueprint),
                                                               key_id)))
 
 
 @blueprint.route("/admin/staff", methods=["GET"])
 @json_view
 def list_staff() -> Response:
-    return respond([wire.staff_document(m) for m in admin.list_staff(_ports(),
+    return respond([documents.staff_document(m) for m in admin.list_staff(_ports(),
                                                                      caller(blueprint))])
 
 
@@ -181,13 +182,13 @@ def list_staff() -> Response:
 @json_view
 def add_staff() -> Response:
     member = admin.add_staff(_ports(), caller(blueprint), body_as(blueprint, wire.StaffIn))
-    return respond(wire.staff_document(member), status=201)
+    return respond(documents.staff_document(member), status=201)
 
 
 @blueprint.route("/admin/staff/{user_id}", methods=["DELETE"])
 @json_view
 def remove_staff(user_id: str) -> Response:
-    return respond(wire.staff_document(admin.remove_staff(_ports(), caller(blueprint),
+    return respond(documents.staff_document(admin.remove_staff(_ports(), caller(blueprint),
                                                           user_id)))
 
 
@@ -209,7 +210,7 @@ def read_audit_log() -> Response:
         raise InvalidInput.of([Problem("limit", "must be a whole number")]) from None
     entries = admin.read_audit_log(_ports(), caller(blueprint), before, limit)
     next_before = entries[-1].at.isoformat() if len(entries) == min(max(limit, 1), 200) else None
-    return respond({"entries": [wire.audit_document(e) for e in entries],
+    return respond({"entries": [documents.audit_document(e) for e in entries],
                     "next_before": next_before})
 
 

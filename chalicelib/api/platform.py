@@ -8,6 +8,7 @@ from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, respond
 from chalicelib.domain.towns import ACTIVE, SUSPENDED
 from chalicelib.schemas import admin as wire
+from chalicelib.schemas import admin_documents as documents
 from chalicelib.services import platform
 
 blueprint = Blueprint(__name__)
@@ -17,7 +18,7 @@ blueprint = Blueprint(__name__)
 @json_view
 def list_towns() -> Response:
     towns = platform.list_towns(bootstrap.container().admin, caller(blueprint))
-    return respond([wire.town_document(t) for t in towns])
+    return respond([documents.town_document(t) for t in towns])
 
 
 @blueprint.route("/platform/towns", methods=["POST"])
@@ -25,21 +26,21 @@ def list_towns() -> Response:
 def create_town() -> Response:
     created = platform.create_town(bootstrap.container().admin, caller(blueprint),
                                    body_as(blueprint, wire.NewTownIn))
-    return respond({"town": wire.town_document(created.town),
-                    "admin": wire.staff_document(created.admin)}, status=201)
+    return respond({"town": documents.town_document(created.town),
+                    "admin": documents.staff_document(created.admin)}, status=201)
 
 
 @blueprint.route("/platform/towns/{town}/suspend", methods=["POST"])
 @json_view
 def suspend_town(town: str) -> Response:
-    return respond(wire.town_document(platform.set_town_status(
+    return respond(documents.town_document(platform.set_town_status(
         bootstrap.container().admin, caller(blueprint), town, SUSPENDED)))
 
 
 @blueprint.route("/platform/towns/{town}/resume", methods=["POST"])
 @json_view
 def resume_town(town: str) -> Response:
-    return respond(wire.town_document(platform.set_town_status(
+    return respond(documents.town_document(platform.set_town_status(
         bootstrap.container().admin, caller(blueprint), town, ACTIVE)))
 
 

@@ -7,6 +7,7 @@ from chalice import Blueprint, Response
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, query_as, respond
 from chalicelib.schemas import admin as wire
+from chalicelib.schemas import admin_documents as documents
 from chalicelib.schemas.open311 import request_document
 from chalicelib.services import directory, staff
 
@@ -40,7 +41,7 @@ def open_request(request_id: str) -> Response:
     c = bootstrap.container()
     who = caller(blueprint)
     found = staff.open_request(c.requests, who, request_id)
-    return respond(wire.staff_request_document(found, directory.zone_of(c.towns,
+    return respond(documents.staff_request_document(found, directory.zone_of(c.towns,
                                                                          who.town_id or "")))
 
 

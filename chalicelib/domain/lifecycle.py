@@ -8,7 +8,15 @@ error, never a silent change.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from chalicelib.domain.errors import Conflict
+
+# Why a request was closed. A new one also needs its words in every language in
+# domain/notices.py RESOLUTION_WORDS (tests/unit/test_lifecycle_names.py checks) and, if a
+# work-order system may send it, a line in services/updates.py's code table.
+Resolution = Literal["fixed", "duplicate", "not_ours", "no_action_needed", "referred"]
+RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
 
 SUBMITTED, ROUTED, ACKNOWLEDGED = "submitted", "routed", "acknowledged"
 IN_PROGRESS, ON_HOLD, CLOSED, REOPENED = "in_progress", "on_hold", "closed", "reopened"

@@ -1,0 +1,79 @@
+"""The ports services depend on: every store and gateway, as a ``Protocol``. Adapters
+implement them (chalicelib.adapters), tests hand in fakes (tests/fakes), and one contract
+suite per port runs on both (tests/integration), so a fake cannot drift from the real thing.
+
+The values they take and return live in the domain (chalicelib.domain.queries and the
+aggregates), so no adapter imports from the services.
+"""
+
+from __future__ import annotations
+
+from chalicelib.services.ports.alerts import (
+    AlertDeliveries,
+    AlertStore,
+    SubscriberStore,
+)
+from chalicelib.services.ports.departments import (
+    AssignmentChannels,
+    DepartmentQueues,
+    EscalationTopics,
+    HostResolver,
+    WebhookPoster,
+)
+from chalicelib.services.ports.messages import (
+    IdempotencyGuard,
+    Limits,
+    Messenger,
+    NearbyRequests,
+    NoticeBook,
+    NoticeQueue,
+    PhotoBucket,
+    PhotoInbox,
+    PhotoStorage,
+    PhotoUploads,
+    ResidentAccess,
+    RoutingQueue,
+)
+from chalicelib.services.ports.requests import (
+    FollowerStore,
+    PhoneMigrationStore,
+    RequestStore,
+    ServiceLevelStore,
+)
+from chalicelib.services.ports.towns import (
+    AuditLog,
+    IdentityProvider,
+    TokenVerifier,
+    TownDirectory,
+)
+
+__all__ = [
+    "TownDirectory",
+    "AuditLog",
+    "TokenVerifier",
+    "IdentityProvider",
+    "FollowerStore",
+    "RequestStore",
+    "ServiceLevelStore",
+    "PhoneMigrationStore",
+    "NoticeQueue",
+    "RoutingQueue",
+    "PhotoInbox",
+    "IdempotencyGuard",
+    "Messenger",
+    "ResidentAccess",
+    "NearbyRequests",
+    "PhotoBucket",
+    "PhotoUploads",
+    "PhotoStorage",
+    "NoticeBook",
+    "Limits",
+    "WebhookPoster",
+    "HostResolver",
+    "DepartmentQueues",
+    "AssignmentChannels",
+    "EscalationTopics",
+    "SubscriberStore",
+    "AlertDeliveries",
+    "AlertStore",
+]

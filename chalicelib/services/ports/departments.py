@@ -1,0 +1,60 @@
+"""Departments' channels (queues, webhooks) and escalation topics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # only named in annotations: a cold start does not load them
+    from chalicelib.domain.addresses import Destination
+    from chalicelib.domain.catalogue import Department
+    from chalicelib.domain.requests import ServiceRequest, TimelineEvent
+
+
+class WebhookPoster(Protocol):
+    def post(self, destination: Destination, body: bytes,
+             headers: dict[str, str]) -> int | None:
+        """POST ``body`` to the destination's checked addresses only (never a new lookup
+        of its name), following no redirect; the HTTP status of the answer, or None if
+        none came back (refused, timed out, reset)."""
+        ...
+
+
+class HostResolver(Protocol):
+    def resolve(self, host: str, port: int) -> list[str]:
+        """Every address ``host`` resolves to (IPv4 and IPv6, as text); empty if it
+        resolves to none or the lookup failed."""
+        ...
+
+
+class DepartmentQueues(Protocol):
+    def queue_name_for(self, town_id: str, department: str) -> str: ...
+
+    def queue_url_for(self, town_id: str, department: str) -> str:
+        """The department's queue URL; the queue is made if it does not exist yet."""
+        ...
+
+
+class AssignmentChannels(DepartmentQueues, Protocol):
+    """Delivers an assignment to a department's own channels (beyond the console inbox):
+    its SQS queue and its webhook, one send per channel."""
+
+    def deliver(self, town_id: str, department: Department, request: ServiceRequest,
+                event: TimelineEvent) -> None: ...
+
+    def retry_webhook_later(self, receipt_handle: str, seconds: int) -> None:
+        """Leave a failed webhook delivery on its queue, hidden for ``seconds``."""
+        ...
+
+
+class EscalationTopics(Protocol):
+    """Where escalations go: a topic per town and audience ("department:<code>",
+    "supervisor", "town_admin"), which staff subscribe to by e-mail or SMS."""
+
+    def topic_arn(self, town_id: str, audience: str) -> str: ...
+
+    def publish(self, town_id: str, audience: str, subject: str, text: str) -> None: ...
+
+    def subscribe(self, town_id: str, audience: str, protocol: str, endpoint: str) -> str:
+        """Subscribe ``endpoint`` (an e-mail address, or an E.164 phone for "sms"); returns
+        the subscription's ARN. InvalidInput if the topic refuses the address."""
+        ...

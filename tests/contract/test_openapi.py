@@ -187,6 +187,17 @@ def _seed_beyond_open311(api: Any, deployment: Any, staff: Any, known: KnownData
                                   "expires_at": "2026-11-22T18:00:00Z"}).encode())
         assert alert.status_code == 201, alert.body
         known.alert_ids.append(json.loads(alert.body)["alert_id"])
+    if needs & {"request_id", "reference", "department"}:
+        # Routed, so that department work, merges and photos find them where they belong.
+        from tests.functional.test_routing import _pump_router
+
+        assert _pump_router(deployment) == {"batchItemFailures": []}
+    if "code" in needs:
+        zone = api.http.put("/admin/zones/ward-3", headers=staff.headers("town_admin"),
+                            body=json.dumps(ZONE).encode())
+        assert zone.status_code == 200, zone.body
+    if "user_id" in needs:
+        _staff_token(staff, "agent", known)
     if "subscriber_id" in needs:
         subscriber = api.http.post(f"/towns/{DEMO_TOWN}/alerts/subscribers", headers=JSON,
                                    body=b'{"email": "ben@example.org"}')
@@ -248,6 +259,15 @@ _ROLE_FOR = (("/platform/", "operator"), ("/staff/alerts", "emergency_manager"),
 _ROLES = ["town_admin", "agent", "supervisor", "department_worker", "emergency_manager",
           "analyst", "operator", "other town", None]
 DEPARTMENTS = ["public_works", "parks", "triage"]
+AGENT_SUBJECT = "sub-agent@maplefalls.example"  # the subject tests.conftest.Staff gives
+ZONE = {"name": "Ward 3", "kind": "ward", "geometry": {"type": "Polygon", "coordinates": [
+    [[-93.28, 44.97], [-93.25, 44.97], [-93.25, 44.99], [-93.28, 44.99], [-93.28, 44.97]]]}}
+
+
+def _mostly(data: st.DataObject, label: str) -> bool:
+    """True three times in four. Hypothesis leans towards small draws, so the common case
+    (use the real thing) is the smallest value."""
+    return data.draw(st.integers(0, 3), label=label) < 3
 
 
 def _staff_token(staff: Any, role: str, known: KnownData) -> str:
@@ -277,9 +297,9 @@ def _steer_beyond_open311(case: Any, data: st.DataObject, known: KnownData,
         role = data.draw(st.sampled_from([preferred] * 4 + _ROLES), label="role")
         if role is not None:
             headers["Authorization"] = f"Bearer {_staff_token(staff, role, known)}"
-    elif "resident_session" in schemes and data.draw(st.integers(0, 3), label="session"):
+    elif "resident_session" in schemes and _mostly(data, "session"):
         headers["Authorization"] = f"Bearer {known.resident_session}"
-    if "town" in params and data.draw(st.integers(0, 3), label="real town"):
+    if "town" in params and _mostly(data, "real town"):
         params["town"] = data.draw(st.sampled_from([DEMO_TOWN, DEMO_TOWN, OTHER_TOWN]),
                                    label="town")
     pools = {"request_id": known.request_ids[DEMO_TOWN] + known.request_ids[OTHER_TOWN],
@@ -287,9 +307,9 @@ def _steer_beyond_open311(case: Any, data: st.DataObject, known: KnownData,
              "number": known.tracking_numbers, "alert_id": known.alert_ids,
              "subscriber_id": known.subscriber_ids, "department": DEPARTMENTS,
              "code": SERVICE_CODES + DEPARTMENTS + ["ward-3"],
-             "key_id": ["work-orders"]}
+             "key_id": ["work-orders"], "user_id": [AGENT_SUBJECT]}
     for name, pool in pools.items():
-        if name in params and pool and data.draw(st.integers(0, 3), label=f"real {name}"):
+        if name in params and pool and _mostly(data, f"real {name}"):
             params[name] = data.draw(st.sampled_from(pool), label=name)
     if case.path.startswith("/staff/possible-duplicates") or \
             case.path.endswith("/possible-duplicates"):
@@ -306,9 +326,9 @@ def _steer_updates(case: Any, data: st.DataObject, known: KnownData) -> None:
     """``servicerequestupdates``: the work-order key, a real request, a real town."""
     query = dict(case.query or {})
     shared = case.path.startswith("/open311/")
-    if shared and data.draw(st.integers(0, 3), label="real jurisdiction"):
+    if shared and _mostly(data, "real jurisdiction"):
         query["jurisdiction_id"] = DEMO_TOWN
-    if case.path_parameters is not None and data.draw(st.integers(0, 3), label="real town"):
+    if case.path_parameters is not None and _mostly(data, "real town"):
         case.path_parameters = {**case.path_parameters, "town": DEMO_TOWN}
     if case.method == "POST" and isinstance(case.body, dict):
         body = dict(case.body)
@@ -316,7 +336,7 @@ def _steer_updates(case: Any, data: st.DataObject, known: KnownData) -> None:
                         label="key")
         if key:
             body["api_key"] = key
-        if data.draw(st.integers(0, 3), label="real request"):
+        if _mostly(data, "real request"):
             body["service_request_id"] = data.draw(
                 st.sampled_from(known.request_ids[DEMO_TOWN]), label="request")
         if shared and "jurisdiction_id" in query and data.draw(st.booleans(), label="in form"):
@@ -499,18 +519,18 @@ def _is_updates(path: str) -> bool:
 
 
 # Operations on which the app does not yet keep to the document: the document says what
-# the app should do, and each entry is a bug reported to the lead. ``strict``: once the
-# app is mended the test passes, the xfail fails, and the entry must go.
+# the app should do, and each entry is a bug reported to the lead, pinned by a strict
+# regression test below. Not strict here: whether the fuzzer meets the bug depends on the
+# examples it draws, which change whenever this file does.
 APP_BUGS = {
-    "PATCH /admin/town": "an explicit null for a setting that cannot be empty (name, "
-                         "timezone, locale, photo_limit, sms_monthly_cap_usd, ...) is stored "
-                         "or answers 500, and then the town's Open311 calls answer 500",
+    "PATCH /admin/town": "APP BUG: an explicit null for a setting that cannot be empty is "
+                         "stored; see test_a_null_for_a_town_setting_that_cannot_be_empty",
 }
 
 
 def _with_known_bugs(operation: Any) -> Any:
     reason = APP_BUGS.get(operation.label)
-    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+    marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
     return pytest.param(operation, id=operation.label, marks=marks)
 
 
@@ -521,7 +541,8 @@ def test_app_keeps_to_the_document(api: Any, deployment: Any, staff: Any,
     session.mount(BASE_URL, ChaliceClientAdapter(api))
     open311 = is_open311_path(operation.path) and not _is_updates(operation.path)
     needs = _needs(operation)
-    if open311 or needs & {"request_id", "reference", "number", "resident_session"}:
+    if open311 or needs & {"request_id", "reference", "number", "department",
+                            "resident_session"}:
         known = _seed(api)
     else:
         known = KnownData({DEMO_TOWN: [], OTHER_TOWN: []}, {DEMO_TOWN: [], OTHER_TOWN: []})
@@ -548,6 +569,26 @@ def test_app_keeps_to_the_document(api: Any, deployment: Any, staff: Any,
 
 
 # --- bugs the fuzzer found once, kept as regression tests ----------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="APP BUG, reported to the lead: an explicit null for "
+                   "a town setting that cannot be empty is stored (or answers 500), and then "
+                   "the town's own calls answer 500; the document says it is a 400. Remove "
+                   "this mark once the app refuses it.")
+@pytest.mark.parametrize("setting", ["name", "timezone", "locale", "photo_limit",
+                                     "alert_sms_per_second", "sms_monthly_cap_usd",
+                                     "alert_test_self_approval", "anonymous_messages_per_hour"])
+def test_a_null_for_a_town_setting_that_cannot_be_empty_is_a_400(
+        api: Any, staff: Any, setting: str) -> None:
+    admin = staff.headers("town_admin")
+
+    response = api.http.patch("/admin/town", headers=admin,
+                              body=json.dumps({setting: None}).encode())
+
+    assert response.status_code == 400, response.body
+    assert api.http.get("/admin/messaging", headers=admin).status_code == 200
+    assert api.http.get(f"/towns/{DEMO_TOWN}/open311/v2/requests.json").status_code == 200
+
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 A_VALID_FORM = f"api_key={DEMO_KEY}&service_code=other&address_string=1+Main+St"

@@ -54,9 +54,10 @@ clock: $(STAMP)
 sms: $(STAMP)
 	@$(PY) -m local.sms "$(FROM)" "$(TEXT)"
 
+# Tests run on every core (pytest-xdist); each worker has its own in-process moto.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadgroup
 
 package: $(STAMP)
 	$(PY) infra/build_package.py --stage $(STAGE) --out build/package

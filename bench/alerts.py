@@ -85,8 +85,10 @@ class Reads:
     items: Counter[str] = field(default_factory=Counter)
 
     def audience(self) -> dict[str, dict[str, int]]:
-        return {pk.rsplit("#AUDIENCE#", 1)[1]: v for pk, v in self.queries.items()
-                if "#AUDIENCE#" in pk}
+        from chalicelib.adapters.dynamodb.keys import audience_zone
+
+        return {zone: v for pk, v in self.queries.items()
+                if (zone := audience_zone(pk)) is not None}
 
 
 @dataclass
@@ -230,12 +232,12 @@ def populate(dep: Deployment, subscribers: int, zones: int, targeted: set[str],
     """Write the subscribers; returns (audience, with phone, with e-mail, SMS segments) of
     the targeted zones."""
     from bench.service_levels import _item_size_checked_once, _Writer
-    from chalicelib.adapters.dynamodb import AudienceItem, SubscriberItem, sort_time
+    from chalicelib.adapters.dynamodb import AudienceItem, SubscriberItem, keys
     from chalicelib.domain import alerts as domain
 
     rng = random.Random(seed)
     codes = zone_codes(zones)
-    created = sort_time(datetime.now(UTC) - timedelta(days=30))
+    created = keys.sort_time(datetime.now(UTC) - timedelta(days=30))
     segments = {lang: domain.sms_segments(f"{TITLE[lang]}: {BODY[lang]}")
                 for lang in TITLE}
     audience = phones = emails = sms = 0
@@ -250,12 +252,12 @@ def populate(dep: Deployment, subscribers: int, zones: int, targeted: set[str],
             language = "es" if rng.random() < 0.2 else "en"
             stop_key = f"{rng.getrandbits(144):036x}"
             writer.put(SubscriberItem(
-                f"TOWN#{TOWN_ID}#ALERTSUB#{sid}", "SUB", language=language, zones=[zone],
-                created_at=created, phone=phone, email=email, status="active",
+                keys.subscriber_pk(TOWN_ID, sid), keys.SUBSCRIBER_SK, language=language,
+                zones=[zone], created_at=created, phone=phone, email=email, status="active",
                 code_hash=None, code_expires=0, tries=0, stop_key=stop_key))
-            for audience_of in ("*", zone):
+            for audience_of in (keys.WHOLE_TOWN, zone):
                 writer.put(AudienceItem(
-                    f"TOWN#{TOWN_ID}#AUDIENCE#{audience_of}", f"SUB#{sid}",
+                    keys.audience_pk(TOWN_ID, audience_of), keys.audience_sk(sid),
                     subscriber_id=sid, language=language, phone=phone, email=email,
                     stop_key=stop_key))
             if zone in targeted:
@@ -328,11 +330,14 @@ class _ReadCounter:
 
     def _after(self, parsed: dict[str, Any], model: Any, context: dict[str, Any],
                **_: Any) -> None:
+        from chalicelib.adapters.dynamodb import keys
+
         params = context.get(_PARAMS) or {}
         if model.name in ("Query", "Scan"):
             values = [v.get("S", "") for v in
                       (params.get("ExpressionAttributeValues") or {}).values()]
-            pk = next((v for v in values if v.startswith(("TOWN#", "PLATFORM#"))),
+            # The partition: a town's, or one of the platform's.
+            pk = next((v for v in values if v.startswith((keys.TOWN_PREFIX, keys.PLATFORM_PK))),
                       model.name)
             q = self.reads.queries.setdefault(pk, {"calls": 0, "pages": 0, "items": 0})
             q["calls"] += "ExclusiveStartKey" not in params
@@ -407,11 +412,13 @@ def _forget_subscribers_in_emulator(dep: Deployment) -> None:
     from moto.dynamodb.models import dynamodb_backends
 
     from bench.environment import REGION
+    from chalicelib.adapters.dynamodb import keys
     from local.provision import DEFAULT_ACCOUNT_ID
 
     table = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables[dep.table]
-    kinds = (f"TOWN#{TOWN_ID}#ALERTSUB#", f"TOWN#{TOWN_ID}#AUDIENCE#",
-             f"TOWN#{TOWN_ID}#ALERTCONTACT#", "PLATFORM#ALERTPHONE#")
+    # Every key of these kinds starts with the key built for an empty id.
+    kinds = (keys.subscriber_pk(TOWN_ID, ""), keys.audience_pk(TOWN_ID, ""),
+             keys.alert_contact_pk(TOWN_ID, ""), keys.alert_phone_pk(""))
     for key in [k for k in table.items if str(getattr(k, "value", k)).startswith(kinds)]:
         del table.items[key]
 

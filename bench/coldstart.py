@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.coldchild import HEAVY, MARKER
-from bench.environment import ROOT, child_environment
+from bench.environment import ROOT, TOWN_ID, child_environment
 
 SCENARIOS = ("app-get", "app-post", "boto3")
 TITLES = {
@@ -141,8 +141,15 @@ def _run(args: list[str], stdin: str | None = None) -> subprocess.CompletedProce
     return result
 
 
+def _town_key() -> str:
+    """The demo town item's key, which the baseline reads (JSON, for ``bench.coldchild``)."""
+    from chalicelib.adapters.dynamodb import keys
+
+    return json.dumps({"PK": {"S": keys.town_pk(TOWN_ID)}, "SK": {"S": keys.TOWN_SK}})
+
+
 def _child(scenario: str, seed: str) -> dict[str, Any]:
-    out = _run(["-m", "bench.coldchild", scenario], stdin=seed).stdout
+    out = _run(["-m", "bench.coldchild", scenario, _town_key()], stdin=seed).stdout
     line = next(x for x in reversed(out.splitlines()) if x.startswith(MARKER + " "))
     return dict(json.loads(line[len(MARKER) + 1:]))
 

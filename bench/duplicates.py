@@ -8,7 +8,7 @@ many requests the town has stored. This section checks that with a crowded table
 
 Populating: ``count`` requests in Maple Falls (default 100,000), written untimed with
 BatchWriteItem (25 items a call) of exactly the items ``requests.add`` writes for META
-(``_request_item``), spread over a 6 km x 6 km town around the demo point: about 300 open
+(``request_item``), spread over a 6 km x 6 km town around the demo point: about 300 open
 potholes in the 30-day window (half of them in 60 hot spots of 1 to 4 reports within
 25 m, as residents report the same hole; half scattered), about 60 open potholes older than
 the window, about 5 % open requests of other services, and everything else closed (closed
@@ -140,7 +140,7 @@ def _layout(count: int, rng: random.Random) -> tuple[list[tuple[Any, ...]], list
 def populate(dep: Deployment, count: int, rng: random.Random) -> list[tuple[float, float]]:
     """Write ``count`` requests (the META items ``requests.add`` writes) with
     BatchWriteItem; returns the hot spots."""
-    from chalicelib.adapters.dynamodb import _request_item
+    from chalicelib.adapters.dynamodb import request_item
     from chalicelib.domain.requests import Place, ServiceRequest
 
     now = dep.container.now()
@@ -157,7 +157,7 @@ def populate(dep: Deployment, count: int, rng: random.Random) -> list[tuple[floa
             place=Place(lat=round(lat, 7), long=round(long, 7), address=f"{n % 900} Elm St"),
             description="Reported in the bench", tracking_number=f"BN{n:07d}",
             department="public_works")
-        batch.append({"PutRequest": {"Item": _request_item(request).serialize()}})
+        batch.append({"PutRequest": {"Item": request_item(request).serialize()}})
         if len(batch) == 25:
             _write(client, dep.table, batch)
             batch = []

@@ -409,6 +409,8 @@ def _raw_template(calls: list[AwsCall], request_id: str, dep: Deployment,
     GetItem, its TransactWriteItems and its channel sends; and the routed event's id."""
     from botocore import xform_name
 
+    from chalicelib.adapters.dynamodb import keys
+
     keep = {"request", "write", "department", "webhook"}
     template = [(c.service, xform_name(c.operation), c.params) for c in calls
                 if _kind(c, request_id, dep, setup) in keep]
@@ -417,7 +419,7 @@ def _raw_template(calls: list[AwsCall], request_id: str, dep: Deployment,
         raise RuntimeError(f"expected one write per routed request, saw {len(writes)}")
     events = [item["event_id"]["S"] for action in writes[0].params["TransactItems"]
               for item in [next(iter(action.values())).get("Item", {})]
-              if item.get("SK", {}).get("S", "").startswith("EVENT#")]
+              if item.get("SK", {}).get("S", "").startswith(keys.EVENT_PREFIX)]
     if len(events) != 1:
         raise RuntimeError("the routing write holds no timeline event")
     return template, events[0]

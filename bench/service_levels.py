@@ -26,7 +26,7 @@ B. Many towns: ``towns`` towns (default 2,000, written as the town items ``creat
    the towns.
 
 The requests are written untimed with BatchWriteItem, 25 a call, as exactly the META items
-``requests.add`` writes (``_request_item`` of a ``ServiceRequest`` whose clock was set by
+``requests.add`` writes (``request_item`` of a ``ServiceRequest`` whose clock was set by
 ``start_clock``, with an elapsed-hours target). Each scenario runs one sweep through the
 handler (``chalice.test.Client(app).lambda_.invoke``) and then a second one right after,
 which must find nothing to do and send nothing. Between the scenarios the table is taken
@@ -241,13 +241,13 @@ class _Writer:
 
 def populate_one_town(dep: Deployment, open_requests: int, due: int, seed: int) -> int:
     """Scenario A: every request in Maple Falls; returns the towns with due requests."""
-    from chalicelib.adapters.dynamodb import _request_item
+    from chalicelib.adapters.dynamodb import request_item
 
     rng = random.Random(seed)
     town = dep.container.town_store.get_town(TOWN_ID)
     writer = _Writer(dep)
     for n, step_at in enumerate(_step_times(open_requests, due, rng)):
-        writer.put(_request_item(_request(town, n, step_at, rng)))
+        writer.put(request_item(_request(town, n, step_at, rng)))
     writer.flush()
     return 1 if due else 0
 
@@ -257,12 +257,7 @@ def populate_many_towns(dep: Deployment, towns: int, per_town: int, due: int,
     """Scenario B: ``towns`` towns (their TOWN and platform items) with ``per_town`` open
     requests each; ``due`` of them due, two per town in every (towns ÷ due/2)-th town.
     Returns the towns with due requests."""
-    from chalicelib.adapters.dynamodb import (
-        PLATFORM_PK,
-        PlatformTownItem,
-        _request_item,
-        _town_item,
-    )
+    from chalicelib.adapters.dynamodb import platform_town_item, request_item, town_item
 
     rng = random.Random(seed)
     template = dep.container.town_store.get_town(TOWN_ID)
@@ -279,13 +274,12 @@ def populate_many_towns(dep: Deployment, towns: int, per_town: int, due: int,
     n = 0
     for t in range(towns):
         town = replace(template, town_id=f"town{t:04d}.example", name=f"Town {t:04d}")
-        writer.put(_town_item(town))
-        writer.put(PlatformTownItem(PLATFORM_PK, f"TOWN#{town.town_id}",
-                                    town_id=town.town_id, name=town.name))
+        writer.put(town_item(town))
+        writer.put(platform_town_item(town))
         for k in range(per_town):
             step_at = NOW - timedelta(seconds=rng.uniform(60, DUE_WITHIN.total_seconds())) \
                 if k < due_in.get(t, 0) else next(later)
-            writer.put(_request_item(_request(town, n, step_at, rng)))
+            writer.put(request_item(_request(town, n, step_at, rng)))
             n += 1
     writer.flush()
     return due_towns
@@ -297,7 +291,7 @@ def _indexed(dep: Deployment) -> tuple[int, int]:
     once per page)."""
     from moto.dynamodb.models import dynamodb_backends
 
-    from chalicelib.adapters.dynamodb import sla_bucket, sort_time
+    from chalicelib.adapters.dynamodb.keys import sla_bucket, sort_time
     from local.provision import DEFAULT_ACCOUNT_ID
 
     table = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables[dep.table]
@@ -428,9 +422,11 @@ class _ItemsRead:
             index = params.get("IndexName")
             self.read[f"{index} index" if index else "table"] += int(parsed.get("ScannedCount", 0))
         elif model.name == "GetItem" and "Item" in parsed:
-            pk = params.get("Key", {}).get("PK", {}).get("S", "")
-            kind = "requests" if "#REQ#" in pk else "towns" if pk.startswith("TOWN#") \
-                else "sweep cursor"
+            from chalicelib.adapters.dynamodb import keys
+
+            key = {k: v.get("S", "") for k, v in params.get("Key", {}).items()}
+            kind = "sweep cursor" if key.get("PK") == keys.SLA_CURSOR_PK else \
+                "requests" if key.get("SK") == keys.META_SK else "towns"
             self.read[kind] += 1
         elif model.name == "BatchGetItem":
             self.read["batch gets"] += sum(len(v) for v in parsed.get("Responses", {}).values())

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.domain.requests import utc_now
@@ -19,12 +19,37 @@ from chalicelib.services.admin import AdminPorts
 from chalicelib.services.directory import CachedTownDirectory
 from chalicelib.services.intake import IntakePorts
 from chalicelib.services.ports import (
+    AlertStore,
+    AlertTopics,
+    AssignmentChannels,
     AuditLog,
+    HostResolver,
     IdempotencyGuard,
     IdentityProvider,
+    Limits,
+    Messenger,
+    NearbyRequests,
+    NoticeBook,
+    NoticeQueue,
+    PhoneMigrationStore,
+    PhotoStorage,
     RequestStore,
+    ResidentAccess,
+    RoutingQueue,
+    ServiceLevelStore,
+    SubscriberStore,
+    TokenVerifier,
     TownDirectory,
 )
+
+if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold start
+    from chalicelib.services.alerts import AlertPorts
+    from chalicelib.services.delivery import WebhookDestinations, WebhookPorts
+    from chalicelib.services.notices import NoticePorts
+    from chalicelib.services.outreach import OutreachPorts
+    from chalicelib.services.routing import RoutingPorts
+    from chalicelib.services.service_levels import SweepPorts
+    from chalicelib.services.signin import StaffRoster
 
 
 def new_id() -> str:
@@ -40,9 +65,11 @@ class Container:
     settings: Settings
     now: Callable[[], datetime] = utc_now
     make_id: Callable[[], str] = new_id
-    _clients: dict[str, Any] = field(default_factory=dict)
+    # boto3 clients are untyped (no stubs are installed): an adapter is handed a way to
+    # make its own and keeps it behind its port, so nothing else sees one.
+    _clients: dict[str, object] = field(default_factory=dict)
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str) -> object:
         if service not in self._clients:
             import boto3
 
@@ -51,17 +78,21 @@ class Container:
         return self._clients[service]
 
     @cached_property
-    def _table(self) -> Any:
-        """The pynamodb item classes, bound to the table once (one shared connection)."""
-        from chalicelib.adapters import dynamodb
+    def _table(self) -> str:
+        """Binds the pynamodb item classes to the table once (one shared connection);
+        read it before making any DynamoDB adapter. Its value is the table's name."""
+        from chalicelib.adapters.dynamodb import bind_table
 
-        dynamodb.bind_table(self.settings.table_name, self.settings.region)
-        return dynamodb
+        bind_table(self.settings.table_name, self.settings.region)
+        return self.settings.table_name
 
     @cached_property
     def town_store(self) -> TownDirectory:
         """Uncached: what staff and admins read and change."""
-        return self._table.DynamoTownDirectory()
+        from chalicelib.adapters.dynamodb import DynamoTownDirectory
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoTownDirectory()
 
     @cached_property
     def towns(self) -> TownDirectory:
@@ -69,11 +100,20 @@ class Container:
         return CachedTownDirectory(self.town_store, self.settings.cache_seconds)
 
     @cached_property
-    def requests(self) -> RequestStore:
-        return self._table.DynamoRequestStore()
+    def service_levels(self) -> ServiceLevelStore:
+        """The request store with the SLA sweep's index and cursor."""
+        from chalicelib.adapters.dynamodb import DynamoRequestStore
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoRequestStore()
 
     @cached_property
-    def nearby(self) -> Any:
+    def requests(self) -> RequestStore:
+        """Requests, their timelines and followers: the same adapter as service_levels."""
+        return self.service_levels
+
+    @cached_property
+    def nearby(self) -> NearbyRequests:
         """Open requests near a point (NearbyRequests), for the duplicate check."""
         from chalicelib.adapters.nearby import DynamoNearbyRequests
 
@@ -84,20 +124,20 @@ class Container:
     # pays for an S3 client, nor one without an Idempotency-Key for powertools' store.
 
     @cached_property
-    def routing(self) -> Any:
+    def routing(self) -> RoutingQueue:
         from chalicelib.adapters.aws import SqsRoutingQueue
 
         return SqsRoutingQueue(lambda: self.client("sqs"), self.settings.routing_queue_url)
 
     @cached_property
-    def photos(self) -> Any:
+    def photos(self) -> PhotoStorage:
         from chalicelib.adapters.aws import S3PhotoStore
 
         return S3PhotoStore(lambda: self.client("s3"), self.settings.photo_bucket)
 
     @cached_property
-    def channels(self) -> Any:
-        """Departments' own queues and the webhook queue (AssignmentChannels)."""
+    def channels(self) -> AssignmentChannels:
+        """Departments' own queues and the webhook queue."""
         from chalicelib.adapters.channels import SqsAssignmentChannels
 
         s = self.settings
@@ -105,7 +145,7 @@ class Container:
                                      s.webhook_queue_url, s.public_base_url or "")
 
     @property
-    def webhook_ports(self) -> Any:
+    def webhook_ports(self) -> WebhookPorts:
         from chalicelib.adapters.channels import HttpWebhookPoster
         from chalicelib.services.delivery import WebhookPorts
 
@@ -113,14 +153,14 @@ class Container:
                             destinations=self.webhook_destinations)
 
     @cached_property
-    def resolver(self) -> Any:
-        """Host names to addresses (HostResolver); tests put a fake here."""
+    def resolver(self) -> HostResolver:
+        """Host names to addresses; tests put a fake here."""
         from chalicelib.adapters.channels import SystemResolver
 
         return SystemResolver()
 
     @property
-    def webhook_destinations(self) -> Any:
+    def webhook_destinations(self) -> WebhookDestinations:
         """Where departments' webhooks may go: public addresses (loopback too on a local
         run), checked at save and at every delivery."""
         from chalicelib.services.delivery import WebhookDestinations
@@ -128,33 +168,41 @@ class Container:
         return WebhookDestinations(self.resolver, self.settings.allow_loopback_webhooks)
 
     @cached_property
-    def notice_queue(self) -> Any:
+    def notice_queue(self) -> NoticeQueue:
         from chalicelib.adapters.aws import SqsNoticeQueue
 
         return SqsNoticeQueue(lambda: self.client("sqs"), self.settings.notice_queue_url)
 
     @property
-    def notice_ports(self) -> Any:
+    def notice_book(self) -> NoticeBook:
+        """Who said stop, which messages were sent, and texts waiting for the morning."""
+        from chalicelib.adapters.dynamodb import DynamoNoticeBook
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoNoticeBook()
+
+    @property
+    def notice_ports(self) -> NoticePorts:
         """What telling residents and supervisors needs (chalicelib.services.notices)."""
         from chalicelib.services.notices import NoticePorts
 
         return NoticePorts(store=self.requests, towns=self.towns,
-                           book=self._table.DynamoNoticeBook(), queue=self.notice_queue,
+                           book=self.notice_book, queue=self.notice_queue,
                            messenger=self.messenger, now=self.now,
                            base_url=self.settings.public_base_url or "")
 
     @cached_property
-    def alerts(self) -> Any:
+    def alerts(self) -> AlertTopics:
         """SLA alert topics on SNS, per town and audience (made on first use)."""
         from chalicelib.adapters.alerts import SnsAlertTopics
 
         return SnsAlertTopics(lambda: self.client("sns"), self.settings.queue_prefix)
 
     @property
-    def sweep_ports(self) -> Any:
+    def sweep_ports(self) -> SweepPorts:
         from chalicelib.services.service_levels import SweepPorts
 
-        return SweepPorts(store=self.requests, towns=self.towns, alerts=self.alerts,
+        return SweepPorts(store=self.service_levels, towns=self.towns, alerts=self.alerts,
                           new_id=self.make_id, now=self.now,
                           base_url=self.settings.public_base_url or "",
                           outreach=self.outreach)
@@ -166,7 +214,7 @@ class Container:
         return PowertoolsIdempotency(self.settings.idempotency_table_name)
 
     @cached_property
-    def tokens(self) -> Any:
+    def tokens(self) -> TokenVerifier:
         from chalicelib.adapters.tokens import JwtVerifier
 
         s = self.settings
@@ -176,8 +224,8 @@ class Container:
                            public_key_pem=s.jwt_public_key, jwks_url=jwks)
 
     @cached_property
-    def roster(self) -> Any:
-        """Staff records behind every staff call (StaffRoster), kept for at most a minute.
+    def roster(self) -> StaffRoster:
+        """Staff records behind every staff call, kept for at most a minute.
         Its clock is the container's, so a test (or `make clock`) moves it on."""
         from chalicelib.services.signin import StaffRoster
 
@@ -186,7 +234,10 @@ class Container:
 
     @cached_property
     def audit(self) -> AuditLog:
-        return self._table.DynamoAuditLog()
+        from chalicelib.adapters.dynamodb import DynamoAuditLog
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoAuditLog()
 
     @cached_property
     def identity(self) -> IdentityProvider:
@@ -197,7 +248,7 @@ class Container:
         return LocalIdentity(self.make_id)
 
     @cached_property
-    def outbox(self) -> Any:
+    def outbox(self) -> Messenger:
         """What actually sends (SES and SNS), or the log on the emulator."""
         from chalicelib.adapters.messages import AwsMessenger, LoggedMessenger
 
@@ -207,7 +258,7 @@ class Container:
         return LoggedMessenger()
 
     @cached_property
-    def messenger(self) -> Any:
+    def messenger(self) -> Messenger:
         """Every message goes through here: texts count against the town's monthly cap."""
         from chalicelib.services.outreach import MeteredMessenger
 
@@ -215,43 +266,60 @@ class Container:
         return MeteredMessenger(lambda: self.outbox, self.towns, self.limits, self.now)
 
     @cached_property
-    def phone_migration(self) -> Any:
-        return self._table.DynamoPhoneMigration()
+    def phone_migration(self) -> PhoneMigrationStore:
+        from chalicelib.adapters.dynamodb import DynamoPhoneMigration
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoPhoneMigration()
 
     @cached_property
-    def limits(self) -> Any:
+    def limits(self) -> Limits:
         """Budgets of what strangers can make a town send, and its monthly texts."""
-        return self._table.DynamoLimits()
+        from chalicelib.adapters.dynamodb import DynamoLimits
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoLimits()
 
     @property
-    def outreach(self) -> Any:
+    def outreach(self) -> OutreachPorts:
         from chalicelib.services.outreach import OutreachPorts
 
         return OutreachPorts(limits=self.limits, now=self.now)
 
     @cached_property
-    def subscribers(self) -> Any:
+    def subscribers(self) -> SubscriberStore:
         """Emergency alert subscribers (chalicelib.services.subscribers)."""
-        return self._table.DynamoSubscribers()
+        from chalicelib.adapters.dynamodb import DynamoSubscribers
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        # The adapter still says Iterator[dict[str, Any]] for ``audience``; once it says
+        # Iterator[AudienceMember], mypy reports this ignore as unused: then drop it.
+        return DynamoSubscribers()
 
     @cached_property
-    def alert_store(self) -> Any:
+    def alert_store(self) -> AlertStore:
         """Emergency alerts, their progress and delivery records."""
-        return self._table.DynamoAlerts()
+        from chalicelib.adapters.dynamodb import DynamoAlerts
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoAlerts()
 
     @property
-    def alert_ports(self) -> Any:
+    def alert_ports(self) -> AlertPorts:
         from chalicelib.services.alerts import AlertPorts
 
         return AlertPorts(alerts=self.alert_store, subscribers=self.subscribers,
                           towns=self.town_store, audit=self.audit, queue=self.notice_queue,
-                          messenger=self.messenger, book=self._table.DynamoNoticeBook(),
+                          messenger=self.messenger, book=self.notice_book,
                           new_id=self.make_id, now=self.now,
                           base_url=self.settings.public_base_url or "")
 
     @cached_property
-    def resident_access(self) -> Any:
-        return self._table.DynamoResidentAccess()
+    def resident_access(self) -> ResidentAccess:
+        from chalicelib.adapters.dynamodb import DynamoResidentAccess
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoResidentAccess()
 
     @property
     def admin(self) -> AdminPorts:
@@ -260,7 +328,7 @@ class Container:
                           webhooks=self.webhook_destinations)
 
     @property
-    def routing_ports(self) -> Any:
+    def routing_ports(self) -> RoutingPorts:
         """What assigning work needs: the router, hand-offs and declines alike."""
         from chalicelib.services.routing import RoutingPorts
 

@@ -7,6 +7,7 @@ server are removed, so every boto3/pynamodb call lands in ``mock_aws``.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,35 @@ DEMO_KEY = "t311_test_demo_key_0123456789"
 OTHER_KEY = "t311_test_other_key_9876543210"
 # Maple Falls' work-order key: may post servicerequestupdates (DEMO_KEY may only submit).
 UPDATES_KEY = "t311_test_updates_key_5555555555"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_botocore_loader() -> Iterator[None]:
+    """Every boto3 and pynamodb session a test makes reads botocore's service models through
+    one loader, so each test's fresh clients do not parse the same JSON files again (it was
+    most of a test's set-up time). The app still makes its own sessions, as in production."""
+    import botocore.session
+
+    loaders: dict[object, object] = {}
+    make_loader = botocore.session.create_loader
+
+    def shared_loader(search_paths_str=None):  # noqa: ANN001, ANN202 - botocore's signature
+        if search_paths_str not in loaders:
+            loaders[search_paths_str] = make_loader(search_paths_str)
+        return loaders[search_paths_str]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(botocore.session, "create_loader", shared_loader)
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def _template() -> dict:
+    """infra/template.yaml parsed once per test process (YAML parsing cost 0.6 s a test)."""
+    from local.provision import load_template
+
+    return load_template()
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +92,8 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(monkeypatch: pytest.MonkeyPatch, signing_key) -> Iterator[Deployment]:  # noqa: ANN001
+def deployment(monkeypatch: pytest.MonkeyPatch, signing_key,  # noqa: ANN001
+               _template: dict) -> Iterator[Deployment]:
     """Resources from infra/template.yaml in moto, Maple Falls and a second town seeded."""
     from chalicelib.services.towns import create_town, seed_demo_town
     from local.provision import provision
@@ -70,7 +101,8 @@ def deployment(monkeypatch: pytest.MonkeyPatch, signing_key) -> Iterator[Deploym
 
     with mock_aws():
         session = boto3.session.Session(region_name="us-east-1")
-        environment = provision(session) | app_environment(signing_key)
+        environment = (provision(session, template=copy.deepcopy(_template))
+                       | app_environment(signing_key))
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
         clock = [datetime(2026, 11, 20, 15, 30, tzinfo=UTC)]

@@ -2,7 +2,7 @@
 
 ``by_place`` holds only open requests with a point: GSI3PK =
 ``TOWN#<town>#SVC#<service_code>#<geohash-7>``, GSI3SK = ``<requested_at>#<request_id>``
-(see ``chalicelib/adapters/dynamodb.py``). One Query per cell, with the time window as the
+(see ``chalicelib/adapters/dynamodb/keys.py``). One Query per cell, with the time window as the
 key condition, reads exactly the town's open requests of that service in that cell and
 window: nothing closed, nothing older, nothing of another service or town. The cells are
 queried side by side on a few threads, so a lookup waits for about one Query, not nine.
@@ -13,15 +13,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from pynamodb.exceptions import PynamoDBException
-
-from chalicelib.adapters.dynamodb import (
-    RequestItem,
-    _place_key,
-    _service_request,
-    _storage_error,
-    sort_time,
-)
+from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb.errors import storage_errors
+from chalicelib.adapters.dynamodb.service_requests import RequestItem, service_request
 from chalicelib.domain.requests import ServiceRequest
 
 # A 3 x 3 block at most for the radii towns may set (a second ring only at high latitude).
@@ -42,15 +36,13 @@ class DynamoNearbyRequests:
         # Make the shared botocore client now, on this thread: threads that each found it
         # missing would each make one (botocore clients are thread-safe once made).
         RequestItem._get_connection().connection.client  # noqa: B018
-        start = sort_time(since)
-        try:
+        start = keys.sort_time(since)
+        with storage_errors():
             if len(unique) == 1:
                 found = [self._cell(town_id, service_code, unique[0], start)]
             else:
                 found = list(self._threads().map(
                     lambda cell: self._cell(town_id, service_code, cell, start), unique))
-        except PynamoDBException as e:
-            raise _storage_error(e) from e
         return [request for cell in found for request in cell]
 
     def _threads(self) -> ThreadPoolExecutor:
@@ -62,6 +54,6 @@ class DynamoNearbyRequests:
     @staticmethod
     def _cell(town_id: str, service_code: str, cell: str, start: str) -> list[ServiceRequest]:
         """Every page of one cell's open requests requested at or after ``start``."""
-        items = RequestItem.by_place.query(_place_key(town_id, service_code, cell),
+        items = RequestItem.by_place.query(keys.place_key(town_id, service_code, cell),
                                            RequestItem.GSI3SK >= start)  # noqa: SIM300
-        return [_service_request(item) for item in items]
+        return [service_request(item) for item in items]

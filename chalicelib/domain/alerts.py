@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.zones import Geometry
 
 SEVERITIES = ("extreme", "severe", "moderate", "minor")
 CATEGORIES = ("weather", "water", "road_closure", "fire", "health", "safety", "other")
@@ -51,7 +52,7 @@ class Alert:
     counts: dict[str, int] = field(default_factory=dict)
     version: int = 0  # as read: a save is conditional on it (0: a new alert)
     corrects: str | None = None  # a correction goes to whoever got this earlier alert
-    area: dict | None = None  # a GeoJSON polygon drawn for this alert only
+    area: Geometry | None = None  # a GeoJSON polygon drawn for this alert only
     cancelled_at: datetime | None = None  # when it was cancelled (its CAP Cancel's <sent>)
 
     def words(self, language: str) -> tuple[str, str]:

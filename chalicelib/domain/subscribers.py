@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
 from chalicelib.domain.followers import contact_hashes
-from chalicelib.domain.phones import e164, region_of  # noqa: F401 - where callers find them
+from chalicelib.domain.phones import e164 as e164  # where callers find them
+from chalicelib.domain.phones import region_of as region_of
 
 PENDING, ACTIVE = "pending", "active"
 CODE_SECONDS = 24 * 3600  # a confirmation code is good for a day
@@ -49,3 +51,15 @@ class Audience:
 
     subscriber_ids: set[str] = field(default_factory=set)
     by_channel_language: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+class AudienceMember(TypedDict):
+    """A confirmed subscriber as an alert's audience lists them: everything a message
+    needs, so choosing recipients reads nothing else (also a staff test-list entry)."""
+
+    subscriber_id: str
+    language: str
+    phone: str | None
+    email: str | None
+    stop_key: str
+    home: list[float] | None  # [lat, long], as stored

@@ -35,6 +35,8 @@ _OTHER_GEOJSON_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString",
 Position = list[float]
 Ring = list[Position]
 PolygonRings = list[Ring]
+# A GeoJSON geometry as parsed JSON (Polygon or MultiPolygon once checked).
+Geometry = dict[str, Any]
 
 # GEOS's reasons (shapely's explain_validity), said to a town admin.
 _GEOS_REASONS = {
@@ -69,7 +71,7 @@ class Zone:
     name: str
     # The town's word for it: "ward", "district", "service-area", ...
     kind: str
-    geometry: dict
+    geometry: Geometry
 
     def __post_init__(self) -> None:
         if self.geometry.get("type") not in POLYGON_TYPES:
@@ -78,7 +80,8 @@ class Zone:
     @cached_property
     def bbox(self) -> tuple[float, float, float, float]:
         """(min_long, min_lat, max_long, max_lat): a cheap first test before shapely's."""
-        longs, lats = [], []
+        longs: list[float] = []
+        lats: list[float] = []
         for polygon in _polygons(self.geometry):
             # Holes lie inside the outer ring, so the outer ring bounds the polygon.
             longs.extend(p[0] for p in polygon[0])
@@ -137,7 +140,7 @@ def zone_code_problems(code: str) -> list[Problem]:
                             f"starting with a letter or digit (got {_show(code)})")]
 
 
-def parse_zone_geometry(document: Any, field: str = "geometry") -> dict:
+def parse_zone_geometry(document: object, field: str = "geometry") -> Geometry:
     """Check an uploaded zone boundary and return it as a plain GeoJSON geometry.
 
     Accepts a Polygon or MultiPolygon, or a Feature (or a FeatureCollection of exactly
@@ -196,7 +199,7 @@ class _Problems:
         return [*self.problems, more]
 
 
-def _unwrap(document: Any, field: str, problems: _Problems) -> tuple[dict | None, str]:
+def _unwrap(document: object, field: str, problems: _Problems) -> tuple[Geometry | None, str]:
     """The Polygon or MultiPolygon inside the upload, and the path it was found at."""
     if not isinstance(document, dict):
         problems.add(field, "must be a GeoJSON object: a Polygon, a MultiPolygon, or a "
@@ -220,7 +223,7 @@ def _unwrap(document: Any, field: str, problems: _Problems) -> tuple[dict | None
     return _geometry(document, field, problems)
 
 
-def _geometry(value: Any, path: str, problems: _Problems) -> tuple[dict | None, str]:
+def _geometry(value: object, path: str, problems: _Problems) -> tuple[Geometry | None, str]:
     if not isinstance(value, dict):
         problems.add(path, f"must be a Polygon or MultiPolygon (got {_show(value)})")
         return None, path
@@ -236,7 +239,7 @@ def _geometry(value: Any, path: str, problems: _Problems) -> tuple[dict | None, 
     return None, path
 
 
-def _count_positions(value: Any, depth: int) -> int:
+def _count_positions(value: object, depth: int) -> int:
     """How many positions sit ``depth`` lists down, without looking at them."""
     if not isinstance(value, list | tuple):
         return 0
@@ -245,35 +248,34 @@ def _count_positions(value: Any, depth: int) -> int:
     return sum(_count_positions(item, depth - 1) for item in value)
 
 
-def _multipolygon(value: Any, path: str, problems: _Problems) -> list[PolygonRings] | None:
+def _multipolygon(value: object, path: str, problems: _Problems) -> list[PolygonRings] | None:
     if not isinstance(value, list | tuple) or not value:
         problems.add(path, "must be a list of polygons, each a list of rings "
                            f"(got {_show(value)})")
         return None
-    polygons = []
+    polygons: list[PolygonRings] = []
+    whole = True
     for i, rings in enumerate(value):
         polygon = _polygon(rings, f"{path}[{i}]", problems)
         # Each part that parsed is checked on its own, so its problems are heard too.
-        if polygon is not None and not _shape_problems(polygon, f"{path}[{i}]", problems):
-            polygon = None
-        polygons.append(polygon)
-    if any(polygon is None for polygon in polygons):
-        return None
-    return polygons
+        if polygon is not None and _shape_problems(polygon, f"{path}[{i}]", problems):
+            polygons.append(polygon)
+        else:
+            whole = False
+    return polygons if whole else None
 
 
-def _polygon(value: Any, path: str, problems: _Problems) -> PolygonRings | None:
+def _polygon(value: object, path: str, problems: _Problems) -> PolygonRings | None:
     if not isinstance(value, list | tuple) or not value:
         problems.add(path, "must be a list of rings: the outer boundary first, then any "
                            f"holes (got {_show(value)})")
         return None
     rings = [_ring(ring, f"{path}[{i}]", problems) for i, ring in enumerate(value)]
-    if any(ring is None for ring in rings):
-        return None
-    return rings
+    whole = [ring for ring in rings if ring is not None]
+    return whole if len(whole) == len(rings) else None
 
 
-def _ring(value: Any, path: str, problems: _Problems) -> Ring | None:
+def _ring(value: object, path: str, problems: _Problems) -> Ring | None:
     if not isinstance(value, list | tuple):
         problems.add(path, "must be a list of [longitude, latitude] positions "
                            f"(got {_show(value)})")
@@ -283,17 +285,18 @@ def _ring(value: Any, path: str, problems: _Problems) -> Ring | None:
     if len(positions) < 4:
         problems.add(path, f"has {len(positions)} positions; a ring needs at least 4, "
                            "the last repeating the first")
-    if len(problems) > before or any(p is None for p in positions):
+    whole = [p for p in positions if p is not None]
+    if len(problems) > before or len(whole) != len(positions):
         return None
-    if positions[0] != positions[-1]:
+    if whole[0] != whole[-1]:
         # Not closed for them: a missing last position is as likely a truncated upload.
         problems.add(path, f"does not close: its last position {positions[-1]} must "
                            f"repeat the first {positions[0]}")
         return None
-    return positions
+    return whole
 
 
-def _position(value: Any, path: str, problems: _Problems) -> Position | None:
+def _position(value: object, path: str, problems: _Problems) -> Position | None:
     if not isinstance(value, list | tuple) or len(value) not in (2, 3):
         problems.add(path, "must be a [longitude, latitude] pair of numbers "
                            f"(got {_show(value)})")
@@ -390,12 +393,12 @@ def _validity_message(explanation: str, reasons: dict[str, str] | None = None) -
     return f"{said}: {reason} at or near point ({found['long']}, {found['lat']})"
 
 
-def _polygons(geometry: dict) -> list[PolygonRings]:
+def _polygons(geometry: Geometry) -> list[PolygonRings]:
     coordinates = geometry["coordinates"]
     return [coordinates] if geometry["type"] == "Polygon" else coordinates
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     """A short echo of what was sent, never the whole of a large upload."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.catalogue import (
@@ -35,7 +35,10 @@ from chalicelib.domain.towns import (
 from chalicelib.schemas import admin as wire
 from chalicelib.services.ports import AuditLog, IdentityProvider, TownDirectory
 
-if TYPE_CHECKING:  # the webhook check's modules load only when a webhook is saved
+if TYPE_CHECKING:  # these load only when a call needs them (a webhook, a zone, an SLA)
+    from chalicelib.domain.routing import RoutingRules
+    from chalicelib.domain.sla import SlaPolicy
+    from chalicelib.domain.zones import Zone
     from chalicelib.services.delivery import WebhookDestinations
 
 
@@ -50,7 +53,7 @@ class AdminPorts:
 
 
 def record(ports: AdminPorts, who: Principal, town_id: str, action: str, target: str,
-           details: dict[str, Any] | None = None) -> None:
+           details: dict[str, object] | None = None) -> None:
     """Write one audit entry for a change ``who`` made."""
     ports.audit.record(AuditEntry(
         town_id=town_id, at=ports.now(), entry_id=ports.new_id(), actor=who.actor,
@@ -206,7 +209,7 @@ def delete_department(ports: AdminPorts, who: Principal, code: str) -> None:
     record(ports, who, town.town_id, "department.deleted", code)
 
 
-def put_zone(ports: AdminPorts, who: Principal, code: str, body: wire.ZoneIn) -> Any:
+def put_zone(ports: AdminPorts, who: Principal, code: str, body: wire.ZoneIn) -> Zone:
     from chalicelib.domain.zones import Zone, parse_zone_geometry, zone_code_problems
 
     town = own_town(ports, who, Permission.CONFIGURE_TOWN)
@@ -231,7 +234,7 @@ def delete_zone(ports: AdminPorts, who: Principal, code: str) -> None:
 # --- routing rules ------------------------------------------------------------------------
 
 
-def put_routing(ports: AdminPorts, who: Principal, body: wire.RoutingIn) -> Any:
+def put_routing(ports: AdminPorts, who: Principal, body: wire.RoutingIn) -> RoutingRules:
     """Replace the town's routing rules; every service, department and zone must exist."""
     from chalicelib.domain.routing import RoutingRule, RoutingRules
 
@@ -260,7 +263,8 @@ def put_routing(ports: AdminPorts, who: Principal, body: wire.RoutingIn) -> Any:
     return routing
 
 
-def dry_run_routing(ports: AdminPorts, who: Principal, body: wire.DryRunIn) -> dict[str, Any]:
+def dry_run_routing(ports: AdminPorts, who: Principal,
+                    body: wire.DryRunIn) -> dict[str, object]:
     """Where a request of this service at this point would go, and why; changes nothing."""
     from chalicelib.services.routing import decide, zones_of
 
@@ -278,7 +282,7 @@ def dry_run_routing(ports: AdminPorts, who: Principal, body: wire.DryRunIn) -> d
 # --- the catalogue ------------------------------------------------------------------------
 
 
-def _sla_policy(body: wire.ServiceIn) -> Any:
+def _sla_policy(body: wire.ServiceIn) -> SlaPolicy | None:
     """The service's SLA; a priority must name one of its questions and, for a list
     question, one of its answers."""
     if body.sla is None:

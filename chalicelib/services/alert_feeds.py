@@ -17,7 +17,6 @@ yet, each linking to its CAP message, so a feed reader learns of a cancel too.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from xml.sax.saxutils import escape as _escape
 from xml.sax.saxutils import quoteattr as _quoteattr
 from zoneinfo import ZoneInfo
@@ -27,8 +26,9 @@ from chalicelib.domain.alerts import Alert
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.text import xml_safe
 from chalicelib.domain.towns import Town
+from chalicelib.domain.zones import Geometry
 from chalicelib.services import directory
-from chalicelib.services.ports import TownDirectory
+from chalicelib.services.ports import AlertStore, TownDirectory
 
 
 def escape(value: str) -> str:
@@ -48,14 +48,14 @@ _CAP_CATEGORY = {"weather": "Met", "water": "Health", "road_closure": "Transport
                  "fire": "Fire", "health": "Health", "safety": "Safety", "other": "Other"}
 
 
-def _active(towns: TownDirectory, store: Any, town: str, now: datetime
+def _active(towns: TownDirectory, store: AlertStore, town: str, now: datetime
             ) -> tuple[Town, list[Alert]]:
     place = directory.find_town(towns, town)
     return place, [a for a in store.list(place.town_id) if a.active(now)]
 
 
-def public_list(towns: TownDirectory, store: Any, town: str, now: datetime
-                ) -> dict[str, Any]:
+def public_list(towns: TownDirectory, store: AlertStore, town: str, now: datetime
+                ) -> dict[str, object]:
     """The town's active alerts (tests never)."""
     _, active = _active(towns, store, town, now)
     return {"alerts": [
@@ -71,7 +71,7 @@ def _rfc3339(at: datetime) -> str:
     return at.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
-def atom_feed(towns: TownDirectory, store: Any, town: str, now: datetime,
+def atom_feed(towns: TownDirectory, store: AlertStore, town: str, now: datetime,
               base_url: str) -> str:
     """RFC 4287: the feed and each entry have an id, a title, an updated time and an
     author (the town); each entry links to its CAP message (rel alternate)."""
@@ -118,7 +118,7 @@ def _cap_time(at: datetime, zone: ZoneInfo) -> str:
     return text[:-6] + "-00:00" if text.endswith("+00:00") else text
 
 
-def _rings(geometry: dict) -> list[list[list[float]]]:
+def _rings(geometry: Geometry) -> list[list[list[float]]]:
     """The exterior ring of each polygon (holes are left out: the area is larger, never
     smaller, than the zone)."""
     polygons = [geometry["coordinates"]] if geometry.get("type") == "Polygon" \
@@ -158,7 +158,7 @@ def _cap_area(towns: TownDirectory, place: Town, alert: Alert) -> str:
     return f"<area><areaDesc>{escape(desc)}</areaDesc>{polygons}</area>"
 
 
-def cap_message(towns: TownDirectory, store: Any, town: str, alert_id: str,
+def cap_message(towns: TownDirectory, store: AlertStore, town: str, alert_id: str,
                 cancel: bool = False) -> str:
     """The alert as a CAP 1.2 message, one <info> per language; or, with ``cancel``, the
     message that cancels it (a new identifier, referring to the alert's)."""

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
 from chalicelib.domain import alerts as domain
 from chalicelib.domain.access import Permission, Principal, require
@@ -32,23 +32,32 @@ from chalicelib.domain.errors import (
     StorageUnavailable,
 )
 from chalicelib.domain.followers import contact_hashes, new_secret, secret_hash
-from chalicelib.domain.towns import AuditEntry
+from chalicelib.domain.subscribers import AudienceMember
+from chalicelib.domain.towns import AuditEntry, Town
 from chalicelib.schemas.notices import BATCH_SIZE
 from chalicelib.services.outreach import SmsCapReached, TextRefused
-from chalicelib.services.ports import AuditLog, Messenger, NoticeQueue, TownDirectory
+from chalicelib.services.ports import (
+    AlertStore,
+    AuditLog,
+    Messenger,
+    NoticeBook,
+    NoticeQueue,
+    SubscriberStore,
+    TownDirectory,
+)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class AlertPorts:
-    alerts: Any  # chalicelib.adapters.dynamodb.DynamoAlerts
-    subscribers: Any  # chalicelib.adapters.dynamodb.DynamoSubscribers
+    alerts: AlertStore
+    subscribers: SubscriberStore
     towns: TownDirectory
     audit: AuditLog
     queue: NoticeQueue
     messenger: Messenger
-    book: Any  # the notices' NoticeBook: STOP to the SMS number
+    book: NoticeBook  # STOP to the SMS number
     new_id: Callable[[], str]
     now: Callable[[], datetime]
     base_url: str = ""
@@ -66,7 +75,37 @@ def _record(ports: AlertPorts, who: Principal, alert: Alert, action: str,
         details=details))
 
 
-def compose(ports: AlertPorts, who: Principal, body: Any) -> Alert:
+class AlertDraft(Protocol):
+    """What a manager writes (the edge's validated ``AlertIn``)."""
+
+    @property
+    def fallback_language(self) -> str: ...
+    @property
+    def title(self) -> Mapping[str, str]: ...
+    @property
+    def body(self) -> Mapping[str, str]: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def zones(self) -> list[str]: ...
+    @property
+    def area(self) -> Mapping[str, object] | None: ...
+    @property
+    def test(self) -> bool: ...
+
+
+def compose(ports: AlertPorts, who: Principal, body: AlertDraft) -> Alert:
+    """A draft alert to the zones asked (or those a drawn area overlaps), checked against
+    the town's zones; a second person approves it before anything is sent."""
+    return _compose(ports, who, body, list(body.zones), body.test)
+
+
+def _compose(ports: AlertPorts, who: Principal, body: AlertDraft, zones: list[str],
+             test: bool) -> Alert:
     require(who, Permission.SEND_ALERTS, who.town_id)
     town = ports.towns.get_town(who.town_id or "")
     if town is None:
@@ -74,9 +113,8 @@ def compose(ports: AlertPorts, who: Principal, body: Any) -> Alert:
     catalogue = ports.towns.get_catalogue(town.town_id, town.changeset)
     known = {z.code for z in catalogue.zones}
     problems = [Problem("zones", f"{z!r} is not a zone of {town.name}")
-                for z in body.zones if z not in known]
+                for z in zones if z not in known]
     area = None
-    zones = list(body.zones)
     if body.area is not None:
         from chalicelib.domain.zones import Zone, parse_zone_geometry
 
@@ -105,7 +143,7 @@ def compose(ports: AlertPorts, who: Principal, body: Any) -> Alert:
         body=dict(body.body), fallback_language=body.fallback_language,
         severity=body.severity, category=body.category, expires_at=body.expires_at,
         zones=tuple(dict.fromkeys(zones)), created_by=who.actor,
-        created_at=ports.now(), test=body.test, area=area)
+        created_at=ports.now(), test=test, area=area)
     ports.alerts.save(alert, new=True)
     _record(ports, who, alert, "alert.composed", {"severity": alert.severity,
                                                  "zones": list(alert.zones)})
@@ -126,7 +164,7 @@ def _mine(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     return alert
 
 
-def recipients(ports: AlertPorts, alert: Alert) -> Iterator[dict[str, Any]]:
+def recipients(ports: AlertPorts, alert: Alert) -> Iterator[AudienceMember]:
     """Each confirmed subscriber of the alert's zones once (one Query per zone); for a
     correction, only those the corrected alert reached; for a test alert, the town's
     staff test list and nobody else."""
@@ -153,7 +191,7 @@ def recipients(ports: AlertPorts, alert: Alert) -> Iterator[dict[str, Any]]:
                 yield person
 
 
-def _test_list(ports: AlertPorts, alert: Alert) -> Iterator[dict[str, Any]]:
+def _test_list(ports: AlertPorts, alert: Alert) -> Iterator[AudienceMember]:
     import hashlib
 
     town = ports.towns.get_town(alert.town_id)
@@ -166,7 +204,7 @@ def _test_list(ports: AlertPorts, alert: Alert) -> Iterator[dict[str, Any]]:
                "stop_key": "", "home": None}
 
 
-def preview(ports: AlertPorts, who: Principal, alert_id: str) -> dict[str, Any]:
+def preview(ports: AlertPorts, who: Principal, alert_id: str) -> dict[str, object]:
     """Who it would reach, per channel and language, and what the texts would cost."""
     require(who, Permission.SEND_ALERTS, who.town_id)
     alert = _mine(ports, who, alert_id)
@@ -215,15 +253,14 @@ def approve(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     return alert
 
 
-def correct(ports: AlertPorts, who: Principal, alert_id: str, body: Any) -> Alert:
+def correct(ports: AlertPorts, who: Principal, alert_id: str, body: AlertDraft) -> Alert:
     """A follow-up to an alert already sent, to the same people: a new draft that needs
     its own approval, with the first one's zones."""
     require(who, Permission.SEND_ALERTS, who.town_id)
     first = _mine(ports, who, alert_id)
     if first.status not in (domain.SENDING, domain.SENT):
         raise Conflict("only an alert that went out can be corrected")
-    draft = compose(ports, who, body.model_copy(update={"zones": list(first.zones),
-                                                        "test": first.test}))
+    draft = _compose(ports, who, body, list(first.zones), first.test)
     draft.corrects = first.alert_id
     ports.alerts.save(draft)
     return draft
@@ -238,7 +275,7 @@ def cancel(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     return alert
 
 
-def _message(doc: dict[str, Any]) -> str:
+def _message(doc: dict[str, object]) -> str:
     import json
 
     return json.dumps({"version": 1, **doc})
@@ -249,7 +286,7 @@ def fan_out(ports: AlertPorts, town_id: str, alert_id: str) -> int:
     alert = ports.alerts.get(town_id, alert_id)
     if alert is None or alert.status != domain.SENDING:
         return 0
-    batch: list[dict[str, Any]] = []
+    batch: list[AudienceMember] = []
     bodies: list[str] = []
     queued = 0
     messages = 0
@@ -276,7 +313,7 @@ def fan_out(ports: AlertPorts, town_id: str, alert_id: str) -> int:
 
 
 def deliver(ports: AlertPorts, town_id: str, alert_id: str,
-            people: list[dict[str, Any]]) -> dict[str, int]:
+            people: list[AudienceMember]) -> dict[str, int]:
     """Send one batch: each person once per channel, never to a stopped phone, nothing
     once the alert is cancelled. A failed send is given back and retried with the batch."""
     outcome = {"sent": 0, "failed": 0, "opted_out": 0, "repeated": 0, "cancelled": 0,
@@ -375,7 +412,7 @@ def finish_if_settled(ports: AlertPorts, town_id: str, alert_id: str) -> bool:
     return bool(ports.alerts.mark_sent(town_id, alert_id))
 
 
-def _sms_turn(ports: AlertPorts, town: Any) -> bool:
+def _sms_turn(ports: AlertPorts, town: Town) -> bool:
     """True once the text has its turn in this second (the town's number sends at most
     ``alert_sms_per_second``), False after waiting PACING_TRIES seconds for one. The
     monthly cap is counted where every text is: services.outreach.MeteredMessenger."""
@@ -397,7 +434,7 @@ def progress(alert: Alert) -> dict[str, int]:
             "failed_tries": c.get("failed_tries", 0)}
 
 
-def document(alert: Alert) -> dict[str, Any]:
+def document(alert: Alert) -> dict[str, object]:
     return {"alert_id": alert.alert_id, "status": alert.status, "title": alert.title,
             "body": alert.body, "fallback_language": alert.fallback_language,
             "severity": alert.severity, "category": alert.category,

@@ -20,12 +20,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.errors import Conflict, NotFound, Town311Error
 from chalicelib.schemas.delivery import SCHEMA_VERSION, WebhookDelivery
-from chalicelib.services.ports import TownDirectory
+from chalicelib.services.ports import (
+    DepartmentQueues,
+    HostResolver,
+    TownDirectory,
+    WebhookPoster,
+)
 
 if TYPE_CHECKING:  # ipaddress and the check load on the first delivery, not on cold start
     from chalicelib.domain.addresses import Destination
@@ -35,22 +40,6 @@ log = logging.getLogger(__name__)
 USER_AGENT = "Town311-Webhooks/1"
 FIRST_RETRY_SECONDS = 30
 LONGEST_RETRY_SECONDS = 15 * 60
-
-
-class WebhookPoster(Protocol):
-    def post(self, destination: Destination, body: bytes,
-             headers: dict[str, str]) -> int | None:
-        """POST ``body`` to the destination's checked addresses only (never a new lookup
-        of its name), following no redirect; the HTTP status of the answer, or None if
-        none came back (refused, timed out, reset)."""
-        ...
-
-
-class HostResolver(Protocol):
-    def resolve(self, host: str, port: int) -> list[str]:
-        """Every address ``host`` resolves to (IPv4 and IPv6, as text); empty if it
-        resolves to none or the lookup failed."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -70,14 +59,6 @@ class WebhookDestinations:
         host, port = webhook_host(url, allow_loopback=self.allow_loopback)
         return check_webhook_destination(url, self.resolver.resolve(host, port),
                                          allow_loopback=self.allow_loopback)
-
-
-class DepartmentQueues(Protocol):
-    def queue_name_for(self, town_id: str, department: str) -> str: ...
-
-    def queue_url_for(self, town_id: str, department: str) -> str:
-        """The department's queue URL; the queue is made if it does not exist yet."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -100,7 +81,7 @@ def backoff_seconds(receive_count: int) -> int:
     """How long to wait after the ``receive_count``-th try failed: 30 s, doubling, at
     most 15 minutes (SQS cannot hide a message longer than 12 hours anyway)."""
     exponent = min(max(receive_count, 1) - 1, 16)
-    return min(FIRST_RETRY_SECONDS * 2 ** exponent, LONGEST_RETRY_SECONDS)
+    return min(FIRST_RETRY_SECONDS << exponent, LONGEST_RETRY_SECONDS)  # 30 s × 2^exponent
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:

@@ -9,12 +9,13 @@ DynamoDB call and ``POST requests`` at one write.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
 
-from chalicelib.domain.catalogue import Catalogue
+from chalicelib.domain.catalogue import Catalogue, Department, Service
 from chalicelib.domain.errors import AccessDenied, TownSuspended, UnknownJurisdiction
-from chalicelib.domain.towns import ACTIVE, ApiKey, Town
+from chalicelib.domain.routing import RoutingRules
+from chalicelib.domain.towns import ACTIVE, ApiKey, StaffMember, Town
+from chalicelib.domain.zones import Zone
 from chalicelib.services.ports import TownDirectory
 
 
@@ -69,10 +70,57 @@ class CachedTownDirectory:
         return self._keys.get_or_load(
             (town_id, secret), lambda: self._inner.find_api_key(town_id, secret))
 
-    def __getattr__(self, name: str) -> Any:
-        # Writes and staff reads are not cached: they pass straight to the store. Only the
-        # three reads above, on every resident's path, are remembered.
-        return getattr(self._inner, name)
+    # Writes and staff reads are not cached: they pass straight to the store. Only the
+    # three reads above, on every resident's path, are remembered.
+
+    def list_towns(self) -> list[str]:
+        return self._inner.list_towns()
+
+    def create_town(self, town: Town, catalogue: Catalogue) -> None:
+        self._inner.create_town(town, catalogue)
+
+    def save_town(self, town: Town) -> None:
+        self._inner.save_town(town)
+
+    def save_service(self, town_id: str, service: Service, position: int,
+                     changeset: str) -> None:
+        self._inner.save_service(town_id, service, position, changeset)
+
+    def save_department(self, town_id: str, department: Department, changeset: str) -> None:
+        self._inner.save_department(town_id, department, changeset)
+
+    def delete_department(self, town_id: str, code: str, changeset: str) -> None:
+        self._inner.delete_department(town_id, code, changeset)
+
+    def save_zone(self, town_id: str, zone: Zone, changeset: str) -> None:
+        self._inner.save_zone(town_id, zone, changeset)
+
+    def save_routing(self, town_id: str, routing: RoutingRules, changeset: str) -> None:
+        self._inner.save_routing(town_id, routing, changeset)
+
+    def delete_zone(self, town_id: str, code: str, changeset: str) -> None:
+        self._inner.delete_zone(town_id, code, changeset)
+
+    def add_api_key(self, key: ApiKey, secret: str) -> None:
+        self._inner.add_api_key(key, secret)
+
+    def list_api_keys(self, town_id: str) -> list[ApiKey]:
+        return self._inner.list_api_keys(town_id)
+
+    def revoke_api_key(self, town_id: str, key_id: str) -> ApiKey:
+        return self._inner.revoke_api_key(town_id, key_id)
+
+    def save_staff(self, member: StaffMember) -> None:
+        self._inner.save_staff(member)
+
+    def list_staff(self, town_id: str) -> list[StaffMember]:
+        return self._inner.list_staff(town_id)
+
+    def get_staff(self, town_id: str | None, user_id: str) -> StaffMember | None:
+        return self._inner.get_staff(town_id, user_id)
+
+    def export(self, town_id: str) -> Iterator[dict[str, object]]:
+        return self._inner.export(town_id)
 
 
 def find_town(directory: TownDirectory, jurisdiction_id: str) -> Town:

@@ -22,6 +22,7 @@ from chalicelib.domain.errors import (
     StorageUnavailable,
 )
 from chalicelib.domain.followers import REPORTER, Follower, new_tracking_number
+from chalicelib.domain.queries import Quota
 from chalicelib.domain.requests import (
     Place,
     Reporter,
@@ -37,7 +38,6 @@ from chalicelib.services.ports import (
     IdempotencyGuard,
     NoticeQueue,
     PhotoInbox,
-    Quota,
     RequestStore,
     RoutingQueue,
 )

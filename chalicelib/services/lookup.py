@@ -6,10 +6,11 @@ import re
 from datetime import datetime, timedelta
 
 from chalicelib.domain.errors import InvalidInput, Problem, RequestNotFound
+from chalicelib.domain.queries import RequestQuery
 from chalicelib.domain.requests import ServiceRequest, hash_token
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.open311 import RequestSearch, as_town_time
-from chalicelib.services.ports import RequestQuery, RequestStore
+from chalicelib.services.ports import RequestStore
 
 WINDOW = timedelta(days=90)
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 50, 500, 1000

@@ -3,25 +3,19 @@ schedule's path). Each is idempotent: running it twice changes nothing the secon
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.followers import contact_hashes
 from chalicelib.domain.phones import e164_or_none
-from chalicelib.domain.requests import Reporter
-from chalicelib.services.notices import FollowerStore, NoticeBook
-from chalicelib.services.ports import RequestStore, TownDirectory
-
-
-class PhoneMigrationStore(Protocol):
-    def request_ids(self, town_id: str) -> Iterator[str]: ...
-
-    def set_reporter_phone(self, town_id: str, request_id: str, reporter: Reporter) -> None: ...
-
-    def add_resident_entry(self, town_id: str, contact_hash: str, entry: str) -> None: ...
+from chalicelib.services.ports import (
+    FollowerStore,
+    NoticeBook,
+    PhoneMigrationStore,
+    RequestStore,
+    TownDirectory,
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +58,7 @@ def normalise_phones(ports: MigrationPorts, who: Principal, town_id: str) -> Pho
             ports.migration.set_reporter_phone(town_id, request_id,
                                                replace(request.reporter, phone=number))
             ports.migration.add_resident_entry(town_id, contact_hashes(None, number)[0],
-                                               f"REQ#{request_id}")
+                                               request_id, reported=True)
             done.reporters += 1
         for follower in list(ports.followers.followers_of(town_id, request_id)):
             typed = follower.phone
@@ -74,7 +68,7 @@ def normalise_phones(ports: MigrationPorts, who: Principal, town_id: str) -> Pho
                 continue
             ports.followers.save_follower(town_id, request_id, replace(follower, phone=number))
             (old,), (new,) = contact_hashes(None, typed), contact_hashes(None, number)
-            ports.migration.add_resident_entry(town_id, new, f"FOLLOW#{request_id}")
+            ports.migration.add_resident_entry(town_id, new, request_id, reported=False)
             done.followers += 1
             town_stops, _ = ports.book.stopped(town_id, [old], [])
             if old in town_stops:

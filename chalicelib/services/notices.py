@@ -13,10 +13,9 @@ link in an e-mail, or STOP to the SMS number) get nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
 
 from chalicelib.domain import notices
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem, StorageUnavailable
@@ -33,7 +32,13 @@ from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.notices import BATCH_SIZE, NoticeBatch, NoticeEvent, Recipient
 from chalicelib.services.outreach import TextRefused
-from chalicelib.services.ports import Messenger, NoticeQueue, TownDirectory
+from chalicelib.services.ports import (
+    FollowerStore,
+    Messenger,
+    NoticeBook,
+    NoticeQueue,
+    TownDirectory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,62 +48,6 @@ START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 CLAIM_DAYS = 30
 STOP_LINK_DAYS = 400  # an e-mail's stop link works this long (its claim keeps its hash)
 CONFIRM_LINK_DAYS = 7
-
-
-class NoticeBook(Protocol):
-    """What the sender remembers: who said stop, what was sent, what waits for morning."""
-
-    def stopped(self, town_id: str, contact_hashes: list[str],
-                phone_hashes: list[str]) -> tuple[set[str], set[str]]:
-        """Which contacts said stop to this town (every channel), and which phones sent
-        STOP to the SMS number (texts only)."""
-        ...
-
-    def stop(self, town_id: str | None, contact_hash: str, at: datetime) -> None:
-        """``town_id`` None: STOP to the shared SMS number, which covers every town."""
-        ...
-
-    def restart(self, town_id: str | None, contact_hash: str) -> None: ...
-
-    def claim(self, town_id: str, event_id: str, key: str, expires_at: int,
-              stop_hash: str | None = None, request_id: str | None = None) -> bool:
-        """Take the send of ``event_id`` to ``key`` (False: taken before). An e-mail's
-        claim holds the hash of its stop link's secret and the request."""
-        ...
-
-    def stop_link(self, town_id: str, event_id: str, key: str) -> tuple[str, str] | None:
-        ...
-
-    def release(self, town_id: str, event_id: str, key: str) -> None: ...
-
-    def defer(self, town_id: str, send_at: datetime, key: str, body: str) -> None: ...
-
-    def deferred_until(self, now: datetime, limit: int) -> list[tuple[str, str, str]]:
-        """(key, town, body) of held-back messages whose time has come, oldest first."""
-        ...
-
-    def drop_deferred(self, key: str) -> None: ...
-
-
-class FollowerStore(Protocol):
-    def get(self, town_id: str, request_id: str, *,
-            with_timeline: bool) -> ServiceRequest | None: ...
-
-    def followers_of(self, town_id: str, request_id: str) -> Iterator[Follower]: ...
-
-    def get_follower(self, town_id: str, request_id: str,
-                     follower_id: str) -> Follower | None: ...
-
-    def unfollow(self, town_id: str, request_id: str, follower: Follower) -> None: ...
-
-    def save_follower(self, town_id: str, request_id: str, follower: Follower,
-                      dropped: str | None = None) -> None: ...
-
-    def save_link(self, town_id: str, secret_hash: str, request_id: str, follower_id: str,
-                  channel: str, expires_at: int) -> None: ...
-
-    def take_link(self, town_id: str, secret_hash: str,
-                  now: int) -> tuple[str, str, str] | None: ...
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from chalicelib.domain.errors import InvalidInput, Problem, Throttled, Town311Error
 from chalicelib.domain.followers import contact_hashes
 from chalicelib.domain.phones import country_of, e164
 from chalicelib.domain.towns import Town
-from chalicelib.services.ports import Messenger, TownDirectory
+from chalicelib.services.ports import Limits, Messenger, TownDirectory
 
 log = logging.getLogger(__name__)
 
@@ -54,27 +53,6 @@ class SmsCapReached(Throttled, TextRefused):
 
 class CountryNotServed(InvalidInput, TextRefused):
     """The town does not text numbers of that country (or it is no number at all)."""
-
-
-class Limits(Protocol):
-    """Fixed-window counters, each changed atomically (a conditional add)."""
-
-    def take(self, town_id: str, name: str, window: int, limit: int, expires_at: int,
-             amount: int = 1) -> bool:
-        """Add ``amount`` to counter ``name`` of window ``window``, unless it would pass
-        ``limit``; True if added."""
-        ...
-
-    def add(self, town_id: str, name: str, amount: int) -> None:
-        """Add to a tally that is kept (refusals per day, texts per month, a refund)."""
-        ...
-
-    def totals(self, town_id: str, prefix: str) -> dict[str, int]: ...
-
-    def spend_sms(self, town_id: str, month: str, segments: int, cap: int) -> bool:
-        """Count ``segments`` against the town's monthly cap; False (nothing counted) if
-        they would pass it."""
-        ...
 
 
 @dataclass(frozen=True)

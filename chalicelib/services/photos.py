@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from io import BytesIO
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.access import Permission, Principal, require, require_work
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem
@@ -24,7 +24,15 @@ from chalicelib.domain.requests import (
     token_matches,
 )
 from chalicelib.domain.towns import Town
-from chalicelib.services.ports import RequestStore, TownDirectory
+from chalicelib.services.ports import (
+    PhotoBucket,
+    PhotoUploads,
+    RequestStore,
+    TownDirectory,
+)
+
+if TYPE_CHECKING:  # Pillow loads with the first photo, not on cold start
+    from PIL.Image import Image as PILImage
 
 log = logging.getLogger(__name__)
 
@@ -97,21 +105,13 @@ def _open_heif_too() -> None:
 _HEIF = False
 
 
-def _jpeg(image, edge: int) -> bytes:  # noqa: ANN001 - a PIL image
+def _jpeg(image: PILImage, edge: int) -> bytes:
     copy = image.copy()
     copy.thumbnail((edge, edge))
     out = BytesIO()
     # No exif= and no icc_profile= argument: the output carries pixels only.
     copy.save(out, format="JPEG", quality=85, optimize=True)
     return out.getvalue()
-
-
-class PhotoBucket(Protocol):
-    def read(self, key: str) -> bytes | None: ...
-
-    def publish(self, key: str, content: bytes, content_type: str) -> None: ...
-
-    def delete(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -214,15 +214,6 @@ def _record(ports: PhotoPorts | PhotoWork, town_id: str, request_id: str,
 
 
 # --- uploading, hiding and deleting ----------------------------------------------------------
-
-
-class PhotoUploads(Protocol):
-    def upload_form(self, key: str, content_type: str, max_bytes: int,
-                    seconds: int) -> dict[str, object]:
-        """A presigned POST for one object: its URL and the form fields to send."""
-        ...
-
-    def delete(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True)

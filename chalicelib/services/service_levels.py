@@ -16,32 +16,35 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import sla
 from chalicelib.domain.access import Permission, Principal, require
-from chalicelib.domain.catalogue import Service
+from chalicelib.domain.catalogue import Answer, Service
 from chalicelib.domain.errors import Conflict, StorageUnavailable
+from chalicelib.domain.queries import RequestQuery
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
-from chalicelib.services.ports import RequestQuery, RequestStore, TownDirectory
+from chalicelib.services.ports import (
+    AlertTopics,
+    RequestStore,
+    ServiceLevelStore,
+    TownDirectory,
+)
+
+if TYPE_CHECKING:  # outreach loads phonenumbers: only a sweep that texts staff pays
+    from chalicelib.services.outreach import OutreachPorts
 
 log = logging.getLogger(__name__)
 BUSINESS = ("business_hours", "business_days")
 SWEEP_LIMIT = 1000  # due requests per hour bucket per run; the rest wait 15 minutes
 
 
-class AlertTopics(Protocol):
-    """SNS topics per town and audience ("department:<code>", "supervisor",
-    "town_admin"); staff subscribe by e-mail or SMS."""
-
-    def publish(self, town_id: str, audience: str, subject: str, text: str) -> None: ...
-
-
 # --- the clock ------------------------------------------------------------------------------
 
 
-def target_for(service: Service, town: Town, answers: dict[str, Any]) -> sla.SlaTarget | None:
+def target_for(service: Service, town: Town,
+               answers: dict[str, Answer]) -> sla.SlaTarget | None:
     """The target a new request gets: the emergency's for its service while one is
     declared (None: paused), else its priority answer's, else the service's."""
     if town.emergency_active and service.code in town.emergency_services:
@@ -118,13 +121,13 @@ def _local(at: datetime | None, town: Town) -> str:
 
 @dataclass(frozen=True)
 class SweepPorts:
-    store: Any  # RequestStore with sla_due / sla_cursor (chalicelib.adapters.dynamodb)
+    store: ServiceLevelStore
     towns: TownDirectory
     alerts: AlertTopics
     new_id: Callable[[], str]
     now: Callable[[], datetime]
     base_url: str = ""
-    outreach: Any = None  # services.outreach.OutreachPorts: texts to staff count too
+    outreach: OutreachPorts | None = None  # texts to staff count too
     # SMS subscribers per (town, audience) of the SLA topics: read once per sweep (the
     # ports are built for each run).
     text_subscribers: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -246,7 +249,7 @@ class SlaFigures:
     open_overdue: int = 0
     hours_to_close: list[float] = field(default_factory=list)
 
-    def document(self) -> dict[str, Any]:
+    def document(self) -> dict[str, object]:
         ordered = sorted(self.hours_to_close)
         p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))] \
             if ordered else None
@@ -259,7 +262,7 @@ class SlaFigures:
 
 
 def figures(store: RequestStore, who: Principal, start: datetime, end: datetime,
-            now: datetime) -> dict[str, Any]:
+            now: datetime) -> dict[str, object]:
     """Per service and department, over requests made in [start, end] (a Query of the
     town's requests by time, page by page; never a scan)."""
     require(who, Permission.READ_REQUESTS, who.town_id)

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.access import Permission, Principal, can, require, require_department
 from chalicelib.domain.errors import AccessDenied, NotFound
+from chalicelib.domain.queries import RequestPage, RequestQuery
 from chalicelib.domain.requests import ServiceRequest
 from chalicelib.schemas import admin as wire
 from chalicelib.schemas.open311 import as_town_time
 from chalicelib.services import intake
-from chalicelib.services.ports import RequestPage, RequestQuery, RequestStore, TownDirectory
+from chalicelib.services.ports import RequestStore, TownDirectory
 
 STAFF_WINDOW = timedelta(days=366)
 

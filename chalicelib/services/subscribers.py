@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from chalicelib.domain.catalogue import Catalogue
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem, Unauthenticated
@@ -23,7 +22,7 @@ from chalicelib.services.outreach import (
     allow_guess,
     phone_for,
 )
-from chalicelib.services.ports import Messenger
+from chalicelib.services.ports import AlertDeliveries, Messenger, SubscriberStore
 
 CONFIRM_WORDS = {
     "en": ("{town} alerts: your confirmation code is {code}. Reply STOP to cancel.",
@@ -40,12 +39,12 @@ CONFIRM_WORDS = {
 
 @dataclass(frozen=True)
 class SubscriberPorts:
-    store: Any  # chalicelib.adapters.dynamodb.DynamoSubscribers
+    store: SubscriberStore
     messenger: Messenger
     new_id: Callable[[], str]
     now: Callable[[], datetime]
     outreach: OutreachPorts | None = None  # budgets of anonymous sends and guesses
-    deliveries: Any = None  # alert delivery records: the stop link's hash in each e-mail
+    deliveries: AlertDeliveries | None = None  # the stop link's hash in each e-mail
 
 
 def _code_hash(subscriber_id: str, code: str) -> str:
@@ -161,7 +160,7 @@ def _stop_key_holds(ports: SubscriberPorts, subscriber: Subscriber, key: str) ->
     return bool(subscriber.stop_key) and secrets.compare_digest(subscriber.stop_key, key)
 
 
-def stop_by_phone(store: Any, phone: str) -> int:
+def stop_by_phone(store: SubscriberStore, phone: str) -> int:
     """STOP texted to the shared number: every alert subscription of that phone, in every
     town, is removed at once."""
     removed = 0
@@ -182,7 +181,7 @@ def own(ports: SubscriberPorts, town: Town, contact_hash: str) -> Subscriber:
     return found
 
 
-def document(s: Subscriber) -> dict[str, Any]:
+def document(s: Subscriber) -> dict[str, object]:
     return {"subscriber_id": s.subscriber_id, "status": s.status, "language": s.language,
             "zones": list(s.zones), "phone": s.phone, "email": s.email,
             "channels": list(s.channels)}

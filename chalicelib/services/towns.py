@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from chalicelib.domain.catalogue import (
     AttributeChoice,
@@ -24,15 +24,73 @@ PACKS = Path(__file__).resolve().parent.parent / "packs"
 DEMO_JURISDICTION = "maplefalls.example"
 
 
+# A template pack as stored in chalicelib/packs/<name>.json. SLA units default to
+# business hours; a question's flags to the Open311 defaults.
+
+
+class PriorityDocument(TypedDict):
+    question: str
+    answer: str
+    amount: float
+    unit: NotRequired[str]
+
+
+class SlaDocument(TypedDict):
+    amount: float
+    unit: NotRequired[str]
+    priorities: NotRequired[list[PriorityDocument]]
+
+
+class ChoiceDocument(TypedDict):
+    key: str
+    name: str
+
+
+class QuestionDocument(TypedDict):
+    code: str
+    datatype: str
+    description: str
+    required: NotRequired[bool]
+    variable: NotRequired[bool]
+    order: NotRequired[int]
+    datatype_description: NotRequired[str | None]
+    values: NotRequired[list[ChoiceDocument]]
+
+
+class ServiceDocument(TypedDict):
+    code: str
+    name: str
+    description: str
+    group: str
+    keywords: NotRequired[list[str]]
+    type: NotRequired[str]
+    department: NotRequired[str | None]
+    questions: NotRequired[list[QuestionDocument]]
+    sla: NotRequired[SlaDocument | None]
+
+
+class DepartmentDocument(TypedDict):
+    code: str
+    name: str
+    email: NotRequired[str | None]
+
+
+class PackDocument(TypedDict):
+    pack: NotRequired[str]
+    title: NotRequired[str]
+    services: list[ServiceDocument]
+    departments: NotRequired[list[DepartmentDocument]]
+
+
 def load_pack(name: str) -> Catalogue:
     """A template pack as a catalogue; any town starts from one and edits it freely."""
     if not name.replace("_", "").isalnum():
         raise ValueError(f"no template pack {name!r}")
-    document = json.loads((PACKS / f"{name}.json").read_text(encoding="utf-8"))
+    document: PackDocument = json.loads((PACKS / f"{name}.json").read_text(encoding="utf-8"))
     return catalogue_from_document(document)
 
 
-def sla_policy(doc: dict[str, Any]) -> SlaPolicy:
+def sla_policy(doc: SlaDocument) -> SlaPolicy:
     """``{"amount", "unit", "priorities": [{"question", "answer", "amount", "unit"}]}``"""
     return SlaPolicy(SlaTarget(float(doc["amount"]), doc.get("unit", "business_hours")),
                      tuple(PriorityRule(p["question"], p["answer"],
@@ -41,7 +99,7 @@ def sla_policy(doc: dict[str, Any]) -> SlaPolicy:
                            for p in doc.get("priorities", ())))
 
 
-def catalogue_from_document(document: dict[str, Any]) -> Catalogue:
+def catalogue_from_document(document: PackDocument) -> Catalogue:
     services = tuple(
         Service(
             code=s["code"], name=s["name"], description=s["description"], group=s["group"],
@@ -56,7 +114,7 @@ def catalogue_from_document(document: dict[str, Any]) -> Catalogue:
                 )
                 for q in s.get("questions", ())
             ),
-            sla=sla_policy(s["sla"]) if s.get("sla") else None,
+            sla=sla_policy(sla) if (sla := s.get("sla")) else None,
         )
         for s in document["services"]
     )

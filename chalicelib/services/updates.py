@@ -21,10 +21,10 @@ from chalicelib.domain.errors import (
     Problem,
     RequestNotFound,
 )
+from chalicelib.domain.queries import RequestQuery
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import SCOPE_UPDATES, ApiKey, Town
 from chalicelib.services.notices import announce
-from chalicelib.services.ports import RequestQuery
 from chalicelib.services.routing import RoutingPorts
 
 # FixMyStreet's statuses → (lifecycle action, resolution when closing)
@@ -121,14 +121,14 @@ def updates_between(ports: RoutingPorts, town: Town, start: datetime,
     """Public timeline events in a window, as FixMyStreet's ``request_update`` records."""
     page = ports.store.find(town.town_id, RequestQuery(start=start, end=end, by_updated=True,
                                                        page_size=500))
-    updates = []
+    updates: list[tuple[datetime, dict[str, object]]] = []
     for request in page.items:
         for note in request.public_notes:
             if start <= note.at <= end:
-                updates.append({
+                updates.append((note.at, {
                     "update_id": note.event_id, "service_request_id": request.request_id,
                     "status": "closed" if note.kind == "closed" else "open",
                     "updated_datetime": note.at,
                     "description": " — ".join(p for p in (note.summary, note.description) if p),
-                    "media_url": None})
-    return sorted(updates, key=lambda u: u["updated_datetime"])  # type: ignore[return-value]
+                    "media_url": None}))
+    return [update for _, update in sorted(updates, key=lambda u: u[0])]

@@ -21,10 +21,10 @@ from chalicelib.domain.errors import (
     Problem,
     StorageUnavailable,
 )
+from chalicelib.domain.queries import RequestPage
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.routing import RoutingRules
 from chalicelib.services.notices import announce
-from chalicelib.services.ports import RequestPage
 from chalicelib.services.routing import RoutingPorts, assign
 from chalicelib.services.service_levels import clock_step
 

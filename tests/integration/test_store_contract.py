@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.adapters.dynamodb import contact_hashes
 from chalicelib.domain.catalogue import Department
-from chalicelib.domain.errors import Conflict, NotFound, Throttled
+from chalicelib.domain.errors import AlreadyApplied, Conflict, NotFound, Throttled
+from chalicelib.domain.followers import contact_hashes, tracking_key
+from chalicelib.domain.queries import Quota, RequestQuery
 from chalicelib.domain.requests import Place, Reporter, ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import ApiKey, BusinessCalendar, StaffMember
 from chalicelib.domain.zones import Zone
-from chalicelib.services.ports import Quota, RequestQuery
 from chalicelib.services.towns import create_town
 from tests.fakes import FakeRequestStore, FakeTownDirectory
 
@@ -94,7 +94,7 @@ class RequestStoreContract:
     def test_a_residents_requests_are_found_by_contact_and_can_be_forgotten(self, store):
         store.add(*_request(1))
         store.add(*_request(2))
-        (email_hash,) = contact_hashes(Reporter(email="ANA@example.org "))
+        (email_hash,) = contact_hashes("ANA@example.org ", None)
         assert store.requests_of_resident(TOWN, email_hash) == ["R0001", "R0002"]
         assert store.requests_of_resident("riverton.example", email_hash) == []
         store.forget_resident(TOWN, email_hash, ["R0001", "R0002"])
@@ -115,6 +115,68 @@ class RequestStoreContract:
         closed = store.find(TOWN, dataclasses.replace(window, statuses=("closed",)))
         assert closed.items == []
         assert store.find("riverton.example", window).items == []
+
+    def test_a_keyed_change_is_applied_once(self, store):
+        store.add(*_request(1))
+        request = store.get(TOWN, "R0001", with_timeline=False)
+        event = TimelineEvent(at=T0, event_id="E0002", kind="updated", summary="Work order")
+        store.record_change(request, event, once="wo-1")
+        again = store.get(TOWN, "R0001", with_timeline=False)
+        with pytest.raises(AlreadyApplied):
+            store.record_change(again, event, once="wo-1")
+        store.record_change(again, event, once="wo-2")
+
+    def test_a_keyed_change_with_tallies_still_applies_once(self, store):
+        store.add(*_request(1))
+        request = store.get(TOWN, "R0001", with_timeline=False)
+        event = TimelineEvent(at=T0, event_id="E0002", kind="disputed", summary="Disputed")
+        store.record_change(request, event, once="wo-1", tally={"disputes#works": 1})
+        again = store.get(TOWN, "R0001", with_timeline=False)
+        with pytest.raises(AlreadyApplied):
+            store.record_change(again, event, once="wo-1", tally={"disputes#works": 1})
+        assert store.tallies(TOWN, "disputes#") == {"disputes#works": 1}
+
+    def test_a_change_adds_to_the_towns_tallies(self, store):
+        store.add(*_request(1))
+        request = store.get(TOWN, "R0001", with_timeline=False)
+        event = TimelineEvent(at=T0, event_id="E0002", kind="disputed", summary="Disputed")
+        store.record_change(request, event, tally={"disputes#works": 1})
+        store.record_change(request, event, tally={"disputes#works": 2, "disputes#parks": 1})
+        assert store.tallies(TOWN, "disputes#") == {"disputes#works": 3, "disputes#parks": 1}
+        assert store.tallies("riverton.example", "disputes#") == {}
+
+    def test_a_departments_open_work_oldest_first_page_by_page(self, store):
+        for n, (department, status, hours) in enumerate(
+                [("works", "open", 3), ("works", "open", 1), ("parks", "open", 2),
+                 ("works", "closed", 0), ("works", "open", 2)], start=1):
+            request, event = _request(n, at=T0 - timedelta(hours=hours), status=status)
+            store.add(dataclasses.replace(request, department=department,
+                                          lifecycle="closed" if status == "closed"
+                                          else "acknowledged" if n == 5 else "routed"), event)
+        page = store.department_work(TOWN, "works", None, 2, None)
+        assert [r.request_id for r in page.items] == ["R0001", "R0005"] and page.has_more
+        rest = store.department_work(TOWN, "works", None, 2, "R0005")
+        assert [r.request_id for r in rest.items] == ["R0002"] and not rest.has_more
+        acknowledged = store.department_work(TOWN, "works", "acknowledged", 10, None)
+        assert [r.request_id for r in acknowledged.items] == ["R0005"]
+        assert store.department_work("riverton.example", "works", None, 10, None).items == []
+
+    def test_requests_still_unrouted_after_a_while_are_found_again(self, store):
+        store.add(*_request(1, at=T0 - timedelta(minutes=10)))
+        store.add(*_request(2, at=T0 - timedelta(minutes=1)))
+        routed, event = _request(3, at=T0 - timedelta(minutes=10))
+        store.add(dataclasses.replace(routed, department="works", lifecycle="routed"), event)
+        assert store.unrouted_before(T0 - timedelta(minutes=2), 10) == [(TOWN, "R0001")]
+
+    def test_a_request_is_found_by_its_tracking_number(self, store):
+        request, event = _request(1)
+        store.add(dataclasses.replace(request, tracking_number="K7QD-3M2P"), event)
+        assert store.request_id_for_tracking(TOWN, tracking_key("k7qd 3m2p")) == "R0001"
+        assert store.request_id_for_tracking("riverton.example", tracking_key("K7QD-3M2P")) \
+            is None
+        with pytest.raises(Conflict):  # a tracking number names one request
+            other, event = _request(2)
+            store.add(dataclasses.replace(other, tracking_number="K7QD-3M2P"), event)
 
 
 class TestFakeRequestStore(RequestStoreContract):

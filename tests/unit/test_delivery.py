@@ -25,7 +25,7 @@ from chalicelib.services.delivery import (
     webhook_headers,
 )
 from chalicelib.services.towns import seed_demo_town
-from tests.fakes import FakeTownDirectory
+from tests.fakes import PUBLIC, FakePoster, FakeResolver, FakeTownDirectory
 
 NOW = datetime(2026, 11, 20, 15, 30, 12, 345678, tzinfo=UTC)
 TOWN = "maplefalls.example"
@@ -189,32 +189,6 @@ def test_retries_back_off_exponentially_up_to_15_minutes(receive_count, seconds)
 
 
 # --- the webhook sender -----------------------------------------------------------------------
-
-
-class FakePoster:
-    def __init__(self, *answers: int | None) -> None:
-        self.answers = list(answers)
-        self.posts: list[tuple[Destination, bytes, dict[str, str]]] = []
-
-    def post(self, destination: Destination, body: bytes,
-             headers: dict[str, str]) -> int | None:
-        self.posts.append((destination, body, headers))
-        return self.answers.pop(0)
-
-
-PUBLIC = "93.184.216.34"
-
-
-class FakeResolver:
-    """DNS as the test says it is: every name resolves to ``answers`` (public unless told)."""
-
-    def __init__(self, *answers: str) -> None:
-        self.answers = list(answers) if answers else [PUBLIC]
-        self.asked: list[tuple[str, int]] = []
-
-    def resolve(self, host: str, port: int) -> list[str]:
-        self.asked.append((host, port))
-        return list(self.answers)
 
 
 def _sender(poster: FakePoster, department: Department | None = WORKS,

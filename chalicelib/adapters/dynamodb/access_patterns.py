@@ -1,0 +1,201 @@
+"""The access patterns of the one table: what the app reads and writes, by which key, on
+the table or which index, and which adapter method does it (no Scan anywhere).
+
+The key shapes are those ``keys.py`` builds. ``tests/unit/test_access_patterns.py`` checks
+this table against the GSIs of ``infra/template.yaml`` and the pynamodb index classes;
+``docs/data-model.md`` is generated from it (``infra/data_model.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TABLE = "table"
+
+# Each GSI and its key attributes, as infra/template.yaml declares them (a test checks).
+INDEXES: dict[str, tuple[str, str]] = {
+    "by_requested": ("GSI1PK", "GSI1SK"),
+    "by_updated": ("GSI2PK", "GSI2SK"),
+    "by_place": ("GSI3PK", "GSI3SK"),
+    "by_department": ("GSI4PK", "GSI4SK"),
+    "by_sla": ("GSI5PK", "GSI5SK"),
+}
+
+
+@dataclass(frozen=True)
+class AccessPattern:
+    """One way the app reads or writes the table."""
+
+    pattern: str  # in plain words
+    operation: str  # GetItem, Query, …
+    key: str  # the key condition's shape
+    index: str  # TABLE or an index of INDEXES
+    used_by: str  # the adapter method (names in chalicelib.adapters.dynamodb)
+
+
+def _p(pattern: str, operation: str, key: str, used_by: str,
+       index: str = TABLE) -> AccessPattern:
+    return AccessPattern(pattern, operation, key, index, used_by)
+
+
+ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
+    # towns and catalogue
+    _p("a town by jurisdiction_id", "GetItem", "PK=TOWN#<town>, SK=TOWN",
+       "DynamoTownDirectory.get_town"),
+    _p("every hosted town", "Query", "PK=PLATFORM, SK begins_with TOWN#",
+       "DynamoTownDirectory.list_towns"),
+    _p("a town's catalogue (services, departments, zones, routing)", "Query",
+       "PK=TOWN#<town>, SK begins_with CAT#", "DynamoTownDirectory.get_catalogue"),
+    _p("an API key by the hash of its secret", "GetItem",
+       "PK=TOWN#<town>, SK=KEYHASH#<sha256>", "DynamoTownDirectory.find_api_key"),
+    _p("a town's API keys", "Query", "PK=TOWN#<town>, SK begins_with APIKEY#",
+       "DynamoTownDirectory.list_api_keys"),
+    _p("a staff member (an operator: PK=PLATFORM)", "GetItem",
+       "PK=TOWN#<town>, SK=STAFF#<user>", "DynamoTownDirectory.get_staff"),
+    _p("a town's staff", "Query", "PK=TOWN#<town>, SK begins_with STAFF#",
+       "DynamoTownDirectory.list_staff"),
+    _p("everything stored for a town (export): its partitions", "Query",
+       "PK=TOWN#<town>; PK=TOWN#<town>#REQ#<id>; PK=TOWN#<town>#AUDIT",
+       "DynamoTownDirectory.export"),
+    _p("everything stored for a town (export): its requests, all time", "Query",
+       "GSI1PK=TOWN#<town>", "DynamoTownDirectory.export", "by_requested"),
+    _p("a town's audit log, newest first", "Query",
+       "PK=TOWN#<town>#AUDIT, SK < <before>", "DynamoAuditLog.page"),
+    # requests and timeline
+    _p("a request, fields only", "GetItem", "PK=TOWN#<town>#REQ#<id>, SK=META",
+       "DynamoRequestStore.get"),
+    _p("a request with its timeline", "Query",
+       "PK=TOWN#<town>#REQ#<id>, SK <= META (EVENT#<at>#<id> and META)",
+       "DynamoRequestStore.get"),
+    _p("several requests by id (Open311 id list)", "BatchGetItem",
+       "PK=TOWN#<town>#REQ#<id>, SK=META", "DynamoRequestStore.get_many"),
+    _p("a request by its Open311 token (hashed)", "GetItem",
+       "PK=TOWN#<town>#TOKENHASH#<sha256>, SK=TOKEN",
+       "DynamoRequestStore.request_id_for_token_hash"),
+    _p("a request by its tracking number", "GetItem",
+       "PK=TOWN#<town>#TRACK#<number>, SK=TRACK", "DynamoRequestStore.request_id_for_tracking"),
+    _p("a town's requests by requested time, newest first, paged", "Query",
+       "GSI1PK=TOWN#<town>, GSI1SK between <from> and <to>~", "DynamoRequestStore.find",
+       "by_requested"),
+    _p("a town's requests by updated time, newest first, paged", "Query",
+       "GSI2PK=TOWN#<town>, GSI2SK between <from> and <to>~", "DynamoRequestStore.find",
+       "by_updated"),
+    _p("open requests of a service in a geohash-7 cell (sparse: open with a point)", "Query",
+       "GSI3PK=TOWN#<town>#SVC#<service>#<cell>, GSI3SK >= <since>",
+       "DynamoNearbyRequests.open_near", "by_place"),
+    _p("a department's open work, oldest first (sparse: open only)", "Query",
+       "GSI4PK=TOWN#<town>#DEPT#<department>, GSI4SK=<requested>#<id>",
+       "DynamoRequestStore.department_work", "by_department"),
+    _p("open requests no router assigned, across towns (sparse)", "Query",
+       "GSI4PK=UNROUTED, GSI4SK < <cutoff>", "DynamoRequestStore.unrouted_before",
+       "by_department"),
+    _p("a town's counters (disputes, ratings)", "Query",
+       "PK=TOWN#<town>, SK begins_with TALLY#<prefix>", "DynamoRequestStore.tallies"),
+    # service levels
+    _p("open requests whose next SLA step is due, one UTC hour (sparse, keys only)",
+       "Query", "GSI5PK=SLA#<yyyy-mm-ddThh>, GSI5SK <= <now>~", "DynamoRequestStore.sla_due",
+       "by_sla"),
+    _p("the oldest hour the SLA sweep has not finished", "GetItem",
+       "PK=SLA#SWEEP, SK=CURSOR", "DynamoRequestStore.sla_cursor"),
+    # followers and residents
+    _p("a request's followers (reporter and \"me too\"s)", "Query",
+       "PK=TOWN#<town>#REQ#<id>, SK begins_with SUB#", "DynamoRequestStore.followers_of"),
+    _p("a confirm link by the hash of its secret", "GetItem",
+       "PK=TOWN#<town>#LINK#<sha256>, SK=LINK", "DynamoRequestStore.take_link"),
+    _p("the requests a resident reported (or follows: FOLLOW#)", "Query",
+       "PK=TOWN#<town>#RESIDENT#<contact hash>, SK begins_with REQ#",
+       "DynamoRequestStore.requests_of_resident"),
+    _p("how a resident is tied to a request", "BatchGetItem",
+       "PK=TOWN#<town>#RESIDENT#<contact hash>, SK=REQ#<id> | FOLLOW#<id>",
+       "DynamoRequestStore.is_reporter_or_follower"),
+    _p("a resident's sign-in code", "UpdateItem",
+       "PK=TOWN#<town>#RESIDENT#<contact hash>, SK=CODE", "DynamoResidentAccess.take_code"),
+    _p("a resident's session", "GetItem", "PK=TOWN#<town>#RSESSION#<sha256>, SK=SESSION",
+       "DynamoResidentAccess.session_contact"),
+    # notices
+    _p("who must not get messages (town stop link; STOP to the shared number)",
+       "BatchGetItem",
+       "PK=TOWN#<town>#OPTOUT#<contact hash> | PLATFORM#SMSOPTOUT#<phone hash>, SK=OPTOUT",
+       "DynamoNoticeBook.stopped"),
+    _p("a message already sent for an event", "PutItem",
+       "PK=TOWN#<town>#NOTICE#<event id>, SK=<follower>#<channel>", "DynamoNoticeBook.claim"),
+    _p("texts held back by quiet hours, due by now", "Query",
+       "PK=NOTICE#DEFERRED, SK <= <now>~", "DynamoNoticeBook.deferred_until"),
+    # limits
+    _p("a budget of anonymous sends or guesses in one window", "UpdateItem",
+       "PK=TOWN#<town>#LIMIT#<name>#<window>, SK=LIMIT", "DynamoLimits.take"),
+    _p("texts this month, refusals per day", "UpdateItem",
+       "PK=TOWN#<town>, SK=TALLY#sms#<month> | TALLY#refused#<day>#…",
+       "DynamoLimits.spend_sms"),
+    _p("an API key's submissions this minute", "TransactWriteItems",
+       "PK=TOWN#<town>, SK=RATE#<key id>#<minute>", "DynamoRequestStore.add"),
+    # subscribers
+    _p("an alert subscriber", "GetItem", "PK=TOWN#<town>#ALERTSUB#<id>, SK=SUB",
+       "DynamoSubscribers.get"),
+    _p("a town's subscription of a contact", "GetItem",
+       "PK=TOWN#<town>#ALERTCONTACT#<contact hash>, SK=SUB",
+       "DynamoSubscribers.find_by_contact"),
+    _p("who an alert to a zone reaches (* the whole town)", "Query",
+       "PK=TOWN#<town>#AUDIENCE#<zone>", "DynamoSubscribers.audience"),
+    _p("a phone's subscriptions in every town (STOP)", "Query",
+       "PK=PLATFORM#ALERTPHONE#<phone hash>", "DynamoSubscribers.subscriptions_of_phone"),
+    # emergency alerts
+    _p("a town's alerts", "Query", "PK=TOWN#<town>, SK begins_with ALERT#",
+       "DynamoAlerts.list"),
+    _p("an alert's progress (strongly consistent)", "Query",
+       "PK=TOWN#<town>#ALERT#<id>, SK begins_with TALLY#", "DynamoAlerts.counts"),
+    _p("one message per recipient and channel", "PutItem",
+       "PK=TOWN#<town>#ALERT#<id>#DELIVERY, SK=<subscriber>#<channel>",
+       "DynamoAlerts.claim"),
+    _p("the town's texts this second", "UpdateItem",
+       "PK=TOWN#<town>#SMSRATE#<second>, SK=TALLY", "DynamoAlerts.take_sms_slot"),
+    # migrations
+    _p("every request id of a town (operator-run migration)", "Query",
+       "GSI1PK=TOWN#<town>", "DynamoPhoneMigration.request_ids", "by_requested"),
+)
+
+
+# What each item class is stored under (docs/data-model.md; a test checks every class is
+# here). ``TableItem`` itself writes bare markers and deletes any item by its key.
+ITEM_KEYS: dict[str, str] = {
+    "TableItem": "PK=TOWN#<town>#REQ#<id>, SK=ONCE#<update id> (an update applied once)",
+    "TownItem": "PK=TOWN#<town>, SK=TOWN",
+    "PlatformTownItem": "PK=PLATFORM, SK=TOWN#<town>",
+    "ApiKeyItem": "PK=TOWN#<town>, SK=APIKEY#<key id> | KEYHASH#<sha256 of the secret>",
+    "StaffItem": "PK=TOWN#<town> | PLATFORM, SK=STAFF#<user>",
+    "ServiceItem": "PK=TOWN#<town>, SK=CAT#SERVICE#<code>",
+    "DepartmentItem": "PK=TOWN#<town>, SK=CAT#DEPT#<code>",
+    "ZoneItem": "PK=TOWN#<town>, SK=CAT#ZONE#<code>",
+    "RoutingItem": "PK=TOWN#<town>, SK=CAT#ROUTING",
+    "AuditItem": "PK=TOWN#<town>#AUDIT, SK=<at>#<entry id>",
+    "RequestItem": "PK=TOWN#<town>#REQ#<id>, SK=META; GSI1 TOWN#<town> / <requested>#<id>; "
+                   "GSI2 TOWN#<town> / <updated>#<id>; GSI3 (open, with a point) "
+                   "TOWN#<town>#SVC#<service>#<cell> / <requested>#<id>; GSI4 (open) "
+                   "TOWN#<town>#DEPT#<department> / <requested>#<id>, or UNROUTED / "
+                   "<requested>#<town>#<id>; GSI5 (open, with an SLA step) SLA#<hour> / "
+                   "<at>#<town>#<id>",
+    "RequestCounters": "PK=TOWN#<town>#REQ#<id>, SK=META (the counters only)",
+    "EventItem": "PK=TOWN#<town>#REQ#<id>, SK=EVENT#<at>#<event id>",
+    "TokenItem": "PK=TOWN#<town>#TOKENHASH#<sha256 of the token>, SK=TOKEN",
+    "TrackItem": "PK=TOWN#<town>#TRACK#<tracking number>, SK=TRACK",
+    "FollowerItem": "PK=TOWN#<town>#REQ#<id>, SK=SUB#<follower>",
+    "LinkItem": "PK=TOWN#<town>#LINK#<sha256 of the secret>, SK=LINK",
+    "SweepCursorItem": "PK=SLA#SWEEP, SK=CURSOR",
+    "ResidentItem": "PK=TOWN#<town>#RESIDENT#<contact hash>, SK=REQ#<id> | FOLLOW#<id>",
+    "ResidentCodeItem": "PK=TOWN#<town>#RESIDENT#<contact hash>, SK=CODE",
+    "ResidentSessionItem": "PK=TOWN#<town>#RSESSION#<sha256 of the session>, SK=SESSION",
+    "OptOutItem": "PK=TOWN#<town>#OPTOUT#<contact hash> | PLATFORM#SMSOPTOUT#<phone hash>, "
+                  "SK=OPTOUT",
+    "NoticeClaimItem": "PK=TOWN#<town>#NOTICE#<event id>, SK=<follower>#<channel>",
+    "DeferredNoticeItem": "PK=NOTICE#DEFERRED, SK=<send at>#<town>#<key>",
+    "LimitItem": "PK=TOWN#<town>#LIMIT#<name>#<window>, SK=LIMIT",
+    "TallyItem": "PK=TOWN#<town>, SK=TALLY#<name>; PK=TOWN#<town>#ALERT#<id>, "
+                 "SK=TALLY#<outcome>[#<shard>]; PK=TOWN#<town>#SMSRATE#<second>, SK=TALLY",
+    "RateItem": "PK=TOWN#<town>, SK=RATE#<key id>#<minute>",
+    "SubscriberItem": "PK=TOWN#<town>#ALERTSUB#<id>, SK=SUB",
+    "AudienceItem": "PK=TOWN#<town>#AUDIENCE#<zone | *>, SK=SUB#<subscriber>",
+    "SubscriberPointer": "PK=TOWN#<town>#ALERTCONTACT#<contact hash>, SK=SUB; "
+                         "PK=PLATFORM#ALERTPHONE#<phone hash>, SK=<town>#<subscriber>",
+    "AlertItem": "PK=TOWN#<town>, SK=ALERT#<id>",
+    "DeliveryItem": "PK=TOWN#<town>#ALERT#<id>#DELIVERY, SK=<subscriber>#<channel>",
+}

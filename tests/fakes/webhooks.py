@@ -1,0 +1,37 @@
+"""Fakes of the webhook gateways: the HTTP poster and the name resolver."""
+
+from __future__ import annotations
+
+from chalicelib.domain.addresses import Destination
+
+PUBLIC = "93.184.216.34"  # a public address (example.com's), where a webhook may go
+
+
+class FakePoster:
+    """WebhookPoster: answers each post with the next of ``answers`` (None: no answer
+    came back) and keeps what was posted."""
+
+    def __init__(self, *answers: int | None) -> None:
+        self.answers = list(answers)
+        self.posts: list[tuple[Destination, bytes, dict[str, str]]] = []
+
+    def post(self, destination: Destination, body: bytes,
+             headers: dict[str, str]) -> int | None:
+        self.posts.append((destination, body, headers))
+        return self.answers.pop(0)
+
+
+class FakeResolver:
+    """DNS as the test says it is: every name resolves to ``answers`` (public unless told),
+    or, given ``names``, each name to its own addresses and any other to none."""
+
+    def __init__(self, *answers: str, names: dict[str, list[str]] | None = None) -> None:
+        self.answers = list(answers) if answers else [PUBLIC]
+        self.names = names
+        self.asked: list[tuple[str, int]] = []
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        self.asked.append((host, port))
+        if self.names is not None:
+            return list(self.names.get(host, []))
+        return list(self.answers)

@@ -59,7 +59,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                              "(default 100000: about 3.5 minutes on moto, 2 cores)")
     parser.add_argument("--out", type=Path, default=ROOT / ".run" / "bench.json",
                         help="where to write the JSON results (default .run/bench.json; "
-                             "the Markdown section goes next to it, as .md)")
+                             "the Markdown section goes next to it, as .md, and into "
+                             "docs/performance.md)")
     return parser.parse_args(argv)
 
 
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.deployment import deployment, seed_items
     from bench.duplicates import measure_duplicates
     from bench.notices import measure_notice_fanout
-    from bench.report import Results, console, machine, markdown
+    from bench.report import Results, console, machine, markdown, write_figures
     from bench.routing import measure_routing_calls, measure_routing_throughput
     from bench.service_levels import measure_sla_sweep
     from bench.throughput import measure_throughput
@@ -129,9 +130,11 @@ def main(argv: list[str] | None = None) -> int:
                       alerts=alert_fanout)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results.to_json(), indent=2, default=str) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(results))
+    section = markdown(results)
+    args.out.with_suffix(".md").write_text(section)
+    write_figures(section)
     print(console(results))
-    print(f"\nwritten: {args.out} and {args.out.with_suffix('.md')}")
+    print(f"\nwritten: {args.out}, {args.out.with_suffix('.md')} and docs/performance.md")
     progress.close()
     return 0 if all(op.passed for op in calls) and routed_calls.passed \
         and duplicates.passed and sla_sweep.passed and alert_fanout.passed else 1

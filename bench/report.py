@@ -1,7 +1,9 @@
 """The bench's results as a readable console report and as a Markdown "Performance" section.
 
 Both are rendered from the same ``Results``; the JSON written to ``.run/bench.json`` is the
-machine-readable form of the same figures.
+machine-readable form of the same figures. ``write_figures`` puts the Markdown into
+``docs/performance.md``, between its two bench markers, so that ``make bench`` keeps the
+published figures those of the last run while the page's own text stays as written.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from bench.alerts import DEFAULT_SUBSCRIBERS as DEFAULT_ALERT_SUBSCRIBERS
@@ -30,6 +33,9 @@ from bench.service_levels import markdown_lines as sla_markdown
 from bench.throughput import Rate
 
 PACKAGES = ("boto3", "moto", "pynamodb", "pydantic", "chalice", "aws-lambda-powertools")
+PERFORMANCE_DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+BEGIN = "<!-- bench:begin: written by `make bench` (bench/report.py); edit the generator -->"
+END = "<!-- bench:end -->"
 
 
 def machine() -> dict[str, Any]:
@@ -277,10 +283,24 @@ def markdown(results: Results) -> str:
         f"Re-run with {_rerun(results)}; it took "
         f"{results.seconds:.0f} s here, prints the full report (with the stack of every "
         "counted call and the clients each cold operation creates), writes the figures to "
-        "`.run/bench.json` and this section to `.run/bench.md`, and exits non-zero if an "
-        "operation misses its target.",
+        "`.run/bench.json` and this section to `docs/performance.md` (and `.run/bench.md`), "
+        "and exits non-zero if an operation misses its target.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def write_figures(section: str, document: Path = PERFORMANCE_DOC) -> None:
+    """Replace what lies between the bench markers of ``document`` with ``section`` (the
+    output of ``markdown`` without its heading: the page has its own). Everything outside
+    the markers is kept as it is; a page without both markers, in order, is an error
+    rather than a page silently left stale."""
+    text = document.read_text(encoding="utf-8")
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"{document} has no {BEGIN!r} ... {END!r} section to rewrite")
+    body = section.removeprefix("## Performance\n").strip("\n")
+    document.write_text(text[:start + len(BEGIN)] + "\n\n" + body + "\n\n" + text[end:],
+                        encoding="utf-8")
 
 
 def _rerun(results: Results) -> str:

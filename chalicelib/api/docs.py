@@ -1,4 +1,5 @@
-"""The public API's OpenAPI 3 document, served as written in ``openapi.json``."""
+"""The API's OpenAPI 3.1 document (every route; ``tests/contract`` holds the app to it),
+served as written in ``openapi.json``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The public API's OpenAPI document is valid, is served, and the app keeps to it.
+"""The API's OpenAPI document is valid, is served, names every route, and the app keeps to it.
 
 The schemathesis run sends generated requests for every documented operation through
 ``chalice.test.Client`` (no socket, no thread: a ``requests`` transport adapter hands each
@@ -10,7 +10,9 @@ Generation is positive (requests the document allows), derandomized and bounded 
 runs the same cases every time. Purely random values would almost all end in 404 (an
 unknown town) or 400 (an unknown service), so each case is steered: most get a real town,
 service code, request id or token, the town's API key and a valid set of attribute answers,
-while the rest keep their generated values.
+while the rest keep their generated values. Operations that need a caller get one most of
+the time: a staff token of a role drawn from a pool weighted towards the role the route is
+for, a resident session, or the town's API key with the scope the route needs.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -40,7 +42,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import DEMO_KEY, OTHER_KEY
+from chalicelib.api.errors import is_open311_path
+from tests.conftest import DEMO_KEY, OTHER_KEY, UPDATES_KEY
 
 DOCUMENT_PATH = Path(__file__).resolve().parents[2] / "chalicelib" / "api" / "openapi.json"
 DOCUMENT: dict[str, Any] = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
@@ -50,8 +53,12 @@ OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 BASE_URL = "http://town311.test"
 DEMO_TOWN, OTHER_TOWN = "maplefalls.example", "riverton.example"
 KEYS = {DEMO_TOWN: DEMO_KEY, OTHER_TOWN: OTHER_KEY}
-# Cases per operation: 12 operations x 40 cases take about 25 s on 2 cores.
+# Cases per operation. The Open311 operations (the public API most clients use, with the
+# most input to get wrong) get 40; the other operations 10 each, which reaches their
+# refusals and, with the steering below, their successes. Each operation gets a fresh moto
+# deployment (about 1.5 s of the cost per operation).
 MAX_EXAMPLES = 40
+MAX_EXAMPLES_JSON_API = 10
 
 # Submissions that pass the small_town catalogue's checks (lat/long in Maple Falls).
 VALID_SUBMISSIONS: list[dict[str, Any]] = [
@@ -83,7 +90,7 @@ class ChaliceClientAdapter(requests.adapters.BaseAdapter):
 
     def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:
         url = urlsplit(request.url)
-        path = url.path + (f"?{url.query}" if url.query else "")
+        path = _served_under(url.path) + (f"?{url.query}" if url.query else "")
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -110,6 +117,11 @@ class KnownData:
 
     request_ids: dict[str, list[str]]
     tokens: dict[str, list[str]]
+    tracking_numbers: list[str] = field(default_factory=list)
+    alert_ids: list[str] = field(default_factory=list)
+    subscriber_ids: list[str] = field(default_factory=list)
+    resident_session: str | None = None
+    staff_tokens: dict[str, str] = field(default_factory=dict)  # by role, made once
 
 
 def _submit(api: Any, town: str, fields: dict[str, str]) -> dict[str, str]:
@@ -129,6 +141,68 @@ def _seed(api: Any) -> KnownData:
         known.request_ids[town].append(receipt["service_request_id"])
         known.tokens[town].append(receipt["token"])
     return known
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def _needs(operation: Any) -> set[str]:
+    """What an operation's steering can use: its path parameters and security schemes."""
+    names = set(re.findall(r"\{(\w+)\}", operation.path))
+    names |= {name for requirement in operation.definition.raw.get("security", [])
+              for name in requirement}
+    return names | ({"request_id"} if _is_updates(operation.path) else set())
+
+
+def _seed_beyond_open311(api: Any, deployment: Any, staff: Any, known: KnownData,
+                         needs: set[str]) -> None:
+    """What the JSON APIs' steering points at, made only for the operations that use it
+    (each call costs moto time): tracking numbers, an alert draft, an alert subscriber,
+    and a resident session (Ana's, who reported a request)."""
+    if "resident_session" in needs:
+        ana = _submit(api, DEMO_TOWN, {**VALID_SUBMISSIONS[4], "email": "ana@example.org"})
+        known.request_ids[DEMO_TOWN].append(ana["service_request_id"])
+        known.tokens[DEMO_TOWN].append(ana["token"])
+        signed = api.http.post(f"/towns/{DEMO_TOWN}/residents/sign-in", headers=JSON,
+                               body=b'{"email": "ana@example.org"}')
+        assert signed.status_code == 202, signed.body
+        text = deployment.container.outbox.sent[-1]["text"]
+        code = re.search(r"\b(\d{6})\b", text).group(1)
+        session = api.http.post(f"/towns/{DEMO_TOWN}/residents/session", headers=JSON,
+                                body=json.dumps({"email": "ana@example.org",
+                                                 "code": code}).encode())
+        assert session.status_code == 201, session.body
+        known.resident_session = json.loads(session.body)["session"]
+    if needs & {"reference", "number"}:
+        for request_id in known.request_ids[DEMO_TOWN]:
+            answer = api.http.get(f"/towns/{DEMO_TOWN}/open311/v2/requests/{request_id}.json"
+                                  "?extensions=true")
+            known.tracking_numbers.append(
+                json.loads(answer.body)[0]["extended_attributes"]["tracking_number"])
+    if "alert_id" in needs:
+        alert = api.http.post("/staff/alerts", headers=staff.headers("emergency_manager"),
+                              body=json.dumps({
+                                  "title": {"en": "Boil water"}, "body": {"en": "Boil it."},
+                                  "severity": "severe", "category": "water",
+                                  "expires_at": "2026-11-22T18:00:00Z"}).encode())
+        assert alert.status_code == 201, alert.body
+        known.alert_ids.append(json.loads(alert.body)["alert_id"])
+    if needs & {"request_id", "reference", "department"}:
+        # Routed, so that department work, merges and photos find them where they belong.
+        from tests.functional.test_routing import _pump_router
+
+        assert _pump_router(deployment) == {"batchItemFailures": []}
+    if "code" in needs:
+        zone = api.http.put("/admin/zones/ward-3", headers=staff.headers("town_admin"),
+                            body=json.dumps(ZONE).encode())
+        assert zone.status_code == 200, zone.body
+    if "user_id" in needs:
+        _staff_token(staff, "agent", known)
+    if "subscriber_id" in needs:
+        subscriber = api.http.post(f"/towns/{DEMO_TOWN}/alerts/subscribers", headers=JSON,
+                                   body=b'{"email": "ben@example.org"}')
+        assert subscriber.status_code == 201, subscriber.body
+        known.subscriber_ids.append(json.loads(subscriber.body)["subscriber_id"])
 
 
 _KEEP = object()  # leave the generated value as it is
@@ -174,6 +248,100 @@ def _steer(case: Any, data: st.DataObject, known: KnownData) -> None:
 
     if case.path_parameters is not None:
         case.path_parameters = params
+    case.query = query or None
+
+
+# The role most calls of a route family are for; the pool adds every other role, another
+# town's admin and no token at all, so refusals are exercised too.
+_ROLE_FOR = (("/platform/", "operator"), ("/staff/alerts", "emergency_manager"),
+             ("/departments/", "supervisor"), ("/admin/", "town_admin"),
+             ("/staff/", "agent"))
+_ROLES = ["town_admin", "agent", "supervisor", "department_worker", "emergency_manager",
+          "analyst", "operator", "other town", None]
+DEPARTMENTS = ["public_works", "parks", "triage"]
+AGENT_SUBJECT = "sub-agent@maplefalls.example"  # the subject tests.conftest.Staff gives
+ZONE = {"name": "Ward 3", "kind": "ward", "geometry": {"type": "Polygon", "coordinates": [
+    [[-93.28, 44.97], [-93.25, 44.97], [-93.25, 44.99], [-93.28, 44.99], [-93.28, 44.97]]]}}
+
+
+def _mostly(data: st.DataObject, label: str) -> bool:
+    """True three times in four. Hypothesis leans towards small draws, so the common case
+    (use the real thing) is the smallest value."""
+    return data.draw(st.integers(0, 3), label=label) < 3
+
+
+def _staff_token(staff: Any, role: str, known: KnownData) -> str:
+    if role not in known.staff_tokens:
+        if role == "operator":
+            token = staff.token("operator", town=None)
+        elif role == "other town":
+            token = staff.token("town_admin", town=OTHER_TOWN)
+        elif role == "department_worker":
+            token = staff.token(role, departments=("public_works",))
+        else:
+            token = staff.token(role)
+        known.staff_tokens[role] = token
+    return known.staff_tokens[role]
+
+
+def _steer_beyond_open311(case: Any, data: st.DataObject, known: KnownData,
+                          staff: Any) -> None:
+    """Point JSON-API cases at real ids and give most of them a caller."""
+    params = dict(case.path_parameters or {})
+    schemes = {name for requirement in case.operation.definition.raw.get("security", [])
+               for name in requirement}
+    headers = dict(case.headers or {})
+    if "staff" in schemes:
+        preferred = next((role for prefix, role in _ROLE_FOR
+                          if case.path.startswith(prefix)), "town_admin")
+        role = data.draw(st.sampled_from([preferred] * 4 + _ROLES), label="role")
+        if role is not None:
+            headers["Authorization"] = f"Bearer {_staff_token(staff, role, known)}"
+    elif "resident_session" in schemes and _mostly(data, "session"):
+        headers["Authorization"] = f"Bearer {known.resident_session}"
+    if "town" in params and _mostly(data, "real town"):
+        params["town"] = data.draw(st.sampled_from([DEMO_TOWN, DEMO_TOWN, OTHER_TOWN]),
+                                   label="town")
+    pools = {"request_id": known.request_ids[DEMO_TOWN] + known.request_ids[OTHER_TOWN],
+             "reference": known.request_ids[DEMO_TOWN] + known.tracking_numbers,
+             "number": known.tracking_numbers, "alert_id": known.alert_ids,
+             "subscriber_id": known.subscriber_ids, "department": DEPARTMENTS,
+             "code": SERVICE_CODES + DEPARTMENTS + ["ward-3"],
+             "key_id": ["work-orders"], "user_id": [AGENT_SUBJECT]}
+    for name, pool in pools.items():
+        if name in params and pool and _mostly(data, f"real {name}"):
+            params[name] = data.draw(st.sampled_from(pool), label=name)
+    if case.path.startswith("/staff/possible-duplicates") or \
+            case.path.endswith("/possible-duplicates"):
+        query = dict(case.query or {})
+        if data.draw(st.booleans(), label="real service_code"):
+            query["service_code"] = data.draw(st.sampled_from(SERVICE_CODES), label="service")
+        case.query = query
+    case.headers = headers or None
+    if case.path_parameters is not None:
+        case.path_parameters = params
+
+
+def _steer_updates(case: Any, data: st.DataObject, known: KnownData) -> None:
+    """``servicerequestupdates``: the work-order key, a real request, a real town."""
+    query = dict(case.query or {})
+    shared = case.path.startswith("/open311/")
+    if shared and _mostly(data, "real jurisdiction"):
+        query["jurisdiction_id"] = DEMO_TOWN
+    if case.path_parameters is not None and _mostly(data, "real town"):
+        case.path_parameters = {**case.path_parameters, "town": DEMO_TOWN}
+    if case.method == "POST" and isinstance(case.body, dict):
+        body = dict(case.body)
+        key = data.draw(st.sampled_from([UPDATES_KEY, UPDATES_KEY, DEMO_KEY, None]),
+                        label="key")
+        if key:
+            body["api_key"] = key
+        if _mostly(data, "real request"):
+            body["service_request_id"] = data.draw(
+                st.sampled_from(known.request_ids[DEMO_TOWN]), label="request")
+        if shared and "jurisdiction_id" in query and data.draw(st.booleans(), label="in form"):
+            body["jurisdiction_id"] = query.pop("jurisdiction_id")
+        case.body = body
     case.query = query or None
 
 
@@ -228,7 +396,7 @@ def format_follows_suffix(ctx: Any, response: Any, case: Any) -> bool | None:
     """``.json`` answers JSON, ``.xml`` answers XML with the declaration and the right root,
     an unknown suffix is a JSON 404; ``{resource}`` answers the schema of that resource."""
     match = _SUFFIX_PARAMETER.search(case.path)
-    if match is None or not case.path.startswith(("/open311/", "/towns/")):
+    if match is None or not is_open311_path(case.path):
         return None
     segment = (case.path_parameters or {})[match.group(1)]
     name, dot, suffix = segment.rpartition(".")
@@ -285,30 +453,114 @@ def test_app_serves_the_document(api: Any) -> None:
     assert json.loads(response.body) == DOCUMENT
 
 
-def test_document_covers_every_open311_route() -> None:
+# MERGE CHECK (issue 13): another branch renames the SLA routes /admin/alerts and
+# /admin/alerts/subscriptions to /admin/escalations and /admin/escalations/subscriptions.
+# The document already uses the new names; until that branch is merged the app serves the
+# old ones, and this table lets the coverage test below accept them. Once merged, the
+# table must be emptied (the test then fails on any route still under its old name).
+RENAMED_ROUTES = {"/admin/alerts": "/admin/escalations",
+                  "/admin/alerts/subscriptions": "/admin/escalations/subscriptions"}
+
+
+def _served_under(path: str) -> str:
+    """The path the app serves a documented path under: itself, or (MERGE CHECK, until
+    the escalations rename is merged) its old name."""
     from app import app
-    from chalicelib.api.errors import is_open311_path
 
-    routes = {(path, method.lower()) for path, methods in app.routes.items()
-              for method in methods}
+    old = {new: old for old, new in RENAMED_ROUTES.items()}.get(path)
+    return old if old is not None and path not in app.routes else path
+
+
+def _served_routes() -> set[tuple[str, str]]:
+    from app import app
+
+    # Blueprints register their routes on the app, so ``app.routes`` holds every route.
+    return {(RENAMED_ROUTES.get(path, path), method.lower())
+            for path, methods in app.routes.items() for method in methods}
+
+
+def _served_by(path: str, method: str, routes: set[tuple[str, str]]) -> bool:
+    """True when ``path`` is a route, or a literal path a ``{parameter}`` route serves
+    (``servicerequestupdates.json`` is served by ``.../{resource}``)."""
+    if (path, method) in routes:
+        return True
+    parts = path.split("/")
+    return any(m == method and len(p.split("/")) == len(parts) and all(
+        a == b or (b.startswith("{") and not a.startswith("{"))
+        for a, b in zip(parts, p.split("/"), strict=True)) for p, m in routes)
+
+
+def test_document_describes_every_route_with_its_methods() -> None:
+    routes = _served_routes()
     documented = {(path, method) for path, item in DOCUMENT["paths"].items()
-                  for method in item}
-    assert documented <= routes, "documented but not served"
-    assert {(p, m) for p, m in routes if is_open311_path(p)} <= documented, "not documented"
+                  for method in item if method != "parameters"}
+
+    assert sorted(routes - documented) == [], "served but not documented"
+    assert sorted(d for d in documented if not _served_by(*d, routes)) == [], \
+        "documented but not served"
 
 
-@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
-def test_app_keeps_to_the_document(api: Any, operation: Any) -> None:
+def test_every_json_api_operation_documents_its_errors_and_callers() -> None:
+    for path, item in DOCUMENT["paths"].items():
+        for method, operation in item.items():
+            if is_open311_path(path) or path in ("/openapi.json",
+                                                 "/photos/{town}/{request_id}/{name}"):
+                continue
+            assert "security" in operation, (method, path)
+            json_answers = [s for s, r in operation["responses"].items()
+                            if "application/json" in r.get("content", {})
+                            or "$ref" in r]
+            if any(s.startswith("2") for s in json_answers):
+                assert "400" in operation["responses"], (method, path)
+
+
+def _is_updates(path: str) -> bool:
+    return "/servicerequestupdates." in path
+
+
+# Operations on which the app does not yet keep to the document: the document says what
+# the app should do, and each entry is a bug reported to the lead, pinned by a strict
+# regression test below. Not strict here: whether the fuzzer meets the bug depends on the
+# examples it draws, which change whenever this file does.
+APP_BUGS = {
+    "PATCH /admin/town": "APP BUG: an explicit null for a setting that cannot be empty is "
+                         "stored; see test_a_null_for_a_town_setting_that_cannot_be_empty",
+}
+
+
+def _with_known_bugs(operation: Any) -> Any:
+    reason = APP_BUGS.get(operation.label)
+    marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
+    return pytest.param(operation, id=operation.label, marks=marks)
+
+
+@pytest.mark.parametrize("operation", [_with_known_bugs(o) for o in OPERATIONS])
+def test_app_keeps_to_the_document(api: Any, deployment: Any, staff: Any,
+                                   operation: Any) -> None:
     session = requests.Session()
     session.mount(BASE_URL, ChaliceClientAdapter(api))
-    known = _seed(api)
+    open311 = is_open311_path(operation.path) and not _is_updates(operation.path)
+    needs = _needs(operation)
+    if open311 or needs & {"request_id", "reference", "number", "department",
+                            "resident_session"}:
+        known = _seed(api)
+    else:
+        known = KnownData({DEMO_TOWN: [], OTHER_TOWN: []}, {DEMO_TOWN: [], OTHER_TOWN: []})
+    if not open311:
+        _seed_beyond_open311(api, deployment, staff, known, needs)
 
-    @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
+    @settings(max_examples=MAX_EXAMPLES if open311 else MAX_EXAMPLES_JSON_API,
+              derandomize=True, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                      HealthCheck.data_too_large])
     @given(case=operation.as_strategy(GenerationMode.POSITIVE), data=st.data())
     def answers_as_documented(case: Any, data: st.DataObject) -> None:
-        _steer(case, data, known)
+        if _is_updates(case.path):
+            _steer_updates(case, data, known)
+        elif open311 or case.path in ("/openapi.json", "/photos/{town}/{request_id}/{name}"):
+            _steer(case, data, known)
+        else:
+            _steer_beyond_open311(case, data, known, staff)
         # Never follow a redirect: the photo route points at S3.
         response = case.call(base_url=BASE_URL, session=session, allow_redirects=False)
         case.validate_response(response, checks=CHECKS)
@@ -317,6 +569,26 @@ def test_app_keeps_to_the_document(api: Any, operation: Any) -> None:
 
 
 # --- bugs the fuzzer found once, kept as regression tests ----------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="APP BUG, reported to the lead: an explicit null for "
+                   "a town setting that cannot be empty is stored (or answers 500), and then "
+                   "the town's own calls answer 500; the document says it is a 400. Remove "
+                   "this mark once the app refuses it.")
+@pytest.mark.parametrize("setting", ["name", "timezone", "locale", "photo_limit",
+                                     "alert_sms_per_second", "sms_monthly_cap_usd",
+                                     "alert_test_self_approval", "anonymous_messages_per_hour"])
+def test_a_null_for_a_town_setting_that_cannot_be_empty_is_a_400(
+        api: Any, staff: Any, setting: str) -> None:
+    admin = staff.headers("town_admin")
+
+    response = api.http.patch("/admin/town", headers=admin,
+                              body=json.dumps({setting: None}).encode())
+
+    assert response.status_code == 400, response.body
+    assert api.http.get("/admin/messaging", headers=admin).status_code == 200
+    assert api.http.get(f"/towns/{DEMO_TOWN}/open311/v2/requests.json").status_code == 200
+
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 A_VALID_FORM = f"api_key={DEMO_KEY}&service_code=other&address_string=1+Main+St"

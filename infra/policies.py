@@ -13,7 +13,7 @@ and live in infra/template.yaml instead: staff sign-in (the user pool's ARN), an
 (the MailFrom parameter, as `ses:FromAddress`).
 
 What each function calls, read from chalicelib/bootstrap.py, chalicelib/events/ and the
-adapters (see README, "Security"). Text messages cannot be scoped: SNS's direct publish to
+adapters (see docs/security.md). Text messages cannot be scoped: SNS's direct publish to
 a phone number has no resource and no condition key for the number, so it is granted to
 the two functions that text residents (the API for sign-in codes, send_notices) and to no
 other.

@@ -191,6 +191,17 @@ class TownSettingsIn(Strict):
                                                              strict=True)] = None
     sla: SlaSettingsIn | None = None
 
+    # Left out means "unchanged"; an explicit null would store a town without a name, time
+    # zone or limit (and break its public API), so these refuse it.
+    @field_validator("name", "timezone", "locale", "photo_limit", "alert_sms_per_second",
+                     "sms_monthly_cap_usd", "alert_test_self_approval",
+                     "anonymous_messages_per_hour")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, but not null")
+        return value
+
 
 # Webhooks go to https; plain http only to this machine, and only where loopback is allowed
 # (the local run): the service checks the host and its addresses (domain.addresses).

@@ -90,7 +90,7 @@ class ChaliceClientAdapter(requests.adapters.BaseAdapter):
 
     def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:
         url = urlsplit(request.url)
-        path = _served_under(url.path) + (f"?{url.query}" if url.query else "")
+        path = url.path + (f"?{url.query}" if url.query else "")
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -453,29 +453,11 @@ def test_app_serves_the_document(api: Any) -> None:
     assert json.loads(response.body) == DOCUMENT
 
 
-# MERGE CHECK (issue 13): another branch renames the SLA routes /admin/alerts and
-# /admin/alerts/subscriptions to /admin/escalations and /admin/escalations/subscriptions.
-# The document already uses the new names; until that branch is merged the app serves the
-# old ones, and this table lets the coverage test below accept them. Once merged, the
-# table must be emptied (the test then fails on any route still under its old name).
-RENAMED_ROUTES = {"/admin/alerts": "/admin/escalations",
-                  "/admin/alerts/subscriptions": "/admin/escalations/subscriptions"}
-
-
-def _served_under(path: str) -> str:
-    """The path the app serves a documented path under: itself, or (MERGE CHECK, until
-    the escalations rename is merged) its old name."""
-    from app import app
-
-    old = {new: old for old, new in RENAMED_ROUTES.items()}.get(path)
-    return old if old is not None and path not in app.routes else path
-
-
 def _served_routes() -> set[tuple[str, str]]:
     from app import app
 
     # Blueprints register their routes on the app, so ``app.routes`` holds every route.
-    return {(RENAMED_ROUTES.get(path, path), method.lower())
+    return {(path, method.lower())
             for path, methods in app.routes.items() for method in methods}
 
 
@@ -518,23 +500,7 @@ def _is_updates(path: str) -> bool:
     return "/servicerequestupdates." in path
 
 
-# Operations on which the app does not yet keep to the document: the document says what
-# the app should do, and each entry is a bug reported to the lead, pinned by a strict
-# regression test below. Not strict here: whether the fuzzer meets the bug depends on the
-# examples it draws, which change whenever this file does.
-APP_BUGS = {
-    "PATCH /admin/town": "APP BUG: an explicit null for a setting that cannot be empty is "
-                         "stored; see test_a_null_for_a_town_setting_that_cannot_be_empty",
-}
-
-
-def _with_known_bugs(operation: Any) -> Any:
-    reason = APP_BUGS.get(operation.label)
-    marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-    return pytest.param(operation, id=operation.label, marks=marks)
-
-
-@pytest.mark.parametrize("operation", [_with_known_bugs(o) for o in OPERATIONS])
+@pytest.mark.parametrize("operation", [pytest.param(o, id=o.label) for o in OPERATIONS])
 def test_app_keeps_to_the_document(api: Any, deployment: Any, staff: Any,
                                    operation: Any) -> None:
     session = requests.Session()
@@ -571,10 +537,6 @@ def test_app_keeps_to_the_document(api: Any, deployment: Any, staff: Any,
 # --- bugs the fuzzer found once, kept as regression tests ----------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="APP BUG, reported to the lead: an explicit null for "
-                   "a town setting that cannot be empty is stored (or answers 500), and then "
-                   "the town's own calls answer 500; the document says it is a 400. Remove "
-                   "this mark once the app refuses it.")
 @pytest.mark.parametrize("setting", ["name", "timezone", "locale", "photo_limit",
                                      "alert_sms_per_second", "sms_monthly_cap_usd",
                                      "alert_test_self_approval", "anonymous_messages_per_hour"])

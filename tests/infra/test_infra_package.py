@@ -32,8 +32,8 @@ ZIP_BUDGET_BYTES = 36 * 1024 * 1024
 LAYER_BUDGET_BYTES = 20 * 1024 * 1024
 PHOTO_LIBRARIES = {"PIL", "pillow.libs", "pillow_heif", "pillow_heif.libs"}
 
-# The package is built once per module (a minute of work): under pytest-xdist every test here
-# runs on the same worker (--dist loadgroup), so it is built once per run, not once per worker.
+# The package is built once per session (a minute of work): under pytest-xdist every test here
+# runs on the same worker (--dist loadgroup), so it is built once per run.
 pytestmark = [
     pytest.mark.skipif(
         importlib.util.find_spec("chalice") is None or shutil.which(
@@ -52,7 +52,7 @@ def _build_package_module() -> Any:
     return module
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("package")
     work = tmp_path_factory.mktemp("src")
@@ -70,7 +70,7 @@ def _clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def template(package: Path) -> dict[str, Any]:
     return yaml.safe_load((package / "sam.yaml").read_text())
 

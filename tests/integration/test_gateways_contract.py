@@ -112,7 +112,7 @@ class TestSqsRoutingQueue(RoutingQueueContract):
             bodies = _drain(deployment.client("sqs"), c.settings.routing_queue_url)
             return [(b["town_id"], b["service_request_id"]) for b in map(json.loads, bodies)]
 
-        return c.routing, read
+        return c.routing_queue, read
 
 
 def _request() -> tuple[ServiceRequest, TimelineEvent]:

@@ -54,12 +54,13 @@ clock: $(STAMP)
 sms: $(STAMP)
 	@$(PY) -m local.sms "$(FROM)" "$(TEXT)"
 
-# Tests run on every core (pytest-xdist); each worker has its own in-process moto.
+# Tests run on every core (pytest-xdist), a test file per worker at a time (the package
+# build is shared by its file's tests); each worker has its own in-process moto.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q -n auto --dist loadgroup
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 package: $(STAMP)
 	$(PY) infra/build_package.py --stage $(STAGE) --out build/package

@@ -101,19 +101,71 @@ def deployment(monkeypatch: pytest.MonkeyPatch, signing_key,  # noqa: ANN001
 
     with mock_aws():
         session = boto3.session.Session(region_name="us-east-1")
-        environment = (provision(session, template=copy.deepcopy(_template))
-                       | app_environment(signing_key))
-        for name, value in environment.items():
-            monkeypatch.setenv(name, value)
         clock = [datetime(2026, 11, 20, 15, 30, tzinfo=UTC)]
-        container = bootstrap.Container(settings_from_env(), now=lambda: clock[0])
-        bootstrap.install(container)
-        seed_demo_town(container.towns, api_key=DEMO_KEY)
-        create_town(container.towns, "riverton.example", "Riverton", "America/New_York",
-                    "small_town", api_key=OTHER_KEY)
-        _add_updates_key(container)
+        saved = _DEPLOYED.get(signing_key)
+        if saved is not None and _restore(saved[1]):
+            environment = saved[0]
+            for name, value in environment.items():
+                monkeypatch.setenv(name, value)
+            container = bootstrap.Container(settings_from_env(), now=lambda: clock[0])
+            bootstrap.install(container)
+            container._table  # noqa: B018 - bound now, as seeding the towns would have
+        else:
+            environment = (provision(session, template=copy.deepcopy(_template))
+                           | app_environment(signing_key))
+            for name, value in environment.items():
+                monkeypatch.setenv(name, value)
+            container = bootstrap.Container(settings_from_env(), now=lambda: clock[0])
+            bootstrap.install(container)
+            seed_demo_town(container.towns, api_key=DEMO_KEY)
+            create_town(container.towns, "riverton.example", "Riverton", "America/New_York",
+                        "small_town", api_key=OTHER_KEY)
+            _add_updates_key(container)
+            _DEPLOYED[signing_key] = (environment, _snapshot())
         yield Deployment(environment, container, session, clock)
         bootstrap.reset()
+
+
+# Provisioning the template and seeding the two towns is the same work for every test and
+# was most of the suite's time (about 0.6 s a test). The first test of each worker does it
+# through the API; the emulator's state right after is kept and every later test starts
+# from a deep copy of it inside its own fresh mock_aws, so tests stay isolated.
+_DEPLOYED: dict[object, tuple[dict[str, str], object]] = {}
+
+
+def _copyable_locks() -> None:
+    """moto's SQS queues hold a threading.Condition: a copy gets a new, unheld one."""
+    import copyreg
+    import threading
+
+    copyreg.pickle(threading.Condition, lambda _: (threading.Condition, ()))
+
+
+def _snapshot() -> object:
+    """Every moto backend the deployment touched, copied in one go (shared references,
+    e.g. an SNS subscription to an SQS queue, stay shared); None if one cannot be copied,
+    and then every test provisions for itself as before."""
+    from moto.core.base_backend import BackendDict
+
+    _copyable_locks()
+    state = {(backends.service_name, account, region): backend
+             for backends in BackendDict._instances
+             for account, by_region in dict.items(backends)
+             for region, backend in dict.items(by_region)}
+    try:
+        return copy.deepcopy(state)
+    except Exception:  # noqa: BLE001 - a backend moto cannot copy: take the slow path
+        return None
+
+
+def _restore(snapshot: object) -> bool:
+    from moto.backends import get_backend
+
+    if snapshot is None:
+        return False
+    for (service, account, region), backend in copy.deepcopy(snapshot).items():
+        get_backend(service)[account][region] = backend
+    return True
 
 
 def _add_updates_key(container: bootstrap.Container) -> None:

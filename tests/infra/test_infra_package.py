@@ -32,15 +32,14 @@ ZIP_BUDGET_BYTES = 36 * 1024 * 1024
 LAYER_BUDGET_BYTES = 20 * 1024 * 1024
 PHOTO_LIBRARIES = {"PIL", "pillow.libs", "pillow_heif", "pillow_heif.libs"}
 
-# The package is built once per session (a minute of work): under pytest-xdist every test here
-# runs on the same worker (--dist loadgroup), so it is built once per run.
+# The package is built once per session (a minute of work); `make test` runs pytest-xdist
+# with --dist loadfile, so every test here runs on the same worker and it is built once.
 pytestmark = [
     pytest.mark.skipif(
         importlib.util.find_spec("chalice") is None or shutil.which(
             "cfn-lint", path=str(Path(sys.executable).parent)) is None,
         reason="chalice and cfn-lint (requirements-dev.txt) are needed to package",
     ),
-    pytest.mark.xdist_group("package"),
 ]
 
 

@@ -4,6 +4,7 @@ the SLA topics (SQS and SNS in the cloud)."""
 from __future__ import annotations
 
 import hashlib
+import json
 
 from chalicelib.domain.catalogue import Department
 from chalicelib.domain.errors import InvalidInput, Problem, StorageUnavailable
@@ -34,6 +35,10 @@ class FakeNoticeQueue:
         if self.fail:
             raise StorageUnavailable("the notices queue is unavailable")
         self.sent.extend(bodies)
+
+    def kinds(self) -> list[str]:
+        """The kind of each message sent, in order."""
+        return [json.loads(body)["kind"] for body in self.sent]
 
 
 class FakeAssignmentChannels:

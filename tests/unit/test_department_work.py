@@ -3,7 +3,6 @@ legal moves, whose work it is, declines and hand-offs, and no update lost to a r
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -83,7 +82,7 @@ class World:
         return [e.kind for e in self.store.get(TOWN, request_id, with_timeline=True).timeline]
 
     def announced(self) -> list[str]:
-        return [json.loads(b)["kind"] for b in self.notices.sent]
+        return self.notices.kinds()
 
 
 @pytest.fixture

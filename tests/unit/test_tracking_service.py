@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -66,7 +65,7 @@ class World:
         return f"R{n:020d}"
 
     def announced(self) -> list[str]:
-        return [json.loads(b)["kind"] for b in self.notices.sent]
+        return self.notices.kinds()
 
 
 @pytest.fixture

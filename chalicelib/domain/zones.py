@@ -5,8 +5,9 @@ their location (streetlights in Ward 3 go to the utility contractor) and emergen
 are aimed at them. ``parse_zone_geometry`` is the single place that decides whether an
 upload is a usable area, and ``zones_containing`` answers "which zones is this point in?".
 
-Shapely (and numpy beneath it) costs about 90 ms to import, so it is imported inside the
-functions that need it: a cold start that never touches zones does not pay for it.
+The geometry itself (is a ring closed on itself, is a hole inside its shell, do parts
+overlap) is ``polygons``: plain Python giving GEOS's verdicts, so the API package carries
+no shapely or numpy (issue 14). This module says those verdicts in a town admin's words.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from chalicelib.domain import polygons
 from chalicelib.domain.errors import InvalidInput, Problem
 
 # A city boundary traced from survey data has a few thousand vertices; 20,000 leaves room
@@ -38,7 +40,8 @@ PolygonRings = list[Ring]
 # A GeoJSON geometry as parsed JSON (Polygon or MultiPolygon once checked).
 Geometry = dict[str, Any]
 
-# GEOS's reasons (shapely's explain_validity), said to a town admin.
+# GEOS's reasons (as ``polygons`` names them, after shapely's explain_validity), said to a
+# town admin.
 _GEOS_REASONS = {
     "Self-intersection": "the boundary crosses itself",
     "Ring Self-intersection": "a ring touches itself",
@@ -55,7 +58,6 @@ _BETWEEN_PARTS = {
     "Self-intersection": "its polygons overlap or share an edge (merge parts that touch)",
     "Nested shells": "one of its polygons lies inside another",
 }
-_GEOS_REASON = re.compile(r"(?P<reason>[^\[]+)\[(?P<long>\S+) (?P<lat>\S+)\]")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Zone:
 
     @cached_property
     def bbox(self) -> tuple[float, float, float, float]:
-        """(min_long, min_lat, max_long, max_lat): a cheap first test before shapely's."""
+        """(min_long, min_lat, max_long, max_lat): a cheap first test before ray casting."""
         longs: list[float] = []
         lats: list[float] = []
         for polygon in _polygons(self.geometry):
@@ -91,9 +93,8 @@ class Zone:
     def covers(self, lat: float, long: float) -> bool:
         """Whether the point lies inside the zone or on its boundary (not in a hole).
 
-        Plain Python on purpose: this runs on residents' submissions, and a valid polygon
-        (``parse_zone_geometry`` checked it with shapely) needs only ray casting, so the
-        API never pays shapely's and numpy's import for it."""
+        Plain ray casting: this runs on residents' submissions, and a polygon that
+        ``parse_zone_geometry`` found valid needs nothing more."""
         min_long, min_lat, max_long, max_lat = self.bbox
         if not (min_long <= long <= max_long and min_lat <= lat <= max_lat):
             return False
@@ -169,9 +170,9 @@ def parse_zone_geometry(document: object, field: str = "geometry") -> Geometry:
         if polygon is not None and _shape_problems(polygon, where, problems):
             return {"type": "Polygon", "coordinates": polygon}
     else:
-        polygons = _multipolygon(coordinates, where, problems)
-        if polygons is not None and _parts_problems(polygons, where, problems):
-            return {"type": "MultiPolygon", "coordinates": polygons}
+        parts = _multipolygon(coordinates, where, problems)
+        if parts is not None and _parts_problems(parts, where, problems):
+            return {"type": "MultiPolygon", "coordinates": parts}
     raise InvalidInput.of(problems.listed())
 
 
@@ -253,16 +254,16 @@ def _multipolygon(value: object, path: str, problems: _Problems) -> list[Polygon
         problems.add(path, "must be a list of polygons, each a list of rings "
                            f"(got {_show(value)})")
         return None
-    polygons: list[PolygonRings] = []
+    parts: list[PolygonRings] = []
     whole = True
     for i, rings in enumerate(value):
         polygon = _polygon(rings, f"{path}[{i}]", problems)
         # Each part that parsed is checked on its own, so its problems are heard too.
         if polygon is not None and _shape_problems(polygon, f"{path}[{i}]", problems):
-            polygons.append(polygon)
+            parts.append(polygon)
         else:
             whole = False
-    return polygons if whole else None
+    return parts if whole else None
 
 
 def _polygon(value: object, path: str, problems: _Problems) -> PolygonRings | None:
@@ -334,63 +335,54 @@ def _finite(number: int | float) -> bool:
 
 
 def _shape_problems(rings: PolygonRings, path: str, problems: _Problems) -> bool:
-    """Check one polygon's shape with shapely; True when it encloses a proper area."""
-    import shapely
-    from shapely.validation import explain_validity
-
+    """Check one polygon's shape; True when it encloses a proper area."""
     shell, holes = rings[0], rings[1:]
     ok = True
-    areas = [shapely.Polygon(shell)] + [shapely.Polygon(hole) for hole in holes]
-    for i, area in enumerate(areas):
-        ring = "the outer ring" if i == 0 else "this hole"
+    for i, ring in enumerate(rings):
+        said = "the outer ring" if i == 0 else "this hole"
         # A bow tie's two lobes cancel to no area too; only a flat hull means a line.
-        if area.convex_hull.area == 0:
-            problems.add(f"{path}[{i}]", f"encloses no area: {ring}'s positions lie on a line")
+        if polygons.encloses_no_area(ring):
+            problems.add(f"{path}[{i}]", f"encloses no area: {said}'s positions lie on a line")
             ok = False
-        elif not area.is_valid:
-            problems.add(f"{path}[{i}]", _validity_message(explain_validity(area)))
+        elif (flaw := polygons.polygon_flaw([ring])) is not None:
+            problems.add(f"{path}[{i}]", _flaw_message(flaw))
             ok = False
     if not ok:
         return False
-    for i, hole in enumerate(areas[1:], start=1):
-        if not areas[0].covers(hole):
+    for i, hole in enumerate(holes, start=1):
+        if not polygons.ring_covers(shell, hole):
             problems.add(f"{path}[{i}]", f"is a hole that is not inside the outer ring "
                                          f"({path}[0])")
             ok = False
     if not ok:
         return False
-    polygon = shapely.Polygon(shell, holes)
-    if not polygon.is_valid:
+    flaw = polygons.polygon_flaw(rings, rings_sound=True)
+    if flaw is not None:
         # Each ring is sound alone, so this is between rings: holes that overlap, nest,
         # share an edge with the outer ring, or together cut the area in two.
-        problems.add(path, _validity_message(explain_validity(polygon), _BETWEEN_RINGS))
+        problems.add(path, _flaw_message(flaw, _BETWEEN_RINGS))
         return False
-    if polygon.area == 0:
+    if polygons.area(rings) <= 0:
         problems.add(path, "encloses no area")
         return False
     return True
 
 
-def _parts_problems(polygons: list[PolygonRings], path: str, problems: _Problems) -> bool:
+def _parts_problems(parts: list[PolygonRings], path: str, problems: _Problems) -> bool:
     """Each part was checked alone; a MultiPolygon's parts must also not overlap."""
-    import shapely
-    from shapely.validation import explain_validity
-
-    whole = shapely.MultiPolygon([(rings[0], rings[1:]) for rings in polygons])
-    if whole.is_valid:
+    flaw = polygons.multipolygon_flaw(parts, parts_sound=True)
+    if flaw is None:
         return True
-    problems.add(path, _validity_message(explain_validity(whole), _BETWEEN_PARTS))
+    problems.add(path, _flaw_message(flaw, _BETWEEN_PARTS))
     return False
 
 
-def _validity_message(explanation: str, reasons: dict[str, str] | None = None) -> str:
-    """GEOS's "Self-intersection[-93.26 44.97]" as a sentence naming the point."""
-    found = _GEOS_REASON.fullmatch(explanation.strip())
-    if not found:
-        return f"is not a valid polygon ({explanation})"
-    reason = found["reason"].strip()
-    said = {**_GEOS_REASONS, **(reasons or {})}.get(reason, "is not a valid polygon")
-    return f"{said}: {reason} at or near point ({found['long']}, {found['lat']})"
+def _flaw_message(flaw: polygons.Flaw, reasons: dict[str, str] | None = None) -> str:
+    """GEOS's reason, "Self-intersection" at (0.5, 0.5), as a sentence naming the point."""
+    said = {**_GEOS_REASONS, **(reasons or {})}.get(flaw.reason, "is not a valid polygon")
+    # Fifteen significant digits, as GEOS (and so the zone checks before) wrote them.
+    long, lat = (f"{n:.15g}" for n in flaw.point)
+    return f"{said}: {flaw.reason} at or near point ({long}, {lat})"
 
 
 def _polygons(geometry: Geometry) -> list[PolygonRings]:

@@ -219,7 +219,7 @@ def _reporter_to_tell(ports: IntakePorts, town: Town, form: NewServiceRequest,
 
 
 def _zone_of(catalogue: Catalogue, lat: float | None, long: float | None) -> str | None:
-    """The first of the town's zones the point falls in (shapely only when zones exist)."""
+    """The first of the town's zones the point falls in (zones imported only when it has some)."""
     if not catalogue.zones or lat is None or long is None:
         return None
     from chalicelib.domain.zones import zones_containing

@@ -194,13 +194,18 @@ class _Analysis:
         else:
             def worth(a: int, b: int) -> bool:
                 return True
+        # A ring that crosses itself often touches itself too; GEOS (whose search order
+        # differs) more often names the crossing, so a touch is kept only in case no
+        # crossing turns up.
+        touching: Flaw | None = None
         for i, j in segments.pairs(worth, self.effort):
             found = self._invalid_meeting(segments, i, j)
-            if found is not None:
+            if found is not None and found.reason != RING_SELF_INTERSECTION:
                 return found
-            if self.double_touch is not None:
+            touching = touching or found
+            if self.double_touch is not None and touching is None:
                 return None  # GEOS stops here too, and reports the disconnection
-        return None
+        return touching
 
     def _invalid_meeting(self, segments: _Segments, s0: int, s1: int) -> Flaw | None:
         """GEOS's PolygonIntersectionAnalyzer.findInvalidIntersection for two segments."""

@@ -2,7 +2,8 @@
 #   make run      the whole app locally: AWS emulator, demo town, chalice local, event pump
 #   make test     ruff, import-linter, mypy + every test (with `make package` and cfn-lint)
 #   make package  CloudFormation/SAM template + deployment zip in build/package
-#   make bench    python -m bench
+#   make bench    the quick bench (< 5 min): cold starts, memory, calls, throughput
+#   make bench-scale  the 100,000-item scenarios (python -m bench --scale)
 #   make lint     ruff
 #   make clean    remove build output and caches (keeps .venv; `make distclean` removes it)
 #   make token ROLE=town_admin   a fresh 12-hour staff token for the running `make run`
@@ -24,10 +25,10 @@ STAGE ?= prod
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run token sms clock test package bench lint clean distclean
+.PHONY: help venv run token sms clock test package bench bench-scale lint clean distclean
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# *//'
+	@sed -n '2,12p' Makefile | sed 's/^# *//'
 
 $(PY):
 	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "no python3.12 found" >&2; exit 1; }
@@ -65,8 +66,12 @@ test: $(STAMP)
 package: $(STAMP)
 	$(PY) infra/build_package.py --stage $(STAGE) --out build/package
 
+# Each writes its own marked section of docs/performance.md.
 bench: $(STAMP)
 	$(PY) -m bench
+
+bench-scale: $(STAMP)
+	$(PY) -m bench --scale
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,123 +1,171 @@
-"""One cold start, timed inside a fresh interpreter (run by ``bench.coldstart``).
+"""One cold start, timed inside a fresh interpreter (started by ``bench.coldstart``).
 
-A Lambda cold start pays for importing the handler module and then for everything its
-first call creates: settings, pynamodb's connection, botocore clients and their service
-models. This process provisions moto and loads the seeded table with plain boto3 first
-(untimed), then times exactly one of:
+What a Lambda cold start costs the code is importing the handler's module and its first
+event: settings, clients, service models, connections. This process pays exactly that,
+against moto's server in another process (``bench.emulator``), and nothing before its timer:
+it imports only ``sys`` and ``time`` (it is started as ``python -c "from bench.coldchild
+import main; main()"``, so not even ``runpy``), reads its event as text, and refuses to
+start its timer if anything of the AWS SDK, the app or their libraries (``json`` and ``re``
+included: they pay for those too) is already in ``sys.modules``; the list of what was
+there is reported. The event is parsed between the import and the first call, the clock
+stopped.
 
-- ``app-get``: ``import app`` + the first ``GET services.json`` of the demo town;
-- ``app-post``: ``import app`` + the first ``POST requests.json`` (no Idempotency-Key);
-- ``boto3``: ``import boto3`` + a client + one ``GetItem`` (the least any handler that
-  reads DynamoDB can do: the baseline of the ratio).
+The command line (written by the parent) names the handler to import (``app.app`` for the
+API, ``chalicelib.events.pipeline.route_new_requests``..., or ``boto3`` for the baseline),
+the Lambda function, its memory size, the event's file and what a good answer is. Timed:
 
-The test harness (``chalice.test.Client`` and its local gateway) is imported and built
-between the two timed parts, so it is not counted. moto itself imports boto3 and botocore,
-so in every scenario they are already in memory when the timer starts: the parent measures
-their import cost separately and reports it. The result is one line on stdout, ``RESULT``
-followed by JSON (the app's own log lines go to stdout too).
+- the baseline: ``import boto3`` | ``boto3.client("dynamodb")`` + one GetItem;
+- a function: ``import <module>`` | ``<handler>(event, context)``.
 
-Usage: ``python -m bench.coldchild SCENARIO KEY < seed.json`` (the seed is the JSON list of
-items that ``bench.deployment.seed_items`` dumped; KEY, the JSON key of the item the
-baseline reads, is built by the parent: importing the app's key module here would load
-pynamodb before the timer and count it as preloaded).
+The answer is checked after the timer stops, so that a failing call is never reported as a
+fast one. The result is one line on stdout, ``RESULT`` and JSON, with the peak RSS of the
+process after its first call. The parent reads the emulator's time around the whole
+process: outside its timed part the child makes no AWS call.
+
+With ``{"events_file": ...}`` as its event, it is the memory scenario:
+import, then every event of that file (JSON lines of ``[event, check]``, read one at a
+time so that they do not weigh on the process) through the same handler, each checked; it
+reports the RSS after the import and at the end.
 """
 
-from __future__ import annotations
-
-import importlib
-import json
-import os
 import sys
 import time
-from typing import Any
-from urllib.parse import urlencode
 
-from bench.environment import API_KEY, FORM, POTHOLE, REGION, TOWN_BASE
+TYPE_CHECKING = False  # typing is not imported: boto3 and the app pay for it, in the timer
+if TYPE_CHECKING:
+    from typing import Any
 
 MARKER = "RESULT"
-# The packages worth naming when they appear in a cold start.
-HEAVY = ("boto3", "botocore", "pynamodb", "pydantic", "pydantic_core",
-         "aws_lambda_powertools", "chalice", "ulid", "jmespath", "urllib3", "yaml",
-         "aws_xray_sdk", "dateutil")
+# Nothing of these may be in memory when the timer starts: they are what is timed.
+FORBIDDEN = ("boto3", "botocore", "chalice", "chalicelib", "app", "pydantic", "pydantic_core",
+             "pynamodb", "aws_lambda_powertools", "urllib3", "http.client", "moto",
+             "dateutil", "jmespath", "s3transfer", "json", "re")
 
 
-def _loaded(packages: tuple[str, ...] = HEAVY) -> set[str]:
-    return {name for name in packages if name in sys.modules}
+class LambdaContext:
+    """The parts of Lambda's context object that handlers and powertools read."""
+
+    def __init__(self, function_name: str, memory_mb: int) -> None:
+        self.function_name = function_name
+        self.memory_limit_in_mb = memory_mb
+        self.aws_request_id = "bench-" + str(time.time_ns())
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}")
+        self.function_version = "$LATEST"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
 
 
-def _load_seed(session: Any, table: str, items: list[dict[str, Any]]) -> None:
-    dynamodb = session.client("dynamodb", region_name=REGION)
-    for start in range(0, len(items), 25):
-        batch = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
-        dynamodb.batch_write_item(RequestItems={table: batch})
+def preloaded_forbidden(modules: "list[str]") -> "list[str]":
+    return [name for name in modules
+            if name in FORBIDDEN or name.split(".")[0] in FORBIDDEN]
 
 
-def _time_app(scenario: str) -> dict[str, Any]:
-    before = _loaded()
+def check(answer: "Any", expected: "dict[str, Any]") -> "str | None":
+    """Why ``answer`` is not a good one, or None."""
+    if "status" in expected:
+        status = answer.get("statusCode") if isinstance(answer, dict) else None
+        if status != expected["status"]:
+            body = str(answer.get("body"))[:300] if isinstance(answer, dict) else answer
+            return f"HTTP {status}, wanted {expected['status']}: {body}"
+    elif "equals" in expected:
+        if answer != expected["equals"]:
+            return f"answered {answer!r}, wanted {expected['equals']!r}"
+    elif expected.get("counts"):
+        if not isinstance(answer, dict) or not all(isinstance(v, int) for v in answer.values()):
+            return f"answered {answer!r}, wanted a dict of counts"
+    elif expected.get("item") and "Item" not in answer:
+        return "GetItem found no item"
+    return None
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory since it started this program.
+
+    ``getrusage``'s ``ru_maxrss`` would do on Lambda, but not here: Linux carries it over
+    ``exec`` from the forked parent (the bench, far larger), so every child would report
+    the parent's peak. ``VmHWM`` belongs to the new program's memory map alone."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _handler(handler: str) -> "Any":
+    module, _, attribute = handler.rpartition(".")
+    return getattr(__import__(module, fromlist=[attribute]), attribute)
+
+
+def main() -> None:
+    """argv: handler, function name, memory size, event file, check (JSON); the event is
+    read as text before the timer and parsed between the import and the first call, with
+    the clock stopped (Lambda's runtime parses the event outside the handler too), so that
+    not even ``json`` is imported before the timer."""
+    handler_string, function, memory_mb, event_file, expected = sys.argv[1:6]
+    with open(event_file, encoding="utf-8") as text:
+        event_text = text.read()
+    modules_before = sorted(sys.modules)
+    forbidden = preloaded_forbidden(modules_before)
+    if forbidden:
+        raise SystemExit(f"already imported before the timer: {forbidden}")
+    context = LambdaContext(function, int(memory_mb))
+
     t0 = time.perf_counter()
-    app_module = importlib.import_module("app")
-    t1 = time.perf_counter()
-    after_import = _loaded()
+    if handler_string == "boto3":
+        import boto3
 
-    from chalice.test import Client  # the harness: not part of a Lambda cold start
+        t1 = time.perf_counter()
+        import json
 
-    http = Client(app_module.app).http
-    harness = _loaded()
-    t2 = time.perf_counter()
-    if scenario == "app-get":
-        response = http.get(f"{TOWN_BASE}/services.json")
-        expected = 200
+        parameters = json.loads(event_text)
+        t2 = time.perf_counter()
+        answer = boto3.client("dynamodb").get_item(**parameters)
     else:
-        form = urlencode([*POTHOLE.items(), ("api_key", API_KEY)])
-        response = http.post(f"{TOWN_BASE}/requests.json", body=form, headers=FORM)
-        expected = 201
+        handler = _handler(handler_string)
+        t1 = time.perf_counter()
+        import json
+
+        if "events_file" in event_text[:20]:
+            _memory(handler, context, json.loads(event_text)["events_file"], modules_before)
+            return
+        event = json.loads(event_text)
+        t2 = time.perf_counter()
+        answer = handler(event, context)
     t3 = time.perf_counter()
-    if response.status_code != expected:
-        raise SystemExit(f"{scenario}: HTTP {response.status_code}: {response.body[:300]!r}")
-    return {
+    failure = check(answer, json.loads(expected))
+    if failure:
+        raise SystemExit(f"{function}: {failure}")
+    print(MARKER, json.dumps({
         "import_ms": (t1 - t0) * 1000, "first_call_ms": (t3 - t2) * 1000,
-        "total_ms": (t1 - t0 + t3 - t2) * 1000,
-        "preloaded": sorted(before),
-        "imported_by_import": sorted(after_import - before),
-        "imported_by_first_call": sorted(_loaded() - harness),
-    }
+        "total_ms": (t1 - t0 + t3 - t2) * 1000, "peak_rss_mb": peak_rss_mb(),
+        "modules_before": modules_before, "modules_after": len(sys.modules),
+    }), flush=True)
 
 
-def _time_boto3(table: str, key: dict[str, Any]) -> dict[str, Any]:
-    before = _loaded()
-    t0 = time.perf_counter()
-    import boto3
+def _memory(handler: "Any", context: LambdaContext, events_file: str,
+            modules_before: "list[str]") -> None:
+    import json
 
-    client = boto3.client("dynamodb", region_name=REGION)
-    item = client.get_item(TableName=table, Key=key)
-    t1 = time.perf_counter()
-    if "Item" not in item:
-        raise SystemExit("boto3: the seeded town is missing")
-    return {"import_ms": 0.0, "first_call_ms": (t1 - t0) * 1000, "total_ms": (t1 - t0) * 1000,
-            "preloaded": sorted(before), "imported_by_import": [],
-            "imported_by_first_call": sorted(_loaded() - before)}
-
-
-def main(scenario: str, key: dict[str, Any]) -> None:
-    items = json.load(sys.stdin)
-    import boto3
-    from moto import mock_aws
-
-    from local.provision import provision
-
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        environment = provision(session)
-        os.environ.update(environment)
-        _load_seed(session, environment["TOWN311_TABLE"], items)
-        if scenario == "boto3":
-            result = _time_boto3(environment["TOWN311_TABLE"], key)
-        elif scenario in ("app-get", "app-post"):
-            result = _time_app(scenario)
-        else:
-            raise SystemExit(f"unknown scenario {scenario!r}")
-    print(MARKER, json.dumps({"scenario": scenario, **result}), flush=True)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1], json.loads(sys.argv[2]))
+    after_import = peak_rss_mb()
+    calls, failures = 0, []
+    with open(events_file, encoding="utf-8") as lines:
+        for line in lines:
+            event, expected = json.loads(line)
+            failure = check(handler(event, context), expected)
+            calls += 1
+            if failure:
+                failures.append(f"{event['httpMethod']} {event['path']}: {failure}")
+    if failures:
+        raise SystemExit(f"{len(failures)} of {calls} calls failed: {failures[:3]}")
+    print(MARKER, json.dumps({
+        "calls": calls, "rss_after_import_mb": after_import, "peak_rss_mb": peak_rss_mb(),
+        "modules_before": modules_before, "modules_after": len(sys.modules)}), flush=True)

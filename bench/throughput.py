@@ -17,7 +17,16 @@ call by call (and taking turns at going first), so that the load other processes
 the machine falls on both alike; the rate is ``n`` over the time spent in those calls, and
 the median time per call is kept as well, as a check that a few stalls did not decide it.
 While the app runs, the time spent inside AWS calls is added up too, which splits the
-app's time into "inside botocore + moto" and "everything else".
+app's time into "inside botocore + moto" and "everything else"; and on both sides the time
+moto itself spends answering is added up (``EmulatorClock``: moto answers in-process from
+botocore's ``before-send`` event, in ``BotocoreStubber.process_request``, which is timed),
+so that each side's own milliseconds per call (total − emulator) stand beside its totals.
+
+Replayed POSTs must each be a new request, or a unique item's condition refuses them (the
+tracking number's, the token hash's, the request's own): which values are per-request is
+not guessed from the receipt but found by capturing two app POSTs and taking every token
+(a run of letters and digits) that differs between them; each replay gets fresh tokens of
+the same length and characters in their place, in the transaction and the message alike.
 
 moto's costs grow with what it holds, DynamoDB's and SQS's do not: it deep-copies the whole
 table for every item of a TransactWriteItems (its rollback snapshot), and SendMessage slows
@@ -31,20 +40,19 @@ directly, the one place the bench reaches into the emulator.)
 from __future__ import annotations
 
 import json
+import random
 import re
-import secrets
 import statistics
 import time
-from collections.abc import Callable
-from contextlib import nullcontext
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from bench.awscalls import AwsCall, AwsCallRecorder, CallClock
 from bench.deployment import Deployment
 from bench.environment import API_KEY, FORM, POTHOLE, REGION, TOWN_BASE
-from chalicelib.domain.requests import hash_token
 
 WARM_UP = 20
 
@@ -57,6 +65,8 @@ class Rate:
     raw_times: list[float]
     app_aws: CallClock
     raw_calls: str
+    app_emulator: list[float] = field(default_factory=list)  # seconds moto spent, per call
+    raw_emulator: list[float] = field(default_factory=list)
 
     @property
     def app_seconds(self) -> float:
@@ -82,8 +92,13 @@ class Rate:
     def per_request_ms(self) -> dict[str, float]:
         app = self.app_seconds / self.requests * 1000
         in_aws = self.app_aws.seconds / self.requests * 1000
-        return {"app": app, "raw": self.raw_seconds / self.requests * 1000,
+        raw = self.raw_seconds / self.requests * 1000
+        app_emulator = sum(self.app_emulator) / self.requests * 1000
+        raw_emulator = sum(self.raw_emulator) / self.requests * 1000
+        return {"app": app, "raw": raw,
                 "app_inside_aws_calls": in_aws, "app_outside_aws_calls": app - in_aws,
+                "app_emulator": app_emulator, "app_own": app - app_emulator,
+                "raw_emulator": raw_emulator, "raw_own": raw - raw_emulator,
                 "app_median": statistics.median(self.app_times) * 1000,
                 "raw_median": statistics.median(self.raw_times) * 1000}
 
@@ -140,20 +155,73 @@ class _EmulatorReset:
             del partitions[empty]
 
 
-def _new_id() -> str:
-    return secrets.token_hex(13).upper()
+class EmulatorClock:
+    """The time in-process moto spends answering, added up while ``running()``."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextmanager
+    def running(self) -> Iterator[EmulatorClock]:
+        from moto.core.botocore_stubber import BotocoreStubber
+
+        original = BotocoreStubber.process_request
+        clock = self
+
+        def timed(stubber: Any, request: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(stubber, request)
+            finally:
+                clock.seconds += time.perf_counter() - started
+
+        BotocoreStubber.process_request = timed  # type: ignore[method-assign,assignment]
+        try:
+            yield self
+        finally:
+            BotocoreStubber.process_request = original  # type: ignore[method-assign]
 
 
-def _replayed(params: dict[str, Any], old: list[str], count: int) -> list[dict[str, Any]]:
-    """``count`` copies of captured call parameters, each with fresh values for ``old``."""
-    text = json.dumps(params)
+_TOKEN = re.compile(r"[0-9A-Za-z]+")
+
+
+def per_request_tokens(first: Any, second: Any) -> list[str]:
+    """The tokens of ``first`` that differ from ``second``'s at the same place: the values
+    one call of the same operation makes anew (ids, hashes, numbers, times)."""
+    a, b = _TOKEN.findall(json.dumps(first)), _TOKEN.findall(json.dumps(second))
+    if len(a) != len(b):
+        raise RuntimeError("two captures of the same call differ in shape; cannot replay")
+    return sorted({x for x, y in zip(a, b, strict=True) if x != y}, key=len, reverse=True)
+
+
+def replayed(captures: list[dict[str, Any]], tokens: list[str], count: int,
+             rng: random.Random) -> list[list[dict[str, Any]]]:
+    """``count`` copies of ``captures`` (the parameters of one operation's calls), each
+    with every token of ``tokens`` replaced, consistently across the calls, by a fresh one
+    of the same length drawn from the same characters."""
+    if not tokens:
+        return [json.loads(json.dumps(captures)) for _ in range(count)]
+    pattern = re.compile(r"(?<![0-9A-Za-z])(" + "|".join(map(re.escape, tokens))
+                         + r")(?![0-9A-Za-z])")
+    text = json.dumps(captures)
     copies = []
     for _ in range(count):
-        copy = text
-        for value in old:
-            copy = copy.replace(value, _new_id())
-        copies.append(json.loads(copy))
+        fresh = {token: "".join(rng.choice(_characters(token)) for _ in token)
+                 for token in tokens}
+        copies.append(json.loads(pattern.sub(_replacer(fresh), text)))
     return copies
+
+
+def _replacer(fresh: dict[str, str]) -> Callable[[re.Match[str]], str]:
+    return lambda match: fresh[match.group(1)]
+
+
+def _characters(token: str) -> str:
+    """What a fresh token may be made of: the token's own characters (an id stays an id, a
+    number a number), or, for a token of one repeated character, its kind."""
+    if len(set(token)) > 1:
+        return "".join(sorted(set(token)))
+    return "0123456789" if token.isdigit() else "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def _only(calls: list[AwsCall], name: str) -> dict[str, Any]:
@@ -168,17 +236,28 @@ def _race(operation: str, app: Callable[[int], object], raw: Callable[[int], obj
           after_each: Callable[[], None] | None = None) -> Rate:
     """``n`` app calls and ``n`` raw calls, each timed alone, the sides taking turns."""
     times: dict[str, list[float]] = {"app": [], "raw": []}
+    emulated: dict[str, list[float]] = {"app": [], "raw": []}
     clock = CallClock()
-    for i in range(n):
-        order = ("app", "raw") if i % 2 == 0 else ("raw", "app")
-        for side in order:
-            with recorder.timing(clock) if side == "app" else nullcontext():
-                started = time.perf_counter()
-                (app if side == "app" else raw)(i)
-                times[side].append(time.perf_counter() - started)
-            if after_each is not None:
-                after_each()
-    return Rate(operation, n, times["app"], times["raw"], clock, raw_calls)
+    emulator = EmulatorClock()
+    with emulator.running():
+        for i in range(n):
+            order = ("app", "raw") if i % 2 == 0 else ("raw", "app")
+            for side in order:
+                before = emulator.seconds
+                if side == "app":
+                    with recorder.timing(clock):
+                        started = time.perf_counter()
+                        app(i)
+                        times[side].append(time.perf_counter() - started)
+                else:
+                    started = time.perf_counter()
+                    raw(i)
+                    times[side].append(time.perf_counter() - started)
+                emulated[side].append(emulator.seconds - before)
+                if after_each is not None:
+                    after_each()
+    return Rate(operation, n, times["app"], times["raw"], clock, raw_calls,
+                emulated["app"], emulated["raw"])
 
 
 def measure_throughput(dep: Deployment, recorder: AwsCallRecorder, n: int) -> list[Rate]:
@@ -200,18 +279,18 @@ def measure_throughput(dep: Deployment, recorder: AwsCallRecorder, n: int) -> li
 
     for i in range(WARM_UP):
         post(i)
-    with recorder.recording() as captured:
-        receipt = post(0)
-    reset.restore()
-    # The token itself is not stored: its hash is (in the token item's key and on META).
-    # The tracking number is unique too (its item is written only if new): it is not in
-    # the receipt, so it is read from the captured transaction.
-    transaction = _only(captured.calls, "dynamodb.TransactWriteItems")
-    tracking = re.search(r"#TRACK#([0-9A-Z]{8})", json.dumps(transaction))
-    old = [receipt["service_request_id"], hash_token(receipt["token"]),
-           *([tracking[1]] if tracking else [])]
-    transactions = _replayed(transaction, old, n + WARM_UP)
-    messages = _replayed(_only(captured.calls, "sqs.SendMessage"), old, n + WARM_UP)
+    captures = []
+    for _ in range(2):
+        with recorder.recording() as captured:
+            post(0)
+        reset.restore()
+        captures.append([_only(captured.calls, "dynamodb.TransactWriteItems"),
+                         _only(captured.calls, "sqs.SendMessage")])
+    transaction = captures[0][0]
+    copies = replayed(captures[0], per_request_tokens(captures[0], captures[1]),
+                      n + WARM_UP, random.Random(14))
+    transactions = [copy[0] for copy in copies]
+    messages = [copy[1] for copy in copies]
 
     def raw_post(i: int) -> None:
         dynamodb.transact_write_items(**transactions[i])

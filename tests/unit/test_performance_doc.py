@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import BEGIN, END, PERFORMANCE_DOC, write_figures
+from bench.report import BEGIN, END, PERFORMANCE_DOC, SCALE_BEGIN, SCALE_END, write_figures
 
 PAGE = f"""# Performance
 
@@ -65,8 +65,28 @@ def test_a_page_without_its_markers_is_refused_not_left_stale(tmp_path: Path,
 
 
 def test_the_published_page_has_the_markers_the_bench_writes_between() -> None:
-    # A 15-minute bench run must not end in a refusal to write its figures.
+    # A bench run must not end in a refusal to write its figures.
     text = PERFORMANCE_DOC.read_text(encoding="utf-8")
 
     assert text.count(BEGIN) == 1 and text.count(END) == 1
     assert text.index(BEGIN) < text.index(END)
+
+
+def test_the_scale_bench_writes_its_own_section_and_leaves_the_quick_one(tmp_path: Path) -> None:
+    page = tmp_path / "performance.md"
+    page.write_text(PAGE + f"\n{SCALE_BEGIN}\n\nold scale figures\n\n{SCALE_END}\n",
+                    encoding="utf-8")
+
+    write_figures("## Performance\n\nscale run\n", page, scale=True)
+
+    text = page.read_text(encoding="utf-8")
+    assert f"{SCALE_BEGIN}\n\nscale run\n\n{SCALE_END}" in text
+    assert "old scale figures" not in text
+    assert f"{BEGIN}\n\nold figures\n\n{END}" in text  # the quick section is untouched
+
+
+def test_the_published_page_has_the_scale_benchs_markers_after_the_quick_ones() -> None:
+    text = PERFORMANCE_DOC.read_text(encoding="utf-8")
+
+    assert text.count(SCALE_BEGIN) == 1 and text.count(SCALE_END) == 1
+    assert text.index(END) < text.index(SCALE_BEGIN) < text.index(SCALE_END)

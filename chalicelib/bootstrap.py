@@ -9,53 +9,56 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
-
-from chalicelib.config import Settings, get_settings
-from chalicelib.domain.requests import utc_now
-from chalicelib.services.admin import AdminPorts
-from chalicelib.services.directory import CachedTownDirectory
-from chalicelib.services.intake import IntakePorts
-from chalicelib.services.ports import (
-    AlertStore,
-    AssignmentChannels,
-    AuditLog,
-    EscalationTopics,
-    HostResolver,
-    IdempotencyGuard,
-    IdentityProvider,
-    Limits,
-    Messenger,
-    NearbyRequests,
-    NoticeBook,
-    NoticeQueue,
-    PhoneMigrationStore,
-    PhotoStorage,
-    RequestStore,
-    ResidentAccess,
-    RoutingQueue,
-    ServiceLevelStore,
-    SubscriberStore,
-    TokenVerifier,
-    TownDirectory,
-)
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold start
+    from chalicelib.config import Settings
+    from chalicelib.services.admin import AdminPorts
     from chalicelib.services.alerts import AlertPorts
     from chalicelib.services.delivery import WebhookDestinations, WebhookPorts
     from chalicelib.services.escalations import EscalationPorts
+    from chalicelib.services.intake import IntakePorts
     from chalicelib.services.migrations import MigrationPorts
     from chalicelib.services.notices import NoticePorts
     from chalicelib.services.outreach import OutreachPorts
     from chalicelib.services.photos import PhotoPorts, PhotoWork
+    from chalicelib.services.ports import (
+        AlertStore,
+        AssignmentChannels,
+        AuditLog,
+        EscalationTopics,
+        HostResolver,
+        IdempotencyGuard,
+        IdentityProvider,
+        Limits,
+        Messenger,
+        NearbyRequests,
+        NoticeBook,
+        NoticeQueue,
+        PhoneMigrationStore,
+        PhotoStorage,
+        RequestStore,
+        ResidentAccess,
+        RoutingQueue,
+        ServiceLevelStore,
+        SubscriberStore,
+        TokenVerifier,
+        TownDirectory,
+    )
     from chalicelib.services.residents import SignInPorts
     from chalicelib.services.routing import RoutingPorts
     from chalicelib.services.service_levels import SweepPorts
     from chalicelib.services.signin import StaffRoster
     from chalicelib.services.subscribers import SubscriberPorts
     from chalicelib.services.tracking import TrackingPorts
+
+
+def utc_now() -> datetime:
+    """The container's clock (chalicelib.domain.requests.utc_now's twin: that module is
+    not loaded by a call that never reads a request)."""
+    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -77,11 +80,21 @@ class Container:
 
     def client(self, service: str) -> object:
         if service not in self._clients:
-            import boto3
-
-            self._clients[service] = boto3.session.Session().client(
+            self._clients[service] = self.aws_session.create_client(
                 service, region_name=self.settings.region)
         return self._clients[service]
+
+    @cached_property
+    def aws_session(self) -> Any:
+        """The one botocore session every client of the function is made from: pynamodb's
+        (the shared connection's). Each session reads and parses botocore's endpoint and
+        service data anew, so a POST with a session per library paid for that twice; plain
+        botocore clients (not boto3's) because boto3 adds only resources, which nothing
+        here uses, and its import."""
+        from chalicelib.adapters.dynamodb import shared_botocore_session
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return shared_botocore_session()
 
     @cached_property
     def _table(self) -> str:
@@ -103,6 +116,8 @@ class Container:
     @cached_property
     def towns(self) -> TownDirectory:
         """Cached for a while: what residents' calls read on every request."""
+        from chalicelib.services.directory import CachedTownDirectory
+
         return CachedTownDirectory(self.town_store, self.settings.cache_seconds)
 
     @cached_property
@@ -219,7 +234,8 @@ class Container:
     def idempotency(self) -> IdempotencyGuard:
         from chalicelib.adapters.aws import PowertoolsIdempotency
 
-        return PowertoolsIdempotency(self.settings.idempotency_table_name)
+        return PowertoolsIdempotency(self.settings.idempotency_table_name,
+                                     lambda: self.client("dynamodb"))
 
     @cached_property
     def tokens(self) -> TokenVerifier:
@@ -329,6 +345,8 @@ class Container:
 
     @property
     def admin(self) -> AdminPorts:
+        from chalicelib.services.admin import AdminPorts
+
         return AdminPorts(towns=self.town_store, audit=self.audit, identity=self.identity,
                           new_id=self.make_id, now=self.now,
                           webhooks=self.webhook_destinations)
@@ -344,6 +362,8 @@ class Container:
 
     @property
     def intake(self) -> IntakePorts:
+        from chalicelib.services.intake import IntakePorts
+
         return IntakePorts(store=self.requests, routing=self.routing_queue, photos=self.photos,
                            new_id=self.make_id, now=self.now, notices=self.notice_queue,
                            outreach=self.outreach)
@@ -432,6 +452,8 @@ def shifted_clock(path: str) -> Callable[[], datetime]:
 def container() -> Container:
     global _container
     if _container is None:
+        from chalicelib.config import get_settings
+
         settings = get_settings()
         clock = shifted_clock(settings.clock_file) if settings.clock_file else utc_now
         _container = Container(settings, now=clock)
@@ -447,4 +469,6 @@ def install(replacement: Container) -> None:
 def reset() -> None:
     global _container
     _container = None
+    from chalicelib.config import get_settings
+
     get_settings.cache_clear()

@@ -6,30 +6,35 @@ environment only when the first call needs a setting, so tests can set it after 
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
+from dataclasses import dataclass
 from functools import lru_cache
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
 
 class SettingsError(RuntimeError):
     """The deployment is misconfigured: fail loudly at start, not later as a strange call."""
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class Settings:
+    """The deployment's settings, checked by ``settings_from_env`` (lengths and patterns in
+    ``_RULES``). A plain dataclass, not a pydantic model: every cold start reads settings,
+    and a GET that validates nothing else should not build a validator for them."""
 
-    table_name: str = Field(min_length=3)
-    idempotency_table_name: str = Field(min_length=3)
-    photo_bucket: str = Field(min_length=3)
-    routing_queue_url: str = Field(min_length=8)
+    table_name: str
+    idempotency_table_name: str
+    photo_bucket: str
+    routing_queue_url: str
     # Departments' delivery channels: the queue whose messages become webhook POSTs, and
     # the stack's name, which starts every department queue's name (`<prefix>-dept-...`,
     # at most 80 characters in all).
-    webhook_queue_url: str = Field(min_length=8)
+    webhook_queue_url: str
     # Messages to residents and staff about requests (chalicelib.schemas.notices).
-    notice_queue_url: str = Field(min_length=8)
-    queue_prefix: str = Field(min_length=1, max_length=58, pattern=r"^[A-Za-z0-9_-]+$")
+    notice_queue_url: str
+    queue_prefix: str
     region: str = "us-east-1"
     public_base_url: str | None = None
     stage: str = "dev"
@@ -55,6 +60,48 @@ class Settings(BaseModel):
     # it: in Lambda, loopback is the runtime API (see settings_from_env).
     allow_loopback_webhooks: bool = False
 
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` (tests: one setting switched for one scenario)."""
+        return dataclasses.replace(self, **changes)
+
+
+# (shortest, longest, pattern) of the text settings that have rules.
+_RULES: dict[str, tuple[int, int | None, re.Pattern[str] | None]] = {
+    "table_name": (3, None, None),
+    "idempotency_table_name": (3, None, None),
+    "photo_bucket": (3, None, None),
+    "routing_queue_url": (8, None, None),
+    "webhook_queue_url": (8, None, None),
+    "notice_queue_url": (8, None, None),
+    "queue_prefix": (1, 58, re.compile(r"[A-Za-z0-9_-]+")),
+}
+_TRUE = frozenset({"1", "true", "yes", "on", "t", "y"})
+_FALSE = frozenset({"0", "false", "no", "off", "f", "n"})
+_TYPES = {field.name: field.type for field in dataclasses.fields(Settings)}
+
+
+def _checked(name: str, raw: str) -> Any:
+    """One setting from its environment text; ValueError when it is unusable."""
+    kind = _TYPES[name]
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        value = float(raw)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(name)
+        return value
+    if kind == "bool":
+        if raw.strip().lower() in _TRUE:
+            return True
+        if raw.strip().lower() in _FALSE:
+            return False
+        raise ValueError(name)
+    shortest, longest, pattern = _RULES.get(name, (0, None, None))
+    if len(raw) < shortest or (longest is not None and len(raw) > longest) or \
+            (pattern is not None and not pattern.fullmatch(raw)):
+        raise ValueError(name)
+    return raw
+
 
 # The environment is mapped by hand (this table) rather than by pydantic-settings'
 # BaseSettings, because that library costs every cold start more than it saves. Measured
@@ -63,7 +110,8 @@ class Settings(BaseModel):
 #   pydantic_settings alone, pydantic already imported:  257 ms (252-338; it imports
 #   asyncio, python-dotenv and every settings source);
 #   first get_settings() after import:  hand 0.19 ms,  BaseSettings 6.8 ms.
-# The model is the same either way: typed, validated once, every missing name reported.
+# Since issue 14 the model is a plain dataclass checked here (no pydantic on a GET that
+# validates nothing else): typed, checked once, every missing or wrong name reported.
 _ENV = {
     "table_name": "TOWN311_TABLE",
     "idempotency_table_name": "TOWN311_IDEMPOTENCY_TABLE",
@@ -95,11 +143,17 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if region:
         values["region"] = region
-    try:
-        settings = Settings.model_validate(values)
-    except ValidationError as e:
-        names = sorted({_ENV.get(str(err["loc"][0]), str(err["loc"][0])) for err in e.errors()})
-        raise SettingsError(f"Town311 is misconfigured; check {', '.join(names)}") from e
+    checked: dict[str, Any] = {}
+    wrong = [name for name in _RULES if name not in values]  # required and missing
+    for name, raw in values.items():
+        try:
+            checked[name] = _checked(name, raw)
+        except ValueError:
+            wrong.append(name)
+    if wrong:
+        names = sorted({_ENV.get(name, name) for name in wrong})
+        raise SettingsError(f"Town311 is misconfigured; check {', '.join(names)}")
+    settings = Settings(**checked)
     if settings.allow_loopback_webhooks and env.get("AWS_LAMBDA_FUNCTION_NAME"):
         # Lambda always sets AWS_LAMBDA_FUNCTION_NAME; the local runner never does.
         raise SettingsError("TOWN311_ALLOW_LOOPBACK_WEBHOOKS is for local runs only; "

@@ -131,8 +131,12 @@ class S3PhotoStore(_LazyClient):
 class PowertoolsIdempotency:
     """Retried submissions, remembered in DynamoDB by powertools' idempotency utility."""
 
-    def __init__(self, table_name: str, expires_after_seconds: int = 24 * 3600) -> None:
+    def __init__(self, table_name: str, make_client: Callable[[], Any],
+                 expires_after_seconds: int = 24 * 3600) -> None:
         self._table_name = table_name
+        # The function's own DynamoDB client: powertools would otherwise make a boto3
+        # session of its own (and read botocore's data files again) on the first keyed POST.
+        self._make_client = make_client
         self._expires_after_seconds = expires_after_seconds
         self._store: Any = None
         self._config: Any = None
@@ -152,7 +156,8 @@ class PowertoolsIdempotency:
         )
 
         if self._store is None:  # built on the first keyed POST, not on every POST
-            self._store = DynamoDBPersistenceLayer(table_name=self._table_name)
+            self._store = DynamoDBPersistenceLayer(table_name=self._table_name,
+                                                   boto3_client=self._make_client())
             self._config = IdempotencyConfig(
                 event_key_jmespath="key", payload_validation_jmespath="payload",
                 expires_after_seconds=self._expires_after_seconds,

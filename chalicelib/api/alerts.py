@@ -7,27 +7,28 @@ import html
 from typing import Annotated
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, json_view, query_params, respond, source_ip
 from chalicelib.domain.errors import NotFound, Town311Error
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.admin import Email
+from chalicelib.schemas.model import WireModel
 from chalicelib.services import directory, residents, subscribers
 
 blueprint = Blueprint(__name__)
 BASE = "/towns/{town}/alerts"
 
 
-class Point(BaseModel):
+class Point(WireModel):
     model_config = ConfigDict(extra="forbid")
 
     lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
     long: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
-class SubscribeIn(BaseModel):
+class SubscribeIn(WireModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     phone: Annotated[str | None, Field(max_length=30)] = None
@@ -38,7 +39,7 @@ class SubscribeIn(BaseModel):
     home: Point | None = None
 
 
-class ConfirmIn(BaseModel):
+class ConfirmIn(WireModel):
     model_config = ConfigDict(extra="forbid")
 
     code: Annotated[str, Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")]

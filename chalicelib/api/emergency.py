@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, respond
 from chalicelib.domain.alerts import CATEGORIES, SEVERITIES
 from chalicelib.schemas.fields import Instant, public_text
+from chalicelib.schemas.model import WireModel
 from chalicelib.services import alert_feeds, alerts
 
 blueprint = Blueprint(__name__)
@@ -19,7 +20,7 @@ blueprint = Blueprint(__name__)
 Lang = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 
 
-class AlertIn(BaseModel):
+class AlertIn(WireModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     fallback_language: Lang = "en"  # first: the texts below are checked against it

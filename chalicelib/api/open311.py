@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Blueprint, CORSConfig, Response
+from chalice import Blueprint, Response
 from pydantic import ValidationError
 
 from chalicelib import bootstrap
@@ -21,6 +21,7 @@ from chalicelib.api.errors import open311_error_response, open311_failure
 from chalicelib.api.formats import render, split_format
 from chalicelib.api.forms import PostedForm, read_form
 from chalicelib.api.http import query_params
+from chalicelib.api.routes import OPEN311_CORS
 from chalicelib.domain.errors import (
     InvalidInput,
     NotFound,
@@ -36,9 +37,7 @@ blueprint = Blueprint(__name__)
 
 SHARED = "/open311/v2"
 TOWN = "/towns/{town}/open311/v2"
-# Open311 is a public API used from browsers too: any origin may read, and post with a key.
-CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Idempotency-Key"],
-                  max_age=600)
+CORS = OPEN311_CORS
 POST_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "application/json",
               "text/plain", "application/octet-stream"]
 

@@ -6,16 +6,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, query_params, respond
+from chalicelib.schemas.model import WireModel
 from chalicelib.services import directory, photos
 
 blueprint = Blueprint(__name__)
 
 
-class UploadIn(BaseModel):
+class UploadIn(WireModel):
     model_config = ConfigDict(extra="forbid")
 
     content_type: Annotated[str, Field(max_length=100)]

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, query_as, respond
 from chalicelib.schemas.fields import OptionalInstant
+from chalicelib.schemas.model import WireModel
 from chalicelib.services import escalations, service_levels
 
 blueprint = Blueprint(__name__)
 
 
-class FiguresQuery(BaseModel):
+class FiguresQuery(WireModel):
     model_config = ConfigDict(extra="ignore")
 
     # With an offset, 1970..2099 (schemas.fields): a report has no town to read local time in.
@@ -23,7 +24,7 @@ class FiguresQuery(BaseModel):
     end_date: OptionalInstant = None
 
 
-class SubscriptionIn(BaseModel):
+class SubscriptionIn(WireModel):
     model_config = ConfigDict(extra="forbid")
 
     audience: Annotated[str, Field(pattern=r"^(supervisor|town_admin|department:[a-z0-9_]{1,40})$")]

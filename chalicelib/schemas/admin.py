@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -27,6 +26,7 @@ from chalicelib.domain.catalogue import (
 )
 from chalicelib.domain.towns import WEEKDAYS
 from chalicelib.schemas.fields import Day, TownTime, public_text
+from chalicelib.schemas.model import WireModel
 
 
 def _clean(limit: int, multiline: bool = False) -> BeforeValidator:
@@ -47,7 +47,7 @@ JurisdictionId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,62}[a-z0-9
 Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
-class Strict(BaseModel):
+class Strict(WireModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -404,7 +404,7 @@ class StaffRequestIn(Strict):
     language: Annotated[str | None, Field(pattern=r"^[A-Za-z]{2}(-[A-Za-z]{2})?$")] = None
 
 
-class StaffSearch(BaseModel):
+class StaffSearch(WireModel):
     """GET /staff/requests query: filters and a page. Empty means absent."""
 
     model_config = ConfigDict(extra="ignore")

@@ -21,7 +21,6 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -29,6 +28,7 @@ from pydantic import (
 
 from chalicelib.domain.catalogue import Department
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
+from chalicelib.schemas.model import WireModel
 from chalicelib.schemas.open311 import media_url
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -47,7 +47,7 @@ UtcTime = Annotated[AwareDatetime, AfterValidator(_whole_utc_seconds),
                     PlainSerializer(_utc_text, return_type=str)]
 
 
-class _Part(BaseModel):
+class _Part(WireModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
@@ -136,7 +136,7 @@ class RequestAssigned(_Part):
         return self.model_dump_json().encode("utf-8")
 
 
-class WebhookDelivery(BaseModel):
+class WebhookDelivery(WireModel):
     """Version 1 of the webhook queue's message: whose webhook, and what to POST."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -10,15 +10,16 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from chalicelib.schemas.model import WireModel
 from chalicelib.schemas.open311 import Absent, _coordinate, open311_time, resident_text
 
 if TYPE_CHECKING:
     from chalicelib.domain.duplicates import DuplicateCheck
 
 
-class DuplicateSearch(BaseModel):
+class DuplicateSearch(WireModel):
     """``?service_code=&lat=&long=``; other parameters (``jurisdiction_id``, ``api_key``)
     are read elsewhere or ignored."""
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.domain.subscribers import AudienceMember
+from chalicelib.schemas.model import WireModel
 
 BATCH_SIZE = 50  # recipients per NoticeBatch: well under SQS's 256 KB per message
 
 Id = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class NoticeEvent(BaseModel):
+class NoticeEvent(WireModel):
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["event"] = "event"
@@ -32,7 +33,7 @@ class NoticeEvent(BaseModel):
     kind: Id
 
 
-class Recipient(BaseModel):
+class Recipient(WireModel):
     model_config = ConfigDict(extra="ignore")
 
     follower_id: Id  # a contact hash, or "staff:<user id>" for a supervisor
@@ -45,7 +46,7 @@ class Recipient(BaseModel):
     confirmed: list[str] | None = None
 
 
-class NoticeBatch(BaseModel):
+class NoticeBatch(WireModel):
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["batch"] = "batch"
@@ -62,7 +63,7 @@ class NoticeBatch(BaseModel):
 # --- emergency alerts share the notices queue ----------------------------------------------
 
 
-class AlertApproved(BaseModel):
+class AlertApproved(WireModel):
     """"Fan this approved alert out": written by ``services.alerts.approve``."""
 
     model_config = ConfigDict(extra="ignore")
@@ -73,7 +74,7 @@ class AlertApproved(BaseModel):
     alert_id: Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class AlertRecipient(BaseModel):
+class AlertRecipient(WireModel):
     """One subscriber as the fan-out read them (``services.alerts.recipients``)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -92,7 +93,7 @@ class AlertRecipient(BaseModel):
                               home=list(self.home) if self.home else None)
 
 
-class AlertBatch(BaseModel):
+class AlertBatch(WireModel):
     """"Send the alert to these people": written by ``services.alerts.fan_out``."""
 
     model_config = ConfigDict(extra="ignore")

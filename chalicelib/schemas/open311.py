@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -29,6 +28,7 @@ from chalicelib.domain.errors import Problem
 from chalicelib.domain.requests import DESCRIPTION_LIMIT, PUBLIC_STATUSES, ServiceRequest
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.fields import TownTime, public_text
+from chalicelib.schemas.model import WireModel
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = ("application/json", "text/xml")
@@ -62,7 +62,7 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().\-]{3,30}$")
 
 
-class NewServiceRequest(BaseModel):
+class NewServiceRequest(WireModel):
     """The body of ``POST requests`` (form fields; attributes gathered by the edge)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -145,7 +145,7 @@ def problems_from(error: ValidationError) -> list[Problem]:
     return problems
 
 
-class ServiceRequestUpdate(BaseModel):
+class ServiceRequestUpdate(WireModel):
     """POST servicerequestupdates: a work-order system's update, FixMyStreet's shape."""
 
     model_config = ConfigDict(extra="ignore")
@@ -175,7 +175,7 @@ CommaList = Annotated[list[str] | None, Absent, BeforeValidator(
     lambda v: [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v)]
 
 
-class RequestSearch(BaseModel):
+class RequestSearch(WireModel):
     """Query parameters of ``GET requests``. An empty parameter means the same as absent."""
 
     model_config = ConfigDict(extra="ignore")

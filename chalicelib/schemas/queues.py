@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from chalicelib.schemas.model import WireModel
 
 
-class RoutingMessage(BaseModel):
+class RoutingMessage(WireModel):
     """Version 1: "assign this newly stored request to its department"."""
 
     model_config = ConfigDict(extra="ignore")

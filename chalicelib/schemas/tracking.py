@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.schemas.admin import Email
 from chalicelib.schemas.fields import public_text
+from chalicelib.schemas.model import WireModel
 from chalicelib.schemas.open311 import open311_time
 
 Phone = Annotated[str, Field(max_length=30, pattern=r"^\+?[0-9 ().\-]{3,30}$")]
 Language = Annotated[str, Field(pattern=r"^[A-Za-z]{2}(-[A-Za-z]{2})?$")]
 
 
-class _Strict(BaseModel):
+class _Strict(WireModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.domain.lifecycle import Resolution
 from chalicelib.schemas.admin import Code, Strict, _clean
+from chalicelib.schemas.model import WireModel
 
 LongNote = Annotated[str, Field(min_length=1, max_length=4000), _clean(4000, multiline=True)]
 
@@ -38,7 +39,7 @@ class CloseIn(Strict):
     note: LongNote | None = None
 
 
-class WorkQuery(BaseModel):
+class WorkQuery(WireModel):
     model_config = ConfigDict(extra="ignore")
 
     status: str | None = None

@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 from pynamodb.models import Model
 
-from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb import bind_table, keys
 from chalicelib.adapters.dynamodb.access_patterns import (
     ACCESS_PATTERNS,
     INDEXES,
     ITEM_KEYS,
     TABLE,
 )
-from chalicelib.adapters.dynamodb.table import TableItem, bind_table, item_classes
+from chalicelib.adapters.dynamodb.table import TableItem, item_classes
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "chalicelib.adapters.dynamodb"
@@ -120,6 +120,24 @@ def test_every_item_class_of_the_package_is_bound_by_bind_table() -> None:
         # The shared connection knows the indexes (a query through one would fail if not).
         assert all(shared.get_meta_table().has_index_name(name) for name in INDEXES)
     finally:
+        bind_table(*before)
+
+
+def test_an_item_class_defined_after_binding_shares_the_bound_connection() -> None:
+    # Item modules are imported by the first call that needs them, after bootstrap bound
+    # the table: such a class must not make a connection (a client) of its own.
+    before = (TableItem.Meta.table_name, TableItem.Meta.region)
+    try:
+        bind_table("town311-late-items", "eu-west-2")
+
+        class LateItem(TableItem):
+            pass
+
+        assert LateItem.Meta.table_name == "town311-late-items"
+        assert LateItem._connection is TableItem._connection is not None
+        assert LateItem._get_connection() is TableItem._connection
+    finally:
+        TableItem.registered.remove(LateItem)
         bind_table(*before)
 
 

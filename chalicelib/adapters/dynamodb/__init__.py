@@ -11,38 +11,99 @@
 - emergency alerts: ``subscribers.py``, ``alerts.py``
 - ``migrations.py``: operator-run one-offs
 
-Importing the package imports every module (as the single module did before); nothing
-connects until ``bind_table``.
+Importing the package imports none of them: each name below is loaded from its module on
+first use (``__getattr__``), so a call pays only for the aggregates it touches (the first
+GET of a town's services loads towns and catalogue, not alerts, subscribers or audit).
+Nothing connects until ``bind_table``.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.alerts import AlertItem, DeliveryItem, DynamoAlerts
-from chalicelib.adapters.dynamodb.audit import AuditItem, DynamoAuditLog
-from chalicelib.adapters.dynamodb.errors import storage_error, storage_errors, written_if
-from chalicelib.adapters.dynamodb.keys import key_hash, parse_sort_time, sort_time
-from chalicelib.adapters.dynamodb.limits import DynamoLimits
-from chalicelib.adapters.dynamodb.migrations import DynamoPhoneMigration
-from chalicelib.adapters.dynamodb.notices import DynamoNoticeBook
-from chalicelib.adapters.dynamodb.request_store import DynamoRequestStore
-from chalicelib.adapters.dynamodb.residents import DynamoResidentAccess, contact_hashes
-from chalicelib.adapters.dynamodb.service_requests import (
-    RequestItem,
-    request_item,
-    service_request,
-)
-from chalicelib.adapters.dynamodb.subscribers import (
-    AudienceItem,
-    DynamoSubscribers,
-    SubscriberItem,
-)
-from chalicelib.adapters.dynamodb.table import TableItem, bind_table
-from chalicelib.adapters.dynamodb.towns import (
-    DynamoTownDirectory,
-    PlatformTownItem,
-    TownItem,
-    platform_town_item,
-    town_item,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.dynamodb.alerts import AlertItem, DeliveryItem, DynamoAlerts
+    from chalicelib.adapters.dynamodb.audit import AuditItem, DynamoAuditLog
+    from chalicelib.adapters.dynamodb.errors import storage_error, storage_errors, written_if
+    from chalicelib.adapters.dynamodb.keys import key_hash, parse_sort_time, sort_time
+    from chalicelib.adapters.dynamodb.limits import DynamoLimits
+    from chalicelib.adapters.dynamodb.migrations import DynamoPhoneMigration
+    from chalicelib.adapters.dynamodb.notices import DynamoNoticeBook
+    from chalicelib.adapters.dynamodb.request_store import DynamoRequestStore
+    from chalicelib.adapters.dynamodb.residents import DynamoResidentAccess, contact_hashes
+    from chalicelib.adapters.dynamodb.service_requests import (
+        RequestItem,
+        request_item,
+        service_request,
+    )
+    from chalicelib.adapters.dynamodb.subscribers import (
+        AudienceItem,
+        DynamoSubscribers,
+        SubscriberItem,
+    )
+    from chalicelib.adapters.dynamodb.table import TableItem, shared_botocore_session
+    from chalicelib.adapters.dynamodb.towns import (
+        DynamoTownDirectory,
+        PlatformTownItem,
+        TownItem,
+        platform_town_item,
+        town_item,
+    )
+
+# Where each name of the package lives (``__getattr__`` imports the module on first use).
+_HOMES = {
+    "AlertItem": "alerts",
+    "AudienceItem": "subscribers",
+    "AuditItem": "audit",
+    "DeliveryItem": "alerts",
+    "DynamoAlerts": "alerts",
+    "DynamoAuditLog": "audit",
+    "DynamoLimits": "limits",
+    "DynamoNoticeBook": "notices",
+    "DynamoPhoneMigration": "migrations",
+    "DynamoRequestStore": "request_store",
+    "DynamoResidentAccess": "residents",
+    "DynamoSubscribers": "subscribers",
+    "DynamoTownDirectory": "towns",
+    "PlatformTownItem": "towns",
+    "RequestItem": "service_requests",
+    "SubscriberItem": "subscribers",
+    "TableItem": "table",
+    "TownItem": "towns",
+    "contact_hashes": "residents",
+    "key_hash": "keys",
+    "parse_sort_time": "keys",
+    "platform_town_item": "towns",
+    "request_item": "service_requests",
+    "service_request": "service_requests",
+    "shared_botocore_session": "table",
+    "sort_time": "keys",
+    "storage_error": "errors",
+    "storage_errors": "errors",
+    "town_item": "towns",
+    "written_if": "errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def bind_table(table_name: str, region: str) -> None:
+    """Bind every item class to the deployment's table (``table.bind_table``), with the
+    connection made by the request items, the one class that declares the indexes."""
+    from chalicelib.adapters.dynamodb import service_requests, table
+
+    table.bind_table(table_name, region, service_requests.RequestItem)
+
 
 __all__ = [
     "AlertItem", "AudienceItem", "AuditItem", "DeliveryItem", "DynamoAlerts", "DynamoAuditLog",
@@ -50,6 +111,6 @@ __all__ = [
     "DynamoResidentAccess", "DynamoSubscribers", "DynamoTownDirectory", "PlatformTownItem",
     "RequestItem", "SubscriberItem", "TableItem", "TownItem", "bind_table", "contact_hashes",
     "key_hash", "keys", "parse_sort_time", "platform_town_item", "request_item",
-    "service_request", "sort_time", "storage_error", "storage_errors", "town_item",
-    "written_if",
+    "service_request", "shared_botocore_session", "sort_time", "storage_error",
+    "storage_errors", "town_item", "written_if",
 ]

@@ -1,14 +1,14 @@
 """The one table: the base of every item class, and its binding to the deployment's table.
 
-Every subclass of ``TableItem`` registers itself as it is defined, and ``bind_table``
-imports every module of the package before binding, so no item class can be left pointing
-at the unbound placeholder table, whichever module it is defined in.
+Every subclass of ``TableItem`` registers itself as it is defined, and takes the bound
+table and the shared connection then if ``bind_table`` has run already: so no item class
+can be left pointing at the unbound placeholder table, whichever module it is defined in
+and whenever that module is imported. (Modules are imported by the first call that needs
+them: a GET of the service list never loads the alert or subscriber items.)
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -32,6 +32,9 @@ class TableItem(Model):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         TableItem.registered.append(cls)
+        # Defined after bind_table: the class shares the connection every other one has.
+        # (Every item class uses TableItem.Meta, so the table's name is bound already.)
+        cls._connection = TableItem._connection
 
 
 def item_classes() -> list[type[TableItem]]:
@@ -39,24 +42,28 @@ def item_classes() -> list[type[TableItem]]:
     return [TableItem, *TableItem.registered]
 
 
-def bind_table(table_name: str, region: str) -> None:
-    """Point every item class at the deployment's table (called once, by bootstrap)."""
-    package = importlib.import_module(__package__ or "")
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{module.name}")
+def bind_table(table_name: str, region: str, indexed: type[TableItem]) -> None:
+    """Point every item class, defined now or later, at the deployment's table (called
+    once, by bootstrap, through the package's ``bind_table``).
+
+    Every item class shares one connection (one botocore client): pynamodb would make a
+    client per class, and each costs a cold start tens of milliseconds. pynamodb takes a
+    connection's picture of the table (its indexes) from the class that makes it, so the
+    class that declares the indexes (``indexed``: RequestItem) makes it."""
+    TableItem.Meta.table_name = table_name
+    TableItem.Meta.region = region
     classes = item_classes()
     for cls in classes:
-        cls.Meta.table_name = table_name
-        cls.Meta.region = region
         cls._connection = None
-    # Every item class shares one connection (one botocore client): pynamodb would make a
-    # client per class, and each costs a cold start tens of milliseconds. pynamodb takes a
-    # connection's picture of the table (its indexes) from the class that makes it, so the
-    # class that declares the indexes (RequestItem) makes it.
-    indexed = [cls for cls in classes if cls._indexes]
-    shared = (indexed[0] if indexed else TableItem)._get_connection()
+    shared = indexed._get_connection()
     for cls in classes:
         cls._connection = shared
+
+
+def shared_botocore_session() -> Any:
+    """The botocore session of the shared connection (bound first), which the rest of the
+    function makes its clients from: one session reads botocore's data files once."""
+    return TableItem._get_connection().connection.session
 
 
 def transaction() -> TransactWrite:

@@ -31,7 +31,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.towns import SCOPE_SUBMIT, SCOPE_UPDATES, ApiKey, Town
 from chalicelib.schemas import open311 as wire
-from chalicelib.services import directory, intake, lookup
+from chalicelib.services import directory, lookup
 
 blueprint = Blueprint(__name__)
 
@@ -191,6 +191,8 @@ def _submit(town_in_path: str | None, resource: str, fmt: str) -> Response:
         SCOPE_UPDATES if resource == "servicerequestupdates" else SCOPE_SUBMIT))
     if resource == "servicerequestupdates":
         return _post_update(form, town, key, fmt)
+    from chalicelib.services import intake  # only a submission needs it
+
     catalogue = directory.catalogue_of(c.towns, town)
     new_request = intake.read_submission(form.fields, form.attributes, town, catalogue)
     photo = intake.Photo(form.media.content, form.media.content_type, form.media.filename) \

@@ -17,10 +17,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain import polygons
 from chalicelib.domain.errors import InvalidInput, Problem
+
+if TYPE_CHECKING:
+    from chalicelib.domain import polygons
 
 # A city boundary traced from survey data has a few thousand vertices; 20,000 leaves room
 # and bounds the work (and the item size) one upload can cause.
@@ -336,6 +338,9 @@ def _finite(number: int | float) -> bool:
 
 def _shape_problems(rings: PolygonRings, path: str, problems: _Problems) -> bool:
     """Check one polygon's shape; True when it encloses a proper area."""
+    # Loaded here: only an upload is checked, and every resident's call reads zones.
+    from chalicelib.domain import polygons
+
     shell, holes = rings[0], rings[1:]
     ok = True
     for i, ring in enumerate(rings):
@@ -370,6 +375,8 @@ def _shape_problems(rings: PolygonRings, path: str, problems: _Problems) -> bool
 
 def _parts_problems(parts: list[PolygonRings], path: str, problems: _Problems) -> bool:
     """Each part was checked alone; a MultiPolygon's parts must also not overlap."""
+    from chalicelib.domain import polygons
+
     flaw = polygons.multipolygon_flaw(parts, parts_sound=True)
     if flaw is None:
         return True

@@ -12,12 +12,12 @@ from chalicelib import coldstart
 # No garbage collection while the container starts (chalicelib/coldstart.py says why).
 coldstart.starting()
 
-from chalice import Chalice  # noqa: E402
+from chalice import Chalice
 
-from chalicelib.api.errors import open311_error_middleware  # noqa: E402
-from chalicelib.api.routes import register_routes  # noqa: E402
-from chalicelib.events import notices, pipeline  # noqa: E402
-from chalicelib.observability import QUEUE_MIDDLEWARE, log_http_call  # noqa: E402
+from chalicelib.api.errors import open311_error_middleware
+from chalicelib.api.routes import register_routes
+from chalicelib.events import notices, pipeline
+from chalicelib.observability import QUEUE_MIDDLEWARE, log_http_call
 
 # Logging is powertools' (chalicelib/observability.py); Chalice's own handler on the same
 # logger name would print every line twice.

@@ -32,6 +32,16 @@ def started() -> None:
         gc.enable()
 
 
+def with_start_up_middleware[H](handler: H) -> H:
+    """Run ``after_first_call`` around a blueprint's schedule or SNS handler itself.
+
+    Lambda imports the handler's own module, never app.py, so middleware app.py registers
+    does not reach it there (queue handlers get it with observability's QUEUE_MIDDLEWARE).
+    """
+    handler.middleware_handlers = [after_first_call]  # type: ignore[attr-defined]
+    return handler
+
+
 def after_first_call(event: Any, get_response: Callable[[Any], Any]) -> Any:
     """Chalice middleware (any event type): ``started()`` once the first call is served."""
     try:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from chalicelib import coldstart
+
 _CALL_KEYS = ("town", "request_id", "route")
 
 
@@ -47,8 +49,10 @@ def log_queue_batch(event: Any, get_response: Callable[[Any], Any]) -> Any:
     return get_response(event)
 
 
-# What every SQS handler runs through, in order; app.py registers the same tuple.
-QUEUE_MIDDLEWARE: tuple[Callable[[Any, Callable[[Any], Any]], Any], ...] = (log_queue_batch,)
+# What every SQS handler runs through, in order; app.py registers the same tuple. The
+# collector comes back on (outermost) once the function's first batch is handled.
+QUEUE_MIDDLEWARE: tuple[Callable[[Any, Callable[[Any], Any]], Any], ...] = (
+    coldstart.after_first_call, log_queue_batch)
 
 
 def with_queue_middleware[H](handler: H) -> H:

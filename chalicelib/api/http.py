@@ -6,17 +6,18 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.api.errors import json_error_response
 from chalicelib.api.json_body import parse_json
 from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import InvalidInput, Problem, Town311Error, Unauthenticated
-from chalicelib.schemas.open311 import problems_from
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def json_view(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -53,10 +54,7 @@ def body_as[M: BaseModel](blueprint: Blueprint, model: type[M]) -> M:
     document = parse_json(raw) if raw.strip() else {}  # no body: no fields
     if not isinstance(document, dict):
         raise InvalidInput.of([Problem("body", "must be a JSON object")])
-    try:
-        return model.model_validate(document)
-    except ValidationError as e:
-        raise InvalidInput.of(problems_from(e)) from None
+    return validated(model, document)
 
 
 def query_params(blueprint: Blueprint) -> dict[str, str]:
@@ -66,9 +64,19 @@ def query_params(blueprint: Blueprint) -> dict[str, str]:
 
 
 def query_as[M: BaseModel](blueprint: Blueprint, model: type[M]) -> M:
-    params = query_params(blueprint)
+    return validated(model, query_params(blueprint))
+
+
+def validated[M: BaseModel](model: type[M], data: dict[str, Any]) -> M:
+    """``data`` as ``model``, or InvalidInput naming every problem. pydantic is loaded
+    here, by the first call that parses something: a GET of one request or of the
+    services parses nothing and never loads it."""
+    from pydantic import ValidationError
+
+    from chalicelib.schemas.open311 import problems_from
+
     try:
-        return model.model_validate({k: params[k] for k in params})
+        return model.model_validate(data)
     except ValidationError as e:
         raise InvalidInput.of(problems_from(e)) from None
 

@@ -14,13 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice import Blueprint, Response
-from pydantic import ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.api.errors import open311_error_response, open311_failure
 from chalicelib.api.formats import render, split_format
 from chalicelib.api.forms import PostedForm, read_form
-from chalicelib.api.http import query_params
+from chalicelib.api.http import query_params, validated
 from chalicelib.api.routes import OPEN311_CORS
 from chalicelib.domain.errors import (
     InvalidInput,
@@ -30,7 +29,7 @@ from chalicelib.domain.errors import (
     UnknownJurisdiction,
 )
 from chalicelib.domain.towns import SCOPE_SUBMIT, SCOPE_UPDATES, ApiKey, Town
-from chalicelib.schemas import open311 as wire
+from chalicelib.schemas import open311_documents as documents
 from chalicelib.services import directory, lookup
 
 blueprint = Blueprint(__name__)
@@ -108,20 +107,19 @@ def _collection(town_in_path: str | None, resource: str, fmt: str) -> Response:
     town = _town(town_in_path)
     if resource == "discovery":
         town_base, shared_base = _bases(town)
-        return render(wire.discovery_document(town, town_base, shared_base), fmt, "discovery")
+        return render(documents.discovery_document(town, town_base, shared_base), fmt, "discovery")
     if resource == "services":
         catalogue = directory.catalogue_of(c.towns, town)
-        return render(wire.services_document(catalogue), fmt, "services")
+        return render(documents.services_document(catalogue), fmt, "services")
     if resource == "servicerequestupdates":
         return _updates_between(town, fmt)
     if resource == "requests":
-        try:
-            search = wire.RequestSearch.model_validate(_query())
-        except ValidationError as e:
-            raise InvalidInput.of(wire.problems_from(e)) from None
+        from chalicelib.schemas.open311 import RequestSearch
+
+        search = validated(RequestSearch, _query())
         found = lookup.search_requests(c.requests, town, search, c.now())
         root = _root_url()
-        docs = [wire.request_document(r, town.zone, extensions=search.extensions, root=root)
+        docs = [documents.request_document(r, town.zone, extensions=search.extensions, root=root)
                 for r in found]
         return render(docs, fmt, "service_requests")
     raise NotFound(f"no Open311 resource {resource[:40]!r}")
@@ -146,30 +144,26 @@ def _updates_between(town: Town, fmt: str) -> Response:
     """GET servicerequestupdates: what changed, for FixMyStreet-style integrations."""
     from datetime import timedelta
 
+    from chalicelib.schemas.open311 import RequestSearch
     from chalicelib.services.updates import updates_between
 
     c = bootstrap.container()
-    try:
-        window = wire.RequestSearch.model_validate(
-            {k: v for k, v in _query().items() if k in ("start_date", "end_date")})
-    except ValidationError as e:
-        raise InvalidInput.of(wire.problems_from(e)) from None
-    end = wire.as_town_time(window.end_date, town.zone) if window.end_date else c.now()
-    start = wire.as_town_time(window.start_date, town.zone) if window.start_date \
+    window = validated(RequestSearch, {k: v for k, v in _query().items()
+                                       if k in ("start_date", "end_date")})
+    end = documents.as_town_time(window.end_date, town.zone) if window.end_date else c.now()
+    start = documents.as_town_time(window.start_date, town.zone) if window.start_date \
         else end - timedelta(days=1)
     start = max(start, end - timedelta(days=90))
     found = updates_between(c.routing_ports, town, start, end)
-    return render([wire.update_document(u, town.zone) for u in found], fmt,
+    return render([documents.update_document(u, town.zone) for u in found], fmt,
                   "service_request_updates")
 
 
 def _post_update(form: PostedForm, town: Town, key: ApiKey, fmt: str) -> Response:
+    from chalicelib.schemas.open311 import ServiceRequestUpdate
     from chalicelib.services.updates import InboundUpdate, apply_update
 
-    try:
-        update = wire.ServiceRequestUpdate.model_validate(form.fields)
-    except ValidationError as e:
-        raise InvalidInput.of(wire.problems_from(e)) from None
+    update = validated(ServiceRequestUpdate, form.fields)
     update_id = apply_update(bootstrap.container().routing_ports, town, key, InboundUpdate(
         update.service_request_id, update.update_id, update.status, update.description,
         update.updated_datetime))
@@ -201,7 +195,7 @@ def _submit(town_in_path: str | None, resource: str, fmt: str) -> Response:
         request.headers.get("idempotency-key"), c.idempotency, new_request, town, catalogue,
         key, c.intake, photo, request.lambda_context,
         source_ip=(request.context.get("identity") or {}).get("sourceIp"))
-    document = wire.receipt_document(receipt.service_request_id, receipt.token,
+    document = documents.receipt_document(receipt.service_request_id, receipt.token,
                                      receipt.service_notice, receipt.account_id)
     return render([document], fmt, "service_requests", status=201)
 
@@ -234,7 +228,7 @@ def _definition(town_in_path: str | None, code: str, fmt: str) -> Response:
     service = directory.catalogue_of(bootstrap.container().towns, town).service(code)
     if service is None:
         raise NotFound(f"no service {code[:40]!r} in {town.name}")
-    return render(wire.definition_document(service), fmt, "service_definition")
+    return render(documents.definition_document(service), fmt, "service_definition")
 
 
 def _one_request(town_in_path: str | None, request_id: str, fmt: str) -> Response:
@@ -242,14 +236,14 @@ def _one_request(town_in_path: str | None, request_id: str, fmt: str) -> Respons
     town = _town(town_in_path)
     found = lookup.get_request(c.requests, town, request_id)
     extensions = (_query().get("extensions") or "").lower() in ("true", "1", "yes")
-    return render([wire.request_document(found, town.zone, extensions=extensions,
+    return render([documents.request_document(found, town.zone, extensions=extensions,
                                          root=_root_url())], fmt, "service_requests")
 
 
 def _token(town_in_path: str | None, token: str, fmt: str) -> Response:
     town = _town(town_in_path)
     request_id = lookup.resolve_token(bootstrap.container().requests, town, token)
-    return render([wire.token_document(token, request_id)], fmt, "service_requests")
+    return render([documents.token_document(token, request_id)], fmt, "service_requests")
 
 
 def _routes(path: str, view: Callable[..., Response], name: str) -> None:

@@ -3,6 +3,10 @@ back by quiet hours, and texts residents send back (STOP)."""
 
 from __future__ import annotations
 
+from chalicelib import coldstart
+
+coldstart.starting()  # before the imports below: chalicelib/coldstart.py says why
+
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -10,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Rate
 
 from chalicelib import bootstrap
+from chalicelib.coldstart import with_start_up_middleware
 from chalicelib.events.pipeline import process_batch
 from chalicelib.observability import with_queue_middleware
 
@@ -49,11 +54,10 @@ def _notice_record(record: NoticeRecord) -> None:
 def send_notices(event: Any) -> PartialItemFailureResponse:
     """Fan each change out to its followers and send; a failed batch is retried alone,
     and nobody already messaged is messaged again."""
-    from chalicelib.events.records import NoticeRecord
-
-    return process_batch(event, NoticeRecord, _notice_record)
+    return process_batch(event, "NoticeRecord", _notice_record)
 
 
+@with_start_up_middleware
 @blueprint.schedule(Rate(15, unit=Rate.MINUTES))
 def release_quiet_hours_texts(event: Any) -> dict[str, int]:
     """Every 15 minutes: texts held back overnight whose town's quiet hours are over go
@@ -63,6 +67,7 @@ def release_quiet_hours_texts(event: Any) -> dict[str, int]:
     return {"released": release_deferred(bootstrap.container().notice_ports)}
 
 
+@with_start_up_middleware
 @blueprint.on_sns_message(topic=INBOUND_SMS_TOPIC)
 def receive_sms(event: Any) -> dict[str, str | None]:
     """A resident's text back to the town's number (SNS two-way SMS): STOP and its

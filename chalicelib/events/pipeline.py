@@ -10,6 +10,10 @@ failure, so it is retried (and finally dead-lettered) without its batch.
 
 from __future__ import annotations
 
+from chalicelib import coldstart
+
+coldstart.starting()  # before the imports below: chalicelib/coldstart.py says why
+
 import json
 import logging
 from collections.abc import Callable
@@ -19,14 +23,14 @@ from urllib.parse import unquote_plus
 from chalice import Blueprint, Rate
 
 from chalicelib import bootstrap
+from chalicelib.coldstart import with_start_up_middleware
 from chalicelib.domain.errors import Town311Error
 from chalicelib.observability import with_queue_middleware
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-    from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 
-    from chalicelib.events.records import RoutingRecord, WebhookRecord
+    from chalicelib.events.records import QueueRecord, RoutingRecord, WebhookRecord
 
 blueprint = Blueprint(__name__)
 log = logging.getLogger(__name__)
@@ -35,19 +39,29 @@ ROUTING_QUEUE = "town311-routing"  # replaced by the deployed queue's ARN in inf
 WEBHOOK_QUEUE = "town311-webhooks"  # replaced by the deployed queue's ARN in infra/
 
 
-def process_batch(event: Any, model: type[SqsRecordModel],
+def process_batch(event: Any, record_model: str,
                   record_handler: Callable[[Any], None]) -> PartialItemFailureResponse:
-    """Run ``record_handler`` on each record of a Chalice SQS event, parsed as ``model``;
-    the answer lists the records that failed (ReportBatchItemFailures)."""
+    """Run ``record_handler`` on each record of a Chalice SQS event, parsed as the model
+    of ``chalicelib.events.records`` named ``record_model``; the answer lists the records
+    that failed (ReportBatchItemFailures)."""
+    # powertools' batch module, imported while pydantic is loaded, imports every one of
+    # its ~100 parser models for its type hints (utilities/batch/types.py); imported
+    # first, before the record models load pydantic, it does not. A queue function's
+    # first batch is spared that (about half a second on a small machine).
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,
         EventType,
         process_partial_response,
     )
 
+    from chalicelib.events import records
+
+    model: type[QueueRecord] = getattr(records, record_model)
+
     # A batch whose every record failed is reported record by record too, rather than as
     # a failed invocation: SQS then counts each receive, and the DLQ takes the poison.
-    processor = BatchProcessor(event_type=EventType.SQS, model=model,
+    processor = BatchProcessor(event_type=EventType.SQS,
+                               model=model,  # type: ignore[arg-type]  # one of ours
                                raise_on_entire_batch_failure=False)
     return process_partial_response(event=event.to_dict(), record_handler=record_handler,
                                     processor=processor, context=event.context)
@@ -65,9 +79,7 @@ def _route_record(record: RoutingRecord) -> None:
 @blueprint.on_sqs_message(queue=ROUTING_QUEUE, batch_size=10)
 def route_new_requests(event: Any) -> PartialItemFailureResponse:
     """Assign each newly stored request to its department; failures are retried alone."""
-    from chalicelib.events.records import RoutingRecord
-
-    return process_batch(event, RoutingRecord, _route_record)
+    return process_batch(event, "RoutingRecord", _route_record)
 
 
 def _deliver_webhook_record(record: WebhookRecord) -> None:
@@ -89,11 +101,10 @@ def _deliver_webhook_record(record: WebhookRecord) -> None:
 def deliver_webhooks(event: Any) -> PartialItemFailureResponse:
     """POST each queued assignment to its department's webhook, signed; a refused one is
     retried with backoff (6 tries, then the webhook dead-letter queue)."""
-    from chalicelib.events.records import WebhookRecord
-
-    return process_batch(event, WebhookRecord, _deliver_webhook_record)
+    return process_batch(event, "WebhookRecord", _deliver_webhook_record)
 
 
+@with_start_up_middleware
 @blueprint.schedule(Rate(5, unit=Rate.MINUTES))
 def resend_unrouted_requests(event: Any) -> dict[str, int]:
     """Every 5 minutes: requests stored but never assigned (their routing message was lost)
@@ -104,6 +115,7 @@ def resend_unrouted_requests(event: Any) -> dict[str, int]:
     return {"resent": resend_unrouted(c.requests, c.routing_queue, c.now())}
 
 
+@with_start_up_middleware
 @blueprint.schedule(Rate(15, unit=Rate.MINUTES))
 def check_service_levels(event: Any) -> dict[str, int]:
     """Every 15 minutes: requests whose next SLA step (warning, due, overdue) has come go
@@ -118,16 +130,26 @@ def check_service_levels(event: Any) -> dict[str, int]:
 def process_photo(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """S3 ObjectCreated under ``incoming/`` (trigger defined in infra/): process each
     upload; one bad record never stops the others."""
-    from aws_lambda_powertools.utilities.data_classes import S3Event
+    try:
+        return _process_photos(event)
+    finally:
+        coldstart.started()
 
+
+def uploaded_keys(event: dict[str, Any]) -> list[str]:
+    """The object keys of an S3 ObjectCreated notification, decoded (S3 sends them
+    URL-encoded, a space as "+"). Read directly rather than through powertools' S3Event:
+    importing it imports every event data class powertools has, for one key per record."""
+    return [unquote_plus(record["s3"]["object"]["key"]) for record in event["Records"]]
+
+
+def _process_photos(event: dict[str, Any]) -> dict[str, Any]:
     from chalicelib.services.photos import process_upload
 
     ports = bootstrap.container().photo_ports
     outcomes: dict[str, int] = {}
     failed = 0
-    for record in S3Event(event).records:
-        # S3 sends keys URL-encoded (a space as "+"); powertools hands them over as sent.
-        key = unquote_plus(record.s3.get_object.key)
+    for key in uploaded_keys(event):
         try:
             outcome = process_upload(key, ports)
         except Town311Error as e:

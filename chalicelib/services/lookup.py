@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import InvalidInput, Problem, RequestNotFound
 from chalicelib.domain.queries import RequestQuery
 from chalicelib.domain.requests import ServiceRequest, hash_token
 from chalicelib.domain.towns import Town
-from chalicelib.schemas.open311 import RequestSearch, as_town_time
+from chalicelib.schemas.open311_documents import as_town_time
 from chalicelib.services.ports import RequestStore
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.open311 import RequestSearch
 
 WINDOW = timedelta(days=90)
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 50, 500, 1000

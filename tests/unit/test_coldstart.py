@@ -1,0 +1,70 @@
+"""Start-up of each function: the collector is off while it starts and back on, with
+start-up's objects frozen, once its first event is answered; the S3 keys of a photo
+notification are read without powertools' data classes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from chalicelib.events.pipeline import uploaded_keys
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_API = """
+import gc, json
+import app
+during = gc.isenabled()
+resource = "/towns/{town}/open311/v2/{resource}"
+app.app({"resource": resource, "path": "/towns/nowhere.example/open311/v2/services.json",
+         "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},
+         "queryStringParameters": None, "multiValueQueryStringParameters": None,
+         "pathParameters": {"town": "nowhere.example", "resource": "services.json"},
+         "stageVariables": None, "body": None, "isBase64Encoded": False,
+         "requestContext": {"resourcePath": resource, "httpMethod": "GET", "stage": "api",
+                            "requestId": "r", "identity": {"sourceIp": "203.0.113.9"}}},
+        None)
+print(json.dumps([during, gc.isenabled(), gc.get_freeze_count() > 10_000]))
+"""
+
+_SCHEDULE = """
+import gc, json
+from chalicelib.events import pipeline
+during = gc.isenabled()
+try:
+    pipeline.resend_unrouted_requests({
+        "version": "0", "id": "e", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": "2026-12-01T00:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": {}}, None)
+except Exception:
+    pass  # no deployment here: the call fails, and start-up is over all the same
+print(json.dumps([during, gc.isenabled(), gc.get_freeze_count() > 10_000]))
+"""
+
+
+def _run(code: str) -> list[bool]:
+    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1",
+           "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return list(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_the_api_collects_no_garbage_until_its_first_call_is_answered() -> None:
+    assert _run(_API) == [False, True, True]
+
+
+def test_an_event_function_collects_no_garbage_until_its_first_event_is_handled() -> None:
+    assert _run(_SCHEDULE) == [False, True, True]
+
+
+def test_photo_keys_are_decoded_as_s3_encodes_them() -> None:
+    event = {"Records": [
+        {"eventName": "ObjectCreated:Post", "s3": {"object": {
+            "key": "incoming/maple.example/01J/a+photo%2B1.jpg", "size": 10}}},
+        {"s3": {"object": {"key": "incoming/t/r/%E2%9C%93.heic"}}}]}
+    assert uploaded_keys(event) == ["incoming/maple.example/01J/a photo+1.jpg",
+                                    "incoming/t/r/\u2713.heic"]

@@ -12,6 +12,7 @@ Only the standard library is imported here: it runs before anything else.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,9 @@ _state = {"started": False}
 
 def starting() -> None:
     """Call first thing in a handler's module: no collections until ``started()``."""
+    # No pydantic plugins are used, and looking for them reads the metadata of every
+    # installed distribution on the first model a function builds.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     if not _state["started"]:
         gc.disable()
 

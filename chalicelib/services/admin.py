@@ -34,7 +34,9 @@ from chalicelib.domain.towns import (
     new_api_key_secret,
 )
 from chalicelib.schemas import admin as wire
-from chalicelib.services.ports import AuditLog, IdentityProvider, TownDirectory
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import AuditLog, IdentityProvider, TownDirectory
 
 if TYPE_CHECKING:  # these load only when a call needs them (a webhook, a zone, an SLA)
     from chalicelib.domain.routing import RoutingRules

@@ -17,6 +17,7 @@ yet, each linking to its CAP message, so a feed reader learns of a cancel too.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape as _escape
 from xml.sax.saxutils import quoteattr as _quoteattr
 from zoneinfo import ZoneInfo
@@ -28,7 +29,9 @@ from chalicelib.domain.text import xml_safe
 from chalicelib.domain.towns import Town
 from chalicelib.domain.zones import Geometry
 from chalicelib.services import directory
-from chalicelib.services.ports import AlertStore, TownDirectory
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import AlertStore, TownDirectory
 
 
 def escape(value: str) -> str:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.domain import alerts as domain
 from chalicelib.domain.access import Permission, Principal, require
@@ -36,15 +36,17 @@ from chalicelib.domain.subscribers import AudienceMember
 from chalicelib.domain.towns import AuditEntry, Town
 from chalicelib.schemas.notices import BATCH_SIZE, AlertApproved, AlertBatch, AlertRecipient
 from chalicelib.services.outreach import SmsCapReached, TextRefused
-from chalicelib.services.ports import (
-    AlertStore,
-    AuditLog,
-    Messenger,
-    NoticeBook,
-    NoticeQueue,
-    SubscriberStore,
-    TownDirectory,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import (
+        AlertStore,
+        AuditLog,
+        Messenger,
+        NoticeBook,
+        NoticeQueue,
+        SubscriberStore,
+        TownDirectory,
+    )
 
 log = logging.getLogger(__name__)
 

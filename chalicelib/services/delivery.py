@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.errors import Conflict, NotFound, Town311Error
 from chalicelib.schemas.delivery import SCHEMA_VERSION, WebhookDelivery
-from chalicelib.services.ports import (
-    DepartmentQueues,
-    HostResolver,
-    TownDirectory,
-    WebhookPoster,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import (
+        DepartmentQueues,
+        HostResolver,
+        TownDirectory,
+        WebhookPoster,
+    )
 
 if TYPE_CHECKING:  # ipaddress and the check load on the first delivery, not on cold start
     from chalicelib.domain.addresses import Destination

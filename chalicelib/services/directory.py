@@ -11,13 +11,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, tzinfo
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.catalogue import Catalogue, Department, Service
 from chalicelib.domain.errors import AccessDenied, TownSuspended, UnknownJurisdiction
 from chalicelib.domain.routing import RoutingRules
 from chalicelib.domain.towns import ACTIVE, ApiKey, StaffMember, Town
 from chalicelib.domain.zones import Zone
-from chalicelib.services.ports import TownDirectory
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import TownDirectory
 
 
 class TTLCache[K, V]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import geo
 from chalicelib.domain.access import Permission, Principal, require
@@ -18,7 +19,9 @@ from chalicelib.domain.duplicates import DuplicateCheck
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.domain.requests import OPEN
 from chalicelib.domain.towns import Town
-from chalicelib.services.ports import NearbyRequests, TownDirectory
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import NearbyRequests, TownDirectory
 
 MAX_LIMIT = 50
 

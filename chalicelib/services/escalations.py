@@ -5,11 +5,14 @@ to them; emergency alerts to residents are another thing (services.alerts)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.services.outreach import OutreachPorts
-from chalicelib.services.ports import EscalationTopics, TownDirectory
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import EscalationTopics, TownDirectory
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -34,13 +35,15 @@ from chalicelib.domain.requests import (
 from chalicelib.domain.towns import SCOPE_SUBMIT, ApiKey, AuditEntry, Town
 from chalicelib.schemas.open311 import NewServiceRequest, location_problems, problems_from
 from chalicelib.services.outreach import OutreachPorts, phone_for
-from chalicelib.services.ports import (
-    IdempotencyGuard,
-    NoticeQueue,
-    PhotoInbox,
-    RequestStore,
-    RoutingQueue,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import (
+        IdempotencyGuard,
+        NoticeQueue,
+        PhotoInbox,
+        RequestStore,
+        RoutingQueue,
+    )
 
 log = logging.getLogger(__name__)
 

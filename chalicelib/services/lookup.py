@@ -11,10 +11,10 @@ from chalicelib.domain.queries import RequestQuery
 from chalicelib.domain.requests import ServiceRequest, hash_token
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.open311_documents import as_town_time
-from chalicelib.services.ports import RequestStore
 
 if TYPE_CHECKING:
     from chalicelib.schemas.open311 import RequestSearch
+    from chalicelib.services.ports import RequestStore
 
 WINDOW = timedelta(days=90)
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 50, 500, 1000

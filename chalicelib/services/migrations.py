@@ -4,18 +4,21 @@ schedule's path). Each is idempotent: running it twice changes nothing the secon
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.followers import contact_hashes
 from chalicelib.domain.phones import e164_or_none
-from chalicelib.services.ports import (
-    FollowerStore,
-    NoticeBook,
-    PhoneMigrationStore,
-    RequestStore,
-    TownDirectory,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import (
+        FollowerStore,
+        NoticeBook,
+        PhoneMigrationStore,
+        RequestStore,
+        TownDirectory,
+    )
 
 
 @dataclass(frozen=True)

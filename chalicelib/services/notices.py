@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import notices
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem, StorageUnavailable
@@ -32,14 +33,16 @@ from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.notices import BATCH_SIZE, NoticeBatch, NoticeEvent, Recipient
 from chalicelib.services.outreach import TextRefused
-from chalicelib.services.ports import (
-    FollowerStore,
-    Messenger,
-    NoticeBook,
-    NoticeQueue,
-    SubscriberStore,
-    TownDirectory,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import (
+        FollowerStore,
+        Messenger,
+        NoticeBook,
+        NoticeQueue,
+        SubscriberStore,
+        TownDirectory,
+    )
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import InvalidInput, Problem, Throttled, Town311Error
 from chalicelib.domain.followers import contact_hashes
 from chalicelib.domain.phones import country_of, e164
 from chalicelib.domain.towns import Town
-from chalicelib.services.ports import Limits, Messenger, TownDirectory
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import Limits, Messenger, TownDirectory
 
 log = logging.getLogger(__name__)
 

@@ -24,14 +24,16 @@ from chalicelib.domain.requests import (
     token_matches,
 )
 from chalicelib.domain.towns import Town
-from chalicelib.services.ports import (
-    PhotoBucket,
-    PhotoStorage,
-    PhotoUploads,
-    RequestStore,
-    TownDirectory,
-)
 from chalicelib.services.retries import retry_on_conflict
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import (
+        PhotoBucket,
+        PhotoStorage,
+        PhotoUploads,
+        RequestStore,
+        TownDirectory,
+    )
 
 if TYPE_CHECKING:  # Pillow loads with the first photo, not on cold start
     from PIL.Image import Image as PILImage

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.errors import InvalidInput, Problem, Throttled, Unauthenticated
@@ -23,8 +24,10 @@ from chalicelib.services.outreach import (
     email_for,
     phone_for,
 )
-from chalicelib.services.ports import Messenger, RequestStore, ResidentAccess
 from chalicelib.services.retries import retry_on_conflict
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import Messenger, RequestStore, ResidentAccess
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain.catalogue import Catalogue
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.routing import RoutingDecision, RoutingRules, choose_department
-from chalicelib.services.ports import (
-    AssignmentChannels,
-    NoticeQueue,
-    RequestStore,
-    RoutingQueue,
-    TownDirectory,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import (
+        AssignmentChannels,
+        NoticeQueue,
+        RequestStore,
+        RoutingQueue,
+        TownDirectory,
+    )
 
 log = logging.getLogger(__name__)
 

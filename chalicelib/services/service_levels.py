@@ -12,7 +12,6 @@ nothing); the escalation is published after the write.
 from __future__ import annotations
 
 import logging
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,12 +24,14 @@ from chalicelib.domain.errors import Conflict, StorageUnavailable
 from chalicelib.domain.queries import RequestQuery
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
-from chalicelib.services.ports import (
-    EscalationTopics,
-    RequestStore,
-    ServiceLevelStore,
-    TownDirectory,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import (
+        EscalationTopics,
+        RequestStore,
+        ServiceLevelStore,
+        TownDirectory,
+    )
 
 if TYPE_CHECKING:  # outreach loads phonenumbers: only a sweep that texts staff pays
     from chalicelib.services.outreach import OutreachPorts
@@ -250,6 +251,8 @@ class SlaFigures:
     hours_to_close: list[float] = field(default_factory=list)
 
     def document(self) -> dict[str, object]:
+        import statistics  # reports only: not on a submission's cold path
+
         ordered = sorted(self.hours_to_close)
         p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))] \
             if ordered else None

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.access import Principal, Role, refuse_impossible_identity
 from chalicelib.domain.errors import Unauthenticated
 from chalicelib.domain.towns import StaffMember
 from chalicelib.services.directory import TTLCache
-from chalicelib.services.ports import TownDirectory
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import TownDirectory
 
 # The promise: a removal or role change takes effect everywhere within a minute, even if a
 # deployment caches towns and catalogues for longer.

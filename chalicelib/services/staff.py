@@ -4,6 +4,7 @@ a request for a resident who phoned or came to the counter."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.access import Permission, Principal, can, require, require_department
 from chalicelib.domain.errors import AccessDenied, NotFound
@@ -12,7 +13,9 @@ from chalicelib.domain.requests import ServiceRequest
 from chalicelib.schemas import admin as wire
 from chalicelib.schemas.open311 import as_town_time
 from chalicelib.services import intake
-from chalicelib.services.ports import RequestStore, TownDirectory
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import RequestStore, TownDirectory
 
 STAFF_WINDOW = timedelta(days=366)
 

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.catalogue import Catalogue
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem, Unauthenticated
@@ -22,7 +23,9 @@ from chalicelib.services.outreach import (
     allow_guess,
     phone_for,
 )
-from chalicelib.services.ports import AlertDeliveries, Messenger, SubscriberStore, TownDirectory
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import AlertDeliveries, Messenger, SubscriberStore, TownDirectory
 
 CONFIRM_WORDS = {
     "en": ("{town} alerts: your confirmation code is {code}. Reply STOP to cancel.",

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import NotRequired, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from chalicelib.domain.catalogue import (
     AttributeChoice,
@@ -25,7 +25,6 @@ from chalicelib.domain.towns import (
     changeset_at,
     new_api_key_secret,
 )
-from chalicelib.services.ports import TownDirectory
 
 PACKS = Path(__file__).resolve().parent.parent / "packs"
 DEMO_JURISDICTION = "maplefalls.example"
@@ -158,6 +157,9 @@ DEMO_STAFF = (
     ("emergency", "Emery Emergency", ("emergency_manager",), ()),
     ("analyst", "Ana Analyst", ("analyst",), ()),
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import TownDirectory
 
 
 def seed_demo_town(towns: TownDirectory, api_key: str | None = None) -> NewTown:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain.access import Permission, Principal, require
@@ -33,15 +34,17 @@ from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import Town
 from chalicelib.services.notices import NoticePorts, announce
 from chalicelib.services.outreach import OutreachPorts
-from chalicelib.services.ports import (
-    AssignmentChannels,
-    NoticeQueue,
-    PhotoInbox,
-    RequestStore,
-    TownDirectory,
-)
 from chalicelib.services.retries import retry_on_conflict
 from chalicelib.services.service_levels import clock_step
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import (
+        AssignmentChannels,
+        NoticeQueue,
+        PhotoInbox,
+        RequestStore,
+        TownDirectory,
+    )
 
 log = logging.getLogger(__name__)
 TRIES = 3

@@ -28,7 +28,11 @@ def sort_time(at: datetime) -> str:
 
 
 def parse_sort_time(text: str) -> datetime:
-    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+    """The instant ``sort_time`` wrote. Read with fromisoformat, which takes this fixed
+    form (and the "Z") as it is: strptime would load its locale machinery on a cold call."""
+    if len(text) != 27 or not text.endswith("Z"):
+        raise ValueError(f"not a sort time: {text[:40]!r}")
+    return datetime.fromisoformat(text)
 
 
 def upto(at: datetime) -> str:

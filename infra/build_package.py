@@ -456,10 +456,12 @@ class Closure:
                 if importers is None or any(m.split(".")[0] in importers for m in by)}
 
 
-def module_closure(root: Path, start: list[str], walked: tuple[str, ...]) -> Closure:
+def module_closure(root: Path, start: list[str], walked: tuple[str, ...],
+                   libraries: tuple[str, ...] = WALKED_LIBRARIES) -> Closure:
     """The modules under `root` whose top-level name is in `walked` that importing `start`
     can import, transitively (a module's parent packages are imported first). A module that
-    computes what it imports is taken to import every module of its package."""
+    computes what it imports is taken to import every module of its package, and one of
+    `libraries` the classes its data pickles name."""
     closure = Closure()
     queue = [(name, "") for name in start]
     while queue:
@@ -488,8 +490,9 @@ def module_closure(root: Path, start: list[str], walked: tuple[str, ...]) -> Clo
             queue.extend((module, name) for module in _submodules(path.parent, package))
         # Unpickling imports the classes a pickle names: babel's locale data needs
         # babel.numbers, which no babel module imports until a number is formatted.
-        for data in library_data_files(path):
-            queue.extend((module, name) for module in pickled_modules(data))
+        if parts[0] in libraries:
+            for data in library_data_files(path):
+                queue.extend((module, name) for module in pickled_modules(data))
     return closure
 
 

@@ -195,5 +195,6 @@ def test_a_pickles_classes_are_imports_of_the_module_beside_it(build_package, tm
 
     assert build_package.pickled_modules(root / "pickling" / "global.dat") == {
         "pickling.numbers"}
-    closure = build_package.module_closure(root, ["pickling.core"], ("pickling",))
+    closure = build_package.module_closure(root, ["pickling.core"], ("pickling",),
+                                           libraries=("pickling",))
     assert set(closure.modules) == {"pickling", "pickling.core", "pickling.numbers"}

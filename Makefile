@@ -1,7 +1,7 @@
 # Town311 developer commands. Everything runs in .venv, built from scratch on first use.
 #   make run      the whole app locally: AWS emulator, demo town, chalice local, event pump
 #   make test     ruff, import-linter, mypy + every test (with `make package` and cfn-lint)
-#   make package  CloudFormation/SAM template + deployment zip in build/package
+#   make package  CloudFormation/SAM template + a zip per function in build/package
 #   make bench    the quick bench (< 5 min): cold starts, memory, calls, throughput
 #   make bench-scale  the 100,000-item scenarios (python -m bench --scale)
 #   make lint     ruff

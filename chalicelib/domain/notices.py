@@ -22,6 +22,12 @@ PLACEHOLDERS = frozenset({
     "town", "tracking_number", "service_name", "address", "summary", "note", "link",
     "department", "expected", "dispute_days", "when"})
 DEFAULT_QUIET_HOURS = ("21:00", "08:00")
+# The languages messages can be written in (ISO 639-1): a person's choice or a town's
+# offer outside these gets the town's first one of these, else English. Dates in messages
+# are formatted by babel in the language, and the deployment package carries babel's
+# locale data for these alone (infra/build_package.py reads this tuple): add one here.
+LANGUAGES = ("en", "es", "fr", "pt", "zh", "vi", "ko", "tl", "ht", "ar", "ru", "pl", "it",
+             "de")
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,8 @@ class NoticeSettings:
 def language_for(wanted: str | None, town_languages: tuple[str, ...]) -> str:
     """The language to write in: the person's choice if the town offers it (or we have
     words for it), else the town's first language, else English."""
-    offered = [lang.split("-")[0].lower() for lang in town_languages] or ["en"]
+    offered = [base for lang in town_languages
+               if (base := lang.split("-")[0].lower()) in LANGUAGES] or ["en"]
     if wanted:
         base = wanted.split("-")[0].lower()
         if base in offered or base in DEFAULT_TEMPLATES:
@@ -153,8 +160,9 @@ def check_templates(templates: dict[str, dict[str, dict[str, str]]]) -> dict[
     problems: list[Problem] = []
     found: dict[str, dict[str, Wording]] = {}
     for language, kinds in templates.items():
-        if len(language) != 2 or not language.isalpha():
-            problems.append(Problem(f"templates.{language}", "must be a two-letter language"))
+        if language.lower() not in LANGUAGES:
+            problems.append(Problem(f"templates.{language}",
+                                    "must be one of " + ", ".join(LANGUAGES)))
             continue
         for kind, parts in kinds.items():
             where = f"templates.{language}.{kind}"

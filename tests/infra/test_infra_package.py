@@ -1,9 +1,11 @@
 """`make package`: the merged SAM template passes cfn-lint and wires what Chalice cannot;
-the zips (the shared deployment.zip, and the photo function's layer) carry no
-runtime-provided or locally compiled code."""
+the zips (one per function, and the photo function's layer) carry no runtime-provided or
+locally compiled code, each function's zip holds everything its handler can import and
+little else, and the API's is under 10 MB."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -23,10 +25,6 @@ APP_ENVIRONMENT = {
     "TOWN311_ROUTING_QUEUE_URL", "TOWN311_OPS_TOPIC_ARN", "POWERTOOLS_SERVICE_NAME",
     "TOWN311_WEBHOOK_QUEUE_URL", "TOWN311_QUEUE_PREFIX", "TOWN311_NOTICE_QUEUE_URL",
 }
-# A budget, under Lambda's 50 MB, so that growth is noticed (the zip was 32.2 MB when it was
-# set). Shapely brings numpy (about 20 MB zipped) for validating zones; only admins' zone edits
-# import them. Pillow and pillow-heif are not in it: they are ProcessPhoto's layer.
-ZIP_BUDGET_BYTES = 36 * 1024 * 1024
 # Lambda's limit is 250 MB unzipped for a function and its layers together; this only notices
 # growth (the layer was 13.5 MB zipped when it was set).
 LAYER_BUDGET_BYTES = 20 * 1024 * 1024
@@ -43,10 +41,13 @@ pytestmark = [
 ]
 
 
+@functools.cache
 def _build_package_module() -> Any:
     spec = importlib.util.spec_from_file_location("build_package", ROOT / "infra" /
                                                   "build_package.py")
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs: its dataclasses look their module up by name.
+    sys.modules.setdefault("build_package", module)
     spec.loader.exec_module(module)
     return module
 
@@ -259,24 +260,82 @@ def test_function_sizes_follow_the_chalice_config(template):
     assert all(f["Properties"]["Runtime"] == "python3.12" for f in fns.values())
 
 
-def test_the_zip_leaves_boto_to_the_runtime_and_holds_only_wheel_binaries(package):
-    zip_path = package / "deployment.zip"
-    with zipfile.ZipFile(zip_path) as zf:
-        top = {name.split("/", 1)[0] for name in zf.namelist()}
-
-    assert not top & {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil"}
-    assert {"app.py", "chalicelib", "chalice", "pynamodb", "pydantic_core",
-            "aws_lambda_powertools"} <= top
-    assert _build_package_module().check_zip(zip_path) == []
-    assert zip_path.stat().st_size < ZIP_BUDGET_BYTES
+def _function_zips(package: Path, template: dict[str, Any]) -> dict[str, Path]:
+    return {logical: package / function["Properties"]["CodeUri"]
+            for logical, function in functions(template).items()}
 
 
-def test_the_zip_leaves_the_photo_libraries_to_the_photo_layer(package):
-    with zipfile.ZipFile(package / "deployment.zip") as zf:
-        top = {name.split("/", 1)[0] for name in zf.namelist()}
+def test_every_function_has_its_own_zip_beside_the_template(package, template):
+    zips = _function_zips(package, template)
+    for logical, function in functions(template).items():
+        # Relative to sam.yaml, as Chalice's CodeUri is.
+        assert function["Properties"]["CodeUri"] == f"./functions/{logical}.zip"
+        assert zips[logical].is_file(), logical
+    # No function uses Chalice's shared zip any more: it is not shipped.
+    assert not (package / "deployment.zip").exists()
 
-    assert not top & PHOTO_LIBRARIES
-    assert not {name for name in top if name.lower().startswith(("pillow", "pil-"))}
+
+def test_every_zip_leaves_boto_to_the_runtime_and_holds_only_wheel_binaries(package, template):
+    build_package = _build_package_module()
+    for logical, zip_path in _function_zips(package, template).items():
+        with zipfile.ZipFile(zip_path) as zf:
+            top = {name.split("/", 1)[0] for name in zf.namelist()}
+
+        assert not top & {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil"}
+        assert {"chalicelib", "chalice", "pynamodb", "pydantic_core",
+                "aws_lambda_powertools"} <= top, logical
+        assert build_package.check_zip(zip_path) == [], logical
+        assert not top & PHOTO_LIBRARIES, logical
+        assert not {name for name in top if name.lower().startswith(("pillow", "pil-"))}
+
+
+def test_every_zip_is_within_its_budget_and_the_apis_within_10_mb(package, template):
+    budgets = _build_package_module().FUNCTION_BUDGETS
+    assert budgets["APIHandler"] <= 10_000_000
+    for logical, zip_path in _function_zips(package, template).items():
+        assert zip_path.stat().st_size <= budgets[logical], logical
+    assert _function_zips(package, template)["APIHandler"].stat().st_size <= 10_000_000
+
+
+def test_every_zip_holds_its_handler_and_only_the_api_holds_app_py(package, template):
+    for logical, function in functions(template).items():
+        module = function["Properties"]["Handler"].rsplit(".", 1)[0]
+        with zipfile.ZipFile(_function_zips(package, template)[logical]) as zf:
+            names = set(zf.namelist())
+        source = f"{module.replace('.', '/')}.py"
+        assert source in names, logical
+        # Byte-compiled: a read-only file system would make every cold start compile it.
+        assert importlib.util.cache_from_source(source) in names, logical
+        # A blueprint's handler is imported by its own module: app.py is the API's alone.
+        assert ("app.py" in names) == (logical == "APIHandler"), logical
+
+
+def test_the_api_serves_its_openapi_document_and_the_packs_follow_the_towns_service(
+        package, template):
+    zips = _function_zips(package, template)
+    with zipfile.ZipFile(zips["APIHandler"]) as zf:
+        names = set(zf.namelist())
+    assert "chalicelib/api/openapi.json" in names
+    assert {"chalicelib/packs/small_town.json", "chalicelib/packs/rural_township.json"} <= names
+    for logical, zip_path in zips.items():
+        with zipfile.ZipFile(zip_path) as zf:
+            names = set(zf.namelist())
+        # The packs are read by the towns service: they go wherever it goes.
+        assert ("chalicelib/services/towns.py" in names) == (
+            "chalicelib/packs/small_town.json" in names), logical
+
+
+def test_powertools_is_trimmed_to_what_is_imported(package, template):
+    for logical, zip_path in _function_zips(package, template).items():
+        with zipfile.ZipFile(zip_path) as zf:
+            names = zf.namelist()
+        kept = {"/".join(n.split("/")[:3]) for n in names
+                if n.startswith("aws_lambda_powertools/utilities/")}
+        # Nothing imports data masking, streaming or feature flags.
+        assert not kept & {"aws_lambda_powertools/utilities/data_masking",
+                           "aws_lambda_powertools/utilities/streaming",
+                           "aws_lambda_powertools/utilities/feature_flags"}, logical
+        assert not [n for n in names if n.endswith(".pyi")], logical
 
 
 def test_the_photo_layer_holds_pillow_and_pillow_heif_from_manylinux_wheels(package):
@@ -319,9 +378,10 @@ def test_the_photo_layer_holds_pillow_and_pillow_heif_from_manylinux_wheels(pack
 def test_only_the_photo_function_carries_the_photo_layer(template):
     layer = template["Resources"]["PhotoLibrariesLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
-    # Relative to sam.yaml, as Chalice's CodeUri is: both zips are written beside it.
+    # Relative to sam.yaml, as the functions' CodeUri is: all zips are written beside it.
     assert layer["Properties"]["ContentUri"] == "./photo-layer.zip"
-    assert functions(template)["ProcessPhoto"]["Properties"]["CodeUri"] == "./deployment.zip"
+    assert functions(template)["ProcessPhoto"]["Properties"]["CodeUri"] == (
+        "./functions/ProcessPhoto.zip")
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
     assert "Layers" not in template.get("Globals", {}).get("Function", {})
     layered = {logical: function["Properties"]["Layers"]
@@ -430,3 +490,116 @@ def test_only_the_api_function_may_manage_sign_ins_and_only_in_the_staff_pool(te
     assert statement["Resource"] == {"Fn::GetAtt": ["StaffUserPool", "Arn"]}
     for path in (ROOT / ".chalice").glob("policy-*.json"):
         assert "cognito-idp" not in path.read_text(), path.name
+
+
+# Run by a fresh interpreter on a function's unpacked zip: imports what it is given and says
+# what failed, which babel locales the languages loaded, and any module that came from
+# outside the zip, the runtime's boto3 and the standard library.
+_IMPORT_EVERYTHING = """
+import datetime, importlib, json, sys
+paths, modules, members, languages, forbidden = json.loads(sys.argv[1])
+sys.path[:0] = paths
+failed = []
+for name in modules:
+    try:
+        importlib.import_module(name)
+    except Exception as e:
+        failed.append(f"import {name}: {e!r}")
+for base, member in members:
+    try:
+        module = importlib.import_module(base)
+        if not hasattr(module, member):  # what `from base import member` does next
+            importlib.import_module(f"{base}.{member}")
+    except Exception as e:
+        failed.append(f"from {base} import {member}: {e!r}")
+loaded = []
+if languages:
+    from babel import Locale, localedata
+    from babel.dates import format_date
+    for language in languages:
+        try:
+            Locale.parse(language)._data
+            format_date(datetime.date(2026, 3, 1), "long", locale=language)
+        except Exception as e:
+            failed.append(f"babel {language}: {e!r}")
+    loaded = sorted(localedata._cache)
+strays = sorted(name for name, m in list(sys.modules.items())
+                if (getattr(m, "__file__", None) or "").startswith(forbidden))
+print(json.dumps({"failed": failed, "locales": loaded, "strays": strays}))
+"""
+
+
+def _runtime_provided(tmp_path: Path) -> Path:
+    """A directory holding only what Lambda's Python runtime provides (boto3 and what it
+    needs), as links into this venv, whose site-packages holds everything else too."""
+    import boto3
+
+    site = Path(boto3.__file__).resolve().parent.parent
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for name in _build_package_module().RUNTIME_MODULES:
+        for candidate in (site / name, site / f"{name}.py"):
+            if candidate.exists():
+                (runtime / candidate.name).symlink_to(candidate)
+    assert (runtime / "boto3").exists() and (runtime / "botocore").exists()
+    return runtime
+
+
+@pytest.fixture(scope="session")
+def photo_layer(package: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    unpacked = tmp_path_factory.mktemp("photo-layer")
+    with zipfile.ZipFile(package / "photo-layer.zip") as zf:
+        zf.extractall(unpacked)
+    return unpacked / "python"
+
+
+def test_every_function_imports_all_it_can_reach_from_its_own_zip_alone(
+        package, template, photo_layer, tmp_path):
+    """The proof that the static walk pruned nothing a lazy import needs: for each function,
+    its zip alone (with its layer, and boto3 as the runtime gives it) imports every app
+    module its handler can reach, everything those import from libraries (powertools and
+    babel modules included), and loads babel's data for every message language."""
+    from chalicelib.domain.notices import LANGUAGES
+
+    build_package = _build_package_module()
+    runtime = _runtime_provided(tmp_path)
+    venv_site = str(Path(pytest.__file__).resolve().parent.parent)
+    layer_modules = {module for d in build_package.installed_distributions(photo_layer).values()
+                     for module in d.modules}
+    for logical, function in functions(template).items():
+        handler = function["Properties"]["Handler"]
+        unpacked = tmp_path / logical
+        with zipfile.ZipFile(package / function["Properties"]["CodeUri"]) as zf:
+            zf.extractall(unpacked)
+        # The walk is of the source tree, not of the zip, so that it cannot agree with a
+        # zip that lost a module.
+        closure = build_package.module_closure(ROOT, [handler.rsplit(".", 1)[0]],
+                                               build_package.APP_PACKAGES)
+        assert closure.missing == set(), logical
+        has_layer = "Layers" in function["Properties"]
+        paths = [str(unpacked), *([str(photo_layer)] if has_layer else []), str(runtime)]
+        imported = [(base, member) for base, member in closure.external
+                    if base.split(".")[0] not in sys.stdlib_module_names
+                    and (has_layer or base.split(".")[0] not in layer_modules)]
+        modules = sorted({base for base, member in imported if member is None})
+        members = sorted((base, member) for base, member in imported if member is not None)
+        uses_babel = "babel" in closure.external_tops()
+        languages = list(LANGUAGES) if uses_babel else []
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", _IMPORT_EVERYTHING,
+             json.dumps([paths, sorted(closure.modules) + modules, members, languages,
+                         venv_site])],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+            env={**_clean_environment(), "AWS_DEFAULT_REGION": "us-east-1"})
+        assert done.returncode == 0, f"{logical}:\n{done.stderr}"
+        result = json.loads(done.stdout.splitlines()[-1])
+        assert result["failed"] == [], (logical, result["failed"])
+        assert result["strays"] == [], logical
+        assert (logical == "APIHandler") == ("app" in closure.modules)
+        assert "aws_lambda_powertools" in closure.external_tops(), logical
+        if uses_babel:
+            # Exactly the locale files the languages load: nothing pruned, nothing spare.
+            with zipfile.ZipFile(package / function["Properties"]["CodeUri"]) as zf:
+                shipped = {Path(n).stem for n in zf.namelist()
+                           if n.startswith("babel/locale-data/") and n.endswith(".dat")}
+            assert shipped == set(result["locales"]), logical

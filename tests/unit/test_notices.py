@@ -60,6 +60,15 @@ def test_language_is_the_persons_if_known_else_the_towns():
     assert language_for(None, ()) == "en"
 
 
+def test_a_language_messages_cannot_be_written_in_is_never_chosen():
+    # Babel's data ships for LANGUAGES only: a town offering Japanese writes in English.
+    assert language_for("ja", ("ja", "es")) == "es"
+    assert language_for(None, ("ja",)) == "en"
+    assert language_for("fr", ("fr",)) == "fr"
+    with pytest.raises(InvalidInput):
+        check_templates({"ja": {"closed": {"subject": "s", "text": "t"}}})
+
+
 def test_a_towns_own_words_replace_the_default_for_that_message_only():
     mine = NoticeSettings(templates={"es": {"closed": Wording("Cerrado", "Listo $note")}})
     assert wording(mine, "es", "closed").subject == "Cerrado"

@@ -66,7 +66,7 @@ def test_every_per_request_value_is_replaced_in_every_replay() -> None:
 def test_memory_sizes_are_read_from_the_chalice_config() -> None:
     sizes = configured_memory(["api_handler", "process_photo", "send_notices"])
 
-    assert sizes == {"api_handler": 512, "process_photo": 1024, "send_notices": 512}
+    assert sizes == {"api_handler": 1024, "process_photo": 1024, "send_notices": 512}
 
 
 def test_the_emulator_clock_counts_served_requests_but_not_its_own_total() -> None:

@@ -13,11 +13,12 @@ from chalice import Blueprint, Response
 from chalicelib import bootstrap
 from chalicelib.api.errors import json_error_response
 from chalicelib.api.json_body import parse_json
-from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import InvalidInput, Problem, Town311Error, Unauthenticated
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+
+    from chalicelib.domain.access import Principal
 
 
 def json_view(view: Callable[..., Response]) -> Callable[..., Response]:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from chalicelib.domain.catalogue import Catalogue, Department, Service
 from chalicelib.domain.errors import AccessDenied, TownSuspended, UnknownJurisdiction
-from chalicelib.domain.routing import RoutingRules
 from chalicelib.domain.towns import ACTIVE, ApiKey, StaffMember, Town
 from chalicelib.domain.zones import Zone
 
 if TYPE_CHECKING:
+    from chalicelib.domain.routing import RoutingRules
     from chalicelib.services.ports import TownDirectory
 
 

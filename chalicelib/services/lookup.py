@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import InvalidInput, Problem, RequestNotFound
-from chalicelib.domain.queries import RequestQuery
 from chalicelib.domain.requests import ServiceRequest, hash_token
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.open311_documents import as_town_time
 
 if TYPE_CHECKING:
+    from chalicelib.domain.queries import RequestQuery
     from chalicelib.schemas.open311 import RequestSearch
     from chalicelib.services.ports import RequestStore
 
@@ -76,6 +76,8 @@ def request_query(search: RequestSearch, town: Town, now: datetime) -> RequestQu
     page = min(max(1 if search.page is None else search.page, 1), MAX_PAGE)
     size = DEFAULT_PAGE_SIZE if search.page_size is None else search.page_size
     page_size = min(max(size, 1), MAX_PAGE_SIZE)
+    from chalicelib.domain.queries import RequestQuery  # searches only, not a GET of one
+
     return RequestQuery(
         start=start, end=end, by_updated=by_updated,
         statuses=tuple(dict.fromkeys(search.status or ())),

@@ -11,7 +11,7 @@ imported (about half a second of a queue function's cold start, for one model).
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Json
+from pydantic import ConfigDict, Field, Json
 
 from chalicelib.schemas.delivery import WebhookDelivery
 from chalicelib.schemas.model import WireModel
@@ -36,7 +36,8 @@ class QueueRecord(WireModel):
     messageId: str
     # Changing the message's visibility (a webhook's backoff) needs it.
     receiptHandle: str = ""
-    attributes: QueueRecordAttributes = QueueRecordAttributes()
+    # A factory, not an instance: an instance here would build the model at import.
+    attributes: QueueRecordAttributes = Field(default_factory=QueueRecordAttributes)
     body: str
 
 

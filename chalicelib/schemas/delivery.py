@@ -29,7 +29,7 @@ from pydantic import (
 from chalicelib.domain.catalogue import Department
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
 from chalicelib.schemas.model import WireModel
-from chalicelib.schemas.open311 import media_url
+from chalicelib.schemas.open311_documents import media_url
 
 SCHEMA_VERSION: Literal[1] = 1
 

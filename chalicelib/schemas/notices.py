@@ -10,12 +10,14 @@ one of them as ``NoticeQueueMessage`` (chalicelib.schemas.queues).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.domain.subscribers import AudienceMember
 from chalicelib.schemas.model import WireModel
+
+if TYPE_CHECKING:
+    from chalicelib.domain.subscribers import AudienceMember
 
 BATCH_SIZE = 50  # recipients per NoticeBatch: well under SQS's 256 KB per message
 
@@ -88,6 +90,9 @@ class AlertRecipient(WireModel):
 
     def member(self) -> AudienceMember:
         """The recipient as the sender reads them (an unknown language: the alert's own)."""
+        # Loaded here: every notice message is parsed with this module, alerts are rare.
+        from chalicelib.domain.subscribers import AudienceMember
+
         return AudienceMember(subscriber_id=self.subscriber_id, language=self.language or "",
                               phone=self.phone, email=self.email, stop_key=self.stop_key,
                               home=list(self.home) if self.home else None)

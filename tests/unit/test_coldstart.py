@@ -68,3 +68,48 @@ def test_photo_keys_are_decoded_as_s3_encodes_them() -> None:
         {"s3": {"object": {"key": "incoming/t/r/%E2%9C%93.heic"}}}]}
     assert uploaded_keys(event) == ["incoming/maple.example/01J/a photo+1.jpg",
                                     "incoming/t/r/\u2713.heic"]
+
+
+_GET_PATH = """
+import json, sys
+import app
+from chalicelib import bootstrap
+from chalicelib.adapters.dynamodb import DynamoRequestStore, DynamoTownDirectory
+from chalicelib.api import open311
+from chalicelib.schemas import open311_documents
+from chalicelib.services import directory, lookup
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in
+                        ("pydantic", "pydantic_core", "boto3", "shapely", "numpy", "jwt",
+                         "cryptography", "babel", "PIL"))))
+"""
+
+
+def test_what_an_open311_get_loads_leaves_out_pydantic_and_the_heavy_libraries() -> None:
+    # A GET of the services or of one request validates nothing but its path: pydantic
+    # (about 100 ms of a cold start) is loaded by the first call that parses a body.
+    assert _run_json(_GET_PATH) == []
+
+
+_QUEUE = """
+import json, sys
+from chalicelib.events import pipeline
+from tests.lambda_events import sqs_event, sqs_record
+pipeline.route_new_requests(sqs_event(sqs_record("{not json", message_id="p")), None)
+print(json.dumps(sorted(m for m in sys.modules
+                        if m.startswith("aws_lambda_powertools.utilities.parser"))))
+"""
+
+
+def test_a_queue_function_never_builds_powertools_parser_models() -> None:
+    # Its batch module imports all ~100 of them when pydantic is loaded first (for type
+    # hints); the records are our own models, and the batch module is imported before.
+    assert _run_json(_QUEUE) == []
+
+
+def _run_json(code: str) -> object:
+    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1",
+           "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])

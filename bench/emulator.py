@@ -98,10 +98,11 @@ class Emulator:
         return EmulatorTotal(float(data["seconds"]), int(data["requests"]))
 
     def environment(self) -> dict[str, str]:
-        """What points boto3 and pynamodb at this server (as ``local.run`` does)."""
-        return {"AWS_ENDPOINT_URL": self.endpoint,
-                # botocore 1.44 otherwise builds account-based endpoints that miss it.
-                "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
+        """What points boto3 and pynamodb at this server: the local runner's own settings
+        for its emulator (``local.run.emulator_environment``)."""
+        from local.run import emulator_environment
+
+        return emulator_environment(self.endpoint)
 
 
 @contextmanager

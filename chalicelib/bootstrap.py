@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+
+from chalicelib.domain.instants import utc_now
 
 if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold start
     from chalicelib.config import Settings
@@ -53,12 +55,6 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
     from chalicelib.services.signin import StaffRoster
     from chalicelib.services.subscribers import SubscriberPorts
     from chalicelib.services.tracking import TrackingPorts
-
-
-def utc_now() -> datetime:
-    """The container's clock (chalicelib.domain.requests.utc_now's twin: that module is
-    not loaded by a call that never reads a request)."""
-    return datetime.now(UTC)
 
 
 def new_id() -> str:

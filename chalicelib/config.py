@@ -60,10 +60,6 @@ class Settings:
     # it: in Lambda, loopback is the runtime API (see settings_from_env).
     allow_loopback_webhooks: bool = False
 
-    def replace(self, **changes: Any) -> Settings:
-        """A copy with ``changes`` (tests: one setting switched for one scenario)."""
-        return dataclasses.replace(self, **changes)
-
 
 # (shortest, longest, pattern) of the text settings that have rules.
 _RULES: dict[str, tuple[int, int | None, re.Pattern[str] | None]] = {

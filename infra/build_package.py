@@ -133,18 +133,21 @@ def resolve_lambda_dependencies(
     return sorted(pins, key=str.lower)
 
 
-def vendor(pins: list[str], vendor_dir: Path) -> None:
+def install_wheels(pins: list[str], target: Path) -> None:
+    """`pins` installed from Lambda-platform wheels into `target`, without their console
+    scripts and their own test suites (no use in a Lambda function)."""
     run([
         sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
-        "--target", str(vendor_dir), *PLATFORM_ARGS, *pins,
+        "--target", str(target), *PLATFORM_ARGS, *pins,
     ])
-    # Console scripts and the libraries' own test suites have no use in a Lambda function
-    # (numpy's and shapely's tests alone are 4.5 MB of the zip).
-    shutil.rmtree(vendor_dir / "bin", ignore_errors=True)
-    for tests in [*vendor_dir.glob("*/tests"), *vendor_dir.glob("*/*/tests")]:
-        if tests.is_dir() and tests.parent.name in ("numpy", "shapely") or \
-                tests.parent.parent.name == "numpy":
+    shutil.rmtree(target / "bin", ignore_errors=True)
+    for tests in [*target.glob("*/tests"), *target.glob("*/*/tests")]:
+        if tests.is_dir():
             shutil.rmtree(tests, ignore_errors=True)
+
+
+def vendor(pins: list[str], vendor_dir: Path) -> None:
+    install_wheels(pins, vendor_dir)
     # Type stubs are for type checkers; nothing imports them.
     for stub in vendor_dir.rglob("*.pyi"):
         stub.unlink()
@@ -155,20 +158,9 @@ def build_photo_layer(pins: list[str], layer_src: Path, zip_path: Path) -> None:
     """photo-layer.zip: `pins` installed under python/, without tests, byte-compiled."""
     shutil.rmtree(layer_src, ignore_errors=True)
     site = layer_src / "python"
-    run([
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
-        "--target", str(site), *PLATFORM_ARGS, *pins,
-    ])
-    shutil.rmtree(site / "bin", ignore_errors=True)
-    for tests in [*site.glob("*/tests"), *site.glob("*/*/tests")]:
-        if tests.is_dir():
-            shutil.rmtree(tests, ignore_errors=True)
+    install_wheels(pins, site)
     byte_compile(site)
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for path in sorted(layer_src.rglob("*")):
-            if path.is_file():
-                zf.write(path, path.relative_to(layer_src).as_posix())
+    write_zip(zip_path, layer_src, [path for path in layer_src.rglob("*") if path.is_file()])
 
 
 # Babel carries CLDR data for about 1,000 locales (30 MB). Messages are dated in the

@@ -30,7 +30,7 @@ def department_inbox(department: str) -> Response:
     page = work.department_queue(c.routing_ports, caller(blueprint), department, query.status,
                                  query.page_size, query.after)
     zone = directory.zone_of(c.towns, page.items[0].town_id) if page.items else UTC
-    from chalicelib.schemas.open311 import request_document
+    from chalicelib.schemas.open311_documents import request_document
 
     items = [request_document(r, zone, extensions=True)
              | {"lifecycle": r.lifecycle} for r in page.items]

@@ -196,7 +196,7 @@ def _submit(town_in_path: str | None, resource: str, fmt: str) -> Response:
         key, c.intake, photo, request.lambda_context,
         source_ip=(request.context.get("identity") or {}).get("sourceIp"))
     document = documents.receipt_document(receipt.service_request_id, receipt.token,
-                                     receipt.service_notice, receipt.account_id)
+                                          receipt.service_notice, receipt.account_id)
     return render([document], fmt, "service_requests", status=201)
 
 
@@ -237,7 +237,7 @@ def _one_request(town_in_path: str | None, request_id: str, fmt: str) -> Respons
     found = lookup.get_request(c.requests, town, request_id)
     extensions = (_query().get("extensions") or "").lower() in ("true", "1", "yes")
     return render([documents.request_document(found, town.zone, extensions=extensions,
-                                         root=_root_url())], fmt, "service_requests")
+                                              root=_root_url())], fmt, "service_requests")
 
 
 def _token(town_in_path: str | None, token: str, fmt: str) -> Response:

@@ -9,7 +9,7 @@ from chalicelib import bootstrap
 from chalicelib.api.http import body_as, json_view, respond, source_ip
 from chalicelib.domain.towns import Town
 from chalicelib.schemas import admin as wire
-from chalicelib.schemas.open311 import request_document
+from chalicelib.schemas.open311_documents import request_document
 from chalicelib.services import directory, residents
 
 blueprint = Blueprint(__name__)

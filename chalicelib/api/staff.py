@@ -8,7 +8,7 @@ from chalicelib import bootstrap
 from chalicelib.api.http import body_as, caller, json_view, query_as, respond
 from chalicelib.schemas import admin as wire
 from chalicelib.schemas import admin_documents as documents
-from chalicelib.schemas.open311 import request_document
+from chalicelib.schemas.open311_documents import request_document
 from chalicelib.services import directory, staff
 
 blueprint = Blueprint(__name__)

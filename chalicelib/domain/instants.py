@@ -20,6 +20,12 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # not included
 _MAX_TEXT = 40  # the longest ISO 8601 time with microseconds and an offset is 32
 
 
+def utc_now() -> datetime:
+    """Now, in UTC: the app's clock (the container's ``now`` unless a test or the local
+    runner moves it)."""
+    return datetime.now(UTC)
+
+
 class DateRefused(ValueError):
     """A date or time that cannot be taken; the message says why, for the client."""
 

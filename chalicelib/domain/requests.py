@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from chalicelib.domain.catalogue import Answer
 from chalicelib.domain.sla import SlaTarget
@@ -14,9 +14,6 @@ OPEN, CLOSED = "open", "closed"
 PUBLIC_STATUSES = (OPEN, CLOSED)
 DESCRIPTION_LIMIT = 4000
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_token() -> str:

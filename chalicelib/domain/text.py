@@ -30,14 +30,12 @@ _REFUSED = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARACTERS
 _REFUSED_SINGLE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARACTERS}]")
 _LINE_BREAK = re.compile("\r\n?")
 
-# The characters XML 1.0 can carry at all (its ``Char`` production). Used when writing XML
-# as a second line of defence: text stored before the cleaner existed must not make a whole
-# document unreadable.
-
 
 @cache
 def _not_xml() -> re.Pattern[str]:
-    """What XML 1.0 cannot carry: compiled on first use (10 ms, for XML answers only)."""
+    """What XML 1.0 cannot carry (outside its ``Char`` production). Used when writing XML
+    as a second line of defence: text stored before the cleaner existed must not make a
+    whole document unreadable. Compiled on first use: 10 ms, for XML answers only."""
     return re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

@@ -95,7 +95,7 @@ def audit_document(e: Any) -> dict[str, Any]:
 
 def staff_request_document(r: Any, zone: Any) -> dict[str, Any]:
     """A request as the town's staff see it: reporter contact and the whole timeline."""
-    from chalicelib.schemas.open311 import open311_time, request_document
+    from chalicelib.schemas.open311_documents import open311_time, request_document
 
     doc = request_document(r, zone, extensions=True)
     doc["department"] = r.department

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import ConfigDict, Field
 
 from chalicelib.schemas.model import WireModel
-from chalicelib.schemas.open311 import Absent, _coordinate, open311_time, resident_text
+from chalicelib.schemas.open311 import Absent, _coordinate, resident_text
+from chalicelib.schemas.open311_documents import open311_time
 
 if TYPE_CHECKING:
     from chalicelib.domain.duplicates import DuplicateCheck

@@ -26,29 +26,6 @@ from chalicelib.domain.errors import Problem
 from chalicelib.domain.requests import DESCRIPTION_LIMIT, PUBLIC_STATUSES
 from chalicelib.schemas.fields import TownTime, public_text
 from chalicelib.schemas.model import WireModel
-from chalicelib.schemas.open311_documents import (
-    FORMATS,
-    SPECIFICATION,
-    as_town_time,
-    changeset_time,
-    definition_document,
-    discovery_document,
-    media_url,
-    open311_time,
-    receipt_document,
-    request_document,
-    service_document,
-    services_document,
-    token_document,
-    update_document,
-)
-
-__all__ = [  # the documents are re-exported: callers that parse also render
-    "FORMATS", "SPECIFICATION", "as_town_time", "changeset_time", "definition_document",
-    "discovery_document", "media_url", "open311_time", "receipt_document",
-    "request_document", "service_document", "services_document", "token_document",
-    "update_document",
-]
 
 
 def resident_text(limit: int, *, multiline: bool = False) -> BeforeValidator:

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 from chalicelib.schemas.admin import Email
 from chalicelib.schemas.fields import public_text
 from chalicelib.schemas.model import WireModel
-from chalicelib.schemas.open311 import open311_time
+from chalicelib.schemas.open311_documents import open311_time
 
 Phone = Annotated[str, Field(max_length=30, pattern=r"^\+?[0-9 ().\-]{3,30}$")]
 Language = Annotated[str, Field(pattern=r"^[A-Za-z]{2}(-[A-Za-z]{2})?$")]

@@ -11,7 +11,7 @@ from chalicelib.domain.errors import AccessDenied, NotFound
 from chalicelib.domain.queries import RequestPage, RequestQuery
 from chalicelib.domain.requests import ServiceRequest
 from chalicelib.schemas import admin as wire
-from chalicelib.schemas.open311 import as_town_time
+from chalicelib.schemas.open311_documents import as_town_time
 from chalicelib.services import intake
 
 if TYPE_CHECKING:

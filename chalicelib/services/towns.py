@@ -15,7 +15,7 @@ from chalicelib.domain.catalogue import (
     Service,
     ServiceQuestion,
 )
-from chalicelib.domain.requests import utc_now
+from chalicelib.domain.instants import utc_now
 from chalicelib.domain.sla import policy_from_document, us_federal_holidays
 from chalicelib.domain.towns import (
     ApiKey,

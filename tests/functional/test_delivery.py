@@ -3,6 +3,7 @@ published schema and is POSTed, signed, to its webhook; refusals back off and re
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -83,8 +84,8 @@ def _allow_loopback_webhooks(deployment) -> None:
     # The receiver listens on 127.0.0.1, as on `make run`, whose environment sets
     # TOWN311_ALLOW_LOOPBACK_WEBHOOKS; deployed stages (and the hostile tests) do not.
     settings = deployment.container.settings
-    deployment.container.settings = settings.replace(
-        allow_loopback_webhooks=True)
+    deployment.container.settings = dataclasses.replace(
+        settings, allow_loopback_webhooks=True)
 
 
 def _set_up_public_works(api, staff, deployment, receiver: Receiver) -> str:

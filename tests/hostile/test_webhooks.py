@@ -6,6 +6,7 @@ public."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import ssl
@@ -185,8 +186,8 @@ def test_loopback_is_refused_unless_the_local_run_allows_it(api, staff, dns, dep
     assert _refused(api, staff, "local", ["http://127.0.0.1:8080/hook",
                                           "http://localhost:8080/hook"]) == []
 
-    deployment.container.settings = deployment.container.settings.replace(
-        allow_loopback_webhooks=True)
+    deployment.container.settings = dataclasses.replace(
+        deployment.container.settings, allow_loopback_webhooks=True)
     dns.names = {"localhost": ["127.0.0.1"]}
 
     assert _put_department(api, staff, "local", "http://127.0.0.1:8080/hook")[0] == 200

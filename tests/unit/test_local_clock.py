@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from chalicelib.bootstrap import shifted_clock
-from chalicelib.domain.requests import utc_now
+from chalicelib.domain.instants import utc_now
 
 
 def test_the_app_clock_follows_the_file(tmp_path, monkeypatch):

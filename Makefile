@@ -42,7 +42,15 @@ $(STAMP): requirements.txt requirements-photo.txt requirements-dev.txt | $(PY)
 
 venv: $(STAMP)
 
-run: $(STAMP)
+# The pages' front-end libraries (USWDS, Leaflet) from the npm registry, as the lockfile pins
+# them; served as they are, no build step (chalicelib/web/assets.py).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the pages' libraries (apt-get install -y npm)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+run: $(STAMP) $(NODE_STAMP)
 	$(PY) -m local.run
 
 ROLE ?= town_admin
@@ -57,20 +65,20 @@ sms: $(STAMP)
 
 # Tests run on every core (pytest-xdist), a test file per worker at a time (the package
 # build is shared by its file's tests); each worker has its own in-process moto.
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -n auto --dist loadfile
 
-package: $(STAMP)
+package: $(STAMP) $(NODE_STAMP)
 	$(PY) infra/build_package.py --stage $(STAGE) --out build/package
 
 # Each writes its own marked section of docs/performance.md.
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(PY) -m bench
 
-bench-scale: $(STAMP)
+bench-scale: $(STAMP) $(NODE_STAMP)
 	$(PY) -m bench --scale
 
 lint: $(STAMP)
@@ -81,4 +89,4 @@ clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules

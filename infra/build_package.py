@@ -97,6 +97,14 @@ def copy_app(src: Path) -> None:
     shutil.copy2(ROOT / "app.py", src / "app.py")
     if (ROOT / "chalicelib").is_dir():
         shutil.copytree(ROOT / "chalicelib", src / "chalicelib", ignore=ignore)
+    # The pages' front-end libraries: node_modules/ is not shipped, only the files served
+    # from it, as served (chalicelib/web/assets.py).
+    sys.path.insert(0, str(ROOT))
+    try:
+        from chalicelib.web.assets import write_vendored
+    finally:
+        sys.path.remove(str(ROOT))
+    write_vendored(src / "chalicelib" / "web" / "static" / "vendor")
     (src / ".chalice").mkdir()
     for path in (ROOT / ".chalice").glob("*.json"):
         shutil.copy2(path, src / ".chalice" / path.name)
@@ -152,6 +160,7 @@ def vendor(pins: list[str], vendor_dir: Path) -> None:
     for stub in vendor_dir.rglob("*.pyi"):
         stub.unlink()
     prune_babel(vendor_dir)
+    prune_unreachable(vendor_dir)
 
 
 def build_photo_layer(pins: list[str], layer_src: Path, zip_path: Path) -> None:
@@ -210,6 +219,20 @@ def prune_babel(vendor_dir: Path) -> None:
     keep = babel_locale_files(vendor_dir, message_languages())
     for path in data.glob("*.dat"):
         if path.stem not in keep:
+            path.unlink()
+
+
+# Parts of libraries no import of ours can reach and that nothing of theirs imports: the
+# pydantic v1 compatibility package (0.38 MB zipped) and pydantic's mypy plugin.
+UNREACHABLE = ("pydantic/v1", "pydantic/mypy.py")
+
+
+def prune_unreachable(vendor_dir: Path) -> None:
+    for relative in UNREACHABLE:
+        path = vendor_dir / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.is_file():
             path.unlink()
 
 
@@ -480,6 +503,10 @@ def module_closure(root: Path, start: list[str], walked: tuple[str, ...],
         if imports.dynamic:
             package = name if path.name == "__init__.py" else name.rpartition(".")[0]
             queue.extend((module, name) for module in _submodules(path.parent, package))
+            # ... and the app modules it names in full (chalicelib.api.routes lists the view
+            # modules of other packages than its own: the pages').
+            queue.extend((text, name) for text in _string_constants(path)
+                         if text.split(".")[0] in walked and find_module(root, text))
         # Unpickling imports the classes a pickle names: babel's locale data needs
         # babel.numbers, which no babel module imports until a number is formatted.
         if parts[0] in libraries:

@@ -73,6 +73,8 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/staff/requests/{request_id}/photos', 'POST', 'chalicelib.api.photos', 'staff_upload', ('application/json',), False),
     ('/staff/requests/{request_id}/photos/{photo_id}/hide', 'POST', 'chalicelib.api.photos', 'hide', ('application/json',), False),
     ('/staff/requests/{request_id}/photos/{photo_id}/show', 'POST', 'chalicelib.api.photos', 'show', ('application/json',), False),
+    ('/static/{name}', 'GET', 'chalicelib.web.files', 'static_file', ('application/json',), False),
+    ('/towns/{town}', 'GET', 'chalicelib.web.home', 'home', ('application/json',), False),
     ('/towns/{town}/alerts', 'GET', 'chalicelib.api.emergency', 'public_list', ('application/json',), False),
     ('/towns/{town}/alerts/feed.atom', 'GET', 'chalicelib.api.emergency', 'atom', ('application/json',), False),
     ('/towns/{town}/alerts/subscribers', 'POST', 'chalicelib.api.alerts', 'subscribe', ('application/json',), False),
@@ -104,5 +106,6 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/towns/{town}/residents/requests', 'GET', 'chalicelib.api.residents', 'own_requests', ('application/json',), False),
     ('/towns/{town}/residents/session', 'POST', 'chalicelib.api.residents', 'open_session', ('application/json',), False),
     ('/towns/{town}/residents/sign-in', 'POST', 'chalicelib.api.residents', 'send_code', ('application/json',), False),
+    ('/towns/{town}/track', 'GET', 'chalicelib.web.home', 'track_form', ('application/json',), False),
     ('/towns/{town}/track/{number}', 'GET', 'chalicelib.api.tracking', 'track', ('application/json',), False),
 )

@@ -26,10 +26,15 @@ OPEN311_CORS = CORSConfig(allow_origin="*",
                           allow_headers=["Authorization", "Idempotency-Key"], max_age=600)
 # The blueprints serving HTTP, in the order app.py registered them before they were lazy
 # (order decides nothing in Chalice's routing: a path and a method name one view).
-VIEW_MODULES = tuple(f"chalicelib.api.{name}" for name in (
-    "open311", "docs", "media", "staff", "admin", "platform", "departments", "channels",
-    "residents", "duplicates", "tracking", "photos", "service_levels", "alerts",
-    "emergency"))
+VIEW_MODULES = (
+    "chalicelib.api.open311", "chalicelib.api.docs", "chalicelib.api.media",
+    "chalicelib.api.staff", "chalicelib.api.admin", "chalicelib.api.platform",
+    "chalicelib.api.departments", "chalicelib.api.channels", "chalicelib.api.residents",
+    "chalicelib.api.duplicates", "chalicelib.api.tracking", "chalicelib.api.photos",
+    "chalicelib.api.service_levels", "chalicelib.api.alerts", "chalicelib.api.emergency",
+    # The resident pages (static files apart, so a stylesheet loads no templates).
+    "chalicelib.web.files", "chalicelib.web.home",
+)
 
 
 class Route(NamedTuple):

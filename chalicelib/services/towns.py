@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NotRequired, TypedDict
@@ -166,6 +166,9 @@ def seed_demo_town(towns: TownDirectory, api_key: str | None = None) -> NewTown:
     """Maple Falls, the demo town that ``make run`` serves, with one person per role."""
     created = create_town(towns, DEMO_JURISDICTION, "Maple Falls", "America/Chicago",
                           "small_town", api_key=api_key, contact_email="311@maplefalls.example")
+    # The demo shows the resident pages in both languages they are written in.
+    created = NewTown(replace(created.town, locales=("en", "es")), created.api_key)
+    towns.save_town(created.town)
     staff = tuple(
         StaffMember(user_id=f"demo-{handle}", town_id=DEMO_JURISDICTION,
                     email=f"{handle}@maplefalls.example", name=name, roles=roles,

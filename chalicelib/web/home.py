@@ -1,0 +1,37 @@
+"""The town's front page: what's the problem, track a request, alerts in force, recent
+reports; and the track-by-number form's landing."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib import bootstrap
+from chalicelib.web.pages import PageRequest, find_town, page_view, redirect, render
+
+blueprint = Blueprint(__name__)
+page = page_view(blueprint)
+
+
+@blueprint.route("/towns/{town}", methods=["GET"])
+@page
+def home(req: PageRequest, town: str) -> Response:
+    from chalicelib.services import resident_site
+
+    place = find_town(req, town)
+    c = bootstrap.container()
+    search = req.query.get("q", "")[:200]
+    shown = resident_site.home_page(c.towns, c.requests, c.alert_store, place, c.now(),
+                                    search)
+    return render(req, "home.html", home=shown, search=search)
+
+
+@blueprint.route("/towns/{town}/track", methods=["GET"])
+@page
+def track_form(req: PageRequest, town: str) -> Response:
+    """The home page's "track a request" form: on to the request's own page. Numbers are
+    typed forgivingly (spaces, lower case); the track page finds or says it cannot."""
+    place = find_town(req, town)
+    number = "".join(ch for ch in req.query.get("number", "") if ch.isalnum() or ch == "-")
+    if not number:
+        return redirect(req, f"/towns/{place.town_id}", missing_number=1)
+    return redirect(req, f"/towns/{place.town_id}/track/{number.upper()[:40]}")

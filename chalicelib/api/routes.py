@@ -29,7 +29,7 @@ OPEN311_CORS = CORSConfig(allow_origin="*",
 VIEW_MODULES = tuple(f"chalicelib.api.{name}" for name in (
     "open311", "docs", "media", "staff", "admin", "platform", "departments", "channels",
     "residents", "duplicates", "tracking", "photos", "service_levels", "alerts",
-    "emergency"))
+    "emergency", "places"))
 
 
 class Route(NamedTuple):

@@ -532,7 +532,7 @@ def parse_upload(data: bytes, zone_boxes: Sequence[tuple[float, float, float, fl
     for line, entry in located:
         if area is not None and not area.holds(entry.lat, entry.long):
             upload.refused.append(Refusal(line, "the point is outside the town's area "
-                                                "(are lat and long swapped?)"))
+                                                "(a minus sign lost, or lat and long swapped?)"))
         else:
             upload.kept.append(entry)
     upload.refused.sort(key=lambda r: r.line)

@@ -196,11 +196,11 @@ def upload(ports: GazetteerPorts, who: Principal, data: bytes) -> UploadReport:
         parsed = parse_upload(data, [zone.bbox for zone in zones])
     except UploadRefused as e:
         raise InvalidInput.of([Problem("body", str(e))]) from None
+    if not parsed.refused and not parsed.kept:
+        raise InvalidInput.of([Problem("body", "the file has a header but no rows")])
     if not parsed.kept:
-        listed = parsed.refused[:10]
         raise InvalidInput("no row of the file could be kept; nothing was changed",
-                           [Problem(f"line {r.line}", r.reason) for r in listed]
-                           or [Problem("body", "the file has a header but no rows")])
+                           [Problem(f"line {r.line}", r.reason) for r in parsed.refused[:10]])
     counts = GazetteerIndex.counts_of(parsed.kept)
     at = ports.now()
     summary = GazetteerSummary(version=ports.new_id(), uploaded_at=at, counts=counts,

@@ -7,12 +7,13 @@ browser; without JavaScript the report page asks the same service itself.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.api.http import caller, json_view, query_as, respond
+from chalicelib.api.http import caller, json_view, query_as
 
 if TYPE_CHECKING:
     from chalicelib.services.gazetteer import UploadReport
@@ -24,9 +25,17 @@ BASE = "/towns/{town}/places"
 SUGGESTION_CACHE = "public, max-age=60"
 
 
-def _cached(response: Response) -> Response:
-    response.headers["Cache-Control"] = SUGGESTION_CACHE
-    return response
+# Labels are the town's text, which may hold anything: in these answers "<", ">" and "&"
+# are written as JSON escapes too, so the JSON stays inert wherever a page puts it (even
+# inside a <script> element), and no browser sniffs it as HTML.
+_INERT = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def _places_response(document: object, cache: str = "no-store") -> Response:
+    body = json.dumps(document, ensure_ascii=False).translate(_INERT)
+    return Response(body=body, status_code=200,
+                    headers={"Content-Type": "application/json; charset=utf-8",
+                             "Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
 
 
 @blueprint.route(BASE, methods=["GET"])
@@ -38,7 +47,7 @@ def suggest_places(town: str) -> Response:
     query = query_as(blueprint, PlacesQuery)
     c = bootstrap.container()
     found = gazetteer.suggest(c.geocoder, c.towns, town, query.q, query.limit)
-    return _cached(respond({"places": [place_document(e) for e in found]}))
+    return _places_response({"places": [place_document(e) for e in found]}, SUGGESTION_CACHE)
 
 
 @blueprint.route(BASE + "/nearest", methods=["GET"])
@@ -49,8 +58,8 @@ def nearest_place(town: str) -> Response:
 
     point = query_as(blueprint, NearestQuery)
     c = bootstrap.container()
-    return respond(nearest_document(gazetteer.nearest(c.geocoder, c.towns, town, point.lat,
-                                                      point.long)))
+    found = gazetteer.nearest(c.geocoder, c.towns, town, point.lat, point.long)
+    return _places_response(nearest_document(found))
 
 
 def _report_document(report: UploadReport) -> dict[str, Any]:
@@ -74,7 +83,7 @@ def replace_gazetteer() -> Response:
     raw = blueprint.current_request.raw_body or b""
     data = raw.encode() if isinstance(raw, str) else raw
     report = gazetteer.upload(bootstrap.container().gazetteer_ports, who, data)
-    return respond(_report_document(report))
+    return _places_response(_report_document(report))
 
 
 @blueprint.route("/admin/gazetteer", methods=["GET"])
@@ -84,4 +93,4 @@ def read_gazetteer() -> Response:
     from chalicelib.services import gazetteer
 
     summary = gazetteer.read_summary(bootstrap.container().gazetteer_ports, caller(blueprint))
-    return respond(summary_document(summary))
+    return _places_response(summary_document(summary))

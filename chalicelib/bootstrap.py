@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
     from chalicelib.services.alerts import AlertPorts
     from chalicelib.services.delivery import WebhookDestinations, WebhookPorts
     from chalicelib.services.escalations import EscalationPorts
+    from chalicelib.services.gazetteer import GazetteerPorts, GazetteerStore, Geocoder
     from chalicelib.services.intake import IntakePorts
     from chalicelib.services.migrations import MigrationPorts
     from chalicelib.services.notices import NoticePorts
@@ -136,6 +137,35 @@ class Container:
 
         self._table  # noqa: B018 - binds the item classes to the table first
         return DynamoNearbyRequests()
+
+    @cached_property
+    def gazetteer_store(self) -> GazetteerStore:
+        """Each town's addresses, intersections and landmarks (a few items per town)."""
+        from chalicelib.adapters.dynamodb.gazetteer import DynamoGazetteer
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoGazetteer()
+
+    @cached_property
+    def geocoder(self) -> Geocoder:
+        """Residents' address suggestions and "use my location": the town's own gazetteer,
+        searched in memory and read again after the catalogue's cache period."""
+        from chalicelib.services.gazetteer import TownGazetteer
+
+        return TownGazetteer(self.gazetteer_store, self.settings.cache_seconds)
+
+    @property
+    def gazetteer_ports(self) -> GazetteerPorts:
+        """What a town admin's gazetteer upload needs (chalicelib.services.gazetteer)."""
+        from chalicelib.services.gazetteer import GazetteerPorts, TownGazetteer
+
+        def forget(town_id: str) -> None:  # a cloud geocoder keeps no copy to drop
+            if isinstance(self.geocoder, TownGazetteer):
+                self.geocoder.forget(town_id)
+
+        return GazetteerPorts(towns=self.town_store, store=self.gazetteer_store,
+                              audit=self.audit, new_id=self.make_id, now=self.now,
+                              forget=forget)
 
     # Adapters get a way to make their client, not the client: a POST without a photo never
     # pays for an S3 client, nor one without an Idempotency-Key for powertools' store.

@@ -159,11 +159,14 @@ DEMO_STAFF = (
 )
 
 if TYPE_CHECKING:
+    from chalicelib.services.gazetteer import GazetteerStore
     from chalicelib.services.ports import TownDirectory
 
 
-def seed_demo_town(towns: TownDirectory, api_key: str | None = None) -> NewTown:
-    """Maple Falls, the demo town that ``make run`` serves, with one person per role."""
+def seed_demo_town(towns: TownDirectory, api_key: str | None = None,
+                   places: GazetteerStore | None = None) -> NewTown:
+    """Maple Falls, the demo town that ``make run`` serves, with one person per role (and,
+    given ``places``, its gazetteer of streets, intersections and landmarks)."""
     created = create_town(towns, DEMO_JURISDICTION, "Maple Falls", "America/Chicago",
                           "small_town", api_key=api_key, contact_email="311@maplefalls.example")
     # The demo shows the resident pages in both languages they are written in.
@@ -176,4 +179,8 @@ def seed_demo_town(towns: TownDirectory, api_key: str | None = None) -> NewTown:
         for handle, name, roles, departments in DEMO_STAFF)
     for member in staff:
         towns.save_staff(member)
+    if places is not None:
+        from chalicelib.services.demo_gazetteer import seed_demo_gazetteer
+
+        seed_demo_gazetteer(places, DEMO_JURISDICTION, utc_now())
     return NewTown(created.town, created.api_key, staff)

@@ -85,6 +85,9 @@ ROUTES = [
     ("GET", "/admin/messaging", None, {"town_admin"}),
     ("GET", "/admin/export", None, {"town_admin"}),
     ("POST", "/admin/residents/erase", {"email": "ana@example.org"}, {"town_admin"}),
+    ("GET", "/admin/gazetteer", None, EVERYONE),
+    ("PUT", "/admin/gazetteer", b"kind,label,lat,long\nlandmark,Hijacked,44.97,-93.26\n",
+     {"town_admin"}),
     ("GET", "/departments/public_works/requests", None, {"town_admin", "supervisor"}),
     *[("POST", f"/departments/public_works/requests/{{rid}}/{step}", payload,
        {"town_admin", "supervisor"})
@@ -149,6 +152,9 @@ def _path(template: str, rid: str) -> str:
 
 
 def _call(api, method, path, headers, payload):
+    if isinstance(payload, bytes):  # a CSV upload
+        return api.http.request(method, path, headers={**headers, "Content-Type": "text/csv"},
+                                body=payload)
     data = json.dumps(payload).encode() if payload is not None else b""
     return api.http.request(method, path, headers=headers, body=data)
 

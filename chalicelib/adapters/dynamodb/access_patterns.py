@@ -61,6 +61,10 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
        "GSI1PK=TOWN#<town>", "DynamoTownDirectory.export", "by_requested"),
     _p("a town's audit log, newest first", "Query",
        "PK=TOWN#<town>#AUDIT, SK < <before>", "DynamoAuditLog.page"),
+    _p("the version of a town's gazetteer residents read (addresses, landmarks)", "GetItem",
+       "PK=TOWN#<town>, SK=GAZ#HEAD", "DynamoGazetteer.summary"),
+    _p("the pieces of one gazetteer version", "Query",
+       "PK=TOWN#<town>, SK begins_with GAZ#V#<version>#", "DynamoGazetteer.load"),
     # requests and timeline
     _p("a request, fields only", "GetItem", "PK=TOWN#<town>#REQ#<id>, SK=META",
        "DynamoRequestStore.get"),
@@ -198,4 +202,6 @@ ITEM_KEYS: dict[str, str] = {
                          "PK=PLATFORM#ALERTPHONE#<phone hash>, SK=<town>#<subscriber>",
     "AlertItem": "PK=TOWN#<town>, SK=ALERT#<id>",
     "DeliveryItem": "PK=TOWN#<town>#ALERT#<id>#DELIVERY, SK=<subscriber>#<channel>",
+    "GazetteerHeadItem": "PK=TOWN#<town>, SK=GAZ#HEAD",
+    "GazetteerPieceItem": "PK=TOWN#<town>, SK=GAZ#V#<version>#<piece>",
 }

@@ -126,6 +126,20 @@ def alert_of(sk: str) -> str:
     return sk.removeprefix(ALERT_PREFIX)
 
 
+# A town's gazetteer: one head item naming the version residents read, and that version's
+# pieces (a zlib-compressed JSON list cut into pieces that fit an item). A new upload writes
+# its pieces under a new version, then moves the head: readers see one version whole.
+GAZETTEER_HEAD_SK = "GAZ#HEAD"
+
+
+def gazetteer_pieces_prefix(version: str) -> str:
+    return f"GAZ#V#{version}#"
+
+
+def gazetteer_piece_sk(version: str, index: int) -> str:
+    return f"{gazetteer_pieces_prefix(version)}{index:03d}"
+
+
 # --- the deployment's own partitions --------------------------------------------------------
 
 PLATFORM_PK = "PLATFORM"

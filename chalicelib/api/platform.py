@@ -44,6 +44,14 @@ def resume_town(town: str) -> Response:
         bootstrap.container().admin, caller(blueprint), town, ACTIVE)))
 
 
+@blueprint.route("/platform/towns/{town}/web-domain", methods=["PUT"])
+@json_view
+def map_web_domain(town: str) -> Response:
+    body = body_as(blueprint, wire.WebDomainIn)
+    return respond(documents.town_document(platform.map_web_domain(
+        bootstrap.container().admin, caller(blueprint), town, body.domain)))
+
+
 @blueprint.route("/platform/towns/{town}/export", methods=["GET"])
 @json_view
 def export_town(town: str) -> Response:

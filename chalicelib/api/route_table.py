@@ -3,6 +3,7 @@
 """
 
 ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
+    ('/', 'GET', 'chalicelib.web.home', 'front_door', ('application/json',), False),
     ('/admin/api-keys', 'GET', 'chalicelib.api.admin', 'list_api_keys', ('application/json',), False),
     ('/admin/api-keys', 'POST', 'chalicelib.api.admin', 'create_api_key', ('application/json',), False),
     ('/admin/api-keys/{key_id}', 'DELETE', 'chalicelib.api.admin', 'revoke_api_key', ('application/json',), False),
@@ -57,6 +58,7 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/platform/towns/{town}/migrations/phones', 'POST', 'chalicelib.api.platform', 'normalise_phones', ('application/json',), False),
     ('/platform/towns/{town}/resume', 'POST', 'chalicelib.api.platform', 'resume_town', ('application/json',), False),
     ('/platform/towns/{town}/suspend', 'POST', 'chalicelib.api.platform', 'suspend_town', ('application/json',), False),
+    ('/platform/towns/{town}/web-domain', 'PUT', 'chalicelib.api.platform', 'map_web_domain', ('application/json',), False),
     ('/staff/alerts', 'GET', 'chalicelib.api.emergency', 'list_alerts', ('application/json',), False),
     ('/staff/alerts', 'POST', 'chalicelib.api.emergency', 'compose', ('application/json',), False),
     ('/staff/alerts/{alert_id}', 'GET', 'chalicelib.api.emergency', 'show', ('application/json',), False),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain.errors import InvalidInput, Problem
 from chalicelib.domain.notices import NoticeSettings
 
 ACTIVE, SUSPENDED = "active", "suspended"
@@ -79,6 +81,9 @@ class Town:
     # What anonymous callers together may make the town send in an hour (sign-in codes,
     # confirmations): past it, such sends are refused until the hour is over.
     anonymous_messages_per_hour: int = 300
+    # The town's own address for its 311 pages (``311.maplefalls.gov``), mapped by the
+    # platform operator once DNS and the certificate point at the deployment.
+    web_domain: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -160,3 +165,20 @@ class AuditEntry:
     target: str
     source_ip: str | None = None
     details: dict[str, object] = field(default_factory=dict)
+
+
+_HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def web_domain_of(host: str) -> str:
+    """A town's web address as stored and compared: lower case, no port, no trailing dot;
+    a public DNS name (two labels at least, not an IP address). InvalidInput otherwise."""
+    name = host.strip().lower().rstrip(".")
+    if ":" in name and not name.startswith("["):
+        name = name.rsplit(":", 1)[0]
+    labels = name.split(".")
+    if (len(name) > 253 or len(labels) < 2 or not all(_HOST_LABEL.fullmatch(p) for p in labels)
+            or labels[-1].isdigit()):
+        raise InvalidInput.of([Problem("domain", "must be a DNS name such as "
+                                                 "311.maplefalls.gov")])
+    return name

@@ -385,6 +385,13 @@ class NewTownIn(Strict):
     contact_email: Email | None = None
 
 
+class WebDomainIn(Strict):
+    """PUT /platform/towns/{town}/web-domain: the town's own address for its 311 pages
+    (null: none)."""
+
+    domain: Annotated[str, Field(min_length=3, max_length=253)] | None
+
+
 class StaffRequestIn(Strict):
     """POST /staff/requests: a request entered for a resident (phone, counter, ...)."""
 

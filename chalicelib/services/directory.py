@@ -14,7 +14,12 @@ from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.catalogue import Catalogue, Department, Service
-from chalicelib.domain.errors import AccessDenied, TownSuspended, UnknownJurisdiction
+from chalicelib.domain.errors import (
+    AccessDenied,
+    InvalidInput,
+    TownSuspended,
+    UnknownJurisdiction,
+)
 from chalicelib.domain.towns import ACTIVE, ApiKey, StaffMember, Town
 from chalicelib.domain.zones import Zone
 
@@ -57,10 +62,11 @@ class CachedTownDirectory:
         self._towns: TTLCache[str, Town | None] = TTLCache(seconds, clock)
         self._catalogues: TTLCache[tuple[str, str], Catalogue] = TTLCache(seconds, clock)
         self._keys: TTLCache[tuple[str, str], ApiKey | None] = TTLCache(seconds, clock)
+        self._domains: TTLCache[str, str | None] = TTLCache(seconds, clock)
 
     def forget(self) -> None:
         """Read everything afresh from now on (tests; an operator's emergency change)."""
-        for cache in (self._towns, self._catalogues, self._keys):
+        for cache in (self._towns, self._catalogues, self._keys, self._domains):
             cache.clear()
 
     def get_town(self, town_id: str) -> Town | None:
@@ -74,8 +80,16 @@ class CachedTownDirectory:
         return self._keys.get_or_load(
             (town_id, secret), lambda: self._inner.find_api_key(town_id, secret))
 
+    def town_at_domain(self, host: str) -> str | None:
+        return self._domains.get_or_load(host, lambda: self._inner.town_at_domain(host))
+
     # Writes and staff reads are not cached: they pass straight to the store. Only the
-    # three reads above, on every resident's path, are remembered.
+    # four reads above, on every resident's path, are remembered.
+
+    def map_web_domain(self, town: Town, previous: str | None) -> None:
+        self._inner.map_web_domain(town, previous)
+        self._towns.clear()
+        self._domains.clear()
 
     def list_towns(self) -> list[str]:
         return self._inner.list_towns()
@@ -125,6 +139,21 @@ class CachedTownDirectory:
 
     def export(self, town_id: str) -> Iterator[dict[str, object]]:
         return self._inner.export(town_id)
+
+
+def town_at_address(directory: TownDirectory, host: str) -> Town:
+    """The town whose own web address ``host`` is (the Host a browser sent)."""
+    from chalicelib.domain.towns import web_domain_of
+
+    try:
+        name = web_domain_of(host)
+    except InvalidInput:
+        name = None
+    town_id = directory.town_at_domain(name) if name else None
+    town = directory.get_town(town_id) if town_id else None
+    if town is None or town.web_domain != name:
+        raise UnknownJurisdiction("no town's 311 pages are at this address")
+    return town
 
 
 def find_town(directory: TownDirectory, jurisdiction_id: str) -> Town:

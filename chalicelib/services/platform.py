@@ -57,6 +57,22 @@ def set_town_status(ports: AdminPorts, who: Principal, town_id: str, status: str
     return changed
 
 
+def map_web_domain(ports: AdminPorts, who: Principal, town_id: str, host: str | None
+                   ) -> Town:
+    """Serve the town's pages at its own address (or at none): the operator does this once
+    the address's DNS and certificate point at the deployment's API."""
+    from chalicelib.domain.towns import web_domain_of
+
+    require(who, Permission.MANAGE_TOWNS, town_id)
+    town = ports.towns.get_town(town_id)
+    if town is None:
+        raise NotFound(f"no town {town_id[:60]!r}")
+    domain = web_domain_of(host) if host is not None else None
+    ports.towns.map_web_domain(dataclasses.replace(town, web_domain=domain), town.web_domain)
+    record(ports, who, town_id, "town.web_domain", town_id, {"domain": domain})
+    return dataclasses.replace(town, web_domain=domain)
+
+
 def list_towns(ports: AdminPorts, who: Principal) -> list[Town]:
     require(who, Permission.MANAGE_TOWNS, None)
     towns = (ports.towns.get_town(town_id) for town_id in ports.towns.list_towns())

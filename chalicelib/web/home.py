@@ -3,21 +3,41 @@ reports; and the track-by-number form's landing."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.web.pages import PageRequest, find_town, page_view, redirect, render
 
+if TYPE_CHECKING:
+    from chalicelib.domain.towns import Town
+
 blueprint = Blueprint(__name__)
 page = page_view(blueprint)
+
+
+@blueprint.route("/", methods=["GET"])
+@page
+def front_door(req: PageRequest) -> Response:
+    """The town's own address (``311.maplefalls.gov``, mapped by the platform operator):
+    its home page. Any other host has no town at ``/``: a plain 404 page."""
+    from chalicelib.services import directory
+
+    c = bootstrap.container()
+    place = req.for_town(directory.town_at_address(c.towns, req.headers.get("host", "")))
+    return _home(req, place)
 
 
 @blueprint.route("/towns/{town}", methods=["GET"])
 @page
 def home(req: PageRequest, town: str) -> Response:
+    return _home(req, find_town(req, town))
+
+
+def _home(req: PageRequest, place: Town) -> Response:
     from chalicelib.services import resident_site
 
-    place = find_town(req, town)
     c = bootstrap.container()
     search = req.query.get("q", "")[:200]
     shown = resident_site.home_page(c.towns, c.requests, c.alert_store, place, c.now(),

@@ -25,6 +25,7 @@ class FakeTownDirectory:
 
     def __init__(self) -> None:
         self.towns: dict[str, Town] = {}
+        self.domains: dict[str, str] = {}  # web address → town
         self.catalogues: dict[str, Catalogue] = {}
         self.keys: dict[tuple[str, str], tuple[ApiKey, str]] = {}  # (town, key id)
         self.staff: dict[tuple[str | None, str], StaffMember] = {}
@@ -57,6 +58,20 @@ class FakeTownDirectory:
     def save_town(self, town: Town) -> None:
         if town.town_id not in self.towns:
             raise NotFound(f"no town {town.town_id!r}")
+        self.towns[town.town_id] = town
+
+    def town_at_domain(self, host: str) -> str | None:
+        self.reads += 1
+        return self.domains.get(host)
+
+    def map_web_domain(self, town: Town, previous: str | None) -> None:
+        if town.web_domain is not None and self.domains.get(
+                town.web_domain, town.town_id) != town.town_id or town.town_id not in self.towns:
+            raise Conflict(f"{town.web_domain} is another town's address, or the town is gone")
+        if previous is not None and previous != town.web_domain:
+            self.domains.pop(previous, None)
+        if town.web_domain is not None:
+            self.domains[town.web_domain] = town.town_id
         self.towns[town.town_id] = town
 
     def _change(self, town_id: str, changeset: str, **parts: Any) -> None:

@@ -103,6 +103,7 @@ ROUTES = [
     ("POST", "/platform/towns/{town}/resume", None, set()),
     ("GET", "/platform/towns/{town}/export", None, set()),
     ("POST", "/platform/towns/{town}/migrations/phones", None, set()),
+    ("PUT", "/platform/towns/{town}/web-domain", {"domain": "311.evil.example"}, set()),
 ]
 
 

@@ -254,6 +254,28 @@ class TownDirectoryContract:
         with pytest.raises(NotFound):
             directory.revoke_api_key("contract.example", "nope")
 
+    def test_a_web_address_belongs_to_one_town_and_moves_with_it(self, directory):
+        create_town(directory, "contract.example", "Contract", "UTC", "small_town")
+        create_town(directory, "elmwood.example", "Elmwood", "UTC", "small_town")
+        town = directory.get_town("contract.example")
+        directory.map_web_domain(dataclasses.replace(town, web_domain="311.contract.gov"), None)
+        assert directory.town_at_domain("311.contract.gov") == "contract.example"
+        assert directory.get_town("contract.example").web_domain == "311.contract.gov"
+        other = directory.get_town("elmwood.example")
+        with pytest.raises(Conflict):
+            directory.map_web_domain(dataclasses.replace(other, web_domain="311.contract.gov"),
+                                     None)
+        assert directory.get_town("elmwood.example").web_domain is None
+        town = directory.get_town("contract.example")
+        directory.map_web_domain(dataclasses.replace(town, web_domain="new.contract.gov"),
+                                 "311.contract.gov")
+        assert directory.town_at_domain("311.contract.gov") is None
+        assert directory.town_at_domain("new.contract.gov") == "contract.example"
+        # Saving the same address again is not a conflict with itself.
+        town = directory.get_town("contract.example")
+        directory.map_web_domain(town, "new.contract.gov")
+        assert directory.town_at_domain("new.contract.gov") == "contract.example"
+
     def test_staff_members_belong_to_their_town(self, directory):
         member = StaffMember("u1", "contract.example", "a@x.org", "A", ("agent",))
         directory.save_staff(member)

@@ -42,6 +42,8 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
     # towns and catalogue
     _p("a town by jurisdiction_id", "GetItem", "PK=TOWN#<town>, SK=TOWN",
        "DynamoTownDirectory.get_town"),
+    _p("the town a web address is mapped to (the resident pages' front door)", "GetItem",
+       "PK=PLATFORM#WEBDOMAIN#<host>, SK=WEBDOMAIN", "DynamoTownDirectory.town_at_domain"),
     _p("every hosted town", "Query", "PK=PLATFORM, SK begins_with TOWN#",
        "DynamoTownDirectory.list_towns"),
     _p("a town's catalogue (services, departments, zones, routing)", "Query",
@@ -165,6 +167,7 @@ ITEM_KEYS: dict[str, str] = {
     "TableItem": "PK=TOWN#<town>#REQ#<id>, SK=ONCE#<update id> (an update applied once)",
     "TownItem": "PK=TOWN#<town>, SK=TOWN",
     "PlatformTownItem": "PK=PLATFORM, SK=TOWN#<town>",
+    "WebDomainItem": "PK=PLATFORM#WEBDOMAIN#<host>, SK=WEBDOMAIN",
     "ApiKeyItem": "PK=TOWN#<town>, SK=APIKEY#<key id> | KEYHASH#<sha256 of the secret>",
     "StaffItem": "PK=TOWN#<town> | PLATFORM, SK=STAFF#<user>",
     "ServiceItem": "PK=TOWN#<town>, SK=CAT#SERVICE#<code>",

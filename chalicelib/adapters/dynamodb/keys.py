@@ -150,6 +150,14 @@ def platform_town_sk(town_id: str) -> str:
     return town_pk(town_id)
 
 
+WEB_DOMAIN_SK = "WEBDOMAIN"
+
+
+def web_domain_pk(host: str) -> str:
+    """Which town a web address is (one item per address: two towns cannot share one)."""
+    return f"PLATFORM#WEBDOMAIN#{host}"
+
+
 def staff_pk(town_id: str | None) -> str:
     """Where a staff record lives: its town's partition, or the platform's (operators)."""
     return town_pk(town_id) if town_id is not None else PLATFORM_PK

@@ -71,6 +71,12 @@ class PlatformTownItem(TableItem):
     name = UnicodeAttribute()
 
 
+class WebDomainItem(TableItem):
+    """A web address and the town whose pages it serves."""
+
+    town_id = UnicodeAttribute()
+
+
 class ApiKeyItem(TableItem):
     """Stored twice: ``APIKEY#<key id>`` to list and manage, ``KEYHASH#<sha256>`` to check a
     presented secret with one GetItem. The secret itself is never stored."""
@@ -117,6 +123,7 @@ def _town(item: TownItem) -> Town:
         ) if calendar else BusinessCalendar(),
         notices=_notice_settings(settings.get("notices")),
         photo_limit=int(settings.get("photo_limit", 5)),
+        web_domain=settings.get("web_domain"),
         **_sla_settings(settings.get("sla")),
         **_alert_settings(settings.get("alerts")),
         **_messaging_settings(settings.get("messaging")),
@@ -178,6 +185,7 @@ def town_item(town: Town) -> TownItem:
                      "holidays": [d.isoformat() for d in town.calendar.holidays]},
         "notices": _notice_settings_doc(town.notices),
         "photo_limit": town.photo_limit,
+        "web_domain": town.web_domain,
         "alerts": {"alert_sms_per_second": town.alert_sms_per_second,
                    "sms_monthly_cap_usd": town.sms_monthly_cap_usd,
                    "test_self_approval": town.alert_test_self_approval,
@@ -270,6 +278,30 @@ class DynamoTownDirectory:
             except PutError as e:
                 if condition_failed(e):
                     raise NotFound(f"no town {town.town_id!r}") from e
+                raise
+
+    def town_at_domain(self, host: str) -> str | None:
+        item = get_or_none(WebDomainItem, keys.web_domain_pk(host), keys.WEB_DOMAIN_SK)
+        return item.town_id if item is not None else None
+
+    def map_web_domain(self, town: Town, previous: str | None) -> None:
+        """Save ``town`` with its new ``web_domain`` and move the address item with it, in
+        one transaction; Conflict if another town has the address."""
+        with storage_errors():
+            try:
+                with transaction() as tx:
+                    if town.web_domain is not None:
+                        tx.save(WebDomainItem(keys.web_domain_pk(town.web_domain),
+                                              keys.WEB_DOMAIN_SK, town_id=town.town_id),
+                                condition=WebDomainItem.PK.does_not_exist()
+                                | (WebDomainItem.town_id == town.town_id))
+                    if previous is not None and previous != town.web_domain:
+                        tx.delete(TableItem(keys.web_domain_pk(previous), keys.WEB_DOMAIN_SK))
+                    tx.save(town_item(town), condition=TownItem.PK.exists())
+            except TransactWriteError as e:
+                if CONDITION_FAILED in reasons(e):
+                    raise Conflict(f"{town.web_domain} is another town's address, or the "
+                                   "town is gone") from e
                 raise
 
     def _catalogue_change(self, town_id: str, changeset: str, put: TableItem | None = None,

@@ -30,6 +30,15 @@ class TownDirectory(Protocol):
 
     def save_town(self, town: Town) -> None: ...
 
+    def town_at_domain(self, host: str) -> str | None:
+        """The town whose pages ``host`` (a ``web_domain_of`` name) serves."""
+        ...
+
+    def map_web_domain(self, town: Town, previous: str | None) -> None:
+        """Save the town with its new ``web_domain``, moving the address from ``previous``;
+        Conflict when another town has it."""
+        ...
+
     def save_service(self, town_id: str, service: Service, position: int,
                      changeset: str) -> None: ...
 

@@ -46,9 +46,26 @@ venv: $(STAMP)
 # them; served as they are, no build step (chalicelib/web/assets.py).
 NODE_STAMP := node_modules/.package-lock.json
 $(NODE_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "npm is needed for the pages' libraries (apt-get install -y npm)" >&2; exit 1; }
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm \
+	  >/dev/null; } || { echo "npm is needed for the pages' libraries: apt-get install npm" >&2; exit 1; }
 	npm ci --no-audit --no-fund --silent
 	@touch $@
+
+# The browser tests (tests/e2e) drive Debian's Chromium: Playwright's own browser download
+# is blocked on these machines and in CI. apt-get runs only when it is missing (so as root,
+# without a prompt); fonts-liberation gives pages the common web fonts' metrics. Elsewhere,
+# CHROMIUM=/path/to/chromium points the make target and the tests at another build.
+CHROMIUM_BIN := $(or $(CHROMIUM),/usr/bin/chromium)
+
+$(CHROMIUM_BIN):
+	@if [ "$@" != /usr/bin/chromium ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; \
+	then echo "make test needs Chromium at $@ for the browser tests (tests/e2e): install it" \
+	  "as root with 'apt-get install chromium', or set CHROMIUM=/path/to/chromium" >&2; exit 1; fi
+	@echo "installing Chromium for the browser tests (apt-get)"
+	@DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+	@DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  chromium fonts-liberation >/dev/null
 
 run: $(STAMP) $(NODE_STAMP)
 	$(PY) -m local.run
@@ -64,8 +81,9 @@ sms: $(STAMP)
 	@$(PY) -m local.sms "$(FROM)" "$(TEXT)"
 
 # Tests run on every core (pytest-xdist), a test file per worker at a time (the package
-# build is shared by its file's tests); each worker has its own in-process moto.
-test: $(STAMP) $(NODE_STAMP)
+# build is shared by its file's tests); each worker has its own in-process moto, and a
+# worker that runs browser tests its own `make run` stack on free ports (tests/e2e).
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM_BIN)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy

@@ -16,7 +16,8 @@
 
 The URLs, the demo key, a login per role (with a curl line for /staff/me) and the resource
 names are printed and written to .run/demo.json (the logins under "logins", by role).
-Ctrl-C stops everything.
+RUN_DIR moves that state directory (.run by default; the browser tests run each stack in a
+temporary one). Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -200,7 +201,8 @@ def login_lines(facts: dict[str, Any]) -> list[str]:
     return lines
 
 
-def print_banner(facts: dict[str, Any], pumped: list[str]) -> None:
+def print_banner(facts: dict[str, Any], pumped: list[str], run_dir: Path = RUN_DIR) -> None:
+    shown = run_dir.relative_to(ROOT) if run_dir.is_relative_to(ROOT) else run_dir
     lines = [
         "",
         "Town311 is running locally",
@@ -216,7 +218,7 @@ def print_banner(facts: dict[str, Any], pumped: list[str]) -> None:
         "  event pump:",
         *(f"    {line}" for line in pumped),
         *login_lines(facts),
-        f"  written to {RUN_DIR.relative_to(ROOT) / 'demo.json'}; Ctrl-C stops everything",
+        f"  written to {shown / 'demo.json'}; Ctrl-C stops everything",
         "",
     ]
     print("\n".join(lines), flush=True)
@@ -233,6 +235,7 @@ def main() -> None:
     moto_port = int(os.environ.get("MOTO_PORT", "5055"))
     schedule_seconds = float(os.environ.get("SCHEDULE_SECONDS", "60"))
     reload = os.environ.get("RELOAD", "") not in ("", "0")
+    run_dir = Path(os.environ.get("RUN_DIR") or RUN_DIR).resolve()
     for wanted, what in ((port, "PORT"), (moto_port, "MOTO_PORT")):
         if not _port_is_free(wanted):
             raise SystemExit(f"{HOST}:{wanted} is in use; set {what} to another port")
@@ -265,7 +268,7 @@ def main() -> None:
         stack = provision_stack(session, stack_name=DEFAULT_STACK_NAME)
         # The issuer and audience are the template's stand-ins already; the key's public
         # half joins them, for chalice local (its environment is this one) and the pump.
-        signing_key = load_or_create_signing_key(RUN_DIR / KEY_FILE)
+        signing_key = load_or_create_signing_key(run_dir / KEY_FILE)
         os.environ.update(stack.environment | app_environment(signing_key))
         log.info("created %s from infra/template.yaml", ", ".join(stack.resources))
 
@@ -277,9 +280,9 @@ def main() -> None:
         # deployed stages never allow loopback.
         os.environ["TOWN311_ALLOW_LOOPBACK_WEBHOOKS"] = "1"
         # `make clock ADVANCE=2h` moves the app's clock (SLA warnings, escalations).
-        os.environ["TOWN311_CLOCK_FILE"] = str(RUN_DIR / "clock.json")
-        RUN_DIR.mkdir(exist_ok=True)
-        (RUN_DIR / "clock.json").write_text('{"shift_seconds": 0}\n')
+        os.environ["TOWN311_CLOCK_FILE"] = str(run_dir / "clock.json")
+        run_dir.mkdir(exist_ok=True)
+        (run_dir / "clock.json").write_text('{"shift_seconds": 0}\n')
         session.client("ses").verify_email_identity(EmailAddress=LOCAL_MAIL_FROM)
 
         demo = seed_demo_town(os.environ.get("TOWN311_DEMO_API_KEY") or None)
@@ -301,9 +304,12 @@ def main() -> None:
 
         facts = demo_facts(port, endpoint, jurisdiction, api_key, stack,
                            demo_logins(signing_key, demo.staff))
-        RUN_DIR.mkdir(exist_ok=True)
-        (RUN_DIR / "demo.json").write_text(json.dumps(facts, indent=2) + "\n")
-        print_banner(facts, [source.describe() for source in sources])
+        run_dir.mkdir(exist_ok=True)
+        # Whole or not at all: whoever waits for the file (the browser tests) never reads
+        # half of it.
+        (run_dir / "demo.json.tmp").write_text(json.dumps(facts, indent=2) + "\n")
+        (run_dir / "demo.json.tmp").replace(run_dir / "demo.json")
+        print_banner(facts, [source.describe() for source in sources], run_dir)
 
         from local.outbox import Outbox, describe
 
@@ -311,7 +317,7 @@ def main() -> None:
         while True:
             if chalice_process.poll() is not None:
                 raise SystemExit(f"chalice local exited with code {chalice_process.returncode}")
-            for message in outbox.drain_to(RUN_DIR / "outbox.jsonl"):
+            for message in outbox.drain_to(run_dir / "outbox.jsonl"):
                 print(describe(message), flush=True)
             time.sleep(0.5)
     except KeyboardInterrupt:

@@ -293,6 +293,16 @@ def main() -> None:
         chalice_process = start_chalice_local(port, dict(os.environ), reload)
         _wait_until_answering(f"http://{HOST}:{port}/", chalice_process, timeout=60)
 
+        # A month of history, filed while the server is already answering.
+        from chalicelib import bootstrap
+        from local.demo_history import seed_demo_history
+
+        started = time.monotonic()
+        filed = seed_demo_history(bootstrap.container(), jurisdiction,
+                                  bootstrap.container().now())
+        log.info("filed %d demo requests of the last month in %.1f s", filed,
+                 time.monotonic() - started)
+
         import app as app_module
         from local.pump import Pump, discover_sources
 

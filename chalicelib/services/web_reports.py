@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import ConfigDict, Field
 
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         Limits,
         NearbyRequests,
         PhotoInbox,
+        RequestStore,
         TownDirectory,
     )
 
@@ -436,7 +437,7 @@ class Confirmation:
     photos_allowed: int  # how many more photos may be added now (0 without the token)
 
 
-def confirmation(towns: TownDirectory, store: Any, town: Town, number: str,
+def confirmation(store: RequestStore, town: Town, number: str,
                  token: str | None) -> Confirmation:
     """The request just made, by its tracking number (NotFound: a 404 page), and how many
     photos its submitter (holding its token) may still add."""

@@ -139,8 +139,7 @@ def _sent_page(req: PageRequest, place: Town, number: str, error: FieldError | N
                status: int = 200) -> Response:
     from chalicelib.services import web_reports
 
-    found = web_reports.confirmation(bootstrap.container().towns,
-                                     bootstrap.container().requests, place, number,
+    found = web_reports.confirmation(bootstrap.container().requests, place, number,
                                      _token_for(req, number))
     request = found.request
     expected = None

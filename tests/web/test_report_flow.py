@@ -190,8 +190,6 @@ def test_a_post_without_its_csrf_token_is_refused_and_nothing_is_stored(api, dep
         [("csrf_token", "x" * 43), *pairs]), headers={
         "Content-Type": "application/x-www-form-urlencoded", "Cookie": "t311_csrf=" + "y" * 43})
     assert forged.status_code == 403
-    assert "Nothing reported" in text(api.http.get(TOWN_PAGE)) or \
-        "Recently reported" in text(api.http.get(TOWN_PAGE))
     from chalicelib.domain.queries import RequestQuery
 
     c = deployment.container

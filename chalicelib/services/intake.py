@@ -242,23 +242,26 @@ def _check_photo(photo: Photo) -> None:
 
 
 def submit_request_once(idempotency_key: str | None, guard: IdempotencyGuard,
-                        form: NewServiceRequest, town: Town, catalogue: Catalogue, key: ApiKey,
-                        ports: IntakePorts, photo: Photo | None = None,
-                        deadline: object = None, source_ip: str | None = None) -> Receipt:
+                        form: NewServiceRequest, town: Town, catalogue: Catalogue,
+                        key: ApiKey | None, ports: IntakePorts, photo: Photo | None = None,
+                        deadline: object = None, source_ip: str | None = None, *,
+                        channel: str = "open311") -> Receipt:
     """``submit_request``, made safe to retry: a repeated Idempotency-Key (from the same
-    town and key) returns the first receipt and stores nothing new."""
+    town and key, or the same keyless channel: the web pages) returns the first receipt
+    and stores nothing new."""
     if not idempotency_key:
-        return submit_request(form, town, catalogue, key, ports, photo, source_ip=source_ip)
+        return submit_request(form, town, catalogue, key, ports, photo, channel=channel,
+                              source_ip=source_ip)
     if len(idempotency_key) > 255:
         raise InvalidInput.of([Problem("Idempotency-Key", "must be at most 255 characters")])
     payload: dict[str, object] = {"form": form.model_dump(mode="json")}
     if photo is not None:
         payload["media_sha256"] = hashlib.sha256(photo.content).hexdigest()
-    scope = f"{town.town_id}#{key.key_id}#{idempotency_key}"
+    scope = f"{town.town_id}#{key.key_id if key else channel}#{idempotency_key}"
 
     def first_time() -> dict[str, object]:
         receipt = asdict(submit_request(form, town, catalogue, key, ports, photo,
-                                        source_ip=source_ip))
+                                        channel=channel, source_ip=source_ip))
         receipt["token"] = _seal(str(receipt["token"]), scope)
         return receipt
 

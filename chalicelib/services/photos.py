@@ -29,6 +29,7 @@ from chalicelib.services.retries import retry_on_conflict
 if TYPE_CHECKING:
     from chalicelib.services.ports import (
         PhotoBucket,
+        PhotoInbox,
         PhotoStorage,
         PhotoUploads,
         RequestStore,
@@ -232,19 +233,65 @@ def upload_form(work: PhotoWork, town: Town, request_id: str, content_type: str,
     ``incoming/<town>/<request>/``, of the declared type, at most MAX_BYTES, for 5 minutes."""
     if who is not None:
         require(who, Permission.ENTER_REQUESTS, town.town_id)
-    request = work.store.get(town.town_id, request_id[:64], with_timeline=False)
-    if request is None or (who is None and not token_matches(token, request.token_hash)):
-        raise NotFound(f"no service request {request_id[:64]!r} with that token")
+    request = _own_request(work, town, request_id, token, who)
     if content_type not in UPLOAD_TYPES:
         raise InvalidInput.of([Problem("content_type", f"must be one of "
                                                        f"{', '.join(UPLOAD_TYPES)}")])
-    if len(request.photos) >= town.photo_limit:
-        raise Conflict(f"a request may have {town.photo_limit} photos")
+    _check_room(request, town)
     photo_id = (STAFF_PREFIX if who is not None else "") + work.new_id()
     key = f"incoming/{town.town_id}/{request.request_id}/{photo_id}"
     form = work.uploads.upload_form(key, content_type, MAX_BYTES, UPLOAD_SECONDS)
     return {"photo_id": photo_id, "upload": form, "expires_in": UPLOAD_SECONDS,
             "max_bytes": MAX_BYTES}
+
+
+def _own_request(work: PhotoWork, town: Town, request_id: str, token: str | None,
+                 who: Principal | None = None) -> ServiceRequest:
+    """The request a photo is for, if the caller may add one: its token, or staff."""
+    request = work.store.get(town.town_id, request_id[:64], with_timeline=False)
+    if request is None or (who is None and not token_matches(token, request.token_hash)):
+        raise NotFound(f"no service request {request_id[:64]!r} with that token")
+    return request
+
+
+def _check_room(request: ServiceRequest, town: Town) -> None:
+    # The photo worker counts again when it processes (uploads may cross).
+    if len(request.photos) >= town.photo_limit:
+        raise Conflict(f"a request may have {town.photo_limit} photos")
+
+
+def sniffed_type(content: bytes) -> str | None:
+    """The photo type the first bytes say (never the name or the declared type): a quick
+    refusal of what is surely no photo before anything is stored. Pillow decides for good
+    when the photo worker processes it (``prepare_photo``)."""
+    head = content[:32]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"hevc", b"hevx", b"heim",
+                                                b"heis", b"mif1", b"msf1"):
+        return "image/heic"
+    return None
+
+
+def receive_photo(work: PhotoWork, inbox: PhotoInbox, town: Town, request_id: str,
+                  token: str | None, content: bytes) -> str:
+    """A photo the submitter sends through the app (the web form, without a presigned
+    POST): checked as ``upload_form`` checks, then put where presigned uploads land
+    (``incoming/``), so the same photo worker makes it safe and adds it. Returns its key;
+    InvalidInput for what is surely not a photo or too big, before anything is stored."""
+    content_type = sniffed_type(content)
+    if not content or content_type is None:
+        raise InvalidInput.of([Problem("media", "must be a JPEG, PNG, WebP or HEIC photo")])
+    if len(content) > MAX_BYTES:
+        raise InvalidInput.of([Problem("media", f"must be at most {MAX_BYTES // 2**20} MB")])
+    request = _own_request(work, town, request_id, token)
+    _check_room(request, town)
+    return inbox.receive_upload(town.town_id, request.request_id, work.new_id(), content,
+                                content_type)
 
 
 def set_hidden(work: PhotoWork, who: Principal, request_id: str, photo_id: str,

@@ -3,6 +3,7 @@ API (the pages never read a store themselves)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -49,8 +50,15 @@ def recent_requests(store: RequestStore, town: Town, now: datetime,
 
 
 def home_page(towns: TownDirectory, requests: RequestStore, alerts: AlertStore, town: Town,
-              now: datetime, search: str | None = None) -> HomePage:
+              now: datetime, search: str | None = None,
+              translate: Callable[[str], str] | None = None) -> HomePage:
+    """``translate``: the page language's catalogue text (pack services' names and
+    descriptions), so that services are listed and found in the resident's words."""
     services = directory.catalogue_of(towns, town).services
+    if translate is not None:
+        from chalicelib.services.web_reports import in_language
+
+        services = tuple(in_language(s, translate) for s in services)
     matches = find_services(services, search) if search and search.strip() else None
     return HomePage(town, grouped(services), matches, active_alerts(alerts, town, now),
                     recent_requests(requests, town, now))

@@ -200,11 +200,11 @@ def service_of(towns: TownDirectory, town: Town, code: str) -> tuple[Catalogue, 
 
 def answer(ports: ReportPorts, town: Town, code: str, draft: ReportDraft, answered: str,
            change: str, choice: str, language: str,
-           source_ip: str | None) -> Receipt | Screen:
+           source_ip: str | None, deadline: object = None) -> Receipt | Screen:
     """One screen's answers: "check your answers" sent without asking to change
     something submits the report; anything else leads to the next screen."""
     if answered == "review" and not change:
-        return submit(ports, town, code, draft, language, source_ip)
+        return submit(ports, town, code, draft, language, source_ip, deadline)
     return next_screen(ports, town, code, draft, answered, change, choice, language)
 
 
@@ -385,7 +385,7 @@ def _duplicates(ports: ReportPorts, town: Town, catalogue: Catalogue, code: str,
 
 
 def submit(ports: ReportPorts, town: Town, code: str, draft: ReportDraft, language: str,
-           source_ip: str | None) -> Receipt | Screen:
+           source_ip: str | None, deadline: object = None) -> Receipt | Screen:
     """Make the request (the same intake as Open311's POST, channel ``web``, in the page's
     language), or the screen to fix first. Throttled past the address's hourly budget."""
     from chalicelib.services import intake
@@ -405,7 +405,8 @@ def submit(ports: ReportPorts, town: Town, code: str, draft: ReportDraft, langua
         try:
             return intake.submit_request_once(
                 f"web:{draft.idempotency_key}", ports.idempotency, form, town, catalogue,
-                None, ports.intake, source_ip=source_ip, channel=WEB_CHANNEL)
+                None, ports.intake, deadline=deadline, source_ip=source_ip,
+                channel=WEB_CHANNEL)
         except RetryLater:
             # The first click is still being stored: its receipt will be there shortly.
             if attempt == 2:

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.web.pages import PageRequest, find_town, page_view, redirect, render
+from chalicelib.web.pages import (
+    PageRequest,
+    find_town,
+    page_view,
+    redirect,
+    render,
+    translations,
+)
 
 if TYPE_CHECKING:
     from chalicelib.domain.towns import Town
@@ -40,9 +47,10 @@ def _home(req: PageRequest, place: Town) -> Response:
 
     c = bootstrap.container()
     search = req.query.get("q", "")[:200]
+    translate = translations(req.language).gettext
     shown = resident_site.home_page(c.towns, c.requests, c.alert_store, place, c.now(),
-                                    search)
-    return render(req, "home.html", home=shown, search=search)
+                                    search, translate)
+    return render(req, "home.html", home=shown, search=search, catalogue=translate)
 
 
 @blueprint.route("/towns/{town}/track", methods=["GET"])

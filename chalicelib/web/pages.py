@@ -182,8 +182,10 @@ class PageRequest:
         return town
 
     def set_cookie(self, name: str, value: str, *, max_age: int | None,
-                   same_site: str = "Lax") -> None:
-        parts = [f"{name}={value}", f"Path={self.base or '/'}", "HttpOnly",
+                   same_site: str = "Lax", path: str = "/") -> None:
+        """An HttpOnly cookie (never readable by script); ``path`` inside the app, e.g.
+        ``/towns/<town>/report`` for what only one area needs."""
+        parts = [f"{name}={value}", f"Path={self.base}{path}", "HttpOnly",
                  f"SameSite={same_site}"]
         if max_age is not None:
             parts.append(f"Max-Age={max_age}")

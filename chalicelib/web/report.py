@@ -90,7 +90,7 @@ def answered(req: PageRequest, town: str, service_code: str) -> Response:
     outcome = web_reports.answer(
         _ports(), place, service_code[:100], draft, form.fields.get("step", ""),
         form.fields.get("change", ""), form.fields.get("place", ""), req.language,
-        req.source_ip)
+        req.source_ip, req.raw.lambda_context)
     if isinstance(outcome, web_reports.Screen):
         return _screen(req, place, outcome)
     req.set_cookie(REPORT_COOKIE, f"{outcome.tracking_number}.{outcome.token}",

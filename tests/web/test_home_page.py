@@ -97,3 +97,10 @@ def test_static_files_are_fingerprinted_and_cached_for_a_year(api) -> None:
     stale = api.http.get("/static/uswds.000000000000.css")
     assert stale.status_code == 404
     assert api.http.get("/static/..%2f..%2fapp.py").status_code == 404
+
+
+def test_services_are_listed_and_found_in_spanish(api) -> None:
+    page = api.http.get(f"{TOWN_PAGE}?lang=es&q=bache")
+    matches = html(page).split('id="matches"')[1].split("</section>")[0]
+    assert re.findall(r"/report/(\w+)", matches)[0] == "pothole"
+    assert "Pothole" not in text(page)

@@ -60,8 +60,7 @@
         : msg.msgNothing;
     }
 
-    box.addEventListener("input", function () {
-      forget();
+    function lookUp() {
       clearTimeout(timer);
       var typed = box.value.trim();
       if (typed.length < 2) { list.hidden = true; status.textContent = ""; return; }
@@ -71,7 +70,11 @@
           if (mine === asked) { show(answer.places || []); }
         }, function () { /* the form still works: the next screen lists the places */ });
       }, 250);
-    });
+    }
+    box.addEventListener("input", function () { forget(); lookUp(); });
+    // Text typed before this script ran (a slow phone, or the browser restoring the
+    // field on Back) is looked up too.
+    if (box.value.trim()) { lookUp(); }
     box.addEventListener("keydown", function (event) {
       if (event.key === "ArrowDown" && !list.hidden) {
         var first = list.querySelector("button");

@@ -88,7 +88,7 @@ def _contact(typed: str) -> dict[str, str | None]:
 def _throttled(req: PageRequest, e: Throttled) -> str:
     minutes = max(1, -(-e.retry_after_seconds // 60))
     return req.gettext("We have sent too many codes to this address or from this "
-                       "connection. Please wait %(minutes)s minutes and try again.",
+                       "connection. Please try again in about %(minutes)s min.",
                        minutes=minutes)
 
 

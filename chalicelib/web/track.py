@@ -240,8 +240,8 @@ def _follow_errors(req: PageRequest, fields: set[str]) -> dict[str, str]:
 
 def _too_many(req: PageRequest, e: Throttled) -> str:
     minutes = max(1, -(-e.retry_after_seconds // 60))
-    return req.gettext("Too many messages have been asked for just now. Please wait "
-                       "%(minutes)s minutes and try again.", minutes=minutes)
+    return req.gettext("Too many messages have been asked for just now. Please try "
+                       "again in about %(minutes)s min.", minutes=minutes)
 
 
 # --- dispute a closure, rate the work --------------------------------------------------------

@@ -1,5 +1,7 @@
-"""Residents following a request: track it by number, "me too", stop messages, dispute a
-closure, rate the work. Staff: merge a duplicate, feedback per department."""
+"""Residents following a request: "me too", stop messages, dispute a closure, rate the
+work. Staff: merge a duplicate, feedback per department. (Tracking by number,
+``GET /towns/{town}/track/{number}``, is in ``chalicelib.web.track``: one route answers the
+JSON below and the resident's page.)"""
 
 from __future__ import annotations
 
@@ -41,14 +43,6 @@ def _signed_in(town: Town) -> str:
     header = blueprint.current_request.headers.get("authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
     return residents.signed_in_contact(c.resident_access, town, token, c.now())
-
-
-@blueprint.route(BASE + "/track/{number}", methods=["GET"])
-@json_view
-def track(town: str, number: str) -> Response:
-    place = _town(town)
-    found = tracking.find_by_number(bootstrap.container().requests, place, number)
-    return respond(wire.tracking_document(found, place))
 
 
 @blueprint.route(BASE + "/requests/{reference}/followers", methods=["POST"])

@@ -84,6 +84,79 @@ def find(store: RequestStore, town: Town, reference: str) -> ServiceRequest:
     return found or find_by_number(store, town, reference)
 
 
+def dispute_until(request: ServiceRequest, town: Town) -> datetime | None:
+    """The last moment a closure may be disputed (None while the request is open)."""
+    if request.lifecycle != lifecycle.CLOSED:
+        return None
+    closed_at = request.closed_at or request.updated_at
+    return closed_at + timedelta(days=town.notices.dispute_window_days)
+
+
+def dispute_refusal(request: ServiceRequest, role: str | None, town: Town,
+                    now: datetime) -> str | None:
+    """Why a resident (``role``: REPORTER, FOLLOWER, or None for anyone else) may not
+    dispute this closure now, as a code; None when they may. ``dispute`` enforces it and
+    the track page shows the form by it, so the two cannot disagree."""
+    if role is None:
+        return "not_following"
+    return closure_refusal(request, town, now)
+
+
+def closure_refusal(request: ServiceRequest, town: Town, now: datetime) -> str | None:
+    """What in the request itself stops a dispute now: ``not_closed``, ``duplicate``
+    (follow the request it repeats instead) or ``too_late`` (past the town's window)."""
+    until = dispute_until(request, town)
+    if until is None:
+        return "not_closed"
+    if request.resolution == "duplicate" and request.parent_request_id:
+        return "duplicate"
+    if now > until:
+        return "too_late"
+    return None
+
+
+def rating_refusal(request: ServiceRequest, role: str | None) -> str | None:
+    """Why a resident may not rate this request: ``not_reporter``, ``not_closed`` or
+    ``rated_already``; None when they may (the reporter, once, after closure)."""
+    if role != REPORTER:
+        return "not_reporter"
+    if request.status != "closed":
+        return "not_closed"
+    if request.rating is not None:
+        return "rated_already"
+    return None
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A request as its track page shows it to one visitor: what they may do with it,
+    by the same rules ``dispute`` and ``rate`` enforce (a page never decides them)."""
+
+    request: ServiceRequest
+    role: str | None  # the signed-in resident's: REPORTER, FOLLOWER, or None
+    signed_in: bool
+    dispute_refused: str | None  # dispute_refusal's code (``sign_in``: anyone may, once)
+    rating_refused: str | None
+    dispute_until: datetime | None
+
+
+def track(ports: TrackingPorts, town: Town, number: str,
+          contact_hash: str | None) -> Tracked:
+    """The request with this tracking number, and what the visitor (the signed-in
+    resident's contact hash, or None) may do with it."""
+    request = find_by_number(ports.store, town, number)
+    now = ports.now()
+    if contact_hash is None:
+        refused = closure_refusal(request, town, now)
+        return Tracked(request, None, False, refused or "sign_in",
+                       "not_closed" if request.status != "closed" else "sign_in",
+                       dispute_until(request, town))
+    role = ports.store.is_reporter_or_follower(town.town_id, request.request_id,
+                                               contact_hash)
+    return Tracked(request, role, True, dispute_refusal(request, role, town, now),
+                   rating_refusal(request, role), dispute_until(request, town))
+
+
 @dataclass(frozen=True)
 class Following:
     followers: int
@@ -136,20 +209,21 @@ def dispute(ports: TrackingPorts, town: Town, reference: str, contact_hash: str,
         raise InvalidInput.of([Problem("note", "say what is still wrong")])
     def attempt(n: int) -> ServiceRequest:
         request = find(ports.store, town, reference)
-        if ports.store.is_reporter_or_follower(town.town_id, request.request_id,
-                                               contact_hash) is None:
+        role = ports.store.is_reporter_or_follower(town.town_id, request.request_id,
+                                                   contact_hash)
+        refused = dispute_refusal(request, role, town, ports.now())
+        if refused == "not_following":
             raise AccessDenied("only the reporter or a follower of this request can "
                                "dispute its closure")
-        if request.lifecycle != lifecycle.CLOSED:
+        if refused == "not_closed":
             raise Conflict("this request is not closed")
-        if request.resolution == "duplicate" and request.parent_request_id:
+        if refused == "duplicate":
             raise Conflict("this report was closed as a duplicate: follow the request it "
                            "repeats instead")
-        window = timedelta(days=town.notices.dispute_window_days)
-        closed_at = request.closed_at or request.updated_at
-        if ports.now() > closed_at + window:
-            raise Conflict(f"a closure can be disputed for {window.days} days; this one "
-                           "was closed earlier: please report it again")
+        if refused == "too_late":
+            raise Conflict(f"a closure can be disputed for "
+                           f"{town.notices.dispute_window_days} days; this one was closed "
+                           "earlier: please report it again")
         target = lifecycle.next_state(request.lifecycle, "reopen")
         media_key = None
         if photo is not None and ports.photos is not None and n == 0:
@@ -203,12 +277,13 @@ def rate(ports: TrackingPorts, town: Town, reference: str, contact_hash: str, sc
 
     def attempt(_: int) -> ServiceRequest:
         request = find(ports.store, town, reference)
-        if ports.store.is_reporter_or_follower(town.town_id, request.request_id,
-                                               contact_hash) != REPORTER:
+        refused = rating_refusal(request, ports.store.is_reporter_or_follower(
+            town.town_id, request.request_id, contact_hash))
+        if refused == "not_reporter":
             raise AccessDenied("only the resident who reported it can rate it")
-        if request.status != "closed":
+        if refused == "not_closed":
             raise Conflict("a request can be rated once it is closed")
-        if request.rating is not None:
+        if refused == "rated_already":
             raise Conflict("you rated this request already")
         now = ports.now()
         event = TimelineEvent(at=now, event_id=ports.new_id(), kind="rated",

@@ -34,7 +34,8 @@ VIEW_MODULES = (
     "chalicelib.api.service_levels", "chalicelib.api.alerts", "chalicelib.api.emergency",
     "chalicelib.api.places",
     # The resident pages (static files apart, so a stylesheet loads no templates).
-    "chalicelib.web.files", "chalicelib.web.home",
+    "chalicelib.web.files", "chalicelib.web.home", "chalicelib.web.requests_map",
+    "chalicelib.web.alerts_pages",
 )
 
 

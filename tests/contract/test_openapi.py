@@ -459,7 +459,14 @@ def _served_routes() -> set[tuple[str, str]]:
     from chalicelib.api.route_table import ROUTE_TABLE
 
     return {(path, method.lower()) for path, method, module, *_ in ROUTE_TABLE
-            if not module.startswith("chalicelib.web.")}
+            if not module.startswith("chalicelib.web.")} | SHARED_WITH_PAGES
+
+
+# Routes a page module serves that answer API clients as before: the active alerts (JSON
+# unless a browser asks for HTML) and the stop link of an alert e-mail.
+SHARED_WITH_PAGES = {("/towns/{town}/alerts", "get"),
+                     ("/towns/{town}/alerts/subscribers/{subscriber_id}/stop", "get"),
+                     ("/towns/{town}/alerts/subscribers/{subscriber_id}/stop", "post")}
 
 
 def _served_by(path: str, method: str, routes: set[tuple[str, str]]) -> bool:

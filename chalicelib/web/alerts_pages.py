@@ -166,7 +166,6 @@ def sign_up_form(req: PageRequest, town: str) -> Response:
 def sign_up(req: PageRequest, town: str) -> Response:
     from chalicelib.api.http import validated
     from chalicelib.services import alert_signup
-    from chalicelib.services.outreach import CountryNotServed
 
     place = find_town(req, town)
     form = req.form()
@@ -197,10 +196,6 @@ def sign_up(req: PageRequest, town: str) -> Response:
                               "zones instead.")}
         return _sign_up_form(req, place, status=400, errors=errors, choices=e.choices,
                              **again)
-    except CountryNotServed:
-        errors = {"phone": req.gettext("We can only send texts to numbers in this town's "
-                                       "country. Give an e-mail address instead.")}
-        return _sign_up_form(req, place, status=400, errors=errors, **again)
     except InvalidInput as e:
         errors = _sign_up_errors(req, e, values)
         return _sign_up_form(req, place, status=400, errors=errors, **again)
@@ -212,6 +207,8 @@ def _sign_up_errors(req: PageRequest, error: InvalidInput,
                     values: dict[str, str]) -> dict[str, str]:
     """The service's problems, said next to each field in the page's language."""
     said = {
+        # A number abroad is refused with the same words: the service says which
+        # countries in its message, and pages never match on message text.
         "phone": req.gettext("Enter a mobile phone number, like 612 555 0123")
         if values.get("phone") else
         req.gettext("Enter a mobile phone number or an e-mail address, or both"),

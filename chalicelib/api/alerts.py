@@ -3,15 +3,13 @@ subscription, and stop by the link in every alert."""
 
 from __future__ import annotations
 
-import html
 from typing import Annotated
 
 from chalice import Blueprint, Response
 from pydantic import ConfigDict, Field
 
 from chalicelib import bootstrap
-from chalicelib.api.http import body_as, json_view, query_params, respond, source_ip
-from chalicelib.domain.errors import NotFound, Town311Error
+from chalicelib.api.http import body_as, json_view, respond, source_ip
 from chalicelib.domain.towns import Town
 from chalicelib.schemas.admin import Email
 from chalicelib.schemas.model import WireModel
@@ -97,29 +95,6 @@ def delete_own(town: str) -> Response:
     return respond({"deleted": True})
 
 
-def _page(title: str, body: str, status: int = 200) -> Response:
-    return Response(
-        body=f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{html.escape(title)}'
-             f'</title><body style="font-family:sans-serif;max-width:36em;margin:2em auto">'
-             f"<h1>{html.escape(title)}</h1>{body}</body></html>",
-        status_code=status, headers={"Content-Type": "text/html; charset=utf-8",
-                                     "Cache-Control": "no-store"})
-
-
-@blueprint.route(BASE + "/subscribers/{subscriber_id}/stop", methods=["GET"])
-def stop_page(town: str, subscriber_id: str) -> Response:
-    key = html.escape(query_params(blueprint).get("key", ""), quote=True)
-    return _page("Stop emergency alerts?", f'<form method="post" action="stop?key={key}">'
-                 '<button>Stop all alerts from the town</button></form>')
-
-
-@blueprint.route(BASE + "/subscribers/{subscriber_id}/stop", methods=["POST"],
-                 content_types=["application/x-www-form-urlencoded", "application/json"])
-def stop(town: str, subscriber_id: str) -> Response:
-    key = query_params(blueprint).get("key", "")
-    try:
-        subscribers.stop_by_link(_ports(), _town(town), subscriber_id, key)
-    except Town311Error as e:
-        status = 404 if isinstance(e, NotFound) else 503
-        return _page("This link does not work", f"<p>{html.escape(str(e))}</p>", status)
-    return _page("Done", "<p>You will get no more emergency alerts from the town.</p>")
+# The stop link's page (GET and POST .../subscribers/{subscriber_id}/stop) is drawn in the
+# town's branding by chalicelib.web.alerts_pages, which checks the key through
+# ``subscribers.stop_by_link`` exactly as this module did.

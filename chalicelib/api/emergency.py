@@ -103,9 +103,11 @@ def _public() -> tuple[Any, Any]:
     return c.towns, c.alert_store
 
 
-@blueprint.route("/towns/{town}/alerts", methods=["GET"])
+# GET /towns/{town}/alerts is routed by the alerts page (chalicelib.web.alerts_pages), which
+# answers a browser with HTML and every other caller with this, unchanged.
 @json_view
 def public_list(town: str) -> Response:
+    """The town's active alerts as JSON."""
     return respond(alert_feeds.public_list(*_public(), town, bootstrap.container().now()))
 
 

@@ -35,7 +35,8 @@ VIEW_MODULES = (
     "chalicelib.api.places",
     # The resident pages (static files apart, so a stylesheet loads no templates).
     "chalicelib.web.files", "chalicelib.web.home", "chalicelib.web.report",
-    "chalicelib.web.track", "chalicelib.web.residents",
+    "chalicelib.web.track", "chalicelib.web.residents", "chalicelib.web.requests_map",
+    "chalicelib.web.alerts_pages",
 )
 
 

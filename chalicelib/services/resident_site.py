@@ -62,3 +62,70 @@ def home_page(towns: TownDirectory, requests: RequestStore, alerts: AlertStore, 
     matches = find_services(services, search) if search and search.strip() else None
     return HomePage(town, grouped(services), matches, active_alerts(alerts, town, now),
                     recent_requests(requests, town, now))
+
+
+# --- the map and list of requests -----------------------------------------------------------
+
+MAP_DAYS = 30
+MAP_PAGE_SIZE = 25
+MAP_MAX_PAGE = 40  # 1,000 requests deep: a resident looking further wants a filter instead
+MAP_STATUSES = ("open", "closed")
+
+
+@dataclass(frozen=True)
+class MapItem:
+    """A request as anyone may see it on the map and list: what, where, whether it is
+    done, when, and its tracking number. Never who reported it or how to reach them."""
+
+    service_code: str
+    service_name: str
+    address: str | None
+    lat: float | None
+    long: float | None
+    status: str
+    requested_at: datetime
+    updated_at: datetime
+    tracking_number: str | None
+
+
+@dataclass(frozen=True)
+class RequestsMap:
+    """One page of the town's requests with activity in the last ``MAP_DAYS`` days,
+    filtered by service and status; the filters as understood (a value the town does not
+    have is dropped, so the form shows "all" again rather than an empty page)."""
+
+    items: list[MapItem]
+    services: list[Service]
+    service: str | None
+    status: str | None
+    page: int
+    has_more: bool
+
+
+def public_item(request: ServiceRequest) -> MapItem:
+    place = request.place
+    return MapItem(service_code=request.service_code, service_name=request.service_name,
+                   address=place.address, lat=place.lat, long=place.long,
+                   status=request.status, requested_at=request.requested_at,
+                   updated_at=request.updated_at, tracking_number=request.tracking_number)
+
+
+def requests_map(towns: TownDirectory, store: RequestStore, town: Town, now: datetime, *,
+                 service: str | None = None, status: str | None = None,
+                 page: int = 1) -> RequestsMap:
+    """Open and recently closed requests, newest activity first: one Query of the
+    town's updated-time index over the last ``MAP_DAYS`` days (a closure updates a
+    request, so what closed lately is there; an open request nobody touched for a month
+    is not, which keeps the list about what is happening now)."""
+    services = [s for s in directory.catalogue_of(towns, town).services if s.active]
+    known = {s.code for s in services}
+    chosen_service = service if service in known else None
+    chosen_status = status if status in MAP_STATUSES else None
+    page = min(max(page, 1), MAP_MAX_PAGE)
+    query = RequestQuery(start=now - timedelta(days=MAP_DAYS), end=now, by_updated=True,
+                         statuses=(chosen_status,) if chosen_status else (),
+                         service_codes=(chosen_service,) if chosen_service else (),
+                         page=page, page_size=MAP_PAGE_SIZE)
+    found = store.find(town.town_id, query)
+    return RequestsMap([public_item(r) for r in found.items], services, chosen_service,
+                       chosen_status, page, found.has_more and page < MAP_MAX_PAGE)

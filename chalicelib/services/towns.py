@@ -165,8 +165,9 @@ if TYPE_CHECKING:
 
 def seed_demo_town(towns: TownDirectory, api_key: str | None = None,
                    places: GazetteerStore | None = None) -> NewTown:
-    """Maple Falls, the demo town that ``make run`` serves, with one person per role (and,
-    given ``places``, its gazetteer of streets, intersections and landmarks)."""
+    """Maple Falls, the demo town that ``make run`` serves, with one person per role and
+    four neighbourhoods as zones (and, given ``places``, its gazetteer of streets,
+    intersections and landmarks)."""
     created = create_town(towns, DEMO_JURISDICTION, "Maple Falls", "America/Chicago",
                           "small_town", api_key=api_key, contact_email="311@maplefalls.example")
     # The demo shows the resident pages in both languages they are written in.
@@ -179,6 +180,9 @@ def seed_demo_town(towns: TownDirectory, api_key: str | None = None,
         for handle, name, roles, departments in DEMO_STAFF)
     for member in staff:
         towns.save_staff(member)
+    from chalicelib.services.demo_zones import seed_demo_zones
+
+    seed_demo_zones(towns, created.town)
     if places is not None:
         from chalicelib.services.demo_gazetteer import seed_demo_gazetteer
 

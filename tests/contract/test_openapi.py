@@ -456,10 +456,15 @@ def test_app_serves_the_document(api: Any) -> None:
 def _served_routes() -> set[tuple[str, str]]:
     """The JSON, XML and feed routes: the resident pages (chalicelib.web) are HTML for
     people, not an API, and are left out of the document, except the track page, which
-    answers JSON too (to anything but a browser) as it did before pages existed."""
+    answers JSON too (to anything but a browser) as it did before pages existed, and the
+    alert pages that do the same."""
     from chalicelib.api.route_table import ROUTE_TABLE
 
-    negotiated = {("/towns/{town}/track/{number}", "GET")}
+    # Routes a page module serves that answer API clients as before (JSON unless a browser
+    # asks for HTML; the stop link of an alert e-mail).
+    negotiated = {("/towns/{town}/track/{number}", "GET"), ("/towns/{town}/alerts", "GET"),
+                  ("/towns/{town}/alerts/subscribers/{subscriber_id}/stop", "GET"),
+                  ("/towns/{town}/alerts/subscribers/{subscriber_id}/stop", "POST")}
     return {(path, method.lower()) for path, method, module, *_ in ROUTE_TABLE
             if not module.startswith("chalicelib.web.") or (path, method) in negotiated}
 

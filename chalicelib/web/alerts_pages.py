@@ -35,7 +35,9 @@ from chalicelib.web.pages import (
     redirect,
     render,
     town_languages,
+    wants_page,
 )
+from chalicelib.web.residents import ALERT_SETTINGS, SESSION_COOKIE
 
 if TYPE_CHECKING:
     from chalicelib.api.forms import PostedForm
@@ -45,11 +47,6 @@ blueprint = Blueprint(__name__)
 page = page_view(blueprint)
 BASE = "/towns/{town}/alerts"
 
-# The resident's session (``residents.open_session``), shared with any page that signs a
-# resident in, and the contact a sign-in code was just sent to.
-SESSION_COOKIE = "t311_resident"
-SIGN_IN_COOKIE = "t311_signin"
-SIGN_IN_SECONDS = 15 * 60
 
 
 class SignUpForm(WireModel):
@@ -89,26 +86,7 @@ def _zone_shapes(zones: list[Any]) -> list[dict[str, Any]]:
 # --- the alerts in force ------------------------------------------------------------------
 
 
-def wants_page(accept: str, query: dict[str, str]) -> bool:
-    """Whether ``GET /towns/{town}/alerts`` answers with the page: only a caller that
-    prefers HTML to JSON (a browser) and did not ask for ``?format=json``. Clients that
-    send no Accept, ``*/*`` or ``application/json`` get the JSON exactly as before."""
-    if query.get("format") == "json":
-        return False
-    ranks: dict[str, float] = {}
-    for part in accept.split(",")[:30]:
-        kind, _, params = part.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        ranks.setdefault(kind.strip().lower(), q)
-    html = max(ranks.get("text/html", 0.0), ranks.get("application/xhtml+xml", 0.0))
-    return html > 0 and html >= ranks.get("application/json", 0.0)
+
 
 
 @blueprint.route(BASE, methods=["GET"])
@@ -116,7 +94,7 @@ def alerts(town: str) -> Response:
     """One path for the alerts in force: the page for a browser, the JSON of
     ``api.emergency.public_list`` (unchanged) for everyone else."""
     request = blueprint.current_request
-    if wants_page(request.headers.get("accept", ""), dict(request.query_params or {})):
+    if wants_page(request.headers.get("accept", ""), request.query_params or {}):
         return _alerts_page(town=town)
     from chalicelib.api.emergency import public_list
 
@@ -287,9 +265,9 @@ def _manage(req: PageRequest, place: Town, *, status: int = 200,
         contact = residents.signed_in_contact(c.resident_access, place,
                                               req.cookies.get(SESSION_COOKIE), c.now())
     except Unauthenticated:
-        waiting = bool(req.cookies.get(SIGN_IN_COOKIE))
-        return render(req, "alerts/sign_in.html", status=status, waiting=waiting,
-                      by=req.query.get("by", ""), **common)
+        # Signing in is the resident pages' own (web.residents), which come back here.
+        return render(req, "alerts/sign_in.html", status=status, then=ALERT_SETTINGS,
+                      **common)
     try:
         mine = subscribers.own(c.subscriber_ports, place, contact)
     except NotFound:
@@ -335,78 +313,6 @@ def delete(req: PageRequest, town: str) -> Response:
                                           req.cookies.get(SESSION_COOKIE), c.now())
     subscribers.delete_own(c.subscriber_ports, place, contact)
     return redirect(req, f"/towns/{place.town_id}/alerts/manage", deleted=1)
-
-
-class ContactForm(WireModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    email: Email | None = None
-    phone: Annotated[str | None, Field(max_length=30)] = None
-
-
-@blueprint.route(BASE + "/manage/sign-in", methods=["POST"],
-                 content_types=FORM_CONTENT_TYPES)
-@page
-def send_sign_in_code(req: PageRequest, town: str) -> Response:
-    """A one-time code to the resident's phone or e-mail (never saying whether it has a
-    subscription); the contact waits in an HttpOnly cookie for the code."""
-    import json
-    from urllib.parse import quote
-
-    from chalicelib.api.http import validated
-    from chalicelib.services import residents
-
-    place = find_town(req, town)
-    form = req.form()
-    values = _fields(form, ("email", "phone"))
-    said = req.gettext("Enter your e-mail address or your mobile phone number, not both")
-    try:
-        if len(values) != 1:
-            raise InvalidInput.of([Problem("contact", "one of e-mail or phone")])
-        typed = validated(ContactForm, values)
-        residents.send_sign_in_code(bootstrap.container().sign_in_ports, place, typed.email,
-                                    typed.phone, req.source_ip)
-    except Throttled:
-        return _manage(req, place, status=429, throttled=True)
-    except InvalidInput:
-        return _manage(req, place, status=400, errors={"contact": said})
-    waiting = json.dumps({"email": typed.email, "phone": typed.phone}, separators=(",", ":"))
-    req.set_cookie(SIGN_IN_COOKIE, quote(waiting, safe=""), max_age=SIGN_IN_SECONDS,
-                   same_site="Strict")
-    return redirect(req, f"/towns/{place.town_id}/alerts/manage",
-                    by="sms" if typed.phone else "email")
-
-
-@blueprint.route(BASE + "/manage/code", methods=["POST"], content_types=FORM_CONTENT_TYPES)
-@page
-def open_session(req: PageRequest, town: str) -> Response:
-    import json
-    from urllib.parse import unquote
-
-    from chalicelib.services import residents
-
-    place = find_town(req, town)
-    form = req.form()
-    try:
-        waiting = json.loads(unquote(req.cookies.get(SIGN_IN_COOKIE, "")) or "{}")
-    except ValueError:
-        waiting = {}
-    if not isinstance(waiting, dict) or not (waiting.get("email") or waiting.get("phone")):
-        return _manage(req, place, status=400, errors={
-            "contact": req.gettext("Your code has expired. Ask for a new one.")})
-    try:
-        session = residents.open_session(
-            bootstrap.container().sign_in_ports, place, waiting.get("email"),
-            waiting.get("phone"), _code(form.fields.get("code", "")), req.source_ip)
-    except Throttled:
-        return _manage(req, place, status=429, throttled=True)
-    except (Unauthenticated, InvalidInput):
-        return _manage(req, place, status=400, errors={
-            "code": req.gettext("That code is not right. Check the message we sent and "
-                                "type its 6 digits.")})
-    req.set_cookie(SESSION_COOKIE, session.token, max_age=session.expires_in)
-    req.set_cookie(SIGN_IN_COOKIE, "", max_age=0, same_site="Strict")
-    return redirect(req, f"/towns/{place.town_id}/alerts/manage")
 
 
 # --- the stop link of an alert e-mail -------------------------------------------------------

@@ -15,7 +15,7 @@ import hmac
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -130,6 +130,34 @@ def _accepted(header: str) -> list[str]:
         if _LANGUAGE_TAG.fullmatch(code) and q > 0:
             ranked.append((-q, i, code))
     return [code for _, _, code in sorted(ranked)]
+
+
+_HTML = ("text/html", "application/xhtml+xml")
+
+
+def wants_page(accept: str, query: Mapping[str, str]) -> bool:
+    """For a path that answers both API clients and people (the track page, the alerts in
+    force): True for a browser. ``?format=json|html`` decides if given; else an Accept
+    header naming HTML at a weight no lower than JSON's. No Accept, or ``*/*``, is an API
+    client, which gets the JSON it always got."""
+    fmt = str(query.get("format", "")).lower()
+    if fmt in ("json", "html"):
+        return fmt == "html"
+    weights: dict[str, float] = {}
+    for part in accept.split(",")[:30]:
+        media, _, options = part.strip().partition(";")
+        q = 1.0
+        for param in options.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.strip().lower()
+        weights[media] = max(q, weights.get(media, 0.0))
+    html = max(weights.get(m, 0.0) for m in _HTML)
+    return html > 0 and html >= weights.get("application/json", 0.0)
 
 
 # --- the request as a page sees it ---------------------------------------------------------

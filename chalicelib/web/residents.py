@@ -64,13 +64,22 @@ def signed_in_contact(req: PageRequest, town: Town) -> str | None:
 
 
 def back_to(number: str | None) -> str | None:
-    """A tracking number to come back to after signing in (the only way back offered,
-    so the pages cannot be made to redirect anywhere else)."""
+    """A tracking number to come back to after signing in, or ``alerts`` (the alert
+    settings page): the only ways back offered, so the pages cannot be made to redirect
+    anywhere else."""
+    if number == ALERT_SETTINGS:
+        return number
     return number if number and _NUMBER.fullmatch(number) else None
+
+
+# Where "manage my alerts" sends a resident to sign in, and comes back to.
+ALERT_SETTINGS = "alerts"
 
 
 def _after_sign_in(place: Town, number: str | None) -> str:
     found = back_to(number)
+    if found == ALERT_SETTINGS:
+        return f"/towns/{place.town_id}/alerts/manage"
     return f"/towns/{place.town_id}/track/{quote(found.upper().strip(), safe='-')}" if found \
         else f"/towns/{place.town_id}/my-requests"
 

@@ -38,46 +38,26 @@ from chalicelib.web.pages import (
     redirect,
     render,
     town_languages,
+    wants_page,
 )
 
 if TYPE_CHECKING:
-    from chalice.app import Request
 
     from chalicelib.domain.towns import Town
 
 blueprint = Blueprint(__name__)
 page = page_view(blueprint)
 NUMBER = "/towns/{town}/track/{number}"
-_HTML = ("text/html", "application/xhtml+xml")
 
 
-def wants_page(request: Request) -> bool:
-    """True for a browser: ``?format=`` decides if given; else an Accept header that names
-    HTML (at a weight no lower than JSON's). No Accept, or ``*/*``, is an API client."""
-    params: dict[str, str] = dict(request.query_params or {})
-    fmt = params.get("format", "").lower()
-    if fmt in ("json", "html"):
-        return fmt == "html"
-    weights: dict[str, float] = {}
-    for part in str(request.headers.get("accept") or "").split(",")[:30]:
-        media, _, options = part.strip().partition(";")
-        q = 1.0
-        for param in options.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        weights[media.strip().lower()] = max(q, weights.get(media.strip().lower(), 0.0))
-    html = max((weights.get(m, 0.0) for m in _HTML), default=0.0)
-    return html > 0 and html >= weights.get("application/json", 0.0)
+
 
 
 @blueprint.route(NUMBER, methods=["GET"])
 def track(town: str, number: str) -> Response:
     """The request by its tracking number: the page for a browser, JSON for the API."""
-    if wants_page(blueprint.current_request):
+    request = blueprint.current_request
+    if wants_page(request.headers.get("accept", ""), request.query_params or {}):
         response = _track_page(town=town, number=number)
     else:
         response = _track_json(town=town, number=number)

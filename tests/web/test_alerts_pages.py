@@ -216,24 +216,31 @@ def subscribed(api, deployment) -> str:
 
 
 def _signed_in(api, deployment, email: str) -> dict[str, str]:
+    """Through the residents' own sign-in pages, which bring the resident back here."""
     manage = api.http.get(f"{ALERTS}/manage")
     assert "sign in with the phone or e-mail" in text(manage)
-    token = csrf(manage)
-    sent = post_form(api, f"{ALERTS}/manage/sign-in", {"email": email}, token)
+    sign_in = "/towns/maplefalls.example/sign-in?number=alerts"
+    assert f'href="{sign_in}"' in html(manage)
+    token = csrf(api.http.get(sign_in))
+    sent = post_form(api, "/towns/maplefalls.example/sign-in",
+                     {"contact": email, "number": "alerts"}, token)
     assert sent.status_code == 303
-    waiting = cookies(sent)["t311_signin"]
-    assert "HttpOnly" in str(sent.headers["Set-Cookie"])
-    jar = f"t311_csrf={token}; t311_signin={waiting}"
-    code_page = api.http.get(f"{ALERTS}/manage?by=email", headers={"Cookie": jar})
-    assert 'name="code"' in html(code_page)
-    opened = api.http.post(f"{ALERTS}/manage/code", body=f"csrf_token={token}&code="
-                           f"{_code(deployment)}", headers={
-                               "Content-Type": "application/x-www-form-urlencoded",
-                               "Cookie": jar})
+    jar = f"t311_csrf={token}; t311_signin={cookies(sent)['t311_signin']}"
+    opened = api.http.post("/towns/maplefalls.example/sign-in/code",
+                           body=f"csrf_token={token}&number=alerts&code={_code(deployment)}",
+                           headers={"Content-Type": "application/x-www-form-urlencoded",
+                                    "Cookie": jar})
     assert opened.status_code == 303
+    assert opened.headers["Location"] == f"{ALERTS}/manage"
     session = cookies(opened)["t311_resident"]
     assert session and session not in opened.headers["Location"]
     return {"Cookie": f"t311_csrf={token}; t311_resident={session}", "token": token}
+
+
+def test_only_a_tracking_number_or_the_alert_settings_are_ways_back(api) -> None:
+    for elsewhere in ("https://evil.example", "//evil.example", "/admin", "alerts/../x"):
+        page = api.http.get(f"/towns/maplefalls.example/sign-in?number={elsewhere}")
+        assert elsewhere not in html(page)
 
 
 def test_manage_after_a_sign_in_code_changes_zones_and_language(api, deployment,
@@ -261,8 +268,7 @@ def test_manage_after_a_sign_in_code_changes_zones_and_language(api, deployment,
 
 
 def test_manage_refuses_without_a_session_or_csrf(api, deployment, subscribed) -> None:
-    page = api.http.get(f"{ALERTS}/manage")
-    token = csrf(page)
+    token = csrf(api.http.get(f"{ALERTS}/sign-up"))  # a browser's token, but no session
     r = post_form(api, f"{ALERTS}/manage/delete", {}, token)
     assert r.status_code == 401
     me = _signed_in(api, deployment, subscribed)

@@ -25,6 +25,9 @@ app = Chalice(app_name="town311", configure_logs=False)
 # Open311 clients may send a photo as a multipart ``media`` part; API Gateway must pass
 # such bodies through base64-encoded rather than mangling them as text.
 app.api.binary_types.append("multipart/form-data")
+# API Gateway gzips answers over 1 kB for clients that accept it: a resident's page (HTML,
+# USWDS's CSS) crosses a slow network at a sixth of its size (bench/pages.py weighs it so).
+app.api.minimum_compression_size = 1024
 app.register_middleware(coldstart.after_first_call, "all")
 app.register_middleware(open311_error_middleware, "http")
 app.register_middleware(log_http_call, "http")

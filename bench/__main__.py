@@ -2,10 +2,11 @@
 
 The quick bench, a few minutes on 2 cores: cold starts and memory (fresh interpreters
 against moto's server in another process, ``bench.coldstart``), AWS calls per Open311
-operation, throughput, routing (calls per routed request, and a small routing throughput)
-and a small notice fan-out. The scale bench, the 100,000-item scenarios: possible
-duplicates, the SLA sweep, the emergency alert fan-out and routing 10,000 requests. Each
-writes its own marked section of docs/performance.md, so one never erases the other.
+operation, throughput, routing (calls per routed request, and a small routing throughput),
+a small notice fan-out and the resident pages' weights and server times. The scale
+bench, the 100,000-item scenarios: possible duplicates, the SLA sweep, the emergency
+alert fan-out and routing 10,000 requests. Each writes its own marked section of
+docs/performance.md, so one never erases the other.
 
 Order matters: the botocore hooks are installed before any client exists (pynamodb and
 powertools make clients of their own), and the cold starts run first, before the
@@ -124,6 +125,7 @@ def _quick(args: argparse.Namespace, results: Results, step: Step) -> None:
     from bench.coldstart import measure_cold_start
     from bench.deployment import deployment
     from bench.notices import measure_notice_fanout
+    from bench.pages import measure_pages
     from bench.routing import measure_routing_calls, measure_routing_throughput
     from bench.throughput import measure_throughput
 
@@ -145,6 +147,9 @@ def _quick(args: argparse.Namespace, results: Results, step: Step) -> None:
     step(f"notice fan-out: {args.followers} followers told of a closure")
     with silenced(), deployment() as dep:
         results.notices = measure_notice_fanout(dep, RECORDER, args.followers)
+    step("resident pages: weight over the wire and server time")
+    with silenced(), deployment() as dep:
+        results.pages = measure_pages(dep, RECORDER)
 
 
 def _scale(args: argparse.Namespace, results: Results, step: Step) -> None:

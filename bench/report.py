@@ -26,6 +26,9 @@ from bench.coldstart import markdown_lines as cold_markdown
 from bench.duplicates import DuplicateBench, console_lines, markdown_lines
 from bench.notices import console_lines as notice_console
 from bench.notices import markdown_lines as notice_markdown
+from bench.pages import PageWeight
+from bench.pages import console_lines as page_console
+from bench.pages import markdown_lines as page_markdown
 from bench.routing import BatchRate, RoutedCalls
 from bench.service_levels import SlaBench
 from bench.service_levels import console_lines as sla_console
@@ -74,12 +77,14 @@ class Results:
     duplicates: DuplicateBench | None = None
     sla_sweep: SlaBench | None = None
     alerts: AlertBench | None = None
+    pages: list[PageWeight] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         """Every target met. The cold-start acceptance is reported, not enforced here: the
         bench must finish green while the cold path is being cut."""
         return all(op.passed for op in self.calls) and all(
+            p.passed for p in self.pages) and all(
             part.passed for part in (self.routing_calls, self.duplicates, self.sla_sweep,
                                      self.alerts) if part is not None)
 
@@ -97,7 +102,8 @@ class Results:
                 "notice_fanout": self.notices,
                 "possible_duplicates": self.duplicates.to_json() if self.duplicates else None,
                 "sla_sweep": self.sla_sweep.to_json() if self.sla_sweep else None,
-                "alert_fanout": self.alerts.to_json() if self.alerts else None}
+                "alert_fanout": self.alerts.to_json() if self.alerts else None,
+                "pages": [p.to_json() for p in self.pages]}
 
 
 def _versions(results: Results) -> str:
@@ -153,6 +159,8 @@ def console(results: Results) -> str:
         out += sla_console(results.sla_sweep)
     if results.alerts:
         out += alert_console(results.alerts)
+    if results.pages:
+        out += page_console(results.pages)
     return "\n".join(out)
 
 
@@ -257,6 +265,8 @@ def markdown(results: Results) -> str:
         lines += sla_markdown(results.sla_sweep)
     if results.alerts:
         lines += alert_markdown(results.alerts)
+    if results.pages:
+        lines += page_markdown(results.pages)
     lines += [
         "",
         f"Re-run with {_command(results)}: it prints the full report (with the stack of "

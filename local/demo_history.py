@@ -99,6 +99,6 @@ def seed_demo_history(container: Any, town_id: str, now: datetime, count: int = 
             work = dataclasses.replace(container.routing_ports, now=lambda w=when: w,
                                        channels=None, notices=None)
             act(work, worker, department, request_id, Action(
-                step, resolution=rng.choice(RESOLUTIONS) if step == "close" else None,
+                step, resolution="fixed" if step == "close" else None,
                 note=rng.choice(RESOLUTIONS) if step == "close" else None))
     return filed

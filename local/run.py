@@ -167,6 +167,7 @@ def demo_facts(port: int, endpoint: str, jurisdiction: str, api_key: str,
     api_base = f"http://{HOST}:{port}/"
     return {
         "api_base": api_base,
+        "town_page": f"{api_base}towns/{jurisdiction}",
         "open311_base": f"{api_base}open311/v2/",
         "jurisdiction_id": jurisdiction,
         "town_open311_base": f"{api_base}towns/{jurisdiction}/open311/v2/",
@@ -206,6 +207,7 @@ def print_banner(facts: dict[str, Any], pumped: list[str], run_dir: Path = RUN_D
     lines = [
         "",
         "Town311 is running locally",
+        f"  the town's page     {facts['town_page']}  (residents: report, track, alerts)",
         f"  API base            {facts['api_base']}",
         f"  Open311 (shared)    {facts['open311_base']}  (jurisdiction_id="
         f"{facts['jurisdiction_id']})",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from chalice import Blueprint, Response
 
@@ -57,6 +57,8 @@ NUMBER = "/towns/{town}/track/{number}"
 def track(town: str, number: str) -> Response:
     """The request by its tracking number: the page for a browser, JSON for the API."""
     request = blueprint.current_request
+    # API Gateway hands over path parameters decoded; `chalice local` does not ("k7qd%203m2p").
+    number = unquote(number)
     if wants_page(request.headers.get("accept", ""), request.query_params or {}):
         response = _track_page(town=town, number=number)
     else:

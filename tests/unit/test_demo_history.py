@@ -22,4 +22,5 @@ def test_the_demo_month_has_requests_in_several_states(deployment) -> None:
     assert all(now - timedelta(days=31) < r.requested_at < now for r in requests)
     closed = [r for r in requests if r.lifecycle == "closed"]
     assert all(r.closed_at and r.closed_at > r.requested_at for r in closed)
+    assert all(r.resolution == "fixed" for r in closed)
     assert all(r.reporter.email is None and r.reporter.phone is None for r in requests)

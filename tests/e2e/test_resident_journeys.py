@@ -40,8 +40,16 @@ def _file(http, local_run, email: str | None = None) -> dict:  # noqa: ANN001
 
 
 def _code_for(local_run, to: str) -> str:  # noqa: ANN001
-    message = local_run.wait_for_message(to, containing="")
-    return re.search(r"\b(\d{6})\b", message["text"]).group(1)
+    """The six digits of the newest message to ``to`` that has them (a reporter also gets
+    a receipt, which may arrive before or after the code)."""
+    def code() -> str | None:
+        for message in reversed(local_run.messages()):
+            found = re.search(r"\b(\d{6})\b", message.get("text", ""))
+            if message["to"] == to and found:
+                return found.group(1)
+        return None
+
+    return wait_until(code, f"a code sent to {to}")
 
 
 def test_a_neighbour_follows_a_request_and_confirms(phone_page, local_run, http) -> None:

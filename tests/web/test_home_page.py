@@ -104,3 +104,15 @@ def test_services_are_listed_and_found_in_spanish(api) -> None:
     matches = html(page).split('id="matches"')[1].split("</section>")[0]
     assert re.findall(r"/report/(\w+)", matches)[0] == "pothole"
     assert "Pothole" not in text(page)
+
+
+def test_an_emergency_alert_in_force_is_a_banner_in_the_residents_language(
+        api, deployment) -> None:
+    from tests.web.test_alerts_pages import _alert
+
+    _alert(deployment, title="Boil water order")
+    english = text(api.http.get(TOWN_PAGE))
+    assert english.index("Boil water order") < english.index("What's the problem?")
+    assert "Boil tap water for one minute." in english
+    spanish = text(api.http.get(f"{TOWN_PAGE}?lang=es"))
+    assert "Hierva el agua" in spanish and "Boil water order" not in spanish

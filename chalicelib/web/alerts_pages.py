@@ -11,10 +11,9 @@ code is one too, for a quarter of an hour.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
-from pydantic import ConfigDict, Field
 
 from chalicelib import bootstrap
 from chalicelib.domain.errors import (
@@ -25,8 +24,6 @@ from chalicelib.domain.errors import (
     Throttled,
     Unauthenticated,
 )
-from chalicelib.schemas.admin import Email
-from chalicelib.schemas.model import WireModel
 from chalicelib.web.pages import (
     FORM_CONTENT_TYPES,
     PageRequest,
@@ -46,22 +43,6 @@ if TYPE_CHECKING:
 blueprint = Blueprint(__name__)
 page = page_view(blueprint)
 BASE = "/towns/{town}/alerts"
-
-
-
-class SignUpForm(WireModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    phone: Annotated[str | None, Field(max_length=30)] = None
-    email: Email | None = None
-    language: Annotated[str | None, Field(pattern=r"^[a-z]{2}$")] = None
-    address: Annotated[str | None, Field(max_length=200)] = None
-
-
-class CodeForm(WireModel):
-    model_config = ConfigDict(extra="ignore")
-
-    code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 
 
 def _fields(form: PostedForm, names: tuple[str, ...]) -> dict[str, str]:
@@ -143,6 +124,7 @@ def sign_up_form(req: PageRequest, town: str) -> Response:
 @page
 def sign_up(req: PageRequest, town: str) -> Response:
     from chalicelib.api.http import validated
+    from chalicelib.schemas import alert_pages as forms
     from chalicelib.services import alert_signup
 
     place = find_town(req, town)
@@ -156,7 +138,7 @@ def sign_up(req: PageRequest, town: str) -> Response:
     again: dict[str, Any] = {"values": values, "ticked": ticked}
     errors: dict[str, str] = {}
     try:
-        typed = validated(SignUpForm, dict(values))
+        typed = validated(forms.SignUpForm, dict(values))
     except InvalidInput as e:
         errors = _sign_up_errors(req, e, values)
         return _sign_up_form(req, place, status=400, errors=errors, **again)
@@ -215,6 +197,7 @@ def code_form(req: PageRequest, town: str, subscriber_id: str) -> Response:
 @page
 def confirm_code(req: PageRequest, town: str, subscriber_id: str) -> Response:
     from chalicelib.api.http import validated
+    from chalicelib.schemas import alert_pages as forms
     from chalicelib.services import subscribers
 
     place = find_town(req, town)
@@ -224,7 +207,7 @@ def confirm_code(req: PageRequest, town: str, subscriber_id: str) -> Response:
                              "by": req.query.get("by", ""), "errors": {}, "expired": False,
                              "throttled": False}
     try:
-        typed = validated(CodeForm, {"code": _code(form.fields.get("code", ""))})
+        typed = validated(forms.CodeForm, {"code": _code(form.fields.get("code", ""))})
         subscribers.confirm(c.subscriber_ports, place, subscriber_id, typed.code,
                             req.source_ip)
     except (InvalidInput, Unauthenticated):

@@ -50,7 +50,7 @@ def _home(req: PageRequest, place: Town) -> Response:
     translate = translations(req.language).gettext
     shown = resident_site.home_page(c.towns, c.requests, c.alert_store, place, c.now(),
                                     search, translate)
-    return render(req, "home.html", home=shown, search=search, catalogue=translate)
+    return render(req, "home.html", home=shown, search=search)
 
 
 @blueprint.route("/towns/{town}/track", methods=["GET"])

@@ -345,6 +345,9 @@ def render(req: PageRequest, template: str, *, status: int = 200,
         colours=theme_colours(town), nonce=nonce, csrf_field=CSRF_FIELD,
         asset=lambda name: req.url(f"/static/{assets.asset(name).served_as}"),
         url=req.url, gettext=gettext, ngettext=ngettext, _=gettext,
+        # The town's catalogue text (service names), in the page's language when a
+        # catalogue translates it (pack services), else as the town wrote it.
+        catalogue=translations(req.language).gettext,
         **context)
     return Response(body=page, status_code=status, headers=_headers(req, nonce, headers))
 

@@ -6,12 +6,13 @@ script)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.web.pages import PageRequest, find_town, page_view, render
+from chalicelib.web.pages import PageRequest, find_town, page_view, render, translations
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -35,10 +36,12 @@ def local_day(at: datetime, zone: TimeZone, language: str) -> str:
     return format_date(at.astimezone(zone).date(), format="medium", locale=language)
 
 
-def map_points(items: list[MapItem], status_words: dict[str, str]) -> list[dict[str, Any]]:
-    """The markers: only requests with a location, each with what its popup shows. The
-    page writes this as inert JSON (Jinja's ``tojson`` escapes < > & and quotes)."""
-    return [{"lat": i.lat, "long": i.long, "service": i.service_name,
+def map_points(items: list[MapItem], status_words: dict[str, str],
+               catalogue: Callable[[str], str] = str) -> list[dict[str, Any]]:
+    """The markers: only requests with a location, each with what its popup shows (the
+    service's name through ``catalogue``, the page language's). The page writes this as
+    inert JSON (Jinja's ``tojson`` escapes < > & and quotes)."""
+    return [{"lat": i.lat, "long": i.long, "service": catalogue(i.service_name),
              "status": i.status, "status_text": status_words.get(i.status, i.status),
              "address": i.address or "", "number": i.tracking_number or ""}
             for i in items if i.lat is not None and i.long is not None]
@@ -57,6 +60,7 @@ def requests_map(req: PageRequest, town: str) -> Response:
         page=_page_number(req.query.get("page", "1")))
     status_words = {"open": req.gettext("open"), "closed": req.gettext("closed")}
     return render(req, "requests_map/list.html", shown=shown,
-                  points=map_points(shown.items, status_words),
+                  points=map_points(shown.items, status_words,
+                                    translations(req.language).gettext),
                   day=lambda at: local_day(at, place.zone, req.language),
                   days=resident_site.MAP_DAYS)

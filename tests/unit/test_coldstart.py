@@ -90,6 +90,21 @@ def test_what_an_open311_get_loads_leaves_out_pydantic_and_the_heavy_libraries()
     assert _run_json(_GET_PATH) == []
 
 
+_SHARED_PATHS = """
+import json, sys
+import app
+from chalicelib.web import alerts_pages, track
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in
+                        ("pydantic", "pydantic_core", "jinja2", "babel", "boto3"))))
+"""
+
+
+def test_paths_that_answer_json_and_pages_load_no_page_machinery_at_import() -> None:
+    # The track page and the alerts in force answer API clients' JSON on the same path as
+    # the browser's page: templates, catalogues and the page forms load with a page only.
+    assert _run_json(_SHARED_PATHS) == []
+
+
 _QUEUE = """
 import json, sys
 from chalicelib.events import pipeline

@@ -76,6 +76,7 @@ class S3PhotoStore(_LazyClient):
     def __init__(self, make_client: Callable[[], Any], bucket: str) -> None:
         super().__init__(make_client)
         self._bucket = bucket
+        self._origin: str | None = None
 
     def receive_upload(self, town_id: str, request_id: str, photo_id: str,
                        content: bytes, content_type: str) -> str:
@@ -115,6 +116,22 @@ class S3PhotoStore(_LazyClient):
         except (ClientError, BotoCoreError) as e:
             raise StorageUnavailable("photo storage is unavailable") from e
         return {"url": post["url"], "fields": post["fields"]}
+
+    def upload_origin(self) -> str:
+        """The origin of the URL ``upload_form`` hands out, read from a form the client
+        signs (no call to S3): whatever the region, addressing style or endpoint
+        (``AWS_ENDPOINT_URL``: moto's server locally), it is the one browsers post to."""
+        if self._origin is None:
+            from urllib.parse import urlsplit
+
+            try:
+                url = self._client.generate_presigned_post(
+                    Bucket=self._bucket, Key=INCOMING_PREFIX, ExpiresIn=60)["url"]
+            except (ClientError, BotoCoreError) as e:
+                raise StorageUnavailable("photo storage is unavailable") from e
+            parts = urlsplit(url)
+            self._origin = f"{parts.scheme}://{parts.netloc}"
+        return self._origin
 
     def signed_url(self, key: str, seconds: int = 900) -> str:
         return str(self._client.generate_presigned_url(

@@ -115,6 +115,7 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/towns/{town}/report', 'GET', 'chalicelib.web.report', 'choose', ('application/json',), False),
     ('/towns/{town}/report/sent/{number}', 'GET', 'chalicelib.web.report', 'sent', ('application/json',), False),
     ('/towns/{town}/report/sent/{number}/photos', 'POST', 'chalicelib.web.report', 'add_photo', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
+    ('/towns/{town}/report/sent/{number}/upload-form', 'POST', 'chalicelib.web.report', 'upload_form', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/towns/{town}/report/{service_code}', 'GET', 'chalicelib.web.report', 'questions', ('application/json',), False),
     ('/towns/{town}/report/{service_code}', 'POST', 'chalicelib.web.report', 'answered', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/towns/{town}/requests', 'GET', 'chalicelib.web.requests_map', 'requests_map', ('application/json',), False),

@@ -34,6 +34,7 @@ from chalicelib.domain.errors import (
     NotFound,
     Problem,
     RetryLater,
+    StorageUnavailable,
     Throttled,
 )
 from chalicelib.domain.service_search import find_services, grouped
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         Limits,
         NearbyRequests,
         PhotoInbox,
+        PhotoUploads,
         RequestStore,
         TownDirectory,
     )
@@ -432,23 +434,65 @@ def _take_budget(ports: ReportPorts, town: Town, source_ip: str | None) -> None:
 # --- after submitting: the confirmation and photos -----------------------------------------
 
 
+# A photo sent through the app rides in the Lambda's request: API Gateway hands a binary
+# body over base64-encoded, inside the 6 MB invocation payload, so about 4.5 MB of file
+# gets through; the page says so before trying rather than showing a gateway's 413.
+THROUGH_APP_BYTES = 4 * 1024 * 1024
+# Presigned forms for one request in an hour: a few photos, each retried a few times. Each
+# form lets a browser put up to photos.MAX_BYTES in the bucket (and wake the photo worker).
+PHOTO_FORMS_PER_HOUR = 20
+
+
 @dataclass(frozen=True)
 class Confirmation:
     request: ServiceRequest
     photos_allowed: int  # how many more photos may be added now (0 without the token)
+    # Where the page's script sends photos straight to (for its Content-Security-Policy);
+    # None when no photo may be added or the bucket cannot say.
+    upload_origin: str | None = None
 
 
-def confirmation(store: RequestStore, town: Town, number: str,
-                 token: str | None) -> Confirmation:
-    """The request just made, by its tracking number (NotFound: a 404 page), and how many
-    photos its submitter (holding its token) may still add."""
+def confirmation(store: RequestStore, town: Town, number: str, token: str | None,
+                 uploads: PhotoUploads | None = None) -> Confirmation:
+    """The request just made, by its tracking number (NotFound: a 404 page), how many
+    photos its submitter (holding its token) may still add, and where their browser
+    sends them (``uploads``' origin)."""
     from chalicelib.domain.requests import token_matches
     from chalicelib.services.tracking import find_by_number
 
     request = find_by_number(store, town, number)
     room = max(0, town.photo_limit - len(request.photos)) \
         if token_matches(token, request.token_hash) else 0
-    return Confirmation(request, room)
+    origin = None
+    if room and uploads is not None:
+        try:
+            origin = uploads.upload_origin()
+        except StorageUnavailable:
+            # The page still works: the script's straight upload is then refused by the
+            # browser and it posts the photo through the app instead.
+            log.warning("photo upload origin unknown", extra={"town": town.town_id})
+    return Confirmation(request, room, origin)
+
+
+def photo_upload_form(work: PhotoWork, limits: Limits, town: Town, number: str,
+                      token: str | None, content_type: str) -> dict[str, object]:
+    """A presigned POST for the submitter's next photo, which their browser sends straight
+    to the bucket (``photos.upload_form``: the token, the type and the room are checked
+    there; the photo worker then treats it as any upload). Throttled past
+    PHOTO_FORMS_PER_HOUR for the request, counted only once the token was accepted, so a
+    stranger who knows the number cannot use up the submitter's budget."""
+    from chalicelib.services import photos
+    from chalicelib.services.tracking import find_by_number
+
+    request = find_by_number(work.store, town, number)
+    form = photos.upload_form(work, town, request.request_id, content_type, token=token)
+    now = int(work.now().timestamp())
+    hour = now // HOUR
+    if not limits.take(town.town_id, f"photoforms#{request.request_id}", hour,
+                       PHOTO_FORMS_PER_HOUR, (hour + 2) * HOUR):
+        raise Throttled("too many photos were started for this report this hour; try "
+                        "again later", retry_after_seconds=HOUR - now % HOUR)
+    return form
 
 
 def add_photo(work: PhotoWork, inbox: PhotoInbox, town: Town, number: str, token: str | None,

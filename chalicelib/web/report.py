@@ -139,8 +139,9 @@ def _sent_page(req: PageRequest, place: Town, number: str, error: FieldError | N
                status: int = 200) -> Response:
     from chalicelib.services import web_reports
 
-    found = web_reports.confirmation(bootstrap.container().requests, place, number,
-                                     _token_for(req, number))
+    c = bootstrap.container()
+    found = web_reports.confirmation(c.requests, place, number, _token_for(req, number),
+                                     c.photos)
     request = found.request
     expected = None
     if request.expected_at is not None:
@@ -148,10 +149,17 @@ def _sent_page(req: PageRequest, place: Town, number: str, error: FieldError | N
 
         expected = format_date(request.expected_at.astimezone(place.zone).date(), "full",
                                locale=req.language)
-    return render(req, "report/sent.html", status=status, request=request,
-                  service_name=_town_text(req)(request.service_name), expected=expected,
-                  photos_allowed=found.photos_allowed, error=error,
-                  added=req.query.get("added") == "1")
+    from chalicelib.services.photos import MAX_BYTES
+
+    # report.js posts photos straight to the bucket: the page lets it connect there.
+    connect = [found.upload_origin] if found.upload_origin else []
+    return render(req, "report/sent.html", status=status, headers={"connect": connect},
+                  request=request, service_name=_town_text(req)(request.service_name),
+                  expected=expected, photos_allowed=found.photos_allowed, error=error,
+                  added=req.query.get("added") == "1", max_mb=MAX_BYTES // 2**20,
+                  max_bytes=MAX_BYTES, through_app_mb=web_reports.THROUGH_APP_BYTES // 2**20,
+                  through_app_bytes=web_reports.THROUGH_APP_BYTES,
+                  direct=found.upload_origin is not None)
 
 
 @blueprint.route(BASE + "/sent/{number}", methods=["GET"])
@@ -183,3 +191,31 @@ def add_photo(req: PageRequest, town: str, number: str) -> Response:
     if error is not None:
         return _sent_page(req, place, number, error, status=400)
     return redirect(req, f"/towns/{place.town_id}/report/sent/{number}", added=1)
+
+
+@blueprint.route(BASE + "/sent/{number}/upload-form", methods=["POST"],
+                 content_types=FORM_CONTENT_TYPES)
+@page
+def upload_form(req: PageRequest, town: str, number: str) -> Response:
+    """For report.js: a presigned POST for one photo, which the browser then sends straight
+    to the bucket (past the app's request size). The form carries the page's CSRF token
+    and the type the script read in the file's first bytes; the submitter's token stays in
+    its HttpOnly cookie. JSON either way (errors too: the script falls back to the plain
+    form post, whose page says what is wrong)."""
+    from chalicelib.api.errors import json_error_response
+    from chalicelib.api.http import respond
+    from chalicelib.domain.errors import Town311Error
+    from chalicelib.services import web_reports
+
+    try:
+        place = find_town(req, town)
+        number = number[:40]
+        content_type = req.form().fields.get("content_type", "")[:100]
+        c = bootstrap.container()
+        form = web_reports.photo_upload_form(c.photo_work, c.limits, place, number,
+                                             _token_for(req, number), content_type)
+    except Town311Error as e:
+        return json_error_response(e)
+    upload: Any = form["upload"]
+    return respond({"url": upload["url"], "fields": upload["fields"],
+                    "photo_id": form["photo_id"], "max_bytes": form["max_bytes"]})

@@ -31,6 +31,9 @@ class FakePhotoStorage:
         return {"url": "https://photos.example/", "fields": {
             "key": key, "Content-Type": content_type}}
 
+    def upload_origin(self) -> str:
+        return "https://photos.example"
+
     def signed_url(self, key: str, seconds: int = 900) -> str:
         return f"https://photos.example/{key}?expires_in={seconds}"
 

@@ -252,6 +252,12 @@ class PhotoStorageContract:
         assert form["url"] and form["fields"]["key"] == f"incoming/{TOWN}/R1/P2"
         assert f"photos/{TOWN}/R1/P1.jpg" in photos.signed_url(f"photos/{TOWN}/R1/P1.jpg")
 
+    def test_browsers_post_the_upload_form_to_the_upload_origin(self, photos):
+        form = photos.upload_form(f"incoming/{TOWN}/R1/P3", "image/jpeg", 1024, 300)
+        origin = photos.upload_origin()
+        assert origin.startswith(("https://", "http://")) and origin.count("/") == 2
+        assert str(form["url"]).startswith(origin + "/")
+
 
 class TestFakePhotoStorage(PhotoStorageContract):
     @pytest.fixture

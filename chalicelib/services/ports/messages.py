@@ -110,6 +110,11 @@ class PhotoUploads(Protocol):
         """A presigned POST for one object: its URL and the form fields to send."""
         ...
 
+    def upload_origin(self) -> str:
+        """Where browsers send those forms (``scheme://host[:port]``): the pages'
+        Content-Security-Policy must allow it in ``connect-src``."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
 

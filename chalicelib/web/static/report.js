@@ -127,58 +127,128 @@
   }
 
   // --- photos with a progress bar --------------------------------------------------------
+  // Straight to the town's bucket with a presigned form (a phone's 5-8 MB photo is more
+  // than the app's request can carry); through the app, as without script, when that
+  // fails (a network that blocks the bucket, an expired form).
   var SIGNATURES = [
-    function (b) { return b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff; },
-    function (b) { return b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47; },
-    function (b) { return b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 &&
-                          b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50; },
-    function (b) { return b[4] === 0x66 && b[5] === 0x74 && b[6] === 0x79 && b[7] === 0x70; }
+    { type: "image/jpeg", test: function (b) { return b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff; } },
+    { type: "image/png", test: function (b) { return b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47; } },
+    { type: "image/webp", test: function (b) { return b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 &&
+                                                      b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50; } },
+    { type: "image/heic", test: function (b) { return b[4] === 0x66 && b[5] === 0x74 && b[6] === 0x79 && b[7] === 0x70; } }
   ];
+
+  function sniff(head) {
+    for (var i = 0; i < SIGNATURES.length; i++) {
+      if (SIGNATURES[i].test(head)) { return SIGNATURES[i].type; }
+    }
+    return null;
+  }
 
   function photoForm(form) {
     var input = form.querySelector("input[type=file]");
     var error = form.querySelector("[data-photo-error]");
     var progress = form.querySelector("[data-photo-progress]");
     var bar = progress.querySelector("progress");
+    var msg = form.dataset;
+    var busy = false;
 
     function complain(message) {
+      busy = false;
+      progress.hidden = true;
       error.textContent = message; error.hidden = false;
       input.classList.add("usa-input--error");
       input.focus();
+    }
+
+    function sending(xhr) {
+      xhr.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); }
+      });
+      bar.value = 0;
+      progress.hidden = false;
+    }
+
+    // As without script: the app's answer is the page, saying "Photo received" or what
+    // is wrong next to the field.
+    function throughApp(file, refused) {
+      if (file.size > Number(msg.throughAppBytes)) {
+        complain(refused === 409 ? msg.msgLimit : msg.msgTooBigHere);
+        return;
+      }
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.responseType = "document";
+      sending(xhr);
+      xhr.onload = function () {
+        if (xhr.status === 200 && xhr.responseURL) {
+          window.location.assign(xhr.responseURL);
+          return;
+        }
+        var said = xhr.response && xhr.response.querySelector("[data-photo-error]");
+        complain(said && said.textContent.trim() ? said.textContent.trim() : msg.msgFailed);
+      };
+      xhr.onerror = function () { complain(msg.msgFailed); };
+      xhr.send(new FormData(form));
+    }
+
+    function toBucket(upload, file) {
+      var body = new FormData();
+      // S3 reads the policy's fields first and the file last.
+      Object.keys(upload.fields).forEach(function (name) {
+        body.append(name, upload.fields[name]);
+      });
+      body.append("file", file);
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", upload.url);
+      sending(xhr);
+      xhr.onload = function () {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          window.location.assign(msg.sentUrl);  // the page says "Photo received"
+          return;
+        }
+        throughApp(file, 0);
+      };
+      xhr.onerror = function () { throughApp(file, 0); };
+      xhr.send(body);
+    }
+
+    function direct(file, type) {
+      var token = form.querySelector("input[name=csrf_token]").value;
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", msg.uploadFormUrl);
+      xhr.setRequestHeader("Content-Type", "application/x-www-form-urlencoded");
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.onload = function () {
+        var upload = null;
+        if (xhr.status === 200) {
+          try { upload = JSON.parse(xhr.responseText); } catch (e) { upload = null; }
+        }
+        if (upload && upload.url && upload.fields) {
+          toBucket(upload, file);
+        } else {
+          throughApp(file, xhr.status);
+        }
+      };
+      xhr.onerror = function () { throughApp(file, 0); };
+      xhr.send("csrf_token=" + encodeURIComponent(token) +
+               "&content_type=" + encodeURIComponent(type));
     }
 
     form.addEventListener("submit", function (event) {
       var file = input.files && input.files[0];
       if (!file || !window.FormData || !file.slice) { return; }  // the plain post answers
       event.preventDefault();
+      if (busy) { return; }
       var reader = new FileReader();
       reader.onload = function () {
-        var head = new Uint8Array(reader.result);
-        if (!SIGNATURES.some(function (test) { return test(head); })) {
-          complain(form.dataset.msgNotImage);
-          return;
-        }
+        var type = sniff(new Uint8Array(reader.result));
+        if (!type) { complain(msg.msgNotImage); return; }
+        if (file.size > Number(msg.maxBytes)) { complain(msg.msgTooBig); return; }
+        busy = true;
         error.hidden = true;
-        var xhr = new XMLHttpRequest();
-        xhr.open("POST", form.action);
-        xhr.responseType = "document";
-        xhr.upload.addEventListener("progress", function (e) {
-          if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); }
-        });
-        xhr.onload = function () {
-          progress.hidden = true;
-          if (xhr.status === 200 && xhr.responseURL) {
-            window.location.assign(xhr.responseURL);  // the page says "Photo received"
-            return;
-          }
-          var said = xhr.response && xhr.response.querySelector("[data-photo-error]");
-          complain(said && said.textContent.trim() ? said.textContent.trim()
-            : form.dataset.msgFailed);
-        };
-        xhr.onerror = function () { progress.hidden = true; complain(form.dataset.msgFailed); };
-        bar.value = 0;
-        progress.hidden = false;
-        xhr.send(new FormData(form));
+        input.classList.remove("usa-input--error");
+        if (msg.uploadFormUrl) { direct(file, type); } else { throughApp(file, 0); }
       };
       reader.readAsArrayBuffer(file.slice(0, 16));
     });

@@ -59,6 +59,12 @@ class Settings:
     # the demo can show real POSTs to a receiver on this machine. Deployed stages never set
     # it: in Lambda, loopback is the runtime API (see settings_from_env).
     allow_loopback_webhooks: bool = False
+    # Local runs only: the demo people's staff tokens (`make run`'s demo.json), which the
+    # console's development sign-in page offers by role. Deployed stages never set it.
+    dev_sign_in_file: str | None = None
+    # The staff console's sign-in in the cloud: the Cognito user pool's hosted UI domain
+    # (https://<prefix>.auth.<region>.amazoncognito.com); the app client is jwt_audience.
+    cognito_domain: str | None = None
 
 
 # (shortest, longest, pattern) of the text settings that have rules.
@@ -127,6 +133,8 @@ _ENV = {
     "mail_from": "TOWN311_MAIL_FROM",
     "clock_file": "TOWN311_CLOCK_FILE",
     "allow_loopback_webhooks": "TOWN311_ALLOW_LOOPBACK_WEBHOOKS",
+    "dev_sign_in_file": "TOWN311_DEV_SIGN_IN_FILE",
+    "cognito_domain": "TOWN311_COGNITO_DOMAIN",
 }
 
 
@@ -154,6 +162,9 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         # Lambda always sets AWS_LAMBDA_FUNCTION_NAME; the local runner never does.
         raise SettingsError("TOWN311_ALLOW_LOOPBACK_WEBHOOKS is for local runs only; "
                             "unset it in deployed stages")
+    if settings.dev_sign_in_file and env.get("AWS_LAMBDA_FUNCTION_NAME"):
+        raise SettingsError("TOWN311_DEV_SIGN_IN_FILE is for local runs only; unset it in "
+                            "deployed stages")
     return settings
 
 

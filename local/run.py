@@ -281,6 +281,8 @@ def main() -> None:
         # Departments' webhooks may go to a receiver on this machine (http://127.0.0.1:...);
         # deployed stages never allow loopback.
         os.environ["TOWN311_ALLOW_LOOPBACK_WEBHOOKS"] = "1"
+        # The staff console's development sign-in page lists the demo people of this file.
+        os.environ["TOWN311_DEV_SIGN_IN_FILE"] = str(run_dir / "demo.json")
         # `make clock ADVANCE=2h` moves the app's clock (SLA warnings, escalations).
         os.environ["TOWN311_CLOCK_FILE"] = str(run_dir / "clock.json")
         run_dir.mkdir(exist_ok=True)

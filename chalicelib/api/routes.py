@@ -37,6 +37,8 @@ VIEW_MODULES = (
     "chalicelib.web.files", "chalicelib.web.home", "chalicelib.web.report",
     "chalicelib.web.track", "chalicelib.web.residents", "chalicelib.web.requests_map",
     "chalicelib.web.alerts_pages",
+    # The staff console.
+    "chalicelib.web.console",
 )
 
 

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 RECENT_DAYS = 30
 RECENT_SHOWN = 5
+# "Near me": the month's requests within this distance of the resident's point, looked for
+# among the newest NEAR_SCANNED of the month (one Query; a small town's month fits).
+NEAR_METRES = 600
+NEAR_SCANNED = 200
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class HomePage:
     matches: list[Service] | None  # None: nothing was searched
     alerts: list[Alert]
     recent: list[ServiceRequest]
+    near: bool = False  # ``recent`` is what was reported near the resident
 
 
 def active_alerts(store: AlertStore, town: Town, now: datetime) -> list[Alert]:
@@ -49,9 +54,23 @@ def recent_requests(store: RequestStore, town: Town, now: datetime,
     return store.find(town.town_id, query).items[:shown]
 
 
+def recent_near(store: RequestStore, town: Town, now: datetime, lat: float, long: float,
+                shown: int = RECENT_SHOWN) -> list[ServiceRequest]:
+    """The month's requests reported within NEAR_METRES of a point, nearest first."""
+    from chalicelib.domain.geo import distance_m
+
+    query = RequestQuery(start=now - timedelta(days=RECENT_DAYS), end=now,
+                         page_size=NEAR_SCANNED)
+    placed = [(distance_m(lat, long, r.place.lat, r.place.long), r)
+              for r in store.find(town.town_id, query).items
+              if r.place.lat is not None and r.place.long is not None]
+    return [r for d, r in sorted(placed, key=lambda p: p[0]) if d <= NEAR_METRES][:shown]
+
+
 def home_page(towns: TownDirectory, requests: RequestStore, alerts: AlertStore, town: Town,
               now: datetime, search: str | None = None,
-              translate: Callable[[str], str] | None = None) -> HomePage:
+              translate: Callable[[str], str] | None = None,
+              near: tuple[float, float] | None = None) -> HomePage:
     """``translate``: the page language's catalogue text (pack services' names and
     descriptions), so that services are listed and found in the resident's words."""
     services = directory.catalogue_of(towns, town).services
@@ -60,8 +79,10 @@ def home_page(towns: TownDirectory, requests: RequestStore, alerts: AlertStore, 
 
         services = tuple(in_language(s, translate) for s in services)
     matches = find_services(services, search) if search and search.strip() else None
+    recent = recent_near(requests, town, now, *near) if near is not None \
+        else recent_requests(requests, town, now)
     return HomePage(town, grouped(services), matches, active_alerts(alerts, town, now),
-                    recent_requests(requests, town, now))
+                    recent, near is not None)
 
 
 # --- the map and list of requests -----------------------------------------------------------

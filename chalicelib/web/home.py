@@ -49,8 +49,17 @@ def _home(req: PageRequest, place: Town) -> Response:
     search = req.query.get("q", "")[:200]
     translate = translations(req.language).gettext
     shown = resident_site.home_page(c.towns, c.requests, c.alert_store, place, c.now(),
-                                    search, translate)
+                                    search, translate, _point(req.query))
     return render(req, "home.html", home=shown, search=search)
+
+
+def _point(query: dict[str, str]) -> tuple[float, float] | None:
+    """``?lat=&long=`` (the "near me" button, or a link), when it is a place on Earth."""
+    try:
+        lat, long = float(query.get("lat", "")), float(query.get("long", ""))
+    except ValueError:
+        return None
+    return (lat, long) if -90 <= lat <= 90 and -180 <= long <= 180 else None
 
 
 @blueprint.route("/towns/{town}/track", methods=["GET"])

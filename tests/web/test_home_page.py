@@ -116,3 +116,21 @@ def test_an_emergency_alert_in_force_is_a_banner_in_the_residents_language(
     assert "Boil tap water for one minute." in english
     spanish = text(api.http.get(f"{TOWN_PAGE}?lang=es"))
     assert "Hierva el agua" in spanish and "Boil water order" not in spanish
+
+
+def test_near_me_lists_the_months_reports_close_to_the_resident(api) -> None:
+    from urllib.parse import urlencode
+
+    near = {"service_code": "pothole", "lat": "44.97781", "long": "-93.26365",
+            "address_string": "120 Main St", "attribute[size]": "large"}
+    far = {**near, "lat": "44.99000", "long": "-93.30000", "address_string": "Far Rd"}
+    for fields in (near, far):
+        post_request(api, fields)
+    page = api.http.get(f"{TOWN_PAGE}?{urlencode({'lat': '44.9779', 'long': '-93.2637'})}")
+    recent = html(page).split('id="recent"')[1].split("</section>")[0]
+    assert "Reported near you" in recent
+    assert "120 Main St" in recent and "Far Rd" not in recent
+    nowhere = api.http.get(f"{TOWN_PAGE}?lat=10&long=10")
+    assert "Nothing reported near you" in text(nowhere)
+    ignored = api.http.get(f"{TOWN_PAGE}?lat=999&long=x")
+    assert "Recently reported" in text(ignored)

@@ -6,5 +6,19 @@
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector("[data-error-summary]");
     if (summary) { summary.focus(); }
+    // The home page's "near me": only offered where the browser can tell where it is.
+    var near = document.querySelector("[data-near-me]");
+    if (near && navigator.geolocation) {
+      near.hidden = false;
+      near.querySelector("[data-near-me-button]").addEventListener("click", function () {
+        navigator.geolocation.getCurrentPosition(function (where) {
+          var url = new URL(window.location.href);
+          url.searchParams.set("lat", where.coords.latitude.toFixed(6));
+          url.searchParams.set("long", where.coords.longitude.toFixed(6));
+          url.hash = "recent";
+          window.location.assign(url.toString());
+        });
+      });
+    }
   });
 })();

@@ -261,3 +261,24 @@ def test_the_screens_speak_spanish(api, crew, pothole) -> None:
     assert "Acusar recibo" in text(page) and "Cronología" in text(page)
     listed = crew.get("/console/requests?lang=es")
     assert "Todas las solicitudes" in text(listed)
+
+
+def test_a_photo_is_hidden_from_the_public_and_shown_again(api, deployment, staff, crew,
+                                                           pothole) -> None:
+    from tests.functional.test_photos import _jpeg_with_gps, _process, _upload
+
+    key = f"incoming/{TOWN}/{pothole}/first"
+    _upload(deployment, key, _jpeg_with_gps())
+    _process(deployment, [key])
+    page = html(crew.get(f"/console/requests/{pothole}"))
+    assert f"/photos/{TOWN}/{pothole}/first-thumb.jpg" in page
+    hidden = crew.post(f"/console/requests/{pothole}/photos/first", {"hidden": "yes"})
+    assert hidden.status_code == 303
+    assert [p["hidden"] for p in _stored(api, staff, pothole)["photos"]] == [True]
+    assert api.http.get(f"/photos/{TOWN}/{pothole}/first.jpg").status_code == 404
+    assert "Hidden from the public" in text(crew.get(f"/console/requests/{pothole}"))
+    crew.post(f"/console/requests/{pothole}/photos/first", {"hidden": "no"})
+    assert [p["hidden"] for p in _stored(api, staff, pothole)["photos"]] == [False]
+    reader = Session(api, staff.token("analyst"))
+    assert reader.post(f"/console/requests/{pothole}/photos/first",
+                       {"hidden": "yes"}).status_code == 403

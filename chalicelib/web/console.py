@@ -47,7 +47,11 @@ _NEXT = re.compile(r"/console(?:/[A-Za-z0-9_./-]{0,200})?(?:\?[A-Za-z0-9_=&%.-]{
 
 # The console's screens, as the menu lists them: (label, path, any of these permissions).
 # A screen area adds its line here; the menu shows a person what their role allows.
-MENU: list[tuple[str, str, frozenset[Permission]]] = []
+MENU: list[tuple[str, str, frozenset[Permission]]] = [
+    ("My inbox", "/console/inbox", frozenset({Permission.WORK_REQUESTS})),
+    ("All requests", "/console/requests", frozenset({Permission.READ_REQUESTS,
+                                                    Permission.READ_DEPARTMENT_REQUESTS})),
+]
 
 
 def staff_token(req: PageRequest) -> str | None:

@@ -47,7 +47,11 @@ _NEXT = re.compile(r"/console(?:/[A-Za-z0-9_./-]{0,200})?(?:\?[A-Za-z0-9_=&%.-]{
 
 # The console's screens, as the menu lists them: (label, path, any of these permissions).
 # A screen area adds its line here; the menu shows a person what their role allows.
-MENU: list[tuple[str, str, frozenset[Permission]]] = []
+MENU: list[tuple[str, str, frozenset[Permission]]] = [
+    ("Enter a request", "/console/requests/new", frozenset({Permission.ENTER_REQUESTS})),
+    ("Services", "/console/admin/services", frozenset({Permission.EDIT_CATALOGUE})),
+    ("Town settings", "/console/admin/town", frozenset({Permission.CONFIGURE_TOWN})),
+]
 
 
 def staff_token(req: PageRequest) -> str | None:

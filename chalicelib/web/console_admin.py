@@ -47,7 +47,7 @@ def services(req: PageRequest, who: Principal) -> Response:
     from chalicelib.services import admin
 
     _, catalogue = admin.read_town(_ports(), who)
-    return render_console(req, who, "console/admin/services.html", catalogue=catalogue,
+    return render_console(req, who, "console/admin/services.html", listed=catalogue,
                           saved=req.query.get("saved", "")[:40])
 
 
@@ -315,4 +315,4 @@ def _town_form(req: PageRequest, who: Principal, values: dict[str, Any], problem
 
     return render_console(req, who, "console/admin/town.html",
                           status=400 if problems else 200, values=values, problems=problems,
-                          languages=catalogue_languages(), saved=saved)
+                          offered=catalogue_languages(), saved=saved)

@@ -51,6 +51,9 @@ MENU: list[tuple[str, str, frozenset[Permission]]] = [
     ("My inbox", "/console/inbox", frozenset({Permission.WORK_REQUESTS})),
     ("All requests", "/console/requests", frozenset({Permission.READ_REQUESTS,
                                                     Permission.READ_DEPARTMENT_REQUESTS})),
+    ("Enter a request", "/console/requests/new", frozenset({Permission.ENTER_REQUESTS})),
+    ("Services", "/console/admin/services", frozenset({Permission.EDIT_CATALOGUE})),
+    ("Town settings", "/console/admin/town", frozenset({Permission.CONFIGURE_TOWN})),
 ]
 
 

@@ -47,7 +47,10 @@ _NEXT = re.compile(r"/console(?:/[A-Za-z0-9_./-]{0,200})?(?:\?[A-Za-z0-9_=&%.-]{
 
 # The console's screens, as the menu lists them: (label, path, any of these permissions).
 # A screen area adds its line here; the menu shows a person what their role allows.
-MENU: list[tuple[str, str, frozenset[Permission]]] = []
+MENU: list[tuple[str, str, frozenset[Permission]]] = [
+    ("Emergency alerts", "/console/alerts", frozenset({Permission.SEND_ALERTS,
+                                                      Permission.APPROVE_ALERTS})),
+]
 
 
 def staff_token(req: PageRequest) -> str | None:

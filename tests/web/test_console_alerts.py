@@ -109,7 +109,7 @@ def test_compose_preview_second_person_approves_and_it_is_sent(api, deployment, 
     assert approved.headers["Location"] == f"/console/alerts/{alert_id}"
     sending = sam.get(approved.headers["Location"])
     assert "State: Sending" in text(sending) and "Refresh" in text(sending)
-    assert "console_alerts" in html(sending)  # the script that re-fetches the progress
+    assert re.search(r"console_alerts\.[0-9a-f]+\.js", html(sending))  # re-fetches progress
     notices(deployment)  # the fan-out, then the batches
     sent = deployment.container.outbox.sent[before:]
     assert sorted(m["phone"] or m["email"] for m in sent) == [
@@ -119,7 +119,7 @@ def test_compose_preview_second_person_approves_and_it_is_sent(api, deployment, 
     assert "State: Sent" in shown and "Messages settled: 3 of 3" in shown
     assert "Text messages sent 1" in shown and "E-mails sent 2" in shown
     assert re.search(r'<progress id="progress-[^"]+" max="3" value="3"', html(done))
-    assert "console_alerts" not in html(done)  # nothing left to poll
+    assert not re.search(r"console_alerts\.[0-9a-f]+\.js", html(done))  # nothing to poll
     listed = text(emery.get("/console/alerts"))
     assert "Sent (1)" in listed and "Awaiting approval (0)" in listed
 

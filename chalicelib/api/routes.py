@@ -39,7 +39,7 @@ VIEW_MODULES = (
     "chalicelib.web.alerts_pages",
     # The staff console.
     "chalicelib.web.console", "chalicelib.web.console_work", "chalicelib.web.console_entry",
-    "chalicelib.web.console_admin",
+    "chalicelib.web.console_admin", "chalicelib.web.console_alerts",
 )
 
 

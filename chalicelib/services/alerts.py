@@ -38,6 +38,7 @@ from chalicelib.schemas.notices import BATCH_SIZE, AlertApproved, AlertBatch, Al
 from chalicelib.services.outreach import SmsCapReached, TextRefused
 
 if TYPE_CHECKING:
+    from chalicelib.domain.zones import Zone
     from chalicelib.services.ports import (
         AlertStore,
         AuditLog,
@@ -209,7 +210,10 @@ def _test_list(ports: AlertPorts, alert: Alert) -> Iterator[AudienceMember]:
 def preview(ports: AlertPorts, who: Principal, alert_id: str) -> dict[str, object]:
     """Who it would reach, per channel and language, and what the texts would cost."""
     require(who, Permission.SEND_ALERTS, who.town_id)
-    alert = _mine(ports, who, alert_id)
+    return _reach(ports, _mine(ports, who, alert_id))
+
+
+def _reach(ports: AlertPorts, alert: Alert) -> dict[str, object]:
     by: dict[str, dict[str, int]] = {"sms": {}, "email": {}}
     segments = 0
     total = 0
@@ -462,3 +466,52 @@ def show(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     if found is None:
         raise NotFound(f"no alert {alert_id[:64]!r}")
     return found
+
+
+
+# The console's emergency desk (chalicelib/web/console_alerts.py): whoever composes alerts
+# and whoever approves them. An approver who does not compose (a town admin) must still
+# read exactly what they approve and follow what they let go; the JSON routes above keep
+# their own checks.
+
+
+def _at_the_desk(who: Principal) -> None:
+    permission = Permission.SEND_ALERTS if Permission.SEND_ALERTS in who.permissions \
+        else Permission.APPROVE_ALERTS
+    require(who, permission, who.town_id)
+
+
+def desk(ports: AlertPorts, who: Principal, limit: int = 100) -> list[Alert]:
+    """Every alert of the caller's town, newest first, with its progress: for whoever
+    composes (SEND_ALERTS) or approves (APPROVE_ALERTS) alerts."""
+    _at_the_desk(who)
+    found: list[Alert] = ports.alerts.list(who.town_id or "")[:limit]
+    for alert in found:
+        alert.counts = ports.alerts.counts(alert.town_id, alert.alert_id)
+    return found
+
+
+def awaiting_approval(ports: AlertPorts, who: Principal, limit: int = 100) -> list[Alert]:
+    """The drafts of the caller's town waiting for a second person, newest first."""
+    require(who, Permission.APPROVE_ALERTS, who.town_id)
+    return [a for a in ports.alerts.list(who.town_id or "") if a.status == domain.DRAFT
+            ][:limit]
+
+
+def at_desk(ports: AlertPorts, who: Principal, alert_id: str
+            ) -> tuple[Alert, dict[str, object] | None]:
+    """One alert as stored (texts, zones, expiry, progress) and, while it is a draft,
+    whom it would reach (the preview's numbers): what an approver approves."""
+    _at_the_desk(who)
+    alert = _mine(ports, who, alert_id)
+    return alert, _reach(ports, alert) if alert.status == domain.DRAFT else None
+
+
+def zones_to_alert(ports: AlertPorts, who: Principal) -> list[Zone]:
+    """The zones of the caller's town an alert may target, in the town's order: what the
+    compose form offers (only to whoever composes alerts)."""
+    require(who, Permission.SEND_ALERTS, who.town_id)
+    town = ports.towns.get_town(who.town_id or "")
+    if town is None:
+        raise NotFound("your town no longer exists")
+    return list(ports.towns.get_catalogue(town.town_id, town.changeset).zones)

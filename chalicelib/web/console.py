@@ -54,6 +54,8 @@ MENU: list[tuple[str, str, frozenset[Permission]]] = [
     ("Enter a request", "/console/requests/new", frozenset({Permission.ENTER_REQUESTS})),
     ("Services", "/console/admin/services", frozenset({Permission.EDIT_CATALOGUE})),
     ("Town settings", "/console/admin/town", frozenset({Permission.CONFIGURE_TOWN})),
+    ("Emergency alerts", "/console/alerts", frozenset({Permission.SEND_ALERTS,
+                                                      Permission.APPROVE_ALERTS})),
 ]
 
 

@@ -38,7 +38,8 @@ VIEW_MODULES = (
     "chalicelib.web.track", "chalicelib.web.residents", "chalicelib.web.requests_map",
     "chalicelib.web.alerts_pages",
     # The staff console.
-    "chalicelib.web.console",
+    "chalicelib.web.console", "chalicelib.web.console_signin",
+    "chalicelib.web.console_platform",
 )
 
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
         ResidentAccess,
         RoutingQueue,
         ServiceLevelStore,
+        SignInCodes,
         SubscriberStore,
         TokenVerifier,
         TownDirectory,
@@ -272,6 +273,15 @@ class Container:
             if s.jwt_issuer and not s.jwt_public_key else None
         return JwtVerifier(s.jwt_issuer or "unset", s.jwt_audience or "unset",
                            public_key_pem=s.jwt_public_key, jwks_url=jwks)
+
+    @cached_property
+    def sign_in_codes(self) -> SignInCodes:
+        """The user pool's token endpoint, for the console's hosted sign-in (cloud only:
+        the setting names the pool's hosted UI domain)."""
+        from chalicelib.adapters.hosted_ui import CognitoSignInCodes
+
+        return CognitoSignInCodes(self.settings.cognito_domain or "",
+                                  self.settings.jwt_audience or "")
 
     @cached_property
     def roster(self) -> StaffRoster:

@@ -53,6 +53,8 @@ LOCAL_STAND_INS: dict[str, str | None] = {
     "TOWN311_JWT_AUDIENCE": LOCAL_AUDIENCE,
     # Unset, so the app gives new staff local sign-ins (LocalIdentity), not Cognito users.
     "TOWN311_USER_POOL_ID": None,
+    # Unset: a local run signs staff in at the console's development page, not the pool's.
+    "TOWN311_COGNITO_DOMAIN": None,
 }
 
 # Properties that are real in the cloud but have nothing to apply on an emulator.

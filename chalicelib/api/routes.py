@@ -38,8 +38,9 @@ VIEW_MODULES = (
     "chalicelib.web.track", "chalicelib.web.residents", "chalicelib.web.requests_map",
     "chalicelib.web.alerts_pages",
     # The staff console.
-    "chalicelib.web.console", "chalicelib.web.console_work", "chalicelib.web.console_entry",
-    "chalicelib.web.console_admin", "chalicelib.web.console_alerts",
+    "chalicelib.web.console", "chalicelib.web.console_signin", "chalicelib.web.console_work",
+    "chalicelib.web.console_entry", "chalicelib.web.console_admin",
+    "chalicelib.web.console_alerts", "chalicelib.web.console_platform",
 )
 
 

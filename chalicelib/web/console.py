@@ -8,7 +8,8 @@ than the API would. Each console screen is ``@staff_page`` and gets the :class:`
 besides the :class:`PageRequest`; services decide what it may see or do.
 
 Signing in: locally (``make run``), a development page lists the demo people by role
-(only when the runner gave their tokens, never in Lambda: ``config``).
+(only when the runner gave their tokens, never in Lambda: ``config``); in the cloud, the
+user pool's hosted sign-in page (``console_signin``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ MENU: list[tuple[str, str, frozenset[Permission]]] = [
     ("Town settings", "/console/admin/town", frozenset({Permission.CONFIGURE_TOWN})),
     ("Emergency alerts", "/console/alerts", frozenset({Permission.SEND_ALERTS,
                                                       Permission.APPROVE_ALERTS})),
+    ("Towns", "/console/towns", frozenset({Permission.MANAGE_TOWNS})),
 ]
 
 
@@ -116,7 +118,11 @@ def render_console(req: PageRequest, who: Principal, template: str, **context: A
                    ) -> Response:
     """A console screen, with the menu of what this person may open."""
     menu = [(label, path) for label, path, needs in MENU if needs & who.permissions]
-    return render(req, template, who=who, menu=menu, **context)
+    # Signing out ends at the pool's /logout: browsers hold a form's redirects to the
+    # page's form-action too.
+    domain = bootstrap.container().settings.cognito_domain
+    headers = {"form_action": (domain.rstrip("/"),)} if domain and _at_the_pool() else None
+    return render(req, template, who=who, menu=menu, headers=headers, **context)
 
 
 # --- signing in ----------------------------------------------------------------------------
@@ -138,6 +144,8 @@ def _demo_people() -> dict[str, dict[str, Any]]:
 @page
 def sign_in_page(req: PageRequest) -> Response:
     target = safe_next(req.query.get("next"))
+    if _at_the_pool():
+        return redirect(req, "/console/sign-in/pool", next=target)  # console_signin
     people = _demo_people()
     if people:
         return render(req, "console/dev_sign_in.html", people=people, next=target)
@@ -172,7 +180,16 @@ def keep_session(req: PageRequest, token: str, seconds: int) -> None:
 def sign_out(req: PageRequest) -> Response:
     req.form()
     req.set_cookie(STAFF_COOKIE, "", max_age=0, same_site="Lax")
+    if _at_the_pool():  # and out of the pool's session too (console_signin)
+        return redirect(req, "/console/sign-out/pool")
     return redirect(req, "/console/sign-in", signed_out=1)
+
+
+def _at_the_pool() -> bool:
+    """Staff sign in at the user pool's hosted page (the cloud: chalicelib.web.
+    console_signin), not at the development page of `make run`."""
+    settings = bootstrap.container().settings
+    return bool(settings.cognito_domain) and not settings.dev_sign_in_file
 
 
 # --- the console's home --------------------------------------------------------------------

@@ -43,6 +43,7 @@ from chalicelib.services.ports.requests import (
 from chalicelib.services.ports.towns import (
     AuditLog,
     IdentityProvider,
+    SignInCodes,
     TokenVerifier,
     TownDirectory,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "TownDirectory",
     "AuditLog",
     "TokenVerifier",
+    "SignInCodes",
     "IdentityProvider",
     "FollowerStore",
     "RequestStore",

@@ -88,6 +88,16 @@ class TokenVerifier(Protocol):
         ...
 
 
+class SignInCodes(Protocol):
+    """The user pool's token endpoint (OAuth 2.0 authorization code with PKCE): what a
+    browser coming back from the hosted sign-in page brings is exchanged for an ID token."""
+
+    def exchange(self, code: str, verifier: str, redirect_uri: str) -> tuple[str, int]:
+        """The ID token and how many seconds it lasts; Unauthenticated when the pool
+        refuses the code, StorageUnavailable when it cannot be asked."""
+        ...
+
+
 class IdentityProvider(Protocol):
     """Where staff sign in (Cognito in the cloud): accounts follow the town's staff list."""
 

@@ -168,6 +168,7 @@ def demo_facts(port: int, endpoint: str, jurisdiction: str, api_key: str,
     return {
         "api_base": api_base,
         "town_page": f"{api_base}towns/{jurisdiction}",
+        "console": f"{api_base}console",
         "open311_base": f"{api_base}open311/v2/",
         "jurisdiction_id": jurisdiction,
         "town_open311_base": f"{api_base}towns/{jurisdiction}/open311/v2/",
@@ -208,6 +209,7 @@ def print_banner(facts: dict[str, Any], pumped: list[str], run_dir: Path = RUN_D
         "",
         "Town311 is running locally",
         f"  the town's page     {facts['town_page']}  (residents: report, track, alerts)",
+        f"  the staff console   {facts['console']}  (sign in as any demo person)",
         f"  API base            {facts['api_base']}",
         f"  Open311 (shared)    {facts['open311_base']}  (jurisdiction_id="
         f"{facts['jurisdiction_id']})",

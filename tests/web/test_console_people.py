@@ -106,6 +106,8 @@ def test_an_api_key_secret_is_shown_once_and_never_again(api, staff, deployment)
     (key,) = api_keys(deployment)
     assert key.name == "Crew tablets" and key.scopes == {"submit", "updates"}
     assert secret.startswith(key.prefix)
+    towns = deployment.container.town_store
+    assert towns.find_api_key(TOWN, secret).key_id == key.key_id  # the secret works
     listing = admin.get(KEYS)
     assert secret not in html(listing) and key.prefix in text(listing)
     assert "Update and close requests" in text(listing)
@@ -115,6 +117,9 @@ def test_an_api_key_secret_is_shown_once_and_never_again(api, staff, deployment)
     new_secret = unescape(re.search(r'id="secret"[^>]*value="([^"]+)"',
                                     html(rotated)).group(1))
     assert new_secret != secret
+    found = towns.find_api_key(TOWN, secret)
+    assert found is None or found.revoked  # the old secret stops
+    assert not towns.find_api_key(TOWN, new_secret).revoked
     keys = {k.key_id: k for k in api_keys(deployment)}
     assert keys[key.key_id].revoked and len(keys) == 2
     listing = admin.get(KEYS)

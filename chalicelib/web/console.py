@@ -55,6 +55,10 @@ MENU: list[tuple[str, str, frozenset[Permission]]] = [
     ("Enter a request", "/console/requests/new", frozenset({Permission.ENTER_REQUESTS})),
     ("Services", "/console/admin/services", frozenset({Permission.EDIT_CATALOGUE})),
     ("Town settings", "/console/admin/town", frozenset({Permission.CONFIGURE_TOWN})),
+    ("Staff and roles", "/console/admin/staff", frozenset({Permission.MANAGE_STAFF})),
+    ("API keys", "/console/admin/api-keys", frozenset({Permission.MANAGE_API_KEYS})),
+    ("Audit log", "/console/admin/audit", frozenset({Permission.READ_AUDIT_LOG})),
+    ("Export the town", "/console/admin/export", frozenset({Permission.EXPORT_TOWN})),
     ("Emergency alerts", "/console/alerts", frozenset({Permission.SEND_ALERTS,
                                                       Permission.APPROVE_ALERTS})),
     ("Towns", "/console/towns", frozenset({Permission.MANAGE_TOWNS})),
@@ -78,6 +82,12 @@ def signed_in(req: PageRequest) -> Principal:
         from chalicelib.services import directory
 
         req.for_town(directory.find_town(c.towns, who.town_id))
+    else:
+        # A platform operator has no town to take a language from: any the pages are
+        # translated into, English first (?lang=, the cookie, then Accept-Language).
+        from chalicelib.web.pages import catalogue_languages
+
+        req.choose_language(list(catalogue_languages()))
     return who
 
 

@@ -195,7 +195,11 @@ class PageRequest:
         ``?lang=`` (remembered in a cookie), else the cookie, else the browser's
         Accept-Language, else the town's first language."""
         self.town = town
-        offered = town_languages(town)
+        self.choose_language(town_languages(town))
+        return town
+
+    def choose_language(self, offered: list[str]) -> None:
+        """The page's language among ``offered`` (the first is the default)."""
         asked = self.query.get("lang", "").lower()
         if asked in offered:
             if self.cookies.get(LANGUAGE_COOKIE) != asked:
@@ -207,7 +211,6 @@ class PageRequest:
             wanted = [c for c in _accepted(self.headers.get("accept-language", ""))
                       if c in offered]
             self.language = wanted[0] if wanted else offered[0]
-        return town
 
     def set_cookie(self, name: str, value: str, *, max_age: int | None,
                    same_site: str = "Lax", path: str = "/") -> None:

@@ -41,6 +41,7 @@ VIEW_MODULES = (
     "chalicelib.web.console", "chalicelib.web.console_signin", "chalicelib.web.console_work",
     "chalicelib.web.console_entry", "chalicelib.web.console_admin",
     "chalicelib.web.console_alerts", "chalicelib.web.console_platform",
+    "chalicelib.web.console_setup",
 )
 
 

@@ -42,6 +42,7 @@ VIEW_MODULES = (
     "chalicelib.web.console_entry", "chalicelib.web.console_admin",
     "chalicelib.web.console_alerts", "chalicelib.web.console_platform",
     "chalicelib.web.console_people",
+    "chalicelib.web.console_setup",
 )
 
 

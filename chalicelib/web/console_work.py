@@ -225,16 +225,27 @@ def _action(name: str, fields: dict[str, str]) -> Action:
 def act(req: PageRequest, who: Principal, request_id: str) -> Response:
     """One department action, as the department API takes it (``work.act``): the form
     names the department the page showed, so a request handed off meanwhile is refused
-    rather than acted on elsewhere."""
-    from chalicelib.services import work
+    rather than acted on elsewhere. A close may carry the "after" photo (multipart),
+    sent on to the photo worker as a resident's no-JS photo is."""
+    from chalicelib.services import photos, work
 
+    c = bootstrap.container()
+    if len(req.raw.raw_body or b"") > c.settings.max_body_bytes:
+        raise InvalidInput.of([Problem("media", "the photo is too big to send here")])
     form = req.form()
     name = form.fields.get("action", "")[:20]
     department = form.fields.get("department", "")[:40]
+    # The "after" photo, with a close only; its bytes are checked before the request
+    # changes, so a file that is no photo leaves the request as it was.
+    after = form.media.content if name == "close" and form.media else b""
     try:
         action = _action(name, form.fields)
-        c = bootstrap.container()
+        if after:
+            photos.check_staff_photo(after)
         work.act(c.routing_ports, who, department, request_id[:64], action)
+        if after:
+            photos.receive_staff_photo(c.photo_work, c.photos, _town(req), who, department,
+                                       request_id[:64], after)
     except (InvalidInput, Conflict) as e:
         problems = list(getattr(e, "problems", ()) or ()) or [Problem(name, str(e))]
         return _request_page(req, who, request_id, status=409 if isinstance(e, Conflict)

@@ -1,0 +1,113 @@
+"""The console's work screens, continued: the "after" photo on close, merging a duplicate
+from the request's page, and bulk actions on the town-wide list."""
+
+from __future__ import annotations
+
+from tests.functional.helpers import body
+from tests.functional.test_photos import _jpeg_with_gps
+from tests.web.pages import text
+from tests.web.test_console_work import (  # noqa: F401 - crew and pothole: fixtures
+    TOWN,
+    TRASH,
+    Session,
+    _file,
+    _stored,
+    crew,
+    pothole,
+)
+
+BOUNDARY = "----town311console"
+
+
+def _multipart(session: Session, fields: dict[str, str], photo: bytes, filename: str,
+               content_type: str) -> tuple[bytes, dict[str, str]]:
+    parts = b"".join(
+        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n".encode()
+        for k, v in {"csrf_token": session.csrf, **fields}.items())
+    parts += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"media\"; "
+              f"filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").encode()
+    sent = parts + photo + f"\r\n--{BOUNDARY}--\r\n".encode()
+    return sent, {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+                  "Cookie": session.cookie}
+
+
+def _close_with(session: Session, request_id: str, department: str, photo: bytes,
+                filename: str = "after.jpg", content_type: str = "image/jpeg"):  # noqa: ANN202
+    sent, headers = _multipart(session, {"action": "close", "department": department,
+                                         "resolution": "fixed", "note": "Patched"},
+                               photo, filename, content_type)
+    return session.api.http.post(f"/console/requests/{request_id}/act", body=sent,
+                                 headers=headers)
+
+
+def _incoming(deployment) -> list[str]:  # noqa: ANN001
+    bucket = deployment.environment["TOWN311_PHOTO_BUCKET"]
+    found = deployment.client("s3").list_objects_v2(Bucket=bucket, Prefix="incoming/")
+    return [o["Key"] for o in found.get("Contents", [])]
+
+
+def test_a_worker_closes_with_an_after_photo_the_resident_sees(api, deployment, staff,
+                                                               crew, pothole) -> None:  # noqa: F811
+    from chalicelib.services import photos
+
+    page = crew.get(f"/console/requests/{pothole}")
+    assert 'enctype="multipart/form-data"' in page.body.decode()
+    closed = _close_with(crew, pothole, "public_works", _jpeg_with_gps())
+    assert closed.status_code == 303, text(closed)
+    (key,) = _incoming(deployment)
+    assert key.startswith(f"incoming/{TOWN}/{pothole}/{photos.STAFF_PREFIX}")
+    # What the bucket's event does with every upload, presigned or through the app.
+    assert photos.process_upload(key, deployment.container.photo_ports) == "published"
+    stored = _stored(api, staff, pothole)
+    assert stored["status"] == "closed"
+    assert [(p["by"], p["hidden"]) for p in stored["photos"]] == [("staff", False)]
+    number = stored["extended_attributes"]["tracking_number"]
+    track = body(api.http.get(f"/towns/{TOWN}/track/{number}",
+                              headers={"Accept": "application/json"}))
+    (shown,) = track["photos"]
+    assert shown["url"].endswith(".jpg") and shown["photo_id"].startswith("staff-")
+    assert api.http.get(shown["url"]).status_code in (200, 302, 303)
+
+
+def test_a_file_that_is_no_photo_is_refused_and_nothing_changes(api, deployment, staff,
+                                                                crew, pothole) -> None:  # noqa: F811
+    before = _stored(api, staff, pothole)
+    refused = _close_with(crew, pothole, "public_works", b"MZ\x90\x00 not a picture",
+                          "after.jpg", "image/jpeg")
+    assert refused.status_code == 400
+    assert "JPEG, PNG, WebP or HEIC" in text(refused)
+    assert _incoming(deployment) == []
+    assert _stored(api, staff, pothole)["timeline"] == before["timeline"]
+
+
+def test_another_departments_worker_cannot_send_a_photo(api, deployment, staff) -> None:
+    trash = _file(api, deployment, TRASH)
+    streets = Session(api, staff.token("department_worker", departments=("public_works",)))
+    refused = _close_with(streets, trash, "sanitation", _jpeg_with_gps())
+    assert refused.status_code == 403
+    assert "Bins left full" not in text(refused)
+    assert _incoming(deployment) == []
+    assert _stored(api, staff, trash)["status"] == "open"
+
+
+def test_the_photo_service_holds_workers_to_their_department(api, deployment) -> None:
+    import pytest
+
+    from chalicelib.domain.access import Principal, Role
+    from chalicelib.domain.errors import AccessDenied, NotFound
+    from chalicelib.services import photos
+
+    trash = _file(api, deployment, TRASH)
+    c = deployment.container
+    town = c.towns.get_town(TOWN)
+    assert town is not None
+    worker = Principal(subject="crew-4", town_id=TOWN,
+                       roles=frozenset({Role.DEPARTMENT_WORKER}),
+                       departments=frozenset({"public_works"}))
+    with pytest.raises(AccessDenied):
+        photos.receive_staff_photo(c.photo_work, c.photos, town, worker, "sanitation", trash,
+                                   _jpeg_with_gps())
+    with pytest.raises(NotFound):  # naming their own department does not reach it
+        photos.receive_staff_photo(c.photo_work, c.photos, town, worker, "public_works",
+                                   trash, _jpeg_with_gps())
+    assert _incoming(deployment) == []

@@ -62,6 +62,7 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/console/requests/new/{service_code}', 'POST', 'chalicelib.web.console_entry', 'enter', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/console/requests/{request_id}', 'GET', 'chalicelib.web.console_work', 'request_page', ('application/json',), False),
     ('/console/requests/{request_id}/act', 'POST', 'chalicelib.web.console_work', 'act', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
+    ('/console/requests/{request_id}/merge', 'POST', 'chalicelib.web.console_work', 'merge', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/console/requests/{request_id}/photos/{photo_id}', 'POST', 'chalicelib.web.console_work', 'photo_visibility', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/console/sign-in', 'GET', 'chalicelib.web.console', 'sign_in_page', ('application/json',), False),
     ('/console/sign-in', 'POST', 'chalicelib.web.console', 'dev_sign_in', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),

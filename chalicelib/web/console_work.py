@@ -28,6 +28,7 @@ from chalicelib.web.pages import FORM_CONTENT_TYPES, PageRequest, redirect
 if TYPE_CHECKING:
     from chalicelib.domain.access import Principal
     from chalicelib.domain.catalogue import Catalogue
+    from chalicelib.domain.requests import ServiceRequest
     from chalicelib.domain.towns import Town
     from chalicelib.services.work import Action
 
@@ -172,6 +173,7 @@ def _request_page(req: PageRequest, who: Principal, request_id: str, *, status: 
     clock = _clock(req, town)
     return render_console(
         req, who, "console/work/request.html", status=status, doc=document,
+        duplicates=_nearby(who, town, found) if status < 500 else [],
         timeline=[{**e, "when": clock["when"](e["at"])} for e in reversed(document["timeline"])],
         offered=offered, state=state, resolutions=lifecycle.RESOLUTIONS,
         escalation_level=found.escalation_level,
@@ -180,6 +182,28 @@ def _request_page(req: PageRequest, who: Principal, request_id: str, *, status: 
                      if d.code != found.department],
         problems=problems or [], failed=failed, done=req.query.get("done", "")[:20],
         **clock)
+
+
+def _nearby(who: Principal, town: Town, found: ServiceRequest) -> list[dict[str, Any]]:
+    """Open requests of the same service close by (``duplicates.duplicates_in_town``, the
+    possible-duplicates check), offered to whoever may merge; ``tracking.merge`` decides."""
+    from chalicelib.domain.access import Permission
+    from chalicelib.services import duplicates
+
+    place = found.place
+    if Permission.MERGE_REQUESTS not in who.permissions or found.status != "open" \
+            or not place.has_point:
+        return []
+    c = bootstrap.container()
+    try:
+        check = duplicates.duplicates_in_town(c.nearby, c.towns, town, found.service_code,
+                                              place.lat, place.long, c.now())  # type: ignore[arg-type]
+    except InvalidInput:  # a retired service: nothing to suggest
+        return []
+    return [{"id": r.request_id, "number": r.tracking_number or r.request_id,
+             "description": r.description, "address": r.place.address,
+             "metres": round(distance), "requested_at": r.requested_at.isoformat()}
+            for r, distance in check.matches if r.request_id != found.request_id]
 
 
 @blueprint.route(REQUEST, methods=["GET"])
@@ -254,6 +278,28 @@ def act(req: PageRequest, who: Principal, request_id: str) -> Response:
         # It is another department's now: back to the inbox it left.
         return redirect(req, "/console/inbox", done=name)
     return redirect(req, f"/console/requests/{request_id[:64]}", done=name)
+
+
+@blueprint.route(REQUEST + "/merge", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def merge(req: PageRequest, who: Principal, request_id: str) -> Response:
+    """Close this request as a duplicate of another (``tracking.merge``, as POST
+    /staff/requests/{id}/merge): its reporter and followers follow the other one."""
+    from chalicelib.api.http import validated
+    from chalicelib.schemas import tracking as wire
+    from chalicelib.services import tracking
+
+    form = req.form()
+    try:
+        body = validated(wire.MergeIn, {"into": form.fields.get("into", "")[:64],
+                                        "note": form.fields.get("note", "").strip() or None})
+        tracking.merge(bootstrap.container().tracking_ports, who, request_id[:64], body.into,
+                       body.note)
+    except (InvalidInput, Conflict) as e:
+        problems = list(getattr(e, "problems", ()) or ()) or [Problem("merge", str(e))]
+        return _request_page(req, who, request_id, status=409 if isinstance(e, Conflict)
+                             else 400, problems=problems, failed="merge")
+    return redirect(req, f"/console/requests/{request_id[:64]}", done="merge")
 
 
 @blueprint.route(REQUEST + "/photos/{photo_id}", methods=["POST"],

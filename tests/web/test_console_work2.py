@@ -111,3 +111,53 @@ def test_the_photo_service_holds_workers_to_their_department(api, deployment) ->
         photos.receive_staff_photo(c.photo_work, c.photos, town, worker, "public_works",
                                    trash, _jpeg_with_gps())
     assert _incoming(deployment) == []
+
+
+# --- merging a duplicate from the request's page ---------------------------------------------
+
+
+def test_a_supervisor_merges_a_nearby_duplicate(api, deployment, staff, pothole) -> None:  # noqa: F811
+    from tests.functional.helpers import POTHOLE
+
+    again = _file(api, deployment, {**POTHOLE, "description": "Same hole, again"})
+    desk = Session(api, staff.token("supervisor"))
+    page = desk.get(f"/console/requests/{again}")
+    assert "Possible duplicates nearby" in text(page)
+    number = _stored(api, staff, pothole)["extended_attributes"]["tracking_number"]
+    assert f"Merge this one into {number}" in text(page)
+    assert f'data-duplicate="{again}"' not in page.body.decode()  # not itself
+    merged = desk.post(f"/console/requests/{again}/merge", {"into": pothole})
+    assert merged.status_code == 303
+    assert merged.headers["Location"] == f"/console/requests/{again}?done=merge"
+    duplicate = _stored(api, staff, again)
+    assert duplicate["status"] == "closed"
+    assert duplicate["extended_attributes"]["state"] == "closed"
+    assert duplicate["extended_attributes"]["parent_service_request_id"] == pothole
+    assert [e["kind"] for e in _stored(api, staff, pothole)["timeline"]][-1] == "merged"
+    closed = text(desk.get(f"/console/requests/{again}?done=merge"))
+    assert "Done." in closed and "Possible duplicates nearby" not in closed
+    into_closed = desk.post(f"/console/requests/{pothole}/merge", {"into": again})
+    assert into_closed.status_code == 400
+    assert "that request was merged into this one" in text(into_closed)
+
+
+def test_a_worker_without_the_merge_right_is_offered_nothing_and_refused(
+        api, deployment, staff, crew, pothole) -> None:  # noqa: F811
+    from tests.functional.helpers import POTHOLE
+
+    again = _file(api, deployment, POTHOLE)
+    page = text(crew.get(f"/console/requests/{again}"))
+    assert "Possible duplicates nearby" not in page
+    before = _stored(api, staff, again)
+    refused = crew.post(f"/console/requests/{again}/merge", {"into": pothole})
+    assert refused.status_code == 403
+    assert _stored(api, staff, again)["timeline"] == before["timeline"]
+
+
+def test_a_merge_into_itself_or_nothing_is_explained(api, staff, pothole) -> None:  # noqa: F811
+    desk = Session(api, staff.token("supervisor"))
+    itself = desk.post(f"/console/requests/{pothole}/merge", {"into": pothole})
+    assert itself.status_code == 400 and "cannot be merged into itself" in text(itself)
+    empty = desk.post(f"/console/requests/{pothole}/merge", {"into": ""})
+    assert empty.status_code == 400 and "data-error-summary" in empty.body.decode()
+    assert _stored(api, staff, pothole)["status"] == "open"

@@ -56,6 +56,7 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/console/callback', 'GET', 'chalicelib.web.console_signin', 'callback', ('application/json',), False),
     ('/console/inbox', 'GET', 'chalicelib.web.console_work', 'inbox', ('application/json',), False),
     ('/console/requests', 'GET', 'chalicelib.web.console_work', 'requests', ('application/json',), False),
+    ('/console/requests/bulk', 'POST', 'chalicelib.web.console_work', 'bulk', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/console/requests/entered/{request_id}', 'GET', 'chalicelib.web.console_entry', 'entered', ('application/json',), False),
     ('/console/requests/new', 'GET', 'chalicelib.web.console_entry', 'choose', ('application/json',), False),
     ('/console/requests/new/{service_code}', 'GET', 'chalicelib.web.console_entry', 'blank', ('application/json',), False),

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.domain.errors import Conflict, InvalidInput, Problem
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.web.console import render_console, staff_page
 from chalicelib.web.pages import FORM_CONTENT_TYPES, PageRequest, redirect
 
@@ -146,6 +146,70 @@ def requests(req: PageRequest, who: Principal) -> Response:
         has_more=page.has_more, page=search.page,
         query={k: v for k, v in asked.items() if v and k != "page"})
     return render_console(req, who, "console/work/requests.html", **context)
+
+
+# --- bulk actions on a selection of the list -------------------------------------------------
+
+BULK_MAX = 50  # a page of the list is 25; a selection is never a whole town
+
+
+@blueprint.route("/console/requests/bulk", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def bulk(req: PageRequest, who: Principal) -> Response:
+    """The requests ticked on the list, each through the call its own page makes: "close
+    as duplicate of" → ``tracking.merge``, "hand off to" → ``work.act`` (with the department
+    the list showed, so one moved meanwhile is refused, not moved twice). One item refused
+    does not stop the others; the page says what became of each. The result is shown, not
+    redirected to: it is a report of this post (posting it again changes nothing more —
+    merges are idempotent and a handed-off request is no longer where the form says)."""
+    from chalicelib.api.http import validated
+    from chalicelib.domain.errors import Town311Error
+    from chalicelib.schemas import tracking as tracking_wire
+    from chalicelib.schemas import work as work_wire
+    from chalicelib.services import tracking, work
+    from chalicelib.services.work import Action
+
+    town = _town(req)
+    form = req.form()
+    picked = [(name[5:][:64], department[:40]) for name, department in form.fields.items()
+              if name.startswith("pick-")][:BULK_MAX]
+    how = form.fields.get("bulk", "")[:20]
+    c = bootstrap.container()
+    problems: list[Problem] = []
+    if not picked:
+        problems.append(Problem("pick", "tick at least one request"))
+    parent_id = ""
+    try:
+        if how == "duplicate":
+            into = form.fields.get("into", "").strip().lstrip("#")[:64]
+            validated(tracking_wire.MergeIn, {"into": into})
+            parent_id = tracking.find(c.requests, town, into).request_id
+        elif how == "hand_off":
+            off = validated(work_wire.HandOffIn, {
+                "department": form.fields.get("to", "").strip()[:40],
+                "reason": form.fields.get("reason", "").strip() or None})
+        else:
+            problems.append(Problem("bulk", "choose what to do with the requests"))
+    except (InvalidInput, NotFound) as e:
+        problems += list(getattr(e, "problems", ()) or ()) or [Problem(how, str(e))]
+    results: list[dict[str, str]] = []
+    if not problems:
+        for request_id, department in picked:
+            try:
+                if how == "duplicate":
+                    tracking.merge(c.tracking_ports, who, request_id, parent_id, None)
+                else:
+                    work.act(c.routing_ports, who, department, request_id,
+                             Action("hand_off", note=off.reason, department=off.department))
+            except Town311Error as e:
+                found = list(getattr(e, "problems", ()) or ())
+                results.append({"id": request_id, "done": "",
+                                "why": "; ".join(p.message for p in found) or str(e)})
+            else:
+                results.append({"id": request_id, "done": how, "why": ""})
+    status = 400 if problems else 200
+    return render_console(req, who, "console/work/bulk.html", status=status,
+                          problems=problems, results=results, how=how)
 
 
 # --- one request ---------------------------------------------------------------------------

@@ -161,3 +161,79 @@ def test_a_merge_into_itself_or_nothing_is_explained(api, staff, pothole) -> Non
     empty = desk.post(f"/console/requests/{pothole}/merge", {"into": ""})
     assert empty.status_code == 400 and "data-error-summary" in empty.body.decode()
     assert _stored(api, staff, pothole)["status"] == "open"
+
+
+# --- bulk actions on the town-wide list ------------------------------------------------------
+
+
+def _pick(*requests: tuple[str, str]) -> dict[str, str]:
+    return {f"pick-{request_id}": department for request_id, department in requests}
+
+
+def test_the_list_offers_a_checkbox_per_request(api, staff, pothole) -> None:  # noqa: F811
+    desk = Session(api, staff.token("supervisor"))
+    page = desk.get("/console/requests")
+    assert f'name="pick-{pothole}" value="public_works"' in page.body.decode()
+    assert "Apply to the selected requests" in text(page)
+
+
+def test_bulk_close_as_duplicates_reports_each_item(api, deployment, staff, pothole) -> None:  # noqa: F811
+    from tests.functional.helpers import POTHOLE
+
+    second, third = _file(api, deployment, POTHOLE), _file(api, deployment, POTHOLE)
+    number = _stored(api, staff, pothole)["extended_attributes"]["tracking_number"]
+    desk = Session(api, staff.token("supervisor"))
+    done = desk.post("/console/requests/bulk", {
+        "bulk": "duplicate", "into": f"#{number}",
+        **_pick((second, "public_works"), (third, "public_works"), (pothole, "public_works"))})
+    assert done.status_code == 200
+    shown = text(done)
+    assert "2 of 3 done." in shown
+    assert "cannot be merged into itself" in shown
+    for request_id in (second, third):
+        stored = _stored(api, staff, request_id)
+        assert stored["status"] == "closed"
+        assert stored["extended_attributes"]["parent_service_request_id"] == pothole
+    assert _stored(api, staff, pothole)["status"] == "open"
+
+
+def test_bulk_hand_off_moves_each_and_refuses_what_moved_meanwhile(
+        api, deployment, staff, crew, pothole) -> None:  # noqa: F811
+    from tests.functional.helpers import POTHOLE
+
+    second = _file(api, deployment, POTHOLE)
+    trash = _file(api, deployment, TRASH)
+    done = crew.post("/console/requests/bulk", {
+        "bulk": "hand_off", "to": "utilities", "reason": "Their cable trench",
+        **_pick((pothole, "public_works"), (second, "sanitation"), (trash, "sanitation"))})
+    assert done.status_code == 200
+    shown = text(done)
+    assert "1 of 3 done." in shown and "Handed off" in shown
+    assert _stored(api, staff, pothole)["department"] == "utilities"
+    assert _stored(api, staff, second)["department"] == "public_works"  # named wrong
+    assert _stored(api, staff, trash)["department"] == "sanitation"  # not theirs
+    assert "Bins left full" not in shown
+
+
+def test_a_worker_cannot_bulk_merge(api, deployment, staff, crew, pothole) -> None:  # noqa: F811
+    from tests.functional.helpers import POTHOLE
+
+    second = _file(api, deployment, POTHOLE)
+    done = crew.post("/console/requests/bulk", {"bulk": "duplicate", "into": pothole,
+                                                **_pick((second, "public_works"))})
+    assert "0 of 1 done." in text(done) and "merge requests" in text(done)
+    assert _stored(api, staff, second)["status"] == "open"
+
+
+def test_a_bulk_form_without_a_choice_is_explained(api, staff, pothole) -> None:  # noqa: F811
+    desk = Session(api, staff.token("supervisor"))
+    nothing = desk.post("/console/requests/bulk", {"bulk": "duplicate", "into": pothole})
+    assert nothing.status_code == 400 and "tick at least one request" in text(nothing)
+    unknown = desk.post("/console/requests/bulk", {"bulk": "duplicate", "into": "ZZZZ-ZZZZ",
+                                                   **_pick((pothole, "public_works"))})
+    assert unknown.status_code == 400 and "data-error-summary" in unknown.body.decode()
+    no_csrf = desk.post("/console/requests/bulk", {"bulk": "hand_off", "to": "utilities",
+                                                   **_pick((pothole, "public_works"))},
+                        token="")
+    assert no_csrf.status_code == 403
+    assert _stored(api, staff, pothole)["department"] == "public_works"

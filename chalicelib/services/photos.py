@@ -294,6 +294,34 @@ def receive_photo(work: PhotoWork, inbox: PhotoInbox, town: Town, request_id: st
                                 content_type)
 
 
+def check_staff_photo(content: bytes) -> str:
+    """The photo type of a file staff send through the app (the "after" photo on close),
+    or InvalidInput for what is surely not a photo or too big: checked before the action
+    it comes with, so a refused file changes nothing."""
+    content_type = sniffed_type(content)
+    if not content or content_type is None:
+        raise InvalidInput.of([Problem("media", "must be a JPEG, PNG, WebP or HEIC photo")])
+    if len(content) > MAX_BYTES:
+        raise InvalidInput.of([Problem("media", f"must be at most {MAX_BYTES // 2**20} MB")])
+    return content_type
+
+
+def receive_staff_photo(work: PhotoWork, inbox: PhotoInbox, town: Town, who: Principal,
+                        department: str, request_id: str, content: bytes) -> str:
+    """A photo a department's worker sends through the app (the "after" photo of a
+    repair): allowed exactly when ``work.act`` would let them act on the request — their
+    department holds it (supervisors and admins: any) — then put where every upload lands
+    (``incoming/``) under a staff photo id, for the photo worker. Returns its key."""
+    require_work(who, department, town.town_id)
+    content_type = check_staff_photo(content)
+    request = work.store.get(town.town_id, request_id[:64], with_timeline=False)
+    if request is None or request.department != department:
+        raise NotFound(f"no service request {request_id[:64]!r} in {department}")
+    _check_room(request, town)
+    return inbox.receive_upload(town.town_id, request.request_id,
+                                STAFF_PREFIX + work.new_id(), content, content_type)
+
+
 def set_hidden(work: PhotoWork, who: Principal, request_id: str, photo_id: str,
                hidden: bool) -> ServiceRequest:
     """Staff hide a photo from the public (faces, plates, something offensive) or show it

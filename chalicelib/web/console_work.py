@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.domain.errors import Conflict, InvalidInput, Problem
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from chalicelib.web.console import render_console, staff_page
 from chalicelib.web.pages import FORM_CONTENT_TYPES, PageRequest, redirect
 
 if TYPE_CHECKING:
     from chalicelib.domain.access import Principal
     from chalicelib.domain.catalogue import Catalogue
+    from chalicelib.domain.requests import ServiceRequest
     from chalicelib.domain.towns import Town
     from chalicelib.services.work import Action
 
@@ -147,6 +148,70 @@ def requests(req: PageRequest, who: Principal) -> Response:
     return render_console(req, who, "console/work/requests.html", **context)
 
 
+# --- bulk actions on a selection of the list -------------------------------------------------
+
+BULK_MAX = 50  # a page of the list is 25; a selection is never a whole town
+
+
+@blueprint.route("/console/requests/bulk", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def bulk(req: PageRequest, who: Principal) -> Response:
+    """The requests ticked on the list, each through the call its own page makes: "close
+    as duplicate of" → ``tracking.merge``, "hand off to" → ``work.act`` (with the department
+    the list showed, so one moved meanwhile is refused, not moved twice). One item refused
+    does not stop the others; the page says what became of each. The result is shown, not
+    redirected to: it is a report of this post (posting it again changes nothing more —
+    merges are idempotent and a handed-off request is no longer where the form says)."""
+    from chalicelib.api.http import validated
+    from chalicelib.domain.errors import Town311Error
+    from chalicelib.schemas import tracking as tracking_wire
+    from chalicelib.schemas import work as work_wire
+    from chalicelib.services import tracking, work
+    from chalicelib.services.work import Action
+
+    town = _town(req)
+    form = req.form()
+    picked = [(name[5:][:64], department[:40]) for name, department in form.fields.items()
+              if name.startswith("pick-")][:BULK_MAX]
+    how = form.fields.get("bulk", "")[:20]
+    c = bootstrap.container()
+    problems: list[Problem] = []
+    if not picked:
+        problems.append(Problem("pick", "tick at least one request"))
+    parent_id = ""
+    try:
+        if how == "duplicate":
+            into = form.fields.get("into", "").strip().lstrip("#")[:64]
+            validated(tracking_wire.MergeIn, {"into": into})
+            parent_id = tracking.find(c.requests, town, into).request_id
+        elif how == "hand_off":
+            off = validated(work_wire.HandOffIn, {
+                "department": form.fields.get("to", "").strip()[:40],
+                "reason": form.fields.get("reason", "").strip() or None})
+        else:
+            problems.append(Problem("bulk", "choose what to do with the requests"))
+    except (InvalidInput, NotFound) as e:
+        problems += list(getattr(e, "problems", ()) or ()) or [Problem(how, str(e))]
+    results: list[dict[str, str]] = []
+    if not problems:
+        for request_id, department in picked:
+            try:
+                if how == "duplicate":
+                    tracking.merge(c.tracking_ports, who, request_id, parent_id, None)
+                else:
+                    work.act(c.routing_ports, who, department, request_id,
+                             Action("hand_off", note=off.reason, department=off.department))
+            except Town311Error as e:
+                found = list(getattr(e, "problems", ()) or ())
+                results.append({"id": request_id, "done": "",
+                                "why": "; ".join(p.message for p in found) or str(e)})
+            else:
+                results.append({"id": request_id, "done": how, "why": ""})
+    status = 400 if problems else 200
+    return render_console(req, who, "console/work/bulk.html", status=status,
+                          problems=problems, results=results, how=how)
+
+
 # --- one request ---------------------------------------------------------------------------
 
 
@@ -172,6 +237,7 @@ def _request_page(req: PageRequest, who: Principal, request_id: str, *, status: 
     clock = _clock(req, town)
     return render_console(
         req, who, "console/work/request.html", status=status, doc=document,
+        duplicates=_nearby(who, town, found) if status < 500 else [],
         timeline=[{**e, "when": clock["when"](e["at"])} for e in reversed(document["timeline"])],
         offered=offered, state=state, resolutions=lifecycle.RESOLUTIONS,
         escalation_level=found.escalation_level,
@@ -180,6 +246,28 @@ def _request_page(req: PageRequest, who: Principal, request_id: str, *, status: 
                      if d.code != found.department],
         problems=problems or [], failed=failed, done=req.query.get("done", "")[:20],
         **clock)
+
+
+def _nearby(who: Principal, town: Town, found: ServiceRequest) -> list[dict[str, Any]]:
+    """Open requests of the same service close by (``duplicates.duplicates_in_town``, the
+    possible-duplicates check), offered to whoever may merge; ``tracking.merge`` decides."""
+    from chalicelib.domain.access import Permission
+    from chalicelib.services import duplicates
+
+    place = found.place
+    if Permission.MERGE_REQUESTS not in who.permissions or found.status != "open" \
+            or not place.has_point:
+        return []
+    c = bootstrap.container()
+    try:
+        check = duplicates.duplicates_in_town(c.nearby, c.towns, town, found.service_code,
+                                              place.lat, place.long, c.now())  # type: ignore[arg-type]
+    except InvalidInput:  # a retired service: nothing to suggest
+        return []
+    return [{"id": r.request_id, "number": r.tracking_number or r.request_id,
+             "description": r.description, "address": r.place.address,
+             "metres": round(distance), "requested_at": r.requested_at.isoformat()}
+            for r, distance in check.matches if r.request_id != found.request_id]
 
 
 @blueprint.route(REQUEST, methods=["GET"])
@@ -225,16 +313,27 @@ def _action(name: str, fields: dict[str, str]) -> Action:
 def act(req: PageRequest, who: Principal, request_id: str) -> Response:
     """One department action, as the department API takes it (``work.act``): the form
     names the department the page showed, so a request handed off meanwhile is refused
-    rather than acted on elsewhere."""
-    from chalicelib.services import work
+    rather than acted on elsewhere. A close may carry the "after" photo (multipart),
+    sent on to the photo worker as a resident's no-JS photo is."""
+    from chalicelib.services import photos, work
 
+    c = bootstrap.container()
+    if len(req.raw.raw_body or b"") > c.settings.max_body_bytes:
+        raise InvalidInput.of([Problem("media", "the photo is too big to send here")])
     form = req.form()
     name = form.fields.get("action", "")[:20]
     department = form.fields.get("department", "")[:40]
+    # The "after" photo, with a close only; its bytes are checked before the request
+    # changes, so a file that is no photo leaves the request as it was.
+    after = form.media.content if name == "close" and form.media else b""
     try:
         action = _action(name, form.fields)
-        c = bootstrap.container()
+        if after:
+            photos.check_staff_photo(after)
         work.act(c.routing_ports, who, department, request_id[:64], action)
+        if after:
+            photos.receive_staff_photo(c.photo_work, c.photos, _town(req), who, department,
+                                       request_id[:64], after)
     except (InvalidInput, Conflict) as e:
         problems = list(getattr(e, "problems", ()) or ()) or [Problem(name, str(e))]
         return _request_page(req, who, request_id, status=409 if isinstance(e, Conflict)
@@ -243,6 +342,28 @@ def act(req: PageRequest, who: Principal, request_id: str) -> Response:
         # It is another department's now: back to the inbox it left.
         return redirect(req, "/console/inbox", done=name)
     return redirect(req, f"/console/requests/{request_id[:64]}", done=name)
+
+
+@blueprint.route(REQUEST + "/merge", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def merge(req: PageRequest, who: Principal, request_id: str) -> Response:
+    """Close this request as a duplicate of another (``tracking.merge``, as POST
+    /staff/requests/{id}/merge): its reporter and followers follow the other one."""
+    from chalicelib.api.http import validated
+    from chalicelib.schemas import tracking as wire
+    from chalicelib.services import tracking
+
+    form = req.form()
+    try:
+        body = validated(wire.MergeIn, {"into": form.fields.get("into", "")[:64],
+                                        "note": form.fields.get("note", "").strip() or None})
+        tracking.merge(bootstrap.container().tracking_ports, who, request_id[:64], body.into,
+                       body.note)
+    except (InvalidInput, Conflict) as e:
+        problems = list(getattr(e, "problems", ()) or ()) or [Problem("merge", str(e))]
+        return _request_page(req, who, request_id, status=409 if isinstance(e, Conflict)
+                             else 400, problems=problems, failed="merge")
+    return redirect(req, f"/console/requests/{request_id[:64]}", done="merge")
 
 
 @blueprint.route(REQUEST + "/photos/{photo_id}", methods=["POST"],

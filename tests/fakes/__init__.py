@@ -21,6 +21,7 @@ from tests.fakes.queues import (
     FakeRoutingQueue,
 )
 from tests.fakes.requests import FakeNearbyRequests, FakePhoneMigration, FakeRequestStore
+from tests.fakes.sign_in_codes import FakeSignInCodes
 from tests.fakes.towns import FakeAuditLog, FakeIdentity, FakeTokenVerifier, FakeTownDirectory
 from tests.fakes.webhooks import PUBLIC, FakePoster, FakeResolver
 
@@ -56,6 +57,7 @@ __all__ = [
     "FakeRequestStore",
     "FakeResidentAccess",
     "FakeResolver",
+    "FakeSignInCodes",
     "FakeRoutingQueue",
     "FakeSubscribers",
     "FakeTokenVerifier",

@@ -41,6 +41,7 @@ FAKES: dict[type, type] = {
     ports.SubscriberStore: fakes.FakeSubscribers,
     ports.AlertDeliveries: fakes.FakeAlerts,
     ports.AlertStore: fakes.FakeAlerts,
+    ports.SignInCodes: fakes.FakeSignInCodes,
 }
 
 

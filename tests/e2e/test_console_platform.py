@@ -1,0 +1,63 @@
+"""The platform operator's towns screens, in a real browser: create a town with its first
+administrator, then suspend it. axe-core on both screens."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.browser import check_accessibility, screenshot
+
+
+def _sign_in(page: Page, role: str, target: str) -> None:
+    page.goto(f"/console/sign-in?next={target}")
+    page.get_by_role("button", name=f"Sign in as {role}").click()
+    expect(page).to_have_url(re.compile(re.escape(target) + "$"))
+
+
+def test_the_operator_creates_and_suspends_a_town(desktop_page, local_run) -> None:
+    page = desktop_page
+    tag = uuid.uuid4().hex[:8]
+    town_id = f"e2e{tag}.example.gov"
+    name = f"Cedar Bend {tag}"
+    _sign_in(page, "operator", "/console")
+    page.get_by_role("navigation", name="Staff console").get_by_role(
+        "link", name="Towns").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Towns")
+    check_accessibility(page)
+    page.get_by_role("link", name="Create a town").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create a town")
+    check_accessibility(page)
+    page.get_by_label("Town id").fill(town_id)
+    page.get_by_label("Town name").fill(name)
+    page.get_by_label("Time zone").fill("America/Chicago")
+    page.get_by_text("Small town", exact=True).click()
+    expect(page.get_by_label("Small town")).to_be_checked()
+    page.get_by_label("Administrator's e-mail address").fill(f"clerk@{town_id}")
+    page.get_by_label("Administrator's name").fill("Pat Clerk")
+    page.get_by_role("button", name="Create the town").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Towns")
+    expect(page.get_by_role("status")).to_contain_text(
+        f"Town {town_id} created. Its administrator has been invited to sign in.")
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
+    expect(row).to_contain_text(town_id)
+    expect(row).to_contain_text("Active")
+    check_accessibility(page)
+    screenshot(page, "console-towns-desktop")
+    page.get_by_role("button", name=f"Suspend {name}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Town {town_id} is suspended")
+    expect(row).to_contain_text("Suspended")
+    expect(page.get_by_role("button", name=f"Resume {name}")).to_be_visible()
+    check_accessibility(page)
+
+
+def test_a_bad_town_is_refused_with_the_fields_named(desktop_page, local_run) -> None:
+    page = desktop_page
+    _sign_in(page, "operator", "/console/towns/new")
+    page.get_by_role("button", name="Create the town").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary.get_by_role("link", name=re.compile("^Town id"))).to_be_visible()
+    check_accessibility(page)

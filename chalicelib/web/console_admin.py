@@ -271,7 +271,7 @@ def save_town(req: PageRequest, who: Principal) -> Response:
 
     f = req.form().fields
     # Every checked language: the form's parser keeps only a field's last value.
-    locales = [v for k, v in _pairs(req) if k == "locales"]
+    locales = [v for k, v in req.pairs() if k == "locales"]
     values: dict[str, Any] = {name: f.get(name, "").strip() for name in
                               (*_TOWN_FIELDS, *_BRANDING_FIELDS)}
     values["photo_limit"] = _whole(values["photo_limit"])
@@ -291,17 +291,6 @@ def save_town(req: PageRequest, who: Principal) -> Response:
         problems = [_town_field(p) for p in e.problems]
         return _town_form(req, who, values, list(dict.fromkeys(problems)))
     return redirect(req, TOWN, saved=1)
-
-
-def _pairs(req: PageRequest) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
-
-    body = req.raw.raw_body or b""
-    try:
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
-        return parse_qsl(text, keep_blank_values=True)
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidInput.of([Problem("body", "is not a valid form")]) from None
 
 
 def _town_field(problem: Problem) -> str:

@@ -41,19 +41,6 @@ def _ports() -> AdminPorts:
     return bootstrap.container().admin
 
 
-def _pairs(req: PageRequest) -> list[tuple[str, str]]:
-    """The posted form's pairs in order, repeated names kept (checkboxes: the form's
-    parser keeps only a field's last value). Read after ``req.form()`` checked CSRF."""
-    from urllib.parse import parse_qsl
-
-    body = req.raw.raw_body or b""
-    try:
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
-        return parse_qsl(text, keep_blank_values=True)
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidInput.of([Problem("body", "is not a valid form")]) from None
-
-
 # --- staff and roles -------------------------------------------------------------------------
 
 
@@ -73,7 +60,7 @@ def add_member(req: PageRequest, who: Principal) -> Response:
     from chalicelib.services import admin
 
     f = req.form().fields
-    pairs = _pairs(req)
+    pairs = req.pairs()
     values: dict[str, Any] = {
         "email": f.get("email", "").strip()[:320], "name": f.get("name", "").strip()[:200],
         "roles": [v for k, v in pairs if k == "roles"][:10],
@@ -131,7 +118,7 @@ def create_key(req: PageRequest, who: Principal) -> Response:
 
     f = req.form().fields
     values: dict[str, Any] = {"name": f.get("name", "").strip()[:200],
-                              "scopes": [v for k, v in _pairs(req) if k == "scopes"][:4]}
+                              "scopes": [v for k, v in req.pairs() if k == "scopes"][:4]}
     try:
         key, secret = admin.create_api_key(_ports(), who, validated(ApiKeyIn, values))
     except InvalidInput as e:

@@ -244,6 +244,19 @@ class PageRequest:
                               "again")
         return form
 
+    def pairs(self) -> list[tuple[str, str]]:
+        """The posted urlencoded form's pairs in order, repeated names kept (ticked
+        checkboxes: ``form()`` keeps a field's last value only). Read after ``form()``
+        has checked the CSRF token."""
+        from urllib.parse import parse_qsl
+
+        body = self.raw.raw_body or b""
+        try:
+            text = body.decode("utf-8") if isinstance(body, bytes) else body
+            return parse_qsl(text, keep_blank_values=True)
+        except (UnicodeDecodeError, ValueError):
+            raise InvalidInput.of([Problem("body", "is not a valid form")]) from None
+
     def _check_origin(self) -> None:
         # Browsers say where a form post comes from; another site's post is refused even
         # before the token is looked at (the token is the check that always runs).

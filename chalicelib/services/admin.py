@@ -96,6 +96,21 @@ def _check_countries(codes: list[str]) -> None:
 
 def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn) -> Town:
     town = own_town(ports, who, Permission.CONFIGURE_TOWN, body.jurisdiction_id)
+    updated = _with_settings(town, body)
+    ports.towns.save_town(updated)
+    changes = body.model_dump(exclude_unset=True, exclude={"jurisdiction_id"}, mode="json")
+    record(ports, who, town.town_id, "town.settings_changed", town.town_id, changes)
+    return updated
+
+
+def preview_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn) -> Town:
+    """The town as ``update_settings`` would store it, checked the same way, but not
+    stored (the console's "preview the resident page" before saving)."""
+    town = own_town(ports, who, Permission.CONFIGURE_TOWN, body.jurisdiction_id)
+    return _with_settings(town, body)
+
+
+def _with_settings(town: Town, body: wire.TownSettingsIn) -> Town:
     changes = body.model_dump(exclude_unset=True, exclude={"jurisdiction_id"}, mode="json")
     updated = town
     for name in ("name", "timezone", "locale", "contact_email", "contact_phone",
@@ -142,8 +157,6 @@ def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn
         updated = dataclasses.replace(updated, notices=NoticeSettings(
             quiet_hours=body.notices.quiet_hours,
             dispute_window_days=body.notices.dispute_window_days, templates=templates))
-    ports.towns.save_town(updated)
-    record(ports, who, town.town_id, "town.settings_changed", town.town_id, changes)
     return updated
 
 
@@ -350,27 +363,49 @@ def retire_service(ports: AdminPorts, who: Principal, code: str, *,
     return changed
 
 
-def add_pack(ports: AdminPorts, who: Principal, pack: str) -> list[str]:
-    """Add a template pack's services (and departments) that the town does not have yet."""
+@dataclass(frozen=True)
+class PackAdditions:
+    """What adding a template pack would bring: its departments and services the town
+    does not have yet (by code; what the town has keeps its own version)."""
+
+    pack: str
+    departments: tuple[Department, ...]
+    services: tuple[Service, ...]
+
+
+def _pack_additions(town_catalogue: Catalogue, pack: str) -> PackAdditions:
     from chalicelib.services.towns import load_pack
 
-    town = own_town(ports, who, Permission.EDIT_CATALOGUE)
     try:
         template = load_pack(pack)
     except (ValueError, OSError):
         raise InvalidInput.of([Problem("pack", f"no template pack {pack!r}")]) from None
+    return PackAdditions(
+        pack,
+        tuple(d for d in template.departments if town_catalogue.department(d.code) is None),
+        tuple(s for s in template.services if s.code not in town_catalogue.by_code))
+
+
+def pack_additions(ports: AdminPorts, who: Principal, pack: str) -> PackAdditions:
+    """What ``add_pack`` would add to the caller's town; changes nothing."""
+    town = own_town(ports, who, Permission.EDIT_CATALOGUE)
+    return _pack_additions(catalogue_of(ports, town), pack)
+
+
+def add_pack(ports: AdminPorts, who: Principal, pack: str) -> list[str]:
+    """Add a template pack's services (and departments) that the town does not have yet."""
+    town = own_town(ports, who, Permission.EDIT_CATALOGUE)
     catalogue = catalogue_of(ports, town)
+    additions = _pack_additions(catalogue, pack)
     changeset = changeset_at(ports.now())
-    for department in template.departments:
-        if catalogue.department(department.code) is None:
-            ports.towns.save_department(town.town_id, department, changeset)
+    for department in additions.departments:
+        ports.towns.save_department(town.town_id, department, changeset)
     added = []
     position = len(catalogue.services)
-    for service in template.services:
-        if service.code not in catalogue.by_code:
-            ports.towns.save_service(town.town_id, service, position, changeset)
-            position += 1
-            added.append(service.code)
+    for service in additions.services:
+        ports.towns.save_service(town.town_id, service, position, changeset)
+        position += 1
+        added.append(service.code)
     record(ports, who, town.town_id, "catalogue.pack_added", pack, {"services": added})
     return added
 

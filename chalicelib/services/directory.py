@@ -41,6 +41,9 @@ class TTLCache[K, V]:
     def clear(self) -> None:
         self._entries.clear()
 
+    def drop(self, key: K) -> None:
+        self._entries.pop(key, None)
+
     def get_or_load(self, key: K, load: Callable[[], V]) -> V:
         now = self._clock()
         hit = self._entries.get(key)
@@ -68,6 +71,13 @@ class CachedTownDirectory:
         """Read everything afresh from now on (tests; an operator's emergency change)."""
         for cache in (self._towns, self._catalogues, self._keys, self._domains):
             cache.clear()
+
+    def forget_town(self, town_id: str) -> None:
+        """Read this town afresh on its next call: a change its admin just made in this
+        container shows at once here (its catalogue is cached by changeset, so a new
+        town record brings the new catalogue too). Other containers see it when their
+        copy expires."""
+        self._towns.drop(town_id)
 
     def get_town(self, town_id: str) -> Town | None:
         return self._towns.get_or_load(town_id, lambda: self._inner.get_town(town_id))

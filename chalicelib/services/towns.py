@@ -96,6 +96,15 @@ def load_pack(name: str) -> Catalogue:
     return catalogue_from_document(document)
 
 
+def template_packs() -> list[tuple[str, str]]:
+    """The template packs there are, as (name, title), by name."""
+    found = []
+    for path in sorted(PACKS.glob("*.json")):
+        document: PackDocument = json.loads(path.read_text(encoding="utf-8"))
+        found.append((path.stem, document.get("title") or path.stem))
+    return found
+
+
 def catalogue_from_document(document: PackDocument) -> Catalogue:
     services = tuple(
         Service(

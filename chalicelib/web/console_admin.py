@@ -11,11 +11,13 @@ shows the form again with one more empty question.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
+from chalicelib.domain.access import Permission
 from chalicelib.domain.errors import InvalidInput, Problem
 from chalicelib.web.console import render_console, staff_page
 from chalicelib.web.pages import FORM_CONTENT_TYPES, PageRequest, redirect
@@ -31,7 +33,12 @@ staff = staff_page(blueprint)
 
 SERVICES = "/console/admin/services"
 TOWN = "/console/admin/town"
+HOURS = TOWN + "/hours"
+PACKS = SERVICES + "/packs"
 QUESTIONS_LIMIT = 50
+PRIORITIES_LIMIT = 20  # ServiceIn's
+LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 def _ports() -> AdminPorts:
@@ -100,6 +107,7 @@ def retire_or_restore(req: PageRequest, who: Principal, code: str, change: str) 
     if change not in ("retire", "restore"):
         raise NotFound("no such change")
     admin.retire_service(_ports(), who, code[:40], active=change == "restore")
+    _reaches_residents(who)
     return redirect(req, SERVICES, saved=change)
 
 
@@ -117,6 +125,7 @@ def _save_service(req: PageRequest, who: Principal, code: str | None) -> Respons
         try:
             body = _validated_service(document)
             admin.put_service(_ports(), who, document["code"], body)
+            _reaches_residents(who)
             return redirect(req, SERVICES, saved=document["code"])
         except InvalidInput as e:
             problems = [_field_of(p.field) for p in e.problems]
@@ -155,14 +164,6 @@ def _service_from(form: PostedForm, code: str | None) -> tuple[dict[str, Any], l
     }
     if not (code is not None or document["code"]):
         problems.append("code")
-    sla = f.get("sla_json", "")
-    if sla:
-        import json
-
-        try:
-            document["sla"] = json.loads(sla)
-        except ValueError:
-            problems.append("sla")
     try:
         count = min(int(f.get("questions", "0")), QUESTIONS_LIMIT)
     except ValueError:
@@ -193,7 +194,36 @@ def _service_from(form: PostedForm, code: str | None) -> tuple[dict[str, Any], l
         if question["datatype"] not in ("singlevaluelist", "multivaluelist"):
             question["values"] = []
         document["questions"].append(question)
+    document["sla"] = _sla_from(form, problems)
     return document, problems
+
+
+def _sla_from(form: PostedForm, problems: list[str]) -> dict[str, Any] | None:
+    """The service level as ServiceIn's ``sla``: a target (none when the amount is left
+    empty) and the quicker targets for priority answers, each chosen as one of the list
+    questions' answers (``question=answer``). Amounts go on as typed: ServiceIn says
+    what is wrong with them."""
+    f = form.fields
+    priorities = []
+    try:
+        count = min(int(f.get("priorities", "0")), PRIORITIES_LIMIT)
+    except ValueError:
+        count = 0
+    for i in range(count):
+        p = f"p{i}_"
+        question, sep, answer = f.get(p + "rule", "").partition("=")
+        if f.get(p + "remove") == "yes" or not sep:
+            continue
+        priorities.append({"question": question, "answer": answer,
+                           "amount": f.get(p + "amount", "").strip(),
+                           "unit": f.get(p + "unit", "")})
+    amount = f.get("sla_amount", "").strip()
+    if not amount:
+        if priorities:
+            problems.append("sla_amount")  # a quicker target needs a usual one
+            return {"amount": "", "unit": f.get("sla_unit", ""), "priorities": priorities}
+        return None
+    return {"amount": amount, "unit": f.get("sla_unit", ""), "priorities": priorities}
 
 
 def _whole(text: str) -> int | str:
@@ -223,23 +253,74 @@ def _field_of(name: str) -> str:
     if parts[0] == "questions" and len(parts) > 2 and parts[1].isdigit():
         return f"q{parts[1]}_{parts[2]}"
     if parts[0] == "sla":
-        return "sla"
+        if len(parts) > 3 and parts[1] == "priorities" and parts[2].isdigit():
+            return f"p{parts[2]}_{'amount' if parts[3] == 'amount' else 'rule'}"
+        return "sla_unit" if parts[1:2] == ["unit"] else "sla_amount"
     return parts[0]
 
 
 def _service_form(req: PageRequest, who: Principal, catalogue: Catalogue,
                   document: dict[str, Any], *, new: bool, problems: list[str] | None = None
                   ) -> Response:
-    import json
-
     from chalicelib.domain.catalogue import DATATYPES
+    from chalicelib.domain.sla import UNITS
 
     problems = problems or []
+    sla = document.get("sla") or {"amount": "", "unit": "business_hours", "priorities": []}
     return render_console(
         req, who, "console/admin/service.html", status=400 if problems else 200,
         service=document, new=new, departments=catalogue.departments, datatypes=DATATYPES,
-        problems=problems, sla_json=json.dumps(document["sla"]) if document.get("sla")
-        else "")
+        problems=problems, sla=sla, units=UNITS, answers=_priority_answers(document, sla))
+
+
+def _priority_answers(document: dict[str, Any], sla: dict[str, Any]
+                      ) -> list[tuple[str, str, str]]:
+    """What a priority may be chosen on: each answer of the service's list questions, as
+    (``question=answer``, the question, the answer's name); and the rules already there
+    on other questions, so that editing never loses one."""
+    found = {f"{q['code']}={v['key']}": (q["description"] or q["code"], v["name"])
+             for q in document["questions"] if q["datatype"] in LIST_DATATYPES
+             for v in q["values"]}
+    for rule in sla.get("priorities") or ():
+        found.setdefault(f"{rule['question']}={rule['answer']}",
+                         (rule["question"], rule["answer"]))
+    return [(value, question, answer) for value, (question, answer) in found.items()]
+
+
+# --- template packs ---------------------------------------------------------------------------
+
+
+@blueprint.route(PACKS, methods=["GET"])
+@staff
+def packs(req: PageRequest, who: Principal) -> Response:
+    """Choose a template pack and see what it would add (departments and services the
+    town has no code for yet), before adding anything."""
+    from chalicelib.services import admin
+    from chalicelib.services.towns import template_packs
+
+    chosen = req.query.get("pack", "")[:40]
+    additions, problems = None, []
+    if chosen:
+        try:
+            additions = admin.pack_additions(_ports(), who, chosen)
+        except InvalidInput:
+            problems = ["pack"]
+    else:
+        admin.own_town(_ports(), who, Permission.EDIT_CATALOGUE)
+    return render_console(req, who, "console/admin/packs.html", status=400 if problems else 200,
+                          packs=template_packs(), chosen=chosen, additions=additions,
+                          problems=problems)
+
+
+@blueprint.route(PACKS, methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def add_pack(req: PageRequest, who: Principal) -> Response:
+    from chalicelib.services import admin
+
+    pack = req.form().fields.get("pack", "")[:40]
+    added = admin.add_pack(_ports(), who, pack)
+    _reaches_residents(who)
+    return redirect(req, SERVICES, saved="pack", added=len(added))
 
 
 # --- the town's settings and branding ---------------------------------------------------------
@@ -249,10 +330,19 @@ _TOWN_FIELDS = ("name", "contact_email", "contact_phone", "contact_url", "photo_
 _BRANDING_FIELDS = ("display_name", "logo_url", "primary_colour", "accent_colour")
 
 
+def _reaches_residents(who: Principal) -> None:
+    """This container's resident pages show the change now (they keep a town for a
+    minute, ``CachedTownDirectory``); other containers' copies expire within that."""
+    from chalicelib.services.directory import CachedTownDirectory
+
+    towns = bootstrap.container().towns
+    if isinstance(towns, CachedTownDirectory) and who.town_id:
+        towns.forget_town(who.town_id)
+
+
 @blueprint.route(TOWN, methods=["GET"])
 @staff
 def town_settings(req: PageRequest, who: Principal) -> Response:
-    from chalicelib.domain.access import Permission
     from chalicelib.services import admin
 
     town = admin.own_town(_ports(), who, Permission.CONFIGURE_TOWN)
@@ -262,12 +352,11 @@ def town_settings(req: PageRequest, who: Principal) -> Response:
     return _town_form(req, who, values, [], saved=req.query.get("saved") == "1")
 
 
-@blueprint.route(TOWN, methods=["POST"], content_types=FORM_CONTENT_TYPES)
-@staff
-def save_town(req: PageRequest, who: Principal) -> Response:
+def _posted_settings(req: PageRequest) -> tuple[dict[str, Any], Any]:
+    """The settings form as typed (to show again) and as TownSettingsIn; InvalidInput
+    (with the form's values) when the API would refuse it."""
     from chalicelib.api.http import validated
     from chalicelib.schemas.admin import TownSettingsIn
-    from chalicelib.services import admin
 
     f = req.form().fields
     # Every checked language: the form's parser keeps only a field's last value.
@@ -286,11 +375,70 @@ def save_town(req: PageRequest, who: Principal) -> Response:
     if body["photo_limit"] == "":
         body.pop("photo_limit")
     try:
-        admin.update_settings(_ports(), who, validated(TownSettingsIn, body))
+        return values, validated(TownSettingsIn, body)
     except InvalidInput as e:
-        problems = [_town_field(p) for p in e.problems]
-        return _town_form(req, who, values, list(dict.fromkeys(problems)))
+        raise _Refused(values, e) from None
+
+
+class _Refused(Exception):
+    def __init__(self, values: dict[str, Any], error: InvalidInput) -> None:
+        super().__init__("refused")
+        self.values, self.error = values, error
+
+
+@blueprint.route(TOWN, methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def save_town(req: PageRequest, who: Principal) -> Response:
+    from chalicelib.services import admin
+
+    try:
+        values, body = _posted_settings(req)
+    except _Refused as refused:
+        return _refused_settings(req, who, refused.values, refused.error)
+    try:
+        admin.update_settings(_ports(), who, body)
+    except InvalidInput as e:  # checks beyond the body's own (none yet for these fields)
+        return _refused_settings(req, who, values, e)
+    _reaches_residents(who)
     return redirect(req, TOWN, saved=1)
+
+
+@blueprint.route(TOWN + "/preview", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def preview_town(req: PageRequest, who: Principal) -> Response:
+    """The resident home page with the settings form's values, not saved: the same
+    checks as saving (``admin.preview_settings``), the town's own services and reports,
+    and a banner that says it is a preview."""
+    from chalicelib.services import admin, resident_site
+    from chalicelib.web.pages import render, translations
+
+    try:
+        values, body = _posted_settings(req)
+    except _Refused as refused:
+        return _refused_settings(req, who, refused.values, refused.error)
+    try:
+        shown = admin.preview_settings(_ports(), who, body)
+    except InvalidInput as e:
+        return _refused_settings(req, who, values, e)
+    c = bootstrap.container()
+    req.for_town(shown)  # its colours, logo, name and languages as typed
+    home = resident_site.home_page(c.towns, c.requests, c.alert_store, shown, c.now(), None,
+                                   translations(req.language).gettext)
+    return render(req, "console/admin/preview.html", home=home, search="")
+
+
+@blueprint.route(TOWN + "/preview", methods=["GET"])
+@staff
+def preview_again(req: PageRequest, who: Principal) -> Response:
+    # A link inside the preview (its language switcher) comes here: there is no form
+    # to show again, so back to the settings.
+    return redirect(req, TOWN)
+
+
+def _refused_settings(req: PageRequest, who: Principal, values: dict[str, Any],
+                      error: InvalidInput) -> Response:
+    problems = [_town_field(p) for p in error.problems]
+    return _town_form(req, who, values, list(dict.fromkeys(problems)))
 
 
 def _town_field(problem: Problem) -> str:
@@ -305,3 +453,163 @@ def _town_form(req: PageRequest, who: Principal, values: dict[str, Any], problem
     return render_console(req, who, "console/admin/town.html",
                           status=400 if problems else 200, values=values, problems=problems,
                           offered=catalogue_languages(), saved=saved)
+
+
+# --- hours, holidays and emergency mode --------------------------------------------------------
+
+
+@blueprint.route(HOURS, methods=["GET"])
+@staff
+def hours(req: PageRequest, who: Principal) -> Response:
+    from chalicelib.services import admin
+
+    town = admin.own_town(_ports(), who, Permission.CONFIGURE_TOWN)
+    return _hours_page(req, who, town, saved=req.query.get("saved", "")[:20])
+
+
+@blueprint.route(HOURS, methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def save_hours(req: PageRequest, who: Principal) -> Response:
+    """Opening hours per weekday (both times empty: closed that day)."""
+    from chalicelib.domain.towns import WEEKDAYS
+    from chalicelib.services import admin
+
+    f = req.form().fields
+    town = admin.own_town(_ports(), who, Permission.CONFIGURE_TOWN)
+    week: dict[str, tuple[str, str] | None] = {}
+    typed: dict[str, tuple[str, str]] = {}
+    problems = []
+    for day in WEEKDAYS:
+        opens, closes = f.get(day + "_opens", "").strip(), f.get(day + "_closes", "").strip()
+        typed[day] = (opens, closes)
+        if not (opens or closes):
+            week[day] = None
+        elif not (_CLOCK.fullmatch(opens) and _CLOCK.fullmatch(closes)):
+            problems.append(day + ("_closes" if _CLOCK.fullmatch(opens) else "_opens"))
+        elif opens >= closes:
+            problems.append(day + "_closes")
+        else:
+            week[day] = (opens, closes)
+    if not problems:
+        try:
+            return _save_calendar(req, who, town, {"hours": week}, "hours")
+        except InvalidInput:
+            problems = ["hours"]
+    return _hours_page(req, who, town, problems=problems, typed=typed)
+
+
+@blueprint.route(HOURS + "/holidays", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def change_holidays(req: PageRequest, who: Principal) -> Response:
+    """Add a holiday, remove one, or add the US federal holidays of a year."""
+    from datetime import date
+
+    from chalicelib.services import admin
+
+    f = req.form().fields
+    town = admin.own_town(_ports(), who, Permission.CONFIGURE_TOWN)
+    holidays = [d.isoformat() for d in town.calendar.holidays]
+    if f.get("remove"):
+        if f["remove"] not in holidays:
+            return redirect(req, HOURS)  # already gone (another tab, another admin)
+        holidays.remove(f["remove"])
+        return _save_calendar(req, who, town, {"holidays": holidays}, "removed")
+    if f.get("federal_year"):
+        year = _whole(f["federal_year"])
+        if not isinstance(year, int) or not 2000 <= year <= 2100:
+            return _hours_page(req, who, town, problems=["federal_year"])
+        return _save_calendar(req, who, town, {
+            "holidays": [d for d in holidays if d.startswith(f"{year}-")], "year": year,
+            "us_federal_holidays": True}, "federal")
+    day = f.get("holiday", "").strip()
+    try:
+        new = date.fromisoformat(day).isoformat()
+    except ValueError:
+        return _hours_page(req, who, town, problems=["holiday"], holiday=day[:20])
+    if new in holidays:
+        return _hours_page(req, who, town, problems=["holiday_twice"], holiday=new)
+    try:
+        return _save_calendar(req, who, town, {"holidays": [*holidays, new]}, "added")
+    except InvalidInput:  # a year the service's date parser refuses (before 1970, say)
+        return _hours_page(req, who, town, problems=["holiday"], holiday=new)
+
+
+def _save_calendar(req: PageRequest, who: Principal, town: Any, change: dict[str, Any],
+                   saved: str) -> Response:
+    """The whole calendar, as CalendarIn wants it: what is not changed is sent as it is."""
+    from chalicelib.api.http import validated
+    from chalicelib.schemas.admin import TownSettingsIn
+    from chalicelib.services import admin
+
+    calendar = {"hours": {d: list(h) if h else None for d, h in town.calendar.hours.items()},
+                "holidays": [d.isoformat() for d in town.calendar.holidays]} | change
+    admin.update_settings(_ports(), who, validated(TownSettingsIn, {"calendar": calendar}))
+    _reaches_residents(who)
+    return redirect(req, HOURS, saved=saved)
+
+
+@blueprint.route(HOURS + "/emergency", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def save_emergency(req: PageRequest, who: Principal) -> Response:
+    """Emergency mode on or off, and per service what it does meanwhile: nothing, pause
+    the clock, or another target."""
+    from chalicelib.api.http import validated
+    from chalicelib.schemas.admin import TownSettingsIn
+    from chalicelib.services import admin
+
+    f = req.form().fields
+    town = admin.own_town(_ports(), who, Permission.CONFIGURE_TOWN)
+    services: dict[str, Any] = {}
+    typed: dict[str, tuple[str, str, str]] = {}
+    for code in [v for k, v in req.pairs() if k == "service"][:100]:
+        choice = f.get(f"e_{code}", "usual")
+        amount, unit = f.get(f"e_{code}_amount", "").strip(), f.get(f"e_{code}_unit", "")
+        typed[code] = (choice, amount, unit)
+        if choice == "paused":
+            services[code] = None
+        elif choice == "target":
+            services[code] = {"amount": amount, "unit": unit}
+    body = {"sla": {"ladder": [{"at": at, "notify": notify} for at, notify in town.sla_ladder],
+                    "emergency": {"active": f.get("emergency") == "on",
+                                  "services": services}}}
+    try:
+        admin.update_settings(_ports(), who, validated(TownSettingsIn, body))
+    except InvalidInput as e:
+        problems = [_emergency_field(p) for p in e.problems]
+        return _hours_page(req, who, town, problems=list(dict.fromkeys(problems)),
+                           emergency_typed=typed)
+    _reaches_residents(who)
+    return redirect(req, HOURS, saved="emergency")
+
+
+def _emergency_field(problem: Problem) -> str:
+    parts = problem.field.split(".")  # sla.emergency.services.<code>.amount
+    return f"e_{parts[3]}_amount" if len(parts) > 3 and parts[2] == "services" \
+        else "emergency"
+
+
+def _hours_page(req: PageRequest, who: Principal, town: Any, *, saved: str = "",
+                problems: list[str] | None = None, typed: dict[str, tuple[str, str]] | None
+                = None, holiday: str = "", emergency_typed: dict[str, tuple[str, str, str]]
+                | None = None) -> Response:
+    from chalicelib.domain.sla import UNITS
+    from chalicelib.domain.towns import WEEKDAYS
+    from chalicelib.services import admin
+
+    problems = problems or []
+    week = typed or {day: tuple(town.calendar.hours.get(day) or ("", ""))
+                     for day in WEEKDAYS}
+    catalogue = admin.catalogue_of(_ports(), town)
+    emergency = emergency_typed or {
+        code: ("paused", "", "business_hours") if target is None else
+        ("target", f"{target.amount:g}", target.unit)
+        for code, target in town.emergency_services.items()}
+    services = [s for s in catalogue.services if s.active or s.code in emergency]
+    this_year = bootstrap.container().now().astimezone(town.zone).year
+    return render_console(
+        req, who, "console/admin/hours.html", status=400 if problems else 200,
+        week=week, weekdays=WEEKDAYS, holidays=town.calendar.holidays, problems=problems,
+        saved=saved, holiday=holiday, years=(this_year, this_year + 1), units=UNITS,
+        emergency_on=town.emergency_active, emergency=emergency, services=services)
+
+

@@ -26,6 +26,21 @@ def test_answers_are_cached_until_they_expire():
     assert inner.reads == 4
 
 
+def test_forgetting_one_town_reads_it_and_its_new_catalogue_again():
+    import dataclasses
+
+    inner, clock = FakeTownDirectory(), [0.0]
+    seed_demo_town(inner, api_key="k" * 20)
+    cached = CachedTownDirectory(inner, seconds=60, clock=lambda: clock[0])
+    town = cached.get_town("maplefalls.example")
+    inner.save_town(dataclasses.replace(town, name="Renamed", changeset="2030-01-01"))
+    assert cached.get_town("maplefalls.example").name == "Maple Falls"  # remembered
+    cached.forget_town("maplefalls.example")
+    again = cached.get_town("maplefalls.example")
+    assert again.name == "Renamed" and again.changeset == "2030-01-01"
+    cached.forget_town("nowhere.example")  # a town not remembered: nothing to drop
+
+
 def test_keys_are_checked_within_the_town_only():
     directory = FakeTownDirectory()
     demo = seed_demo_town(directory, api_key="demo-secret-000000")

@@ -65,6 +65,8 @@ def test_a_service_gets_a_due_time_and_a_priority_answer(api, staff, deployment)
 
 def test_the_pack_services_priorities_are_shown_and_kept(api, staff, deployment) -> None:
     admin = desk(api, staff, "town_admin")
+    listing = text(admin.get(SERVICES))
+    assert "Pothole pothole Streets & Sidewalks 3 3 working days" in listing
     page = html(admin.get(f"{SERVICES}/edit/pothole"))
     assert '<option value="in_traffic_lane=yes" selected>' in page
     assert 'name="sla_amount" inputmode="decimal" value="3"' in page

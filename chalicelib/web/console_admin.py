@@ -1,5 +1,7 @@
-"""Town administration in the console: the catalogue editor (services and their
-questions, retire/restore) and the town's settings and branding.
+"""Town administration in the console: the catalogue editor (services, their questions,
+due times and priority answers, retire/restore, adding a template pack), the town's
+settings and branding (with a preview of the resident page before saving), and its
+opening hours, holidays and emergency mode.
 
 Each screen calls the service the admin JSON API calls (``services.admin``: the
 permission checks are there); the forms are read into the API's own bodies
@@ -7,6 +9,10 @@ permission checks are there); the forms are read into the API's own bodies
 A refused form comes back with the problem next to each field. Questions are edited
 without script: the form lists them, each with a "remove" box, and "Add a question"
 shows the form again with one more empty question.
+
+Residents' pages keep a town for a minute per container; a change saved here is dropped
+from this container's copy at once (``_reaches_residents``), and the screens say that the
+other containers follow within the minute.
 """
 
 from __future__ import annotations
@@ -381,6 +387,8 @@ def _posted_settings(req: PageRequest) -> tuple[dict[str, Any], Any]:
 
 
 class _Refused(Exception):
+    """A settings form the API's body refuses, with the values to show again."""
+
     def __init__(self, values: dict[str, Any], error: InvalidInput) -> None:
         super().__init__("refused")
         self.values, self.error = values, error

@@ -118,6 +118,17 @@ class Container:
 
         return CachedTownDirectory(self.town_store, self.settings.cache_seconds)
 
+    def town_changed(self, town_id: str | None) -> None:
+        """A town admin changed the town: this container's resident pages show it at once
+        (they keep a town for ``cache_seconds``); other containers' copies expire within
+        that. Any catalogue change gives the town a new changeset, so dropping the town
+        brings the new catalogue too."""
+        from chalicelib.services.directory import CachedTownDirectory
+
+        towns = self.__dict__.get("towns")  # nothing cached yet: nothing to forget
+        if town_id and isinstance(towns, CachedTownDirectory):
+            towns.forget_town(town_id)
+
     @cached_property
     def service_levels(self) -> ServiceLevelStore:
         """The request store with the SLA sweep's index and cursor."""

@@ -35,8 +35,10 @@ def read_town() -> Response:
 @blueprint.route("/admin/town", methods=["PATCH"])
 @json_view
 def update_town() -> Response:
-    town = admin.update_settings(_ports(), caller(blueprint),
+    who = caller(blueprint)
+    town = admin.update_settings(_ports(), who,
                                  body_as(blueprint, wire.TownSettingsIn))
+    bootstrap.container().town_changed(who.town_id)
     return respond(documents.town_document(town))
 
 
@@ -54,15 +56,19 @@ def messaging() -> Response:
 @blueprint.route("/admin/departments/{code}", methods=["PUT"])
 @json_view
 def put_department(code: str) -> Response:
-    department, secret = admin.put_department(_ports(), caller(blueprint), code,
+    who = caller(blueprint)
+    department, secret = admin.put_department(_ports(), who, code,
                                               body_as(blueprint, wire.DepartmentIn))
+    bootstrap.container().town_changed(who.town_id)
     return respond(documents.department_document(department, secret=secret))
 
 
 @blueprint.route("/admin/departments/{code}", methods=["DELETE"])
 @json_view
 def delete_department(code: str) -> Response:
-    admin.delete_department(_ports(), caller(blueprint), code)
+    who = caller(blueprint)
+    admin.delete_department(_ports(), who, code)
+    bootstrap.container().town_changed(who.town_id)
     return respond({"deleted": code})
 
 
@@ -79,14 +85,18 @@ def read_zone(code: str) -> Response:
 @blueprint.route("/admin/zones/{code}", methods=["PUT"])
 @json_view
 def put_zone(code: str) -> Response:
-    zone = admin.put_zone(_ports(), caller(blueprint), code, body_as(blueprint, wire.ZoneIn))
+    who = caller(blueprint)
+    zone = admin.put_zone(_ports(), who, code, body_as(blueprint, wire.ZoneIn))
+    bootstrap.container().town_changed(who.town_id)
     return respond(documents.zone_document(zone))
 
 
 @blueprint.route("/admin/zones/{code}", methods=["DELETE"])
 @json_view
 def delete_zone(code: str) -> Response:
-    admin.delete_zone(_ports(), caller(blueprint), code)
+    who = caller(blueprint)
+    admin.delete_zone(_ports(), who, code)
+    bootstrap.container().town_changed(who.town_id)
     return respond({"deleted": code})
 
 
@@ -102,7 +112,9 @@ def read_routing() -> Response:
 @blueprint.route("/admin/routing", methods=["PUT"])
 @json_view
 def put_routing() -> Response:
-    routing = admin.put_routing(_ports(), caller(blueprint), body_as(blueprint, wire.RoutingIn))
+    who = caller(blueprint)
+    routing = admin.put_routing(_ports(), who, body_as(blueprint, wire.RoutingIn))
+    bootstrap.container().town_changed(who.town_id)
     return respond(documents.routing_document(routing))
 
 
@@ -116,29 +128,37 @@ def dry_run_routing() -> Response:
 @blueprint.route("/admin/services/{code}", methods=["PUT"])
 @json_view
 def put_service(code: str) -> Response:
-    service = admin.put_service(_ports(), caller(blueprint), code,
+    who = caller(blueprint)
+    service = admin.put_service(_ports(), who, code,
                                 body_as(blueprint, wire.ServiceIn))
+    bootstrap.container().town_changed(who.town_id)
     return respond(documents.service_admin_document(service))
 
 
 @blueprint.route("/admin/services/{code}/retire", methods=["POST"])
 @json_view
 def retire_service(code: str) -> Response:
+    who = caller(blueprint)
+    bootstrap.container().town_changed(who.town_id)
     return respond(documents.service_admin_document(
-        admin.retire_service(_ports(), caller(blueprint), code)))
+        admin.retire_service(_ports(), who, code)))
 
 
 @blueprint.route("/admin/services/{code}/restore", methods=["POST"])
 @json_view
 def restore_service(code: str) -> Response:
+    who = caller(blueprint)
+    bootstrap.container().town_changed(who.town_id)
     return respond(documents.service_admin_document(
-        admin.retire_service(_ports(), caller(blueprint), code, active=True)))
+        admin.retire_service(_ports(), who, code, active=True)))
 
 
 @blueprint.route("/admin/catalogue/packs", methods=["POST"])
 @json_view
 def add_pack() -> Response:
-    added = admin.add_pack(_ports(), caller(blueprint), body_as(blueprint, wire.PackIn).pack)
+    who = caller(blueprint)
+    added = admin.add_pack(_ports(), who, body_as(blueprint, wire.PackIn).pack)
+    bootstrap.container().town_changed(who.town_id)
     return respond({"added": added})
 
 

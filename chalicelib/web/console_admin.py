@@ -337,13 +337,7 @@ _BRANDING_FIELDS = ("display_name", "logo_url", "primary_colour", "accent_colour
 
 
 def _reaches_residents(who: Principal) -> None:
-    """This container's resident pages show the change now (they keep a town for a
-    minute, ``CachedTownDirectory``); other containers' copies expire within that."""
-    from chalicelib.services.directory import CachedTownDirectory
-
-    towns = bootstrap.container().towns
-    if isinstance(towns, CachedTownDirectory) and who.town_id:
-        towns.forget_town(who.town_id)
+    bootstrap.container().town_changed(who.town_id)
 
 
 @blueprint.route(TOWN, methods=["GET"])

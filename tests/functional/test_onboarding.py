@@ -212,3 +212,14 @@ def test_a_residents_contact_details_are_erased_from_every_request(api, staff):
     r = _call(api, "POST", "/admin/residents/erase", staff.headers("agent"),
               {"email": "bo@example.org"})
     assert r.status_code == 403
+
+
+def test_an_admins_api_change_reaches_this_servers_resident_pages_at_once(api, staff):
+    """Residents' calls keep a town for a minute; the server that took the change drops its
+    copy, so the next services.json it serves is the new catalogue."""
+    base = "/towns/maplefalls.example/open311/v2"
+    before = _json(api.http.get(f"{base}/services.json"))
+    assert "graffiti" in [s["service_code"] for s in before]
+    _json(_call(api, "POST", "/admin/services/graffiti/retire", staff.headers("town_admin")))
+    after = _json(api.http.get(f"{base}/services.json"))
+    assert "graffiti" not in [s["service_code"] for s in after]

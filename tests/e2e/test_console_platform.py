@@ -8,7 +8,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import check_accessibility, screenshot
+from tests.e2e.browser import check_accessibility, screen_name, screenshot
 
 
 def _sign_in(page: Page, role: str, target: str) -> None:
@@ -60,4 +60,27 @@ def test_a_bad_town_is_refused_with_the_fields_named(desktop_page, local_run) ->
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("There is a problem")
     expect(summary.get_by_role("link", name=re.compile("^Town id"))).to_be_visible()
+    check_accessibility(page)
+
+
+def test_the_operator_sees_each_towns_usage_and_cost_this_month(page, local_run,
+                                                               http) -> None:
+    filed = http.post(f"/towns/{local_run.town}/open311/v2/requests.json", form={
+        "service_code": "pothole", "lat": "44.97702", "long": "-93.26411",
+        "description": "Usage check", "attribute[size]": "small",
+        "api_key": local_run.api_key})
+    assert filed.status == 201, filed.text()
+    _sign_in(page, "operator", "/console/towns")
+    expect(page.get_by_role("heading", level=2, name=re.compile(r"^Usage in \d{4}-\d{2}$"))
+           ).to_be_visible()
+    usage = page.get_by_role("table", name="Usage and estimated cost per town")
+    row = usage.get_by_role("row").filter(has=page.get_by_role("rowheader",
+                                                               name="Maple Falls"))
+    expect(row).to_contain_text(re.compile(r"Apps \(Open311\): [1-9]"))
+    expect(row).to_contain_text(re.compile(r"\$\d+\.\d\d"))
+    expect(usage.get_by_role("row").last).to_contain_text(re.compile(r"All towns\s*\$\d"))
+    check_accessibility(page)
+    screenshot(page, f"console-towns-usage-{screen_name(page)}")
+    page.get_by_role("link", name=re.compile(r"^Usage in \d{4}-\d{2}$")).click()
+    expect(page.get_by_role("link", name="This month")).to_be_visible()
     check_accessibility(page)

@@ -41,7 +41,8 @@ def test_the_operator_creates_and_suspends_a_town(desktop_page, local_run) -> No
     expect(page.get_by_role("heading", level=1)).to_have_text("Towns")
     expect(page.get_by_role("status")).to_contain_text(
         f"Town {town_id} created. Its administrator has been invited to sign in.")
-    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
+    towns = page.get_by_role("table", name="Towns")  # the other table is their usage
+    row = towns.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
     expect(row).to_contain_text(town_id)
     expect(row).to_contain_text("Active")
     check_accessibility(page)
@@ -78,7 +79,7 @@ def test_the_operator_sees_each_towns_usage_and_cost_this_month(page, local_run,
                                                                name="Maple Falls"))
     expect(row).to_contain_text(re.compile(r"Apps \(Open311\): [1-9]"))
     expect(row).to_contain_text(re.compile(r"\$\d+\.\d\d"))
-    expect(usage.get_by_role("row").last).to_contain_text(re.compile(r"All towns\s*\$\d"))
+    expect(usage.get_by_role("row").last).to_contain_text(re.compile(r"All towns\s*(< )?\$\d"))
     check_accessibility(page)
     screenshot(page, f"console-towns-usage-{screen_name(page)}")
     page.get_by_role("link", name=re.compile(r"^Usage in \d{4}-\d{2}$")).click()

@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
         SubscriberStore,
         TokenVerifier,
         TownDirectory,
+        UsageMeter,
     )
     from chalicelib.services.residents import SignInPorts
     from chalicelib.services.routing import RoutingPorts
@@ -57,6 +58,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
     from chalicelib.services.signin import StaffRoster
     from chalicelib.services.subscribers import SubscriberPorts
     from chalicelib.services.tracking import TrackingPorts
+    from chalicelib.services.usage import UsagePorts
 
 
 def new_id() -> str:
@@ -334,7 +336,8 @@ class Container:
         from chalicelib.services.outreach import MeteredMessenger
 
         # The outbox is looked up on each send, so a test can swap it at any time.
-        return MeteredMessenger(lambda: self.outbox, self.towns, self.limits, self.now)
+        return MeteredMessenger(lambda: self.outbox, self.towns, self.limits, self.now,
+                                self.usage)
 
     @cached_property
     def phone_migration(self) -> PhoneMigrationStore:
@@ -355,7 +358,24 @@ class Container:
     def outreach(self) -> OutreachPorts:
         from chalicelib.services.outreach import OutreachPorts
 
-        return OutreachPorts(limits=self.limits, now=self.now)
+        return OutreachPorts(limits=self.limits, now=self.now, usage=self.usage)
+
+    @cached_property
+    def usage(self) -> UsageMeter:
+        """What each town uses per month (chalicelib.services.usage)."""
+        from chalicelib.adapters.dynamodb import DynamoUsage
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoUsage()
+
+    @property
+    def usage_ports(self) -> UsagePorts:
+        """What the usage and cost figures need: the towns, their counters, the prices."""
+        from chalicelib.config import aws_prices
+        from chalicelib.services.usage import UsagePorts
+
+        return UsagePorts(towns=self.town_store, usage=self.usage, prices=aws_prices(),
+                          now=self.now)
 
     @cached_property
     def subscribers(self) -> SubscriberStore:
@@ -381,7 +401,7 @@ class Container:
                           towns=self.town_store, audit=self.audit, queue=self.notice_queue,
                           messenger=self.messenger, book=self.notice_book,
                           new_id=self.make_id, now=self.now,
-                          base_url=self.settings.public_base_url or "")
+                          base_url=self.settings.public_base_url or "", usage=self.usage)
 
     @cached_property
     def resident_access(self) -> ResidentAccess:
@@ -413,7 +433,7 @@ class Container:
 
         return IntakePorts(store=self.requests, routing=self.routing_queue, photos=self.photos,
                            new_id=self.make_id, now=self.now, notices=self.notice_queue,
-                           outreach=self.outreach)
+                           outreach=self.outreach, usage=self.usage)
 
     @property
     def escalation_ports(self) -> EscalationPorts:
@@ -473,7 +493,7 @@ class Container:
         from chalicelib.services.photos import PhotoPorts
 
         return PhotoPorts(bucket=self.photos, store=self.requests, new_id=self.make_id,
-                          now=self.now, towns=self.towns)
+                          now=self.now, towns=self.towns, usage=self.usage)
 
 
 _container: Container | None = None

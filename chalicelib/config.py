@@ -11,7 +11,10 @@ import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.domain.usage import AwsPrices
 
 
 class SettingsError(RuntimeError):
@@ -171,3 +174,47 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return settings_from_env()
+
+
+def aws_prices() -> AwsPrices:
+    """The price table the usage screens estimate each town's monthly AWS cost from
+    (chalicelib.domain.usage.estimate_cost): us-east-1 list prices, no free tier (the
+    free tier is the account's, not a town's). Check them when AWS changes its prices.
+
+    Sources (read December 2026):
+    - Lambda: https://aws.amazon.com/lambda/pricing/ ($0.20 per million requests,
+      $0.0000166667 per GB-second, x86)
+    - API Gateway: https://aws.amazon.com/api-gateway/pricing/ (REST APIs, $3.50 per
+      million requests, first 333 million)
+    - SQS: https://aws.amazon.com/sqs/pricing/ (standard queues, $0.40 per million)
+    - DynamoDB: https://aws.amazon.com/dynamodb/pricing/on-demand/ ($0.625 per million write
+      request units, $0.125 per million read request units)
+    - S3: https://aws.amazon.com/s3/pricing/ (Standard, $0.023 per GB-month, $0.005 per
+      1,000 PUT/POST, $0.0004 per 1,000 GET)
+    - SNS SMS: https://aws.amazon.com/sns/sms-pricing/ (US, per segment: the figure the
+      alert preview uses, chalicelib.domain.alerts.SMS_SEGMENT_USD)
+    - SES: https://aws.amazon.com/ses/pricing/ ($0.10 per 1,000 e-mails)
+    """
+    from chalicelib.domain.alerts import SMS_SEGMENT_USD
+    from chalicelib.domain.usage import AwsPrices
+
+    return AwsPrices(
+        lambda_request=0.20 / 1e6, lambda_gb_second=0.0000166667,
+        lambda_memory_gb=0.5,  # .chalice/config.json: 512 MB (the photo worker's 1 GB is rarer)
+        lambda_seconds=0.2,
+        api_request=3.50 / 1e6, sqs_request=0.40 / 1e6,
+        dynamodb_write=0.625 / 1e6, dynamodb_read=0.125 / 1e6,
+        s3_gb_month=0.023, s3_put=0.005 / 1000, s3_get=0.0004 / 1000,
+        sms_segment=SMS_SEGMENT_USD, email=0.10 / 1000,
+        # One request filed: the POST and ~5 page or API GETs around it (the form, the
+        # track page), and 3 function runs (the API, the router, the notices worker) fed
+        # by 2 queue messages; a transaction of ~5 items (2 units each), its usage count,
+        # and ~3 reads.
+        per_request_api_calls=6, per_request_invocations=3, per_request_queue_messages=2,
+        per_request_writes=11, per_request_reads=3,
+        # One photo: the upload and the worker's run, 3 objects written (the upload and
+        # its 2 copies), ~20 views, 3 writes (the request, its timeline event, its count).
+        per_photo_invocations=2, per_photo_puts=3, per_photo_gets=20, per_photo_writes=3,
+        # One message: a tenth of a notices worker run (batches), its claim and its count.
+        per_message_invocations=0.1, per_message_writes=2,
+    )

@@ -1,11 +1,12 @@
-"""The platform operator's API: create, list, suspend, resume and export towns."""
+"""The platform operator's API: create, list, suspend, resume and export towns, and what
+each uses and costs."""
 
 from __future__ import annotations
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.api.http import body_as, caller, json_view, respond
+from chalicelib.api.http import body_as, caller, json_view, query_params, respond
 from chalicelib.domain.towns import ACTIVE, SUSPENDED
 from chalicelib.schemas import admin as wire
 from chalicelib.schemas import admin_documents as documents
@@ -58,6 +59,34 @@ def export_town(town: str) -> Response:
     lines = platform.export_town(bootstrap.container().admin, caller(blueprint), town)
     return Response(body="\n".join(lines) + "\n", status_code=200,
                     headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
+
+
+@blueprint.route("/platform/usage", methods=["GET"])
+@json_view
+def usage_of_towns() -> Response:
+    """Every town's usage this month and its estimated AWS cost, with the total."""
+    from chalicelib.services import usage
+
+    ports = bootstrap.container().usage_ports
+    found = usage.towns_usage(ports, caller(blueprint), _month_asked())
+    month, _ = usage.month_shown(ports, _month_asked())
+    return respond({"month": month,
+                    "estimated_cost_usd": usage.total_cost(found),
+                    "towns": [usage.document(u) for u in found]})
+
+
+@blueprint.route("/platform/towns/{town}/usage", methods=["GET"])
+@json_view
+def usage_of_town(town: str) -> Response:
+    from chalicelib.services import usage
+
+    return respond(usage.document(usage.town_usage(bootstrap.container().usage_ports,
+                                                   caller(blueprint), town, _month_asked())))
+
+
+def _month_asked() -> str | None:
+    """``?month=2026-11`` (the services check it; absent: this month)."""
+    return query_params(blueprint).get("month") or None
 
 
 @blueprint.route("/platform/towns/{town}/migrations/phones", methods=["POST"])

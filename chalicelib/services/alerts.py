@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         NoticeQueue,
         SubscriberStore,
         TownDirectory,
+        UsageMeter,
     )
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class AlertPorts:
     now: Callable[[], datetime]
     base_url: str = ""
     sleep: Callable[[float], None] = time.sleep  # waiting for the next second's texts
+    usage: UsageMeter | None = None  # what the town uses this month (services.usage)
 
 
 PACING_TRIES = 20  # seconds a text waits for its turn (send_notices has 60 s), then retried
@@ -393,6 +395,11 @@ def deliver(ports: AlertPorts, town_id: str, alert_id: str,
                 continue
             ports.alerts.settle(town_id, alert_id, key, "sent", f"sent_{channel}")
             outcome["sent"] += 1
+    # Each message is counted by the messenger; this says how many were alerts (one write
+    # per batch; a retried batch counts only what it sends: the rest are claimed).
+    from chalicelib.services.usage import count
+
+    count(ports.usage, town_id, ports.now(), alert_messages=outcome["sent"])
     if outcome["failed"]:
         raise StorageUnavailable(f"{outcome['failed']} alert message(s) not sent; retried")
     # Also when this try settled nothing: the try before may have settled the last

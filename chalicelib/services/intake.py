@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         PhotoInbox,
         RequestStore,
         RoutingQueue,
+        UsageMeter,
     )
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class IntakePorts:
     notices: NoticeQueue | None = None
     outreach: OutreachPorts | None = None  # budgets of what anonymous reports may send
     new_token: Callable[[], str] = new_token  # random, never from ``new_id``
+    usage: UsageMeter | None = None  # what the town uses this month (services.usage)
 
 
 def read_submission(fields: dict[str, str], attributes: dict[str, list[str]], town: Town,
@@ -185,6 +187,11 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
         # One in 10¹² : the tracking number is taken. Another, once; ids are ULIDs.
         request.tracking_number = new_tracking_number()
         ports.store.add(request, submitted, quota, audit, follower)
+    if ports.usage is not None:
+        from chalicelib.domain.usage import requests_counter
+        from chalicelib.services.usage import count
+
+        count(ports.usage, town.town_id, now, **{requests_counter(channel): 1})
     try:
         ports.routing.request_submitted(town.town_id, request_id)
     except StorageUnavailable:

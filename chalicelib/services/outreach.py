@@ -27,7 +27,7 @@ from chalicelib.domain.phones import country_of, e164
 from chalicelib.domain.towns import Town
 
 if TYPE_CHECKING:
-    from chalicelib.services.ports import Limits, Messenger, TownDirectory
+    from chalicelib.services.ports import Limits, Messenger, TownDirectory, UsageMeter
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class CountryNotServed(InvalidInput, TextRefused):
 class OutreachPorts:
     limits: Limits
     now: Callable[[], datetime]
+    usage: UsageMeter | None = None  # what the town uses this month (services.usage)
 
 
 def _digest(text: str) -> str:
@@ -148,20 +149,31 @@ def refusals(ports: OutreachPorts, town: Town) -> dict[str, dict[str, int]]:
 
 class MeteredMessenger:
     """Every text any part of Town311 sends is counted against the town's monthly cap
-    and goes only to the town's countries; e-mail passes through."""
+    and goes only to the town's countries; e-mail passes through. Every message sent is
+    counted in the town's usage of the month (services.usage), after it is sent: the
+    senders claim each message before sending it, so a redelivery neither sends nor
+    counts it again."""
 
     def __init__(self, outbox: Callable[[], Messenger], towns: TownDirectory, limits: Limits,
-                 now: Callable[[], datetime]) -> None:
+                 now: Callable[[], datetime], usage: UsageMeter | None = None) -> None:
         self._outbox = outbox
         self._towns = towns
         self._limits = limits
         self._now = now
+        self._usage = usage
+
+    def _count(self, town_id: str, **amounts: int) -> None:
+        if self._usage is not None:
+            from chalicelib.services.usage import count
+
+            count(self._usage, town_id, self._now(), **amounts)
 
     def send(self, *, town_id: str, email: str | None, phone: str | None, subject: str,
              text: str) -> None:
         if email:
             self._outbox().send(town_id=town_id, email=email, phone=None, subject=subject,
                              text=text)
+            self._count(town_id, messages_email=1)
         if not phone:
             return
         town = self._towns.get_town(town_id)
@@ -185,6 +197,7 @@ class MeteredMessenger:
             # Not sent, so not spent: the retry counts it again.
             self._limits.add(town_id, f"sms#{month}", -segments)
             raise
+        self._count(town_id, messages_sms=1, sms_segments=segments)
 
 
 def messaging_figures(ports: OutreachPorts, town: Town) -> dict[str, object]:
@@ -227,4 +240,7 @@ def count_topic_texts(ports: OutreachPorts, town_id: str, audience: str, text: s
         return 0
     segments = subscribers * sms_segments(text)
     ports.limits.add(town_id, f"sms#{ports.now().strftime('%Y-%m')}", segments)
+    from chalicelib.services.usage import count
+
+    count(ports.usage, town_id, ports.now(), messages_sms=subscribers, sms_segments=segments)
     return segments

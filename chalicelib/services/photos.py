@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         PhotoUploads,
         RequestStore,
         TownDirectory,
+        UsageMeter,
     )
 
 if TYPE_CHECKING:  # Pillow loads with the first photo, not on cold start
@@ -126,6 +127,7 @@ class PhotoPorts:
     new_id: Callable[[], str]
     now: Callable[[], datetime]
     towns: TownDirectory | None = None
+    usage: UsageMeter | None = None  # what the town uses this month (services.usage)
 
 
 TRIES = 3
@@ -171,15 +173,24 @@ def process_upload(key: str, ports: PhotoPorts) -> str:
                          thumbnail_key=f"{base}-thumb.jpg", width=prepared.width,
                          height=prepared.height, added_at=ports.now(), added_by=by)
 
+    added: list[RequestPhoto] = []  # by the try that stored it (none: added before)
+
     def add(r: ServiceRequest) -> TimelineEvent | None:
+        added.clear()
         if r.photo(photo_id) is not None:
             return None  # a redelivered event: added already
+        added.append(photo)
         r.photos.append(photo)
         _show_first_photo(r)
         return TimelineEvent(at=ports.now(), event_id=ports.new_id(), kind="photo_added",
                              summary="Photo added", actor_role=by)
 
     _record(ports, town_id, request_id, add, first=request)
+    if added:  # counted once: only the delivery that added the photo counts it
+        from chalicelib.services.usage import count
+
+        count(ports.usage, town_id, ports.now(), photos=1,
+              photo_bytes=len(prepared.display) + len(prepared.thumbnail))
     ports.bucket.delete(key)
     return "published"
 

@@ -1,6 +1,7 @@
-"""The platform operator's screens: the towns and their state, a new town from a template
-pack, suspending and resuming a town. The same services as ``/platform/towns`` (which
-refuse anyone but an operator: a town admin gets the 403 page)."""
+"""The platform operator's screens: the towns with their state and this month's usage and
+estimated cost, a new town from a template pack, suspending and resuming a town. The same
+services as ``/platform/towns`` and ``/platform/usage`` (which refuse anyone but an
+operator: a town admin gets the 403 page)."""
 
 from __future__ import annotations
 
@@ -34,11 +35,14 @@ def _packs() -> list[str]:
 @blueprint.route(TOWNS, methods=["GET"])
 @staff
 def towns(req: PageRequest, who: Principal) -> Response:
-    from chalicelib.services import platform
+    from chalicelib.services import usage
 
-    found = platform.list_towns(bootstrap.container().admin, who)
-    return render_console(req, who, "console/platform/towns.html",
-                          towns=sorted(found, key=lambda t: t.town_id),
+    ports = bootstrap.container().usage_ports
+    found = usage.towns_usage(ports, who, req.query.get("month"))  # checks who, then month
+    month, previous = usage.month_shown(ports, req.query.get("month"))
+    return render_console(req, who, "console/platform/towns.html", towns=found,
+                          month=month, previous=previous, asked=bool(req.query.get("month")),
+                          total=usage.total_cost(found),
                           done=req.query.get("done", ""), town_id=req.query.get("town", ""))
 
 

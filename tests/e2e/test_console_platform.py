@@ -8,7 +8,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import check_accessibility, screenshot
+from tests.e2e.browser import check_accessibility, screen_name, screenshot
 
 
 def _sign_in(page: Page, role: str, target: str) -> None:
@@ -41,7 +41,8 @@ def test_the_operator_creates_and_suspends_a_town(desktop_page, local_run) -> No
     expect(page.get_by_role("heading", level=1)).to_have_text("Towns")
     expect(page.get_by_role("status")).to_contain_text(
         f"Town {town_id} created. Its administrator has been invited to sign in.")
-    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
+    towns = page.get_by_role("table", name="Towns")  # the other table is their usage
+    row = towns.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
     expect(row).to_contain_text(town_id)
     expect(row).to_contain_text("Active")
     check_accessibility(page)
@@ -60,4 +61,27 @@ def test_a_bad_town_is_refused_with_the_fields_named(desktop_page, local_run) ->
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("There is a problem")
     expect(summary.get_by_role("link", name=re.compile("^Town id"))).to_be_visible()
+    check_accessibility(page)
+
+
+def test_the_operator_sees_each_towns_usage_and_cost_this_month(page, local_run,
+                                                               http) -> None:
+    filed = http.post(f"/towns/{local_run.town}/open311/v2/requests.json", form={
+        "service_code": "pothole", "lat": "44.97702", "long": "-93.26411",
+        "description": "Usage check", "attribute[size]": "small",
+        "api_key": local_run.api_key})
+    assert filed.status == 201, filed.text()
+    _sign_in(page, "operator", "/console/towns")
+    expect(page.get_by_role("heading", level=2, name=re.compile(r"^Usage in \d{4}-\d{2}$"))
+           ).to_be_visible()
+    usage = page.get_by_role("table", name="Usage and estimated cost per town")
+    row = usage.get_by_role("row").filter(has=page.get_by_role("rowheader",
+                                                               name="Maple Falls"))
+    expect(row).to_contain_text(re.compile(r"Apps \(Open311\): [1-9]"))
+    expect(row).to_contain_text(re.compile(r"\$\d+\.\d\d"))
+    expect(usage.get_by_role("row").last).to_contain_text(re.compile(r"All towns\s*(< )?\$\d"))
+    check_accessibility(page)
+    screenshot(page, f"console-towns-usage-{screen_name(page)}")
+    page.get_by_role("link", name=re.compile(r"^Usage in \d{4}-\d{2}$")).click()
+    expect(page.get_by_role("link", name="This month")).to_be_visible()
     check_accessibility(page)

@@ -23,6 +23,7 @@ from tests.fakes.queues import (
 from tests.fakes.requests import FakeNearbyRequests, FakePhoneMigration, FakeRequestStore
 from tests.fakes.sign_in_codes import FakeSignInCodes
 from tests.fakes.towns import FakeAuditLog, FakeIdentity, FakeTokenVerifier, FakeTownDirectory
+from tests.fakes.usage import FakeUsage
 from tests.fakes.webhooks import PUBLIC, FakePoster, FakeResolver
 
 
@@ -58,6 +59,7 @@ __all__ = [
     "FakeResidentAccess",
     "FakeResolver",
     "FakeSignInCodes",
+    "FakeUsage",
     "FakeRoutingQueue",
     "FakeSubscribers",
     "FakeTokenVerifier",

@@ -42,6 +42,7 @@ FAKES: dict[type, type] = {
     ports.AlertDeliveries: fakes.FakeAlerts,
     ports.AlertStore: fakes.FakeAlerts,
     ports.SignInCodes: fakes.FakeSignInCodes,
+    ports.UsageMeter: fakes.FakeUsage,
 }
 
 

@@ -124,3 +124,88 @@ def test_a_stranger_is_sent_to_sign_in(api) -> None:
     assert page.status_code == 303
     assert page.headers["Location"] == "/console/sign-in?next=%2Fconsole%2Ftowns"
 
+
+
+def test_the_operator_sees_this_months_usage_and_cost_of_each_town_and_the_total(
+        api, operator, deployment) -> None:
+    from tests.functional.helpers import POTHOLE, post_request
+
+    for _ in range(2):  # counted as they are filed, by their channel
+        assert post_request(api, POTHOLE).status_code == 201
+    deployment.container.usage.add("riverton.example", "2026-11", {
+        "requests_phone": 3, "messages_sms": 4, "sms_segments": 5, "messages_email": 7,
+        "photos": 2, "photo_bytes": 3 * 1048576, "alert_messages": 1})
+    deployment.container.usage.add("riverton.example", "2026-10", {"requests_web": 99})
+    page = get(api, "/console/towns", operator)
+    assert page.status_code == 200
+    seen = text(page)
+    assert "Usage in 2026-11" in seen
+    assert "Apps (Open311): 2" in seen and "Phone call: 3" in seen
+    assert "99" not in seen  # last month's are not this month's
+    from chalicelib.services import usage
+
+    found = {u.town.town_id: u for u in usage.towns_usage(
+        deployment.container.usage_ports, _operator())}
+    assert found["maplefalls.example"].requests_filed == 2
+    riverton = found["riverton.example"]
+    assert riverton.counts["sms_segments"] == 5 and riverton.cost.lines["sms"] > 0
+    for shown in (f"${riverton.cost.total:.2f}",
+                  f"${usage.total_cost(list(found.values())):.2f}", "3.0 MB", "4 (5)",
+                  "< $0.01"):  # Maple Falls: two requests cost less than a cent
+        assert shown in seen, shown
+
+
+def _operator():  # noqa: ANN202
+    from chalicelib.domain.access import Principal, Role
+
+    return Principal(subject="op", town_id=None, roles=frozenset({Role.OPERATOR}))
+
+
+def test_the_usage_is_in_spanish_too(api, operator) -> None:
+    page = get(api, "/console/towns?lang=es", operator)
+    seen = text(page)
+    assert "Uso en 2026-11" in seen and "Costo estimado" in seen and "Todos los municipios" \
+        in seen and "Uso en 2026-10" in seen  # the link to last month
+
+
+def test_the_operator_looks_back_a_month_and_a_bad_month_is_a_friendly_page(
+        api, operator, deployment) -> None:
+    deployment.container.usage.add("riverton.example", "2026-10", {"requests_web": 99})
+    page = get(api, "/console/towns", operator)
+    assert 'href="/console/towns?month=2026-10"' in html(page)
+    before = get(api, "/console/towns?month=2026-10", operator)
+    seen = text(before)
+    assert before.status_code == 200 and "Usage in 2026-10" in seen
+    assert "Web pages: 99" in seen and "This month" in seen
+    for bad in ("2026-13", "soon", "<script>x</script>"):
+        refused = get(api, "/console/towns?" + urlencode({"month": bad}), operator)
+        assert refused.status_code == 400 and "<script>x" not in html(refused), bad
+
+
+def test_the_operator_reads_the_usage_as_json_and_no_one_else_can(api, staff) -> None:
+    import json
+
+    from tests.functional.helpers import POTHOLE, post_request
+
+    assert post_request(api, POTHOLE).status_code == 201
+    operator = staff.headers("operator", town=None)
+    every = api.http.get("/platform/usage", headers=operator)
+    assert every.status_code == 200
+    found = json.loads(every.body)
+    assert found["month"] == "2026-11"
+    maple = next(t for t in found["towns"] if t["jurisdiction_id"] == "maplefalls.example")
+    assert maple["requests_by_channel"] == {"open311": 1} and maple["status"] == "active"
+    assert found["estimated_cost_usd"] == round(sum(
+        t["estimated_cost_usd"]["total"] for t in found["towns"]), 6)
+    one = api.http.get("/platform/towns/maplefalls.example/usage", headers=operator)
+    assert json.loads(one.body) == maple
+    missing = api.http.get("/platform/towns/nowhere.example/usage", headers=operator)
+    assert missing.status_code == 404
+    earlier = json.loads(api.http.get("/platform/usage?month=2026-10", headers=operator).body)
+    assert earlier["month"] == "2026-10" and earlier["estimated_cost_usd"] == 0
+    bad = api.http.get("/platform/usage?month=2026-1", headers=operator)
+    assert bad.status_code == 400 and json.loads(bad.body)["error"]["code"]
+    admin = staff.headers("town_admin")
+    for path in ("/platform/usage", "/platform/towns/maplefalls.example/usage"):
+        refused = api.http.get(path, headers=admin)
+        assert refused.status_code == 403, path

@@ -9,6 +9,7 @@
   (``DynamoRequestStore``), ``followers.py``, ``service_levels.py``
 - residents and messages: ``residents.py``, ``notices.py``, ``limits.py``
 - emergency alerts: ``subscribers.py``, ``alerts.py``
+- what each town uses per month: ``usage.py``
 - ``migrations.py``: operator-run one-offs
 
 Importing the package imports none of them: each name below is loaded from its module on
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         platform_town_item,
         town_item,
     )
+    from chalicelib.adapters.dynamodb.usage import DynamoUsage, UsageItem
 
 # Where each name of the package lives (``__getattr__`` imports the module on first use).
 _HOMES = {
@@ -68,11 +70,13 @@ _HOMES = {
     "DynamoResidentAccess": "residents",
     "DynamoSubscribers": "subscribers",
     "DynamoTownDirectory": "towns",
+    "DynamoUsage": "usage",
     "PlatformTownItem": "towns",
     "RequestItem": "service_requests",
     "SubscriberItem": "subscribers",
     "TableItem": "table",
     "TownItem": "towns",
+    "UsageItem": "usage",
     "contact_hashes": "residents",
     "key_hash": "keys",
     "parse_sort_time": "keys",
@@ -108,8 +112,9 @@ def bind_table(table_name: str, region: str) -> None:
 __all__ = [
     "AlertItem", "AudienceItem", "AuditItem", "DeliveryItem", "DynamoAlerts", "DynamoAuditLog",
     "DynamoLimits", "DynamoNoticeBook", "DynamoPhoneMigration", "DynamoRequestStore",
-    "DynamoResidentAccess", "DynamoSubscribers", "DynamoTownDirectory", "PlatformTownItem",
-    "RequestItem", "SubscriberItem", "TableItem", "TownItem", "bind_table", "contact_hashes",
+    "DynamoResidentAccess", "DynamoSubscribers", "DynamoTownDirectory", "DynamoUsage",
+    "PlatformTownItem", "RequestItem", "SubscriberItem", "TableItem", "TownItem", "UsageItem",
+    "bind_table", "contact_hashes",
     "key_hash", "keys", "parse_sort_time", "platform_town_item", "request_item",
     "service_request", "shared_botocore_session", "sort_time", "storage_error",
     "storage_errors", "town_item", "written_if",

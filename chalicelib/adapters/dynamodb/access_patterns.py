@@ -133,6 +133,11 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
     _p("texts this month, refusals per day", "UpdateItem",
        "PK=TOWN#<town>, SK=TALLY#sms#<month> | TALLY#refused#<day>#…",
        "DynamoLimits.spend_sms"),
+    # usage
+    _p("add to a town's usage of this month (requests, photos, messages)", "UpdateItem",
+       "PK=TOWN#<town>, SK=USAGE#<yyyy-mm>", "DynamoUsage.add"),
+    _p("the usage of every hosted town in one month (one key per town)", "BatchGetItem",
+       "PK=TOWN#<town>, SK=USAGE#<yyyy-mm>", "DynamoUsage.months"),
     _p("an API key's submissions this minute", "TransactWriteItems",
        "PK=TOWN#<town>, SK=RATE#<key id>#<minute>", "DynamoRequestStore.add"),
     # subscribers
@@ -199,6 +204,7 @@ ITEM_KEYS: dict[str, str] = {
     "TallyItem": "PK=TOWN#<town>, SK=TALLY#<name>; PK=TOWN#<town>#ALERT#<id>, "
                  "SK=TALLY#<outcome>[#<shard>]; PK=TOWN#<town>#SMSRATE#<second>, SK=TALLY",
     "RateItem": "PK=TOWN#<town>, SK=RATE#<key id>#<minute>",
+    "UsageItem": "PK=TOWN#<town>, SK=USAGE#<yyyy-mm>",
     "SubscriberItem": "PK=TOWN#<town>#ALERTSUB#<id>, SK=SUB",
     "AudienceItem": "PK=TOWN#<town>#AUDIENCE#<zone | *>, SK=SUB#<subscriber>",
     "SubscriberPointer": "PK=TOWN#<town>#ALERTCONTACT#<contact hash>, SK=SUB; "

@@ -113,6 +113,14 @@ def sms_month_sk(month: str) -> str:
     return tally_sk(f"sms#{month}")
 
 
+USAGE_PREFIX = "USAGE#"
+
+
+def usage_sk(month: str) -> str:
+    """A town's usage of one calendar month (``2026-12``): its counters, one per attribute."""
+    return f"USAGE#{month}"
+
+
 def rate_sk(key_id: str, window_epoch: int) -> str:
     """Submissions of one API key in the minute that starts at ``window_epoch``."""
     return f"RATE#{key_id}#{window_epoch}"

@@ -47,6 +47,7 @@ from chalicelib.services.ports.towns import (
     TokenVerifier,
     TownDirectory,
 )
+from chalicelib.services.ports.usage import UsageMeter
 
 __all__ = [
     "TownDirectory",
@@ -78,4 +79,5 @@ __all__ = [
     "SubscriberStore",
     "AlertDeliveries",
     "AlertStore",
+    "UsageMeter",
 ]

@@ -33,6 +33,7 @@ def _readable_departments(who: Principal, town_id: str, asked: str | None) -> tu
 
 def search(towns: TownDirectory, store: RequestStore, who: Principal, search: wire.StaffSearch,
            now: datetime) -> RequestPage:
+    """A page of the requests the person may read, filtered; "overdue" is judged at ``now``."""
     town_id = who.town_id or ""
     departments = _readable_departments(who, town_id, search.department)
     town = towns.get_town(town_id)
@@ -46,6 +47,8 @@ def search(towns: TownDirectory, store: RequestStore, who: Principal, search: wi
         start=start, end=end, statuses=(search.status,) if search.status else (),
         service_codes=(search.service_code,) if search.service_code else (),
         departments=departments, zone=search.zone, text=search.q,
+        channels=(search.channel,) if search.channel else (),
+        overdue=search.overdue, as_of=now, disputed=search.disputed,
         page=search.page or 1, page_size=search.page_size or 50)
     return store.find(town_id, query)
 

@@ -199,18 +199,19 @@ def _made_by(request: ServiceRequest, who: Principal, draft: EntryDraft) -> bool
 
 
 def new_entry_key(now: datetime) -> str:
-    """A form's idempotency key: when it was drawn, and 18 random bytes."""
-    return f"{int(now.timestamp())}-{secrets.token_urlsafe(18)}"
+    """A form's idempotency key: when it was drawn (in milliseconds: a request entered
+    the moment before is not this form's), and 18 random bytes."""
+    return f"{int(now.timestamp() * 1000)}-{secrets.token_urlsafe(18)}"
 
 
 def drawn_at(key: str) -> datetime | None:
     """When the form carrying ``key`` was drawn (None: not a key ``new_entry_key`` made)."""
     from datetime import UTC
 
-    seconds, _, rest = key.partition("-")
-    if not (seconds.isdigit() and len(seconds) <= 12 and rest):
+    millis, _, rest = key.partition("-")
+    if not (millis.isdigit() and len(millis) <= 15 and rest):
         return None
-    return datetime.fromtimestamp(int(seconds), UTC)
+    return datetime.fromtimestamp(int(millis) / 1000, UTC)
 
 
 def _follow_instead(ports: EntryPorts, who: Principal, town: Town, service: Service,

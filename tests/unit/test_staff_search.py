@@ -1,5 +1,6 @@
 """The staff search hands the store every filter of GET /staff/requests: overdue judged at
-the moment of the search, a department worker held to their own departments."""
+the moment of the search, a department worker held to their own departments; and the
+entry form's idempotency key, which says when the form was drawn."""
 
 from __future__ import annotations
 
@@ -58,3 +59,13 @@ def test_a_department_worker_searches_only_their_departments() -> None:
     assert _search(WORKER, disputed="true").departments == ("works",)
     with pytest.raises(AccessDenied):
         _search(WORKER, department="parks", overdue="true")
+
+
+def test_an_entry_forms_key_says_when_it_was_drawn() -> None:
+    from chalicelib.services.staff_entry import drawn_at, new_entry_key
+
+    at = datetime(2026, 11, 20, 15, 30, 5, 900_000, tzinfo=UTC)
+    key = new_entry_key(at)
+    assert drawn_at(key) == at and key != new_entry_key(at)
+    for foreign in ("", "abc", "-x", "12345", "9" * 16 + "-x", "1e9-x"):
+        assert drawn_at(foreign) is None, foreign

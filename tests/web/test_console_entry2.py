@@ -136,6 +136,8 @@ def test_nearby_open_requests_of_the_service_are_shown_before_entering(
     assert number in page and "Deep hole by the school" in page
     assert f'value="follow:{first}"' in html(shown)
     assert "None of these: enter the request" in page
+    assert "1 open request like this one is close to the place" in page
+    assert 'href="#duplicates"' in html(shown)
     assert len(_open_requests(deployment)) == 1  # nothing made yet
     # "None of these": the same form, sent on, makes the request.
     made = agent.post(f"{NEW}/pothole", [*sent, ("checked_near", _checked(shown)),
@@ -207,3 +209,4 @@ def test_the_suggestions_in_spanish(api, staff, deployment) -> None:
     assert "¿Alguien ya lo reportó?" in page
     assert "Añadir a quien llama como seguidor de esta en su lugar" in page
     assert "Ninguna de estas: registrar la solicitud" in page
+    assert "1 solicitud abierta como esta está cerca del lugar" in page

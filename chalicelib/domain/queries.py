@@ -15,6 +15,11 @@ class RequestQuery:
 
     ``by_updated`` says which time the window (``start``..``end``) is on; the other
     time's bounds, when given, filter the page.
+
+    ``overdue`` (with ``as_of``, the moment it is judged at) keeps only requests open past
+    their expected time (True) or only the others (False), as the console's clock flags
+    them; ``disputed`` only those open again because a resident said the closure did not
+    fix it (True) or only the others (False): closing a request ends its dispute.
     """
 
     start: datetime
@@ -27,6 +32,10 @@ class RequestQuery:
     departments: tuple[str, ...] = ()
     zone: str | None = None
     text: str | None = None
+    channels: tuple[str, ...] = ()
+    overdue: bool | None = None
+    as_of: datetime | None = None
+    disputed: bool | None = None
     page: int = 1
     page_size: int = 50
 
@@ -45,3 +54,14 @@ class Quota:
 class RequestPage:
     items: list[ServiceRequest] = field(default_factory=list)
     has_more: bool = False
+
+
+def is_overdue(request: ServiceRequest, at: datetime) -> bool:
+    """Open past its expected time at ``at`` (what the console flags and filters on)."""
+    return request.status == "open" and request.expected_at is not None \
+        and request.expected_at < at
+
+
+def has_open_dispute(request: ServiceRequest) -> bool:
+    """Open again because a resident disputed its closure (closing it ends the dispute)."""
+    return request.status == "open" and request.disputed

@@ -392,10 +392,16 @@ class WebDomainIn(Strict):
     domain: Annotated[str, Field(min_length=3, max_length=253)] | None
 
 
+# How a resident reached the town when staff enter the request for them; and every way a
+# request arrives (Open311 clients and the town's web pages besides).
+EntryChannel = Literal["phone", "counter", "email", "walk_in", "field", "social"]
+RequestChannel = Literal["open311", "web", EntryChannel]
+
+
 class StaffRequestIn(Strict):
     """POST /staff/requests: a request entered for a resident (phone, counter, ...)."""
 
-    channel: Literal["phone", "counter", "email", "walk_in", "field", "social"]
+    channel: EntryChannel
     service_code: Annotated[str, Field(min_length=1, max_length=100), _clean(100)]
     lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     long: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
@@ -423,6 +429,9 @@ class StaffSearch(WireModel):
     q: Annotated[str | None, Field(max_length=100)] = None
     start_date: TownTime = None  # without an offset: the town's local time
     end_date: TownTime = None
+    channel: RequestChannel | None = None
+    overdue: bool | None = None  # open past its expected time (false: all the others)
+    disputed: bool | None = None  # open again on a resident's dispute (false: the others)
     page: int = Field(default=1, ge=1, le=1000)
     page_size: int = Field(default=50, ge=1, le=500)
 

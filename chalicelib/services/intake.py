@@ -252,13 +252,13 @@ def submit_request_once(idempotency_key: str | None, guard: IdempotencyGuard,
                         form: NewServiceRequest, town: Town, catalogue: Catalogue,
                         key: ApiKey | None, ports: IntakePorts, photo: Photo | None = None,
                         deadline: object = None, source_ip: str | None = None, *,
-                        channel: str = "open311") -> Receipt:
+                        channel: str = "open311", entered_by: str | None = None) -> Receipt:
     """``submit_request``, made safe to retry: a repeated Idempotency-Key (from the same
     town and key, or the same keyless channel: the web pages) returns the first receipt
     and stores nothing new."""
     if not idempotency_key:
         return submit_request(form, town, catalogue, key, ports, photo, channel=channel,
-                              source_ip=source_ip)
+                              entered_by=entered_by, source_ip=source_ip)
     if len(idempotency_key) > 255:
         raise InvalidInput.of([Problem("Idempotency-Key", "must be at most 255 characters")])
     payload: dict[str, object] = {"form": form.model_dump(mode="json")}
@@ -268,7 +268,8 @@ def submit_request_once(idempotency_key: str | None, guard: IdempotencyGuard,
 
     def first_time() -> dict[str, object]:
         receipt = asdict(submit_request(form, town, catalogue, key, ports, photo,
-                                        channel=channel, source_ip=source_ip))
+                                        channel=channel, entered_by=entered_by,
+                                        source_ip=source_ip))
         receipt["token"] = _seal(str(receipt["token"]), scope)
         return receipt
 

@@ -15,7 +15,7 @@ from chalicelib.schemas.open311_documents import as_town_time
 from chalicelib.services import intake
 
 if TYPE_CHECKING:
-    from chalicelib.services.ports import RequestStore, TownDirectory
+    from chalicelib.services.ports import IdempotencyGuard, RequestStore, TownDirectory
 
 STAFF_WINDOW = timedelta(days=366)
 
@@ -33,6 +33,7 @@ def _readable_departments(who: Principal, town_id: str, asked: str | None) -> tu
 
 def search(towns: TownDirectory, store: RequestStore, who: Principal, search: wire.StaffSearch,
            now: datetime) -> RequestPage:
+    """A page of the requests the person may read, filtered; "overdue" is judged at ``now``."""
     town_id = who.town_id or ""
     departments = _readable_departments(who, town_id, search.department)
     town = towns.get_town(town_id)
@@ -46,6 +47,8 @@ def search(towns: TownDirectory, store: RequestStore, who: Principal, search: wi
         start=start, end=end, statuses=(search.status,) if search.status else (),
         service_codes=(search.service_code,) if search.service_code else (),
         departments=departments, zone=search.zone, text=search.q,
+        channels=(search.channel,) if search.channel else (),
+        overdue=search.overdue, as_of=now, disputed=search.disputed,
         page=search.page or 1, page_size=search.page_size or 50)
     return store.find(town_id, query)
 
@@ -63,8 +66,13 @@ def open_request(store: RequestStore, who: Principal, request_id: str) -> Servic
 
 
 def enter_request(towns: TownDirectory, ports: intake.IntakePorts, who: Principal,
-                  body: wire.StaffRequestIn) -> intake.Receipt:
-    """A request entered for a resident: it records the channel and who entered it."""
+                  body: wire.StaffRequestIn, once: tuple[IdempotencyGuard, str] | None = None
+                  ) -> intake.Receipt:
+    """A request entered for a resident: it records the channel and who entered it.
+
+    With ``once`` (the guard and a key the console's form carries), sending the same
+    entry again — a double click, a reload — answers the first receipt and stores nothing
+    new; the key is the agent's own, so two agents' keys never meet."""
     require(who, Permission.ENTER_REQUESTS, who.town_id)
     town = towns.get_town(who.town_id or "")
     if town is None:
@@ -75,5 +83,10 @@ def enter_request(towns: TownDirectory, ports: intake.IntakePorts, who: Principa
     fields = {k: str(v) for k, v in fields.items()}
     attributes = {k: v if isinstance(v, list) else [v] for k, v in body.attributes.items()}
     form = intake.read_submission(fields, attributes, town, catalogue)
+    if once is not None:
+        guard, key = once
+        return intake.submit_request_once(
+            f"staff:{who.subject}:{key}", guard, form, town, catalogue, None, ports,
+            source_ip=who.source_ip, channel=body.channel, entered_by=who.actor)
     return intake.submit_request(form, town, catalogue, None, ports, channel=body.channel,
                                  entered_by=who.actor, source_ip=who.source_ip)

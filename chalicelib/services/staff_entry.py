@@ -7,18 +7,28 @@ contact. The form is checked by the same ``intake.read_submission`` the Open311 
 uses, its problems worded per field by ``web_reports.error_of``; the request is made by
 ``staff.enter_request``, the very service of POST /staff/requests, which checks the
 permission and records the channel and the agent.
+
+Before the request is made, the open requests of the same service near the place
+(``duplicates.possible_duplicates``, the resident report's check) are shown once per
+place: the agent may add the caller as a follower of one of them instead
+(``tracking.follow``, the resident's "me too"), or enter the request anyway. The form
+carries an idempotency key drawn when it is first shown, so a double click (or a reload
+of the post) files one request.
 """
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import ConfigDict, Field
 
 from chalicelib.domain.access import Permission, require
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import Conflict, InvalidInput, Problem, RetryLater
 from chalicelib.services.web_reports import (
     NOT_LISTED,
     SUGGESTIONS_SHOWN,
@@ -31,12 +41,19 @@ from chalicelib.services.web_reports import (
 if TYPE_CHECKING:
     from chalicelib.domain.access import Principal
     from chalicelib.domain.catalogue import Service
+    from chalicelib.domain.duplicates import DuplicateCheck
     from chalicelib.domain.gazetteer import GazetteerEntry
     from chalicelib.domain.requests import ServiceRequest
     from chalicelib.domain.towns import Town
     from chalicelib.services.gazetteer import Geocoder
     from chalicelib.services.intake import IntakePorts, Receipt
-    from chalicelib.services.ports import RequestStore, TownDirectory
+    from chalicelib.services.ports import (
+        IdempotencyGuard,
+        NearbyRequests,
+        RequestStore,
+        TownDirectory,
+    )
+    from chalicelib.services.tracking import TrackingPorts
 
 # What POST /staff/requests accepts, in the order the form offers them.
 CHANNELS = ("phone", "counter", "walk_in", "email", "field", "social")
@@ -53,6 +70,9 @@ class EntryDraft(ReportDraft):
     first_name: Annotated[str, Field(max_length=1000)] = ""
     last_name: Annotated[str, Field(max_length=1000)] = ""
     place: Annotated[str, Field(max_length=1100)] = ""  # the suggestion picked, if any
+    # The point whose nearby requests the agent was shown ("lat,long"): shown once per
+    # place, so "enter the request" after seeing them enters it.
+    checked_near: Annotated[str, Field(max_length=100)] = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +80,22 @@ class EntryPorts:
     towns: TownDirectory
     geocoder: Geocoder
     intake: IntakePorts
+    nearby: NearbyRequests
+    idempotency: IdempotencyGuard
+    tracking: TrackingPorts
+    now: Callable[[], datetime]
+    sleep: Callable[[float], None] = time.sleep
+
+    def new_key(self) -> str:
+        return new_entry_key(self.now())
+
+
+@dataclass(frozen=True)
+class Followed:
+    """The caller added as a follower of an open request instead of a new one."""
+
+    request_id: str
+    tracking_number: str | None
 
 
 @dataclass
@@ -71,6 +107,7 @@ class EntryForm:
     draft: EntryDraft
     errors: list[FieldError] = field(default_factory=list)
     suggestions: list[GazetteerEntry] | None = None  # None: not looked up
+    duplicates: DuplicateCheck | None = None  # open requests nearby, shown before entering
 
 
 def _own_town(towns: TownDirectory, who: Principal) -> Town:
@@ -88,23 +125,31 @@ def services_to_enter(towns: TownDirectory, who: Principal,
     return choose_service(towns, _own_town(towns, who), "", translate)
 
 
-def blank_form(towns: TownDirectory, who: Principal, code: str) -> EntryForm:
+def blank_form(towns: TownDirectory, who: Principal, code: str, now: datetime) -> EntryForm:
+    """The empty form, with the idempotency key its entry will be sent with."""
     from chalicelib.services.web_reports import service_of
 
     _, service = service_of(towns, _own_town(towns, who), code)
-    return EntryForm(service, EntryDraft(channel="phone", notify="yes"))
+    return EntryForm(service, EntryDraft(channel="phone", notify="yes",
+                                         idempotency_key=new_entry_key(now)))
 
 
 def enter(ports: EntryPorts, who: Principal, code: str, draft: EntryDraft,
-          looking_up: bool) -> Receipt | EntryForm:
-    """The request, entered; or the form again: with the suggestions for the typed place
-    (``looking_up``, or a place typed but not yet picked), or with what is wrong."""
+          looking_up: bool, follow: str | None = None) -> Receipt | Followed | EntryForm:
+    """The request, entered; or the caller following the open request ``follow`` instead;
+    or the form again: with the suggestions for the typed place (``looking_up``, or a
+    place typed but not yet picked), with what is wrong, or with the open requests of the
+    service near the place, shown once before entering a new one."""
     from chalicelib.services.intake import read_submission
     from chalicelib.services.web_reports import service_of
 
     town = _own_town(ports.towns, who)
     catalogue, service = service_of(ports.towns, town, code)
     draft = _placed(draft)
+    if not draft.idempotency_key:  # a form from before keys: this one carries one
+        draft = draft.model_copy(update={"idempotency_key": ports.new_key()})
+    if follow:
+        return _follow_instead(ports, who, town, service, draft, follow[:64])
     if looking_up or (draft.place_text.strip() and not draft.address_string.strip()):
         return _suggestions(ports, town, service, draft, looking_up)
     fields = draft.open311_fields(code, town.locale)
@@ -121,7 +166,76 @@ def enter(ports: EntryPorts, who: Principal, code: str, draft: EntryDraft,
             errors.append(FieldError(name, "text", limit=NAME_LIMIT))
     if errors:
         return EntryForm(service, draft, _unique(errors))
-    return _submit(ports, who, code, draft)
+    point = f"{draft.lat.strip()},{draft.long.strip()}" if draft.has_point() else ""
+    if point and draft.checked_near != point:
+        from chalicelib.services.duplicates import possible_duplicates
+
+        found = possible_duplicates(ports.nearby, town, catalogue, code, float(draft.lat),
+                                    float(draft.long), ports.now(), limit=5)
+        draft = draft.model_copy(update={"checked_near": point})
+        found = replace(found, matches=[(r, d) for r, d in found.matches
+                                        if not _made_by(r, who, draft)])
+        if found.matches:
+            return EntryForm(service, draft, duplicates=found)
+    try:
+        return _submit(ports, who, code, draft)
+    except Conflict:
+        # The key was used for other answers (the form sent, then changed and sent
+        # again): a new key, and the agent confirms this is a second request.
+        return EntryForm(service, draft.model_copy(update={"idempotency_key": ports.new_key()}),
+                         [FieldError("idempotency_key", "sent_before")])
+
+
+def _made_by(request: ServiceRequest, who: Principal, draft: EntryDraft) -> bool:
+    """Whether ``request`` may be this very entry, made by the first of a double click:
+    the second click carries the same form (and key), so it must reach the idempotent
+    submit, which answers the first receipt, rather than offer the request the first made
+    as a duplicate. The guard's record cannot be read without running it; the key says
+    when its form was drawn, and a request this agent entered since then is the form's
+    own (a second caller's entry starts from a new form, drawn after the first request)."""
+    drawn = drawn_at(draft.idempotency_key)
+    return drawn is not None and request.entered_by == who.actor \
+        and request.requested_at >= drawn
+
+
+def new_entry_key(now: datetime) -> str:
+    """A form's idempotency key: when it was drawn (in milliseconds: a request entered
+    the moment before is not this form's), and 18 random bytes."""
+    return f"{int(now.timestamp() * 1000)}-{secrets.token_urlsafe(18)}"
+
+
+def drawn_at(key: str) -> datetime | None:
+    """When the form carrying ``key`` was drawn (None: not a key ``new_entry_key`` made)."""
+    from datetime import UTC
+
+    millis, _, rest = key.partition("-")
+    if not (millis.isdigit() and len(millis) <= 15 and rest):
+        return None
+    return datetime.fromtimestamp(int(millis) / 1000, UTC)
+
+
+def _follow_instead(ports: EntryPorts, who: Principal, town: Town, service: Service,
+                    draft: EntryDraft, request_id: str) -> Followed | EntryForm:
+    """The caller follows an open request of the service (the resident's "me too", with
+    its budgets and a message to confirm the contact), instead of a new request."""
+    from chalicelib.services import tracking
+
+    request = tracking.find(ports.tracking.store, town, request_id)
+    if request.service_code != service.code:
+        raise InvalidInput.of([Problem("follow", "is not a request of this service")])
+    if not (draft.email.strip() or draft.phone.strip()):
+        return EntryForm(service, draft, [FieldError("email", "follow_contact")])
+    try:
+        tracking.follow(ports.tracking, town, request.request_id, draft.email.strip() or None,
+                        draft.phone.strip() or None, draft.language.strip() or None,
+                        source_ip=who.source_ip)
+    except InvalidInput as e:
+        return EntryForm(service, draft, _unique([error_of(p, service, draft)
+                                                  for p in e.problems]))
+    except Conflict:  # closed meanwhile: enter the request instead
+        return EntryForm(service, draft.model_copy(update={"checked_near": ""}),
+                         [FieldError("follow", "closed_meanwhile")])
+    return Followed(request.request_id, request.tracking_number)
 
 
 def _submit(ports: EntryPorts, who: Principal, code: str, draft: EntryDraft) -> Receipt:
@@ -140,7 +254,16 @@ def _submit(ports: EntryPorts, who: Principal, code: str, draft: EntryDraft) -> 
         email=given(draft.email), phone=given(draft.phone),
         first_name=given(draft.first_name), last_name=given(draft.last_name),
         notify=draft.notify != "no", language=given(draft.language))
-    return staff.enter_request(ports.towns, ports.intake, who, body)
+    for attempt in range(3):
+        try:
+            return staff.enter_request(ports.towns, ports.intake, who, body,
+                                       once=(ports.idempotency, draft.idempotency_key))
+        except RetryLater:
+            # The first click is still being stored: its receipt will be there shortly.
+            if attempt == 2:
+                raise
+            ports.sleep(0.5)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _placed(draft: EntryDraft) -> EntryDraft:

@@ -33,7 +33,8 @@ def _ports() -> EntryPorts:
     from chalicelib.services.staff_entry import EntryPorts
 
     c = bootstrap.container()
-    return EntryPorts(towns=c.towns, geocoder=c.geocoder, intake=c.intake)
+    return EntryPorts(towns=c.towns, geocoder=c.geocoder, intake=c.intake, nearby=c.nearby,
+                      idempotency=c.idempotency, tracking=c.tracking_ports, now=c.now)
 
 
 def _town_text(req: PageRequest) -> Any:
@@ -56,7 +57,8 @@ def choose(req: PageRequest, who: Principal) -> Response:
 def blank(req: PageRequest, who: Principal, service_code: str) -> Response:
     from chalicelib.services import staff_entry
 
-    form = staff_entry.blank_form(bootstrap.container().towns, who, service_code[:100])
+    c = bootstrap.container()
+    form = staff_entry.blank_form(c.towns, who, service_code[:100], c.now())
     return _form(req, who, form)
 
 
@@ -69,10 +71,14 @@ def enter(req: PageRequest, who: Principal, service_code: str) -> Response:
     posted = req.form()
     draft = validated(staff_entry.EntryDraft, {**posted.fields,
                                                "attributes": posted.attributes})
+    action = posted.fields.get("action", "")[:80]
     outcome = staff_entry.enter(_ports(), who, service_code[:100], draft,
-                                looking_up=posted.fields.get("action") == "find")
+                                looking_up=action == "find",
+                                follow=action[7:] if action.startswith("follow:") else None)
     if isinstance(outcome, staff_entry.EntryForm):
         return _form(req, who, outcome)
+    if isinstance(outcome, staff_entry.Followed):
+        return redirect(req, f"/console/requests/{outcome.request_id}", done="followed")
     return redirect(req, f"/console/requests/entered/{outcome.service_request_id}")
 
 
@@ -85,6 +91,14 @@ def entered(req: PageRequest, who: Principal, request_id: str) -> Response:
     return render_console(req, who, "console/entry/entered.html", request=request)
 
 
+def _day(req: PageRequest) -> Any:
+    """A date as the agent reads it, in the town's time zone."""
+    from chalicelib.web.requests_map import local_day
+
+    zone = req.town.zone if req.town is not None else None
+    return lambda at: local_day(at, zone, req.language) if zone else at.date().isoformat()
+
+
 def _form(req: PageRequest, who: Principal, form: EntryForm) -> Response:
     from chalicelib.services import staff_entry, web_reports
 
@@ -95,5 +109,6 @@ def _form(req: PageRequest, who: Principal, form: EntryForm) -> Response:
         req, who, "console/entry/form.html", status=400 if listed else 200,
         service=service, draft=form.draft, errors={e.field: e for e in listed},
         error_list=listed, suggestions=form.suggestions, channels_list=staff_entry.CHANNELS,
+        duplicates=form.duplicates, day=_day(req),
         place_choice=web_reports.place_choice, not_listed=web_reports.NOT_LISTED,
         action=req.url(f"{BASE}/{form.service.code}"))

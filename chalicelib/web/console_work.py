@@ -111,14 +111,47 @@ def inbox(req: PageRequest, who: Principal) -> Response:
 
 # --- the town-wide list --------------------------------------------------------------------
 
-_FILTERS = ("status", "service_code", "department", "zone", "q", "start_date", "end_date")
+_FILTERS = ("status", "service_code", "department", "zone", "channel", "overdue", "disputed",
+            "q", "start_date", "end_date")
+# Every way a request reaches the town, in the order the filter offers them.
+CHANNELS = ("open311", "web", "phone", "counter", "walk_in", "email", "field", "social")
+
+
+def _filter_problems(req: PageRequest, problems: list[Problem]) -> dict[str, str]:
+    """Each refused filter with what to do about it, in the reader's language (the wire
+    model's own words are for API clients)."""
+    say = req.gettext
+    wording = {"start_date": say("Enter a date, like 2026-11-20"),
+               "end_date": say("Enter a date, like 2026-11-20"),
+               "q": say("Use at most 100 characters"),
+               "page": say("Go back to the first page")}
+    return {p.field: wording.get(p.field, say("Choose one of the listed values"))
+            for p in problems}
+
+
+def _map_points(req: PageRequest, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The page's requests that have a point, as the markers ``map.js`` draws (the same
+    shape as the resident map's, with a link to each request's console page)."""
+    from chalicelib.web.pages import translations
+
+    name = translations(req.language).gettext
+    status = {"open": req.gettext("open"), "closed": req.gettext("closed")}
+    return [{"lat": r["lat"], "long": r["long"], "service": name(r["service_name"]),
+             "status": r["status"], "status_text": status.get(r["status"], r["status"]),
+             "address": r.get("address") or "",
+             "number": r["extended_attributes"].get("tracking_number")
+             or r["service_request_id"],
+             "link": req.url(f"/console/requests/{r['service_request_id']}")}
+            for r in items if r.get("lat") is not None and r.get("long") is not None]
 
 
 @blueprint.route("/console/requests", methods=["GET"])
 @staff
 def requests(req: PageRequest, who: Principal) -> Response:
     """Every request the person may read (department workers: their departments'),
-    filtered as GET /staff/requests filters, a page at a time."""
+    filtered as GET /staff/requests filters, a page at a time; with ``view=map``, the
+    page's requests on a map above the same table (the table stays: it is the map's
+    accessible equivalent, and all there is without JavaScript)."""
     from chalicelib.api.http import validated
     from chalicelib.schemas import admin as wire
     from chalicelib.schemas.open311_documents import request_document
@@ -127,8 +160,11 @@ def requests(req: PageRequest, who: Principal) -> Response:
     town = _town(req)
     catalogue = _catalogue(town)
     asked = {name: req.query.get(name, "")[:100] for name in (*_FILTERS, "page")}
+    on_map = req.query.get("view", "") == "map"
     context: dict[str, Any] = {
         "asked": asked, "errors": {}, "items": [], "has_more": False, "page": 1,
+        "on_map": on_map, "points": [], "channels_list": CHANNELS,
+        "query": {k: v for k, v in asked.items() if v and k != "page"},
         "services": [(s.code, s.name) for s in catalogue.services],
         "departments": [(d.code, d.name) for d in catalogue.departments],
         "zones": [(z.code, z.name) for z in catalogue.zones], **_clock(req, town)}
@@ -136,15 +172,14 @@ def requests(req: PageRequest, who: Principal) -> Response:
         search = validated(wire.StaffSearch, {**{k: v for k, v in asked.items() if v},
                                               "page_size": 25})
     except InvalidInput as e:
-        context["errors"] = {p.field: p.message for p in e.problems}
+        context["errors"] = _filter_problems(req, list(e.problems))
         return render_console(req, who, "console/work/requests.html", status=400, **context)
     c = bootstrap.container()
     page = staff_service.search(c.towns, c.requests, who, search, c.now())
-    context.update(
-        items=[request_document(r, town.zone, extensions=True) | {"department": r.department}
-               for r in page.items],
-        has_more=page.has_more, page=search.page,
-        query={k: v for k, v in asked.items() if v and k != "page"})
+    items = [request_document(r, town.zone, extensions=True) | {"department": r.department}
+             for r in page.items]
+    context.update(items=items, has_more=page.has_more, page=search.page,
+                   points=_map_points(req, items) if on_map else [])
     return render_console(req, who, "console/work/requests.html", **context)
 
 

@@ -66,7 +66,9 @@ def test_a_worker_opening_another_departments_request_learns_nothing_of_it(
     _sign_in(page, "department_worker", f"/console/requests/{trash}")
     expect(page.get_by_text("not assigned to your department")).to_be_visible()
     shown = page.locator("body").inner_text()
+    source = page.content()  # not only what is visible: nothing of it in the HTML either
     for secret in (TRASH["description"], TRASH["address_string"], "Missed trash"):
         assert secret not in shown, secret
+        assert secret not in source, secret
     check_accessibility(page)
     screenshot(page, "console-request-refused-desktop")

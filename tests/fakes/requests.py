@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 
 from chalicelib.domain.errors import AlreadyApplied, Conflict, NotFound, Throttled
 from chalicelib.domain.followers import FOLLOWER, REPORTER, Follower, contact_hashes, tracking_key
-from chalicelib.domain.queries import Quota, RequestPage, RequestQuery
+from chalicelib.domain.queries import (
+    Quota,
+    RequestPage,
+    RequestQuery,
+    has_open_dispute,
+    is_overdue,
+)
 from chalicelib.domain.requests import Reporter, ServiceRequest, TimelineEvent
 from chalicelib.domain.towns import AuditEntry
 
@@ -202,6 +208,14 @@ class FakeRequestStore:
             and (not query.service_codes or r.service_code in query.service_codes)
             and (query.updated_start is None or r.updated_at >= query.updated_start)
             and (query.updated_end is None or r.updated_at <= query.updated_end)
+            and (not query.departments or r.department in query.departments)
+            and (not query.zone or r.zone == query.zone)
+            and (not query.text or query.text.lower() in " ".join(
+                p for p in (r.service_name, r.description, r.place.address) if p).lower())
+            and (not query.channels or r.channel in query.channels)
+            and (query.overdue is None or query.as_of is None
+                 or is_overdue(r, query.as_of) == query.overdue)
+            and (query.disputed is None or has_open_dispute(r) == query.disputed)
         ]
         matching.sort(key=lambda r: (when(r), r.request_id), reverse=True)
         skip = (query.page - 1) * query.page_size

@@ -116,6 +116,34 @@ class RequestStoreContract:
         assert closed.items == []
         assert store.find("riverton.example", window).items == []
 
+    def test_find_filters_on_channel_overdue_dispute_department_zone_and_words(self, store):
+        def add(n: int, **changes) -> None:  # noqa: ANN003
+            request, event = _request(n, at=T0 - timedelta(hours=n))
+            store.add(dataclasses.replace(request, **changes), event)
+
+        add(1, channel="phone", expected_at=T0 - timedelta(minutes=1), department="works",
+            zone="north")
+        add(2, expected_at=T0 + timedelta(hours=1), disputed=True, department="works")
+        add(3, status="closed", expected_at=T0 - timedelta(days=1), disputed=False,
+            department="parks", description="Swings broken")
+        add(4, channel="phone", disputed=True, status="closed")  # a stale flag: closed
+        window = RequestQuery(start=T0 - timedelta(days=1), end=T0, page_size=10)
+
+        def ids(**changes) -> list[str]:  # noqa: ANN003
+            found = store.find(TOWN, dataclasses.replace(window, **changes))
+            return [r.request_id for r in found.items]
+
+        assert ids(channels=("phone",)) == ["R0001", "R0004"]
+        assert ids(channels=("open311", "web")) == ["R0002", "R0003"]
+        assert ids(overdue=True, as_of=T0) == ["R0001"]
+        assert ids(overdue=False, as_of=T0) == ["R0002", "R0003", "R0004"]
+        assert ids(overdue=True, as_of=T0 + timedelta(hours=2)) == ["R0001", "R0002"]
+        assert ids(disputed=True) == ["R0002"]
+        assert ids(disputed=False) == ["R0001", "R0003", "R0004"]
+        assert ids(departments=("works",), zone="north") == ["R0001"]
+        assert ids(text="SWINGS") == ["R0003"]
+        assert ids(disputed=True, overdue=True, as_of=T0) == []
+
     def test_a_keyed_change_is_applied_once(self, store):
         store.add(*_request(1))
         request = store.get(TOWN, "R0001", with_timeline=False)

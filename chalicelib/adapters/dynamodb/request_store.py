@@ -191,7 +191,8 @@ class DynamoRequestStore(FollowerRecords, ServiceLevelRecords):
             return [(i.town_id, i.request_id) for i in items]
 
     def find(self, town_id: str, query: RequestQuery) -> RequestPage:
-        """One page of a town's requests, newest first, for Open311's ``GET requests``."""
+        """One page of a town's requests, newest first, for Open311's ``GET requests`` and the
+        staff search: one Query of a window of the town's index, the filters riding on it."""
         condition: Any = None
         c: Any
         if query.statuses:
@@ -207,6 +208,22 @@ class DynamoRequestStore(FollowerRecords, ServiceLevelRecords):
             condition = c if condition is None else condition & c
         if query.text:
             c = RequestItem.search_text.contains(query.text.lower())
+            condition = c if condition is None else condition & c
+        if query.channels:
+            c = RequestItem.channel.is_in(*query.channels)
+            condition = c if condition is None else condition & c
+        if query.overdue is not None and query.as_of is not None:
+            # Open past its expected time (``expected_at`` is a sort_time string, so the
+            # comparison is the instants'); its negation keeps everything else.
+            late = (RequestItem.status == "open") & (
+                RequestItem.expected_at < sort_time(query.as_of))
+            c = late if query.overdue else ~late
+            condition = c if condition is None else condition & c
+        if query.disputed is not None:
+            # Closing a request clears ``disputed``; open and disputed is an open dispute.
+            argued = (RequestItem.status == "open") & (
+                RequestItem.disputed == True)  # noqa: E712
+            c = argued if query.disputed else ~argued
             condition = c if condition is None else condition & c
         if query.by_updated:
             index: Any = RequestItem.by_updated

@@ -47,7 +47,8 @@
       popup.appendChild(text("div", p.status_text, "town-marker__status"));
       if (p.number) {
         var link = text("a", p.number);
-        link.href = (box.getAttribute("data-track") || "") + encodeURIComponent(p.number);
+        // The console's points carry their own page; the resident map's link to tracking.
+        link.href = p.link || (box.getAttribute("data-track") || "") + encodeURIComponent(p.number);
         popup.appendChild(link);
       }
       marker.bindPopup(popup);

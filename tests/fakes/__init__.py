@@ -23,7 +23,7 @@ from tests.fakes.queues import (
 from tests.fakes.requests import FakeNearbyRequests, FakePhoneMigration, FakeRequestStore
 from tests.fakes.sign_in_codes import FakeSignInCodes
 from tests.fakes.towns import FakeAuditLog, FakeIdentity, FakeTokenVerifier, FakeTownDirectory
-from tests.fakes.webhooks import PUBLIC, FakePoster, FakeResolver
+from tests.fakes.webhooks import PUBLIC, FakeDeliveryResults, FakePoster, FakeResolver
 
 
 def counter_ids(prefix: str = "ID") -> Callable[[], str]:
@@ -43,6 +43,7 @@ __all__ = [
     "FakeAlerts",
     "FakeAssignmentChannels",
     "FakeAuditLog",
+    "FakeDeliveryResults",
     "FakeIdempotency",
     "FakeIdentity",
     "FakeLimits",

@@ -215,7 +215,10 @@ class Container:
         from chalicelib.adapters.channels import HttpWebhookPoster
         from chalicelib.services.delivery import WebhookPorts
 
-        return WebhookPorts(towns=self.towns, poster=HttpWebhookPoster(), now=self.now,
+        # Uncached: a webhook saved (or a secret rotated) a moment ago is what the next POST
+        # uses; a test delivery sent right after saving must not find the old catalogue.
+        # Two reads per delivery, small next to the POST itself.
+        return WebhookPorts(towns=self.town_store, poster=HttpWebhookPoster(), now=self.now,
                             destinations=self.webhook_destinations,
                             results=self.delivery_results)
 

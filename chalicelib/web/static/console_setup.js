@@ -67,8 +67,8 @@
                                         fillOpacity: 0.9, className: "console-point" }).addTo(map);
     }
     if (point) {
+      map.setView([point.lat, point.long], 15);  // a view first: a marker needs one
       mark([point.lat, point.long]);
-      map.setView([point.lat, point.long], all.getLayers().length ? 14 : 15);
     } else {
       map.fitBounds(all.getBounds(), { padding: [12, 12] });
     }

@@ -223,3 +223,22 @@ def test_a_bad_point_shows_no_point_on_the_map(api, staff) -> None:
         assert bad.status_code == 400, query
         assert _data(bad, "dry-run-shapes")["point"] is None
         assert "data-error-summary" in html(bad)
+
+
+# --- the gazetteer's report ---------------------------------------------------------------------
+
+
+def test_the_gazetteer_report_lists_rows_kept_and_each_row_refused_with_its_reason(
+        api, staff) -> None:
+    from tests.web.test_console_setup import CSV, PLACES
+
+    admin = desk(api, staff, "town_admin")
+    admin.get(PLACES)
+    sent = upload(admin, PLACES, [], ("places.csv", CSV, "text/csv"))
+    assert sent.status_code == 200, text(sent)
+    assert "2 rows kept, 2 refused." in text(sent)
+    assert "Rows kept, by kind: address: 2" in text(sent)
+    table = html(sent).split("<caption>Rows refused</caption>")[1].split("</table>")[0]
+    rows = [" ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split())
+            for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]]
+    assert rows == ["4 lat is not a number", "5 an address needs a number and a street"]

@@ -19,7 +19,11 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
     from chalicelib.config import Settings
     from chalicelib.services.admin import AdminPorts
     from chalicelib.services.alerts import AlertPorts
-    from chalicelib.services.delivery import WebhookDestinations, WebhookPorts
+    from chalicelib.services.delivery import (
+        DeliveryTestPorts,
+        WebhookDestinations,
+        WebhookPorts,
+    )
     from chalicelib.services.escalations import EscalationPorts
     from chalicelib.services.gazetteer import GazetteerPorts, GazetteerStore, Geocoder
     from chalicelib.services.intake import IntakePorts
@@ -31,6 +35,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
         AlertStore,
         AssignmentChannels,
         AuditLog,
+        DeliveryResults,
         EscalationTopics,
         HostResolver,
         IdempotencyGuard,
@@ -199,20 +204,45 @@ class Container:
 
     @cached_property
     def channels(self) -> AssignmentChannels:
-        """Departments' own queues and the webhook queue."""
+        """Departments' own queues and the webhook queue; each send to a department's
+        queue is recorded in its delivery results."""
         from chalicelib.adapters.channels import SqsAssignmentChannels
+        from chalicelib.services.delivery import RecordedChannels
 
         s = self.settings
-        return SqsAssignmentChannels(lambda: self.client("sqs"), s.queue_prefix,
-                                     s.webhook_queue_url, s.public_base_url or "")
+        return RecordedChannels(
+            SqsAssignmentChannels(lambda: self.client("sqs"), s.queue_prefix,
+                                  s.webhook_queue_url, s.public_base_url or ""),
+            self.delivery_results, self.now)
+
+    @cached_property
+    def delivery_results(self) -> DeliveryResults:
+        """What became of each delivery to a department's queue or webhook (kept 14 days)."""
+        from chalicelib.adapters.dynamodb import DynamoDeliveryResults
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoDeliveryResults()
 
     @property
     def webhook_ports(self) -> WebhookPorts:
         from chalicelib.adapters.channels import HttpWebhookPoster
         from chalicelib.services.delivery import WebhookPorts
 
-        return WebhookPorts(towns=self.towns, poster=HttpWebhookPoster(), now=self.now,
-                            destinations=self.webhook_destinations)
+        # Uncached: a webhook saved (or a secret rotated) a moment ago is what the next POST
+        # uses; a test delivery sent right after saving must not find the old catalogue.
+        # Two reads per delivery, small next to the POST itself.
+        return WebhookPorts(towns=self.town_store, poster=HttpWebhookPoster(), now=self.now,
+                            destinations=self.webhook_destinations,
+                            results=self.delivery_results)
+
+    @property
+    def delivery_test_ports(self) -> DeliveryTestPorts:
+        """A town admin's test delivery to a department (chalicelib.services.delivery)."""
+        from chalicelib.services.delivery import DeliveryTestPorts
+
+        return DeliveryTestPorts(towns=self.town_store, channels=self.channels,
+                                 results=self.delivery_results, limits=self.limits,
+                                 audit=self.audit, new_id=self.make_id, now=self.now)
 
     @cached_property
     def resolver(self) -> HostResolver:

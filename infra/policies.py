@@ -150,6 +150,10 @@ def function_statements(stack: str, function: str) -> list[dict[str, Any]]:
             _statement("NothingBelowTheTown", READ, [table], {
                 "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["TOWN#*#*"]}},
                 effect="Deny"),
+            # Each try's outcome, in the department's delivery results (and only there).
+            _statement("DeliveryResults", ["dynamodb:PutItem"], [table], {
+                "ForAllValues:StringLike": {
+                    "dynamodb:LeadingKeys": ["TOWN#*#DELIVERED#*"]}}),
             _statement("WebhookTrigger", SQS_TRIGGER + ["sqs:ChangeMessageVisibility"],
                        [_queue(stack, "webhooks")]),
         ]

@@ -52,13 +52,21 @@ class SqsAssignmentChannels(_LazyClient):
                 event: TimelineEvent) -> None:
         if not department.queue and not department.webhook_url:
             return
-        assignment = RequestAssigned.of(town_id, department, request, event, self._root)
-        if department.queue:
+        self.send(town_id, department,
+                  RequestAssigned.of(town_id, department, request, event, self._root))
+
+    def send(self, town_id: str, department: Department, assignment: RequestAssigned,
+             channels: tuple[str, ...] = ("queue", "webhook")) -> list[str]:
+        sent = []
+        if department.queue and "queue" in channels:
             self._send_to_department(town_id, department.code, assignment.body().decode())
-        if department.webhook_url:
+            sent.append("queue")
+        if department.webhook_url and "webhook" in channels:
             message = WebhookDelivery(town_id=town_id, department=department.code,
                                       assignment=assignment)
             self._send(self._webhook_queue_url, message.model_dump_json(), "the webhook queue")
+            sent.append("webhook")
+        return sent
 
     def queue_name_for(self, town_id: str, department: str) -> str:
         # Hashed: town and department codes may hold characters queue names may not, and

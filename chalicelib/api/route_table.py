@@ -44,6 +44,7 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/console/admin/departments/edit/{code}', 'GET', 'chalicelib.web.console_setup', 'edit_department', ('application/json',), False),
     ('/console/admin/departments/edit/{code}', 'POST', 'chalicelib.web.console_setup', 'change_department', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/console/admin/departments/edit/{code}/delete', 'POST', 'chalicelib.web.console_setup', 'delete_department', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
+    ('/console/admin/departments/edit/{code}/test', 'POST', 'chalicelib.web.console_setup', 'test_department', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/console/admin/departments/new', 'GET', 'chalicelib.web.console_setup', 'new_department', ('application/json',), False),
     ('/console/admin/departments/new', 'POST', 'chalicelib.web.console_setup', 'add_department', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/console/admin/export', 'GET', 'chalicelib.web.console_people', 'export_page', ('application/json',), False),

@@ -88,13 +88,17 @@ class AssignmentLinks(_Part):
 
 class RequestAssigned(_Part):
     """Version 1: a request was assigned to the department. ``delivery_id`` is the same on
-    every delivery of one assignment (delivery is at least once): receivers dedupe by it."""
+    every delivery of one assignment (delivery is at least once): receivers dedupe by it.
+
+    ``event`` is "test" for a test delivery an admin sent from the console: the same
+    document, signed and sent the same way, about no real request (its
+    ``service_request_id`` is its ``delivery_id``, starting ``test-``)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", title="Town311RequestAssigned")
 
     schema_version: Literal[1] = SCHEMA_VERSION
     delivery_id: str = Field(min_length=1, max_length=64)
-    event: Literal["assigned"] = "assigned"
+    event: Literal["assigned", "test"] = "assigned"
     town: AssignedTown
     department: AssignedDepartment
     service_request: AssignedServiceRequest
@@ -129,6 +133,28 @@ class RequestAssigned(_Part):
                 open311=f"/towns/{town_id}/open311/v2/requests/{request.request_id}.json",
                 staff=f"/staff/requests/{request.request_id}",
             ),
+        )
+
+    @classmethod
+    def test(cls, town_id: str, department: Department, delivery_id: str,
+             at: datetime) -> RequestAssigned:
+        """A test delivery: clearly marked (``event`` "test", a service named "Test
+        delivery"), about no request, and carrying nobody's details."""
+        return cls(
+            delivery_id=delivery_id, event="test",
+            town=AssignedTown(jurisdiction_id=town_id),
+            department=AssignedDepartment(code=department.code, name=department.name),
+            service_request=AssignedServiceRequest(
+                service_request_id=delivery_id, service_code="test",
+                service_name="Test delivery",
+                description="A test delivery sent from the Town311 console: not a request.",
+                status="open", lat=None, long=None, address=None, address_id=None,
+                requested_datetime=at, attributes={}, media_url=None,
+                agency_responsible=department.name),
+            assigned_at=at,
+            links=AssignmentLinks(
+                open311=f"/towns/{town_id}/open311/v2/services.json",
+                staff=f"/console/admin/departments/edit/{department.code}"),
         )
 
     def body(self) -> bytes:

@@ -10,6 +10,10 @@ the webhook queue's last receive, SQS moves it to the dead-letter queue.
 A webhook goes only to public addresses (chalicelib.domain.addresses): its host is
 resolved and checked when an admin saves it and again before every POST, and the POST
 connects to the addresses just checked.
+
+Every try is recorded where it happens (``DeliveryResults``: the POST's answer here, a
+queue send in ``RecordedChannels``), so a town admin sees the department's recent results;
+a town admin can also send a test delivery, marked as one, down the same path.
 """
 
 from __future__ import annotations
@@ -23,13 +27,26 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.access import Permission, Principal, require
-from chalicelib.domain.errors import Conflict, NotFound, Town311Error
-from chalicelib.schemas.delivery import SCHEMA_VERSION, WebhookDelivery
+from chalicelib.domain.deliveries import KEPT_FOR, RECENT, DeliveryResult
+from chalicelib.domain.errors import (
+    Conflict,
+    NotFound,
+    StorageUnavailable,
+    Throttled,
+    Town311Error,
+)
+from chalicelib.schemas.delivery import SCHEMA_VERSION, RequestAssigned, WebhookDelivery
 
 if TYPE_CHECKING:
+    from chalicelib.domain.catalogue import Department
+    from chalicelib.domain.requests import ServiceRequest, TimelineEvent
     from chalicelib.services.ports import (
+        AssignmentChannels,
+        AuditLog,
+        DeliveryResults,
         DepartmentQueues,
         HostResolver,
+        Limits,
         TownDirectory,
         WebhookPoster,
     )
@@ -69,6 +86,7 @@ class WebhookPorts:
     poster: WebhookPoster
     now: Callable[[], datetime]
     destinations: WebhookDestinations
+    results: DeliveryResults | None = None  # where each try's outcome is kept
 
 
 class DeliveryFailed(Town311Error):
@@ -110,7 +128,8 @@ def deliver_webhook(message: WebhookDelivery, receive_count: int, ports: Webhook
     """POST one assignment to its department's webhook, signed with the department's
     current secret. True when the receiver took it (2xx); False when there is nothing to
     do any more (the town, the department or its webhook is gone, or its host now resolves
-    to an address that is not public); DeliveryFailed when it should be tried again."""
+    to an address that is not public); DeliveryFailed when it should be tried again.
+    Each try's outcome is recorded (``ports.results``)."""
     from chalicelib.domain.addresses import UnresolvedHost, UnsafeDestination
 
     town = ports.towns.get_town(message.town_id)
@@ -118,8 +137,16 @@ def deliver_webhook(message: WebhookDelivery, receive_count: int, ports: Webhook
     department = catalogue.department(message.department) if catalogue else None
     extra = {"town": message.town_id, "department": message.department,
              "delivery_id": message.assignment.delivery_id, "receive_count": receive_count}
+
+    def outcome(what: str, status: int | None = None, error: str | None = None) -> None:
+        if ports.results is not None and town is not None:
+            record_result(ports.results, ports.now, message.town_id, message.department,
+                          _result(message.assignment, "webhook", what, ports.now(),
+                                  receive_count, status, error))
+
     if department is None or not department.webhook_url or not department.webhook_secret:
         log.warning("webhook delivery dropped: the department has no webhook now", extra=extra)
+        outcome("dropped", error="the department has no webhook now")
         return False
     try:
         destination = ports.destinations.check(department.webhook_url)
@@ -131,9 +158,11 @@ def deliver_webhook(message: WebhookDelivery, receive_count: int, ports: Webhook
         # its queue, if it has one). Logged as an error so that it can be alarmed on.
         log.error("webhook destination refused; dropped, not retried",
                   extra=extra | {"reason": e.message})
+        outcome("dropped", error=e.message)
         return False
     except UnresolvedHost as e:
         # DNS can fail for a while: an ordinary failure, retried with backoff.
+        outcome("retrying", error="the address does not resolve")
         raise _retry_later(message, receive_count, extra, "does not resolve") from e
     body = message.assignment.body()
     timestamp = int(ports.now().timestamp())
@@ -141,10 +170,13 @@ def deliver_webhook(message: WebhookDelivery, receive_count: int, ports: Webhook
         department.webhook_secret, timestamp, body, message.assignment.delivery_id))
     if status is not None and 200 <= status < 300:
         log.info("webhook delivered", extra=extra | {"status": status})
+        outcome("delivered", status=status)
         return True
     # A 3xx is a failure like any other: a redirect is never followed (the signed body
     # would go somewhere no one checked).
     answer = f"answered {status}" if status is not None else "did not answer"
+    outcome("retrying", status=status,
+            error=None if status is not None else "no answer (refused, timed out or reset)")
     raise _retry_later(message, receive_count, extra | {"status": status}, answer)
 
 
@@ -171,3 +203,128 @@ def department_queue(towns: TownDirectory, queues: DepartmentQueues, who: Princi
     return {"queue_url": queues.queue_url_for(town.town_id, code),
             "queue_name": queues.queue_name_for(town.town_id, code),
             "schema_version": SCHEMA_VERSION}
+
+
+# --- what became of deliveries, and test deliveries ----------------------------------------
+
+# A test delivery POSTs to an address the town chose, signed: a stolen session must not be
+# able to turn it into a flood. A few per department in ten minutes, a few more per town in
+# an hour, counted before anything is sent.
+TEST_WINDOW_SECONDS, TESTS_PER_DEPARTMENT = 600, 3
+TOWN_TEST_WINDOW_SECONDS, TESTS_PER_TOWN = 3600, 10
+
+
+def _result(assignment: RequestAssigned, channel: str, outcome: str, at: datetime,
+            attempt: int = 1, status: int | None = None,
+            error: str | None = None) -> DeliveryResult:
+    return DeliveryResult(at=at, delivery_id=assignment.delivery_id, channel=channel,
+                          outcome=outcome, attempt=attempt, test=assignment.event == "test",
+                          status=status, error=error)
+
+
+def record_result(results: DeliveryResults, now: Callable[[], datetime], town_id: str,
+                  department: str, result: DeliveryResult) -> None:
+    """Keep one result for KEPT_FOR. Best effort: a delivery that happened is never undone
+    or retried (a webhook POSTed twice) because its record could not be written."""
+    try:
+        results.record(town_id, department, result,
+                       int((now() + KEPT_FOR).timestamp()))
+    except StorageUnavailable as e:
+        log.warning("delivery result not recorded", exc_info=e,
+                    extra={"town": town_id, "department": department,
+                           "delivery_id": result.delivery_id})
+
+
+@dataclass
+class RecordedChannels:
+    """``AssignmentChannels`` that records each send to a department's queue (the queue
+    is the delivery: what the work-order system does next is its own). A webhook's results
+    are recorded by ``deliver_webhook``, which makes the POST."""
+
+    channels: AssignmentChannels
+    results: DeliveryResults
+    now: Callable[[], datetime]
+
+    def deliver(self, town_id: str, department: Department, request: ServiceRequest,
+                event: TimelineEvent) -> None:
+        self.channels.deliver(town_id, department, request, event)
+        if department.queue:
+            record_result(self.results, self.now, town_id, department.code, DeliveryResult(
+                at=self.now(), delivery_id=event.event_id, channel="queue",
+                outcome="queued"))
+
+    def send(self, town_id: str, department: Department, assignment: RequestAssigned,
+             channels: tuple[str, ...] = ("queue", "webhook")) -> list[str]:
+        sent = self.channels.send(town_id, department, assignment, channels)
+        if "queue" in sent:
+            record_result(self.results, self.now, town_id, department.code,
+                          _result(assignment, "queue", "queued", self.now()))
+        return sent
+
+    def queue_name_for(self, town_id: str, department: str) -> str:
+        return self.channels.queue_name_for(town_id, department)
+
+    def queue_url_for(self, town_id: str, department: str) -> str:
+        return self.channels.queue_url_for(town_id, department)
+
+    def retry_webhook_later(self, receipt_handle: str, seconds: int) -> None:
+        self.channels.retry_webhook_later(receipt_handle, seconds)
+
+
+@dataclass(frozen=True)
+class DeliveryTestPorts:
+    towns: TownDirectory
+    channels: AssignmentChannels  # RecordedChannels: a queue send is recorded
+    results: DeliveryResults
+    limits: Limits
+    audit: AuditLog
+    new_id: Callable[[], str]
+    now: Callable[[], datetime]
+
+
+def _department(towns: TownDirectory, who: Principal, code: str) -> Department:
+    require(who, Permission.CONFIGURE_TOWN, who.town_id)
+    town = towns.get_town(who.town_id or "")
+    if town is None:
+        raise NotFound("your town no longer exists")
+    department = towns.get_catalogue(town.town_id, town.changeset).department(code)
+    if department is None:
+        raise NotFound(f"no department {code[:40]!r}")
+    return department
+
+
+def send_test_delivery(ports: DeliveryTestPorts, who: Principal, code: str) -> list[str]:
+    """Send a test assignment (``RequestAssigned.test``) to the department's queue and
+    webhook, down the path real assignments take (the webhook queue, then
+    ``deliver_webhook``'s signed POST); the channels it went on. Town admins only;
+    Conflict if the department has neither; Throttled past the test budgets."""
+    from chalicelib.domain.towns import AuditEntry
+
+    department = _department(ports.towns, who, code)
+    if not department.queue and not department.webhook_url:
+        raise Conflict(f"{department.code} has no queue or webhook to test")
+    town_id = who.town_id or ""
+    now = ports.now()
+    epoch = int(now.timestamp())
+    for name, window, limit in (
+            (f"testdelivery#{department.code}", TEST_WINDOW_SECONDS, TESTS_PER_DEPARTMENT),
+            ("testdelivery", TOWN_TEST_WINDOW_SECONDS, TESTS_PER_TOWN)):
+        if not ports.limits.take(town_id, name, epoch // window, limit,
+                                 epoch - epoch % window + 2 * window):
+            raise Throttled("too many test deliveries: wait a few minutes",
+                            retry_after_seconds=window - epoch % window)
+    delivery_id = f"test-{ports.new_id()}"
+    sent = ports.channels.send(town_id, department,
+                               RequestAssigned.test(town_id, department, delivery_id, now))
+    ports.audit.record(AuditEntry(
+        town_id=town_id, at=now, entry_id=ports.new_id(), actor=who.actor,
+        actor_kind=who.kind, action="department.test_delivery", target=department.code,
+        source_ip=who.source_ip, details={"delivery_id": delivery_id, "channels": sent}))
+    return sent
+
+
+def recent_results(towns: TownDirectory, results: DeliveryResults, who: Principal,
+                   code: str, limit: int = RECENT) -> list[DeliveryResult]:
+    """The department's latest delivery results, newest first (town admins)."""
+    department = _department(towns, who, code)
+    return results.recent(who.town_id or "", department.code, limit)

@@ -12,9 +12,13 @@ row). A message starting with "@" is the page's own, translated by the template.
 
 Two answers are shown on the POST's page rather than after a redirect, because they must
 not travel in a URL nor be stored: a webhook's new secret (shown once) and a gazetteer
-upload's report. A department has no "send a test delivery" here: no service sends one
-(``services.delivery`` only delivers queued assignments) and delivery results are not
-stored, only logged.
+upload's report.
+
+A department with a queue or a webhook has "Send a test delivery" (``services.delivery``:
+a marked test assignment down the real path, budgeted) and its recent delivery results.
+The zones screen and the routing dry run draw the zones on a map (``static/
+console_setup.js``, from a JSON data block); the table of zones and the typed latitude and
+longitude stay, for keyboards, screen readers and browsers without JavaScript.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from chalicelib.api.forms import PostedForm
     from chalicelib.domain.access import Principal
     from chalicelib.domain.catalogue import Catalogue
+    from chalicelib.domain.deliveries import DeliveryResult
     from chalicelib.services.admin import AdminPorts
 
 blueprint = Blueprint(__name__)
@@ -102,8 +107,38 @@ def edit_department(req: PageRequest, who: Principal, code: str) -> Response:
     values = {"code": department.code, "name": department.name,
               "email": department.email or "", "queue": department.queue,
               "webhook_url": department.webhook_url or ""}
+    tested = [c for c in req.query.get("tested", "").split(",") if c in ("queue", "webhook")]
     return _department_form(req, who, values, new=False,
-                            queue=_queue_of(who, code) if department.queue else None)
+                            queue=_queue_of(who, code) if department.queue else None,
+                            results=_results_of(who, department.code), tested=tested)
+
+
+@blueprint.route(DEPARTMENTS + "/edit/{code}/test", methods=["POST"],
+                 content_types=FORM_CONTENT_TYPES)
+@staff
+def test_department(req: PageRequest, who: Principal, code: str) -> Response:
+    """Send a test delivery to the department's queue and webhook (town admins; a few per
+    department in ten minutes). Its webhook result shows once the webhook function ran."""
+    from chalicelib.domain.errors import Throttled
+    from chalicelib.services import delivery
+
+    req.form()
+    try:
+        sent = delivery.send_test_delivery(bootstrap.container().delivery_test_ports, who,
+                                           code[:40])
+    except Throttled as e:
+        department = _catalogue(who).department(code[:40])
+        if department is None:  # deleted since: as the service would say
+            raise
+        values = {"code": department.code, "name": department.name,
+                  "email": department.email or "", "queue": department.queue,
+                  "webhook_url": department.webhook_url or ""}
+        return _department_form(
+            req, who, values, new=False, status=429,
+            queue=_queue_of(who, department.code) if department.queue else None,
+            results=_results_of(who, department.code),
+            throttled=max(1, (e.retry_after_seconds + 59) // 60))
+    return redirect(req, f"{DEPARTMENTS}/edit/{code[:40]}", tested=",".join(sent))
 
 
 @blueprint.route(DEPARTMENTS + "/new", methods=["POST"], content_types=FORM_CONTENT_TYPES)
@@ -163,12 +198,23 @@ def _queue_of(who: Principal, code: str) -> dict[str, object] | None:
     return delivery.department_queue(c.town_store, c.channels, who, code)
 
 
+def _results_of(who: Principal, code: str) -> list[DeliveryResult]:
+    from chalicelib.services import delivery
+
+    c = bootstrap.container()
+    return delivery.recent_results(c.town_store, c.delivery_results, who, code)
+
+
 def _department_form(req: PageRequest, who: Principal, values: dict[str, Any], *, new: bool,
                      problems: dict[str, list[str]] | None = None,
-                     queue: dict[str, object] | None = None) -> Response:
+                     queue: dict[str, object] | None = None,
+                     results: list[DeliveryResult] | None = None,
+                     tested: list[str] | None = None, throttled: int | None = None,
+                     status: int | None = None) -> Response:
     return render_console(req, who, "console/setup/department.html",
-                          status=400 if problems else 200, values=values, new=new,
-                          problems=problems or {}, queue=queue)
+                          status=status or (400 if problems else 200), values=values, new=new,
+                          problems=problems or {}, queue=queue, results=results,
+                          tested=tested or [], throttled=throttled)
 
 
 # --- zones -----------------------------------------------------------------------------------
@@ -240,11 +286,18 @@ def delete_zone(req: PageRequest, who: Principal, code: str) -> Response:
 
 def _zones_page(req: PageRequest, who: Principal, catalogue: Catalogue, values: dict[str, Any],
                 problems: dict[str, list[str]] | None = None) -> Response:
+    saved = req.query.get("saved", "")[:40]
     return render_console(req, who, "console/setup/zones.html",
                           status=400 if problems else 200, zones=catalogue.zones,
                           values=values, kinds=ZONE_KINDS, problems=problems or {},
-                          saved=req.query.get("saved", "")[:40],
-                          deleted=req.query.get("deleted", "")[:40])
+                          saved=saved, deleted=req.query.get("deleted", "")[:40],
+                          shapes={"zones": _zone_shapes(catalogue),
+                                  "highlight": [saved] if saved else []})
+
+
+def _zone_shapes(catalogue: Catalogue) -> list[dict[str, Any]]:
+    """The zones as the map draws them (GeoJSON, [longitude, latitude])."""
+    return [{"code": z.code, "name": z.name, "geometry": z.geometry} for z in catalogue.zones]
 
 
 # --- routing rules and the dry run -------------------------------------------------------------
@@ -337,8 +390,11 @@ def dry_run(req: PageRequest, who: Principal) -> Response:
     answer = None
     if not problems:
         try:
-            answer = admin.dry_run_routing(_ports(), who, validated(
-                DryRunIn, {"service_code": asked["service_code"]} | point))
+            body = validated(DryRunIn, {"service_code": asked["service_code"]} | point)
+            answer = admin.dry_run_routing(_ports(), who, body)
+            if body.lat is not None and body.long is not None:
+                # Where it was tried, as read (the map marks it there).
+                answer |= {"lat": body.lat, "long": body.long}
         except InvalidInput as e:
             problems = _by_field(e.problems)
     return _routing_page(req, who, catalogue, rules.triage, rows, {}, asked=asked,
@@ -351,12 +407,16 @@ def _routing_page(req: PageRequest, who: Principal, catalogue: Catalogue, triage
                   answer: dict[str, object] | None = None, place: Any = None,
                   dry_problems: dict[str, list[str]] | None = None) -> Response:
     blank = {"service_code": "", "department": "", "zone": ""}
+    point = None
+    if answer is not None and answer.get("lat") is not None:
+        point = {"lat": answer["lat"], "long": answer["long"], "zones": answer["zones"]}
     return render_console(
         req, who, "console/setup/routing.html",
         status=400 if problems or dry_problems else 200, listed=catalogue,
         triage=triage, rows=[*rows, *([blank] * BLANK_RULES)], problems=problems,
         saved=saved, asked=asked or {}, answer=answer, place=place,
-        dry_problems=dry_problems or {})
+        dry_problems=dry_problems or {}, zone_names={z.code: z.name for z in catalogue.zones},
+        shapes={"zones": _zone_shapes(catalogue), "point": point})
 
 
 # --- the gazetteer upload ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from tests.fakes.requests import FakeNearbyRequests, FakePhoneMigration, FakeReq
 from tests.fakes.sign_in_codes import FakeSignInCodes
 from tests.fakes.towns import FakeAuditLog, FakeIdentity, FakeTokenVerifier, FakeTownDirectory
 from tests.fakes.usage import FakeUsage
-from tests.fakes.webhooks import PUBLIC, FakePoster, FakeResolver
+from tests.fakes.webhooks import PUBLIC, FakeDeliveryResults, FakePoster, FakeResolver
 
 
 def counter_ids(prefix: str = "ID") -> Callable[[], str]:
@@ -44,6 +44,7 @@ __all__ = [
     "FakeAlerts",
     "FakeAssignmentChannels",
     "FakeAuditLog",
+    "FakeDeliveryResults",
     "FakeIdempotency",
     "FakeIdentity",
     "FakeLimits",

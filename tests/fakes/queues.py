@@ -9,6 +9,7 @@ import json
 from chalicelib.domain.catalogue import Department
 from chalicelib.domain.errors import InvalidInput, Problem, StorageUnavailable
 from chalicelib.domain.requests import ServiceRequest, TimelineEvent
+from chalicelib.schemas.delivery import RequestAssigned
 
 
 class FakeRoutingQueue:
@@ -51,6 +52,8 @@ class FakeAssignmentChannels:
         # (channel, town, department, request): "queue" or "webhook", as SQS would carry
         self.delivered: list[tuple[str, str, str, str]] = []
         self.delayed: list[tuple[str, int]] = []
+        self.documents: list[tuple[str, RequestAssigned]] = []  # (channel, what was sent)
+        self.fail = False  # True: the queues are unavailable
 
     def deliver(self, town_id: str, department: Department, request: ServiceRequest,
                 event: TimelineEvent) -> None:
@@ -58,6 +61,19 @@ class FakeAssignmentChannels:
             self.delivered.append(("queue", town_id, department.code, request.request_id))
         if department.webhook_url:
             self.delivered.append(("webhook", town_id, department.code, request.request_id))
+
+    def send(self, town_id: str, department: Department, assignment: RequestAssigned,
+             channels: tuple[str, ...] = ("queue", "webhook")) -> list[str]:
+        if self.fail:
+            raise StorageUnavailable("the department's queue is unavailable")
+        sent = [c for c, has in (("queue", department.queue),
+                                 ("webhook", bool(department.webhook_url)))
+                if has and c in channels]
+        for channel in sent:
+            self.delivered.append((channel, town_id, department.code,
+                                   assignment.service_request.service_request_id))
+            self.documents.append((channel, assignment))
+        return sent
 
     def queue_name_for(self, town_id: str, department: str) -> str:
         digest = hashlib.sha1(f"{town_id}:{department}".encode(), usedforsecurity=False)

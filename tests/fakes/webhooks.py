@@ -1,8 +1,13 @@
-"""Fakes of the webhook gateways: the HTTP poster and the name resolver."""
+"""Fakes of the webhook gateways (the HTTP poster, the name resolver) and of the store of
+delivery results."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from chalicelib.domain.addresses import Destination
+from chalicelib.domain.deliveries import DeliveryResult
+from chalicelib.domain.errors import StorageUnavailable
 
 PUBLIC = "93.184.216.34"  # a public address (example.com's), where a webhook may go
 
@@ -35,3 +40,26 @@ class FakeResolver:
         if self.names is not None:
             return list(self.names.get(host, []))
         return list(self.answers)
+
+
+class FakeDeliveryResults:
+    """DeliveryResults in memory: each department's results by their key (time, delivery,
+    channel, attempt), with when each expires; ``fail`` makes it unavailable."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], dict[tuple[datetime, str, str, int],
+                                              tuple[DeliveryResult, int]]] = {}
+        self.fail = False
+
+    def record(self, town_id: str, department: str, result: DeliveryResult,
+               expires_at: int) -> None:
+        if self.fail:
+            raise StorageUnavailable("the table is unavailable")
+        self.kept.setdefault((town_id, department), {})[
+            (result.at, result.delivery_id, result.channel, result.attempt)] = (result, expires_at)
+
+    def recent(self, town_id: str, department: str, limit: int) -> list[DeliveryResult]:
+        if self.fail:
+            raise StorageUnavailable("the table is unavailable")
+        found = self.kept.get((town_id, department), {})
+        return [found[k][0] for k in sorted(found, reverse=True)[:limit]]

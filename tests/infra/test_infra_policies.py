@@ -133,10 +133,15 @@ def test_each_event_function_has_less_than_the_api(stage, function):
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_webhook_poster_reads_only_town_partitions_and_writes_nothing(stage):
+def test_the_webhook_poster_reads_only_town_partitions_and_writes_only_results(stage):
     policy = policy_of(stage, "deliver_webhooks")
     dynamodb = {a for a in _actions(policy) if a.startswith("dynamodb:")}
-    assert dynamodb == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert dynamodb == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"}
+    (write,) = [s for s in policy["Statement"] if "dynamodb:PutItem" in s["Action"]]
+    assert write["Action"] == ["dynamodb:PutItem"]
+    assert write["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TOWN#*#DELIVERED#*"]}}
+    dynamodb = {"dynamodb:GetItem", "dynamodb:Query"}
     (allow,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"
                 and "dynamodb:GetItem" in s["Action"]]
     assert allow["Condition"] == {

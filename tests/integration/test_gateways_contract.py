@@ -147,6 +147,18 @@ class AssignmentChannelsContract:
         port.deliver(TOWN, Department("parks", "Parks"), request, event)  # console only
         assert sorted(read()) == [("queue", "works", "R1"), ("webhook", "works", "R1")]
 
+    def test_a_document_goes_on_the_chosen_channels_the_department_has(self, channels):
+        from chalicelib.schemas.delivery import RequestAssigned
+
+        port, read = channels
+        works = Department("works", "Works", queue=True, webhook_url="https://hooks.example/in")
+        test = RequestAssigned.test(TOWN, works, "test-1", T0)
+        assert port.send(TOWN, works, test, ("webhook",)) == ["webhook"]
+        assert read() == [("webhook", "works", "test-1")]
+        assert port.send(TOWN, works, test) == ["queue", "webhook"]
+        assert sorted(read()) == [("queue", "works", "test-1"), ("webhook", "works", "test-1")]
+        assert port.send(TOWN, Department("parks", "Parks"), test) == []  # console only
+
     def test_a_failed_webhook_can_be_put_off(self, channels):
         port, _ = channels
         port.retry_webhook_later("no-such-receipt", 60)  # best effort: never raises
@@ -156,7 +168,13 @@ class TestFakeAssignmentChannels(AssignmentChannelsContract):
     @pytest.fixture
     def channels(self):
         fake = FakeAssignmentChannels()
-        return fake, lambda: [(ch, dept, rid) for ch, _, dept, rid in fake.delivered]
+
+        def read() -> list[tuple[str, str, str]]:  # what arrived since the last read
+            found = [(ch, dept, rid) for ch, _, dept, rid in fake.delivered]
+            fake.delivered.clear()
+            return found
+
+        return fake, read
 
 
 class TestSqsAssignmentChannels(AssignmentChannelsContract):

@@ -209,6 +209,8 @@ STORED = [
     (keys.alert_tally_sk("sent", 3), "TALLY#sent#3"),
     (keys.alert_tally_sk("recipients"), "TALLY#recipients"),
     (keys.delivery_pk("t", "a"), "TOWN#t#ALERT#a#DELIVERY"),
+    (keys.delivery_result_pk("t", "works"), "TOWN#t#DELIVERED#works"),
+    (keys.delivery_result_sk(AT, "d", "webhook", 2), "2026-11-22T02:12:40.123456Z#d#webhook#002"),
     (keys.sms_rate_pk("t", 9), "TOWN#t#SMSRATE#9"),
     (keys.SMS_RATE_SK, "TALLY"),
     (keys.requested_key(AT, "r"), "2026-11-22T02:12:40.123456Z#r"),
@@ -257,6 +259,7 @@ def test_the_documented_key_shapes_are_the_keys_built() -> None:
              keys.subscriber_pk(town, "<id>"), keys.alert_contact_pk(town, contact),
              keys.audience_pk(town, "<zone>"), keys.alert_phone_pk("<phone hash>"),
              keys.alert_pk(town, "<id>"), keys.delivery_pk(town, "<id>"),
+             keys.delivery_result_pk(town, "<department>"),
              keys.sms_rate_pk(town, second),  # type: ignore[arg-type]
              keys.place_key(town, "<service>", "<cell>"),
              keys.department_key("<town>", "<department>"), keys.token_pk("<town>", "<sha256>"),

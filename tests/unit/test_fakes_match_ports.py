@@ -38,6 +38,7 @@ FAKES: dict[type, type] = {
     ports.DepartmentQueues: fakes.FakeAssignmentChannels,
     ports.AssignmentChannels: fakes.FakeAssignmentChannels,
     ports.EscalationTopics: fakes.FakeEscalationTopics,
+    ports.DeliveryResults: fakes.FakeDeliveryResults,
     ports.SubscriberStore: fakes.FakeSubscribers,
     ports.AlertDeliveries: fakes.FakeAlerts,
     ports.AlertStore: fakes.FakeAlerts,

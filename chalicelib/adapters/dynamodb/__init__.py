@@ -10,6 +10,7 @@
 - residents and messages: ``residents.py``, ``notices.py``, ``limits.py``
 - emergency alerts: ``subscribers.py``, ``alerts.py``
 - what each town uses per month: ``usage.py``
+- departments' deliveries: ``delivery_results.py``
 - ``migrations.py``: operator-run one-offs
 
 Importing the package imports none of them: each name below is loaded from its module on
@@ -28,6 +29,10 @@ from chalicelib.adapters.dynamodb import keys
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb.alerts import AlertItem, DeliveryItem, DynamoAlerts
     from chalicelib.adapters.dynamodb.audit import AuditItem, DynamoAuditLog
+    from chalicelib.adapters.dynamodb.delivery_results import (
+        DeliveryResultItem,
+        DynamoDeliveryResults,
+    )
     from chalicelib.adapters.dynamodb.errors import storage_error, storage_errors, written_if
     from chalicelib.adapters.dynamodb.keys import key_hash, parse_sort_time, sort_time
     from chalicelib.adapters.dynamodb.limits import DynamoLimits
@@ -61,8 +66,10 @@ _HOMES = {
     "AudienceItem": "subscribers",
     "AuditItem": "audit",
     "DeliveryItem": "alerts",
+    "DeliveryResultItem": "delivery_results",
     "DynamoAlerts": "alerts",
     "DynamoAuditLog": "audit",
+    "DynamoDeliveryResults": "delivery_results",
     "DynamoLimits": "limits",
     "DynamoNoticeBook": "notices",
     "DynamoPhoneMigration": "migrations",
@@ -110,7 +117,8 @@ def bind_table(table_name: str, region: str) -> None:
 
 
 __all__ = [
-    "AlertItem", "AudienceItem", "AuditItem", "DeliveryItem", "DynamoAlerts", "DynamoAuditLog",
+    "AlertItem", "AudienceItem", "AuditItem", "DeliveryItem", "DeliveryResultItem",
+    "DynamoAlerts", "DynamoAuditLog", "DynamoDeliveryResults",
     "DynamoLimits", "DynamoNoticeBook", "DynamoPhoneMigration", "DynamoRequestStore",
     "DynamoResidentAccess", "DynamoSubscribers", "DynamoTownDirectory", "DynamoUsage",
     "PlatformTownItem", "RequestItem", "SubscriberItem", "TableItem", "TownItem", "UsageItem",

@@ -140,6 +140,14 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
        "PK=TOWN#<town>, SK=USAGE#<yyyy-mm>", "DynamoUsage.months"),
     _p("an API key's submissions this minute", "TransactWriteItems",
        "PK=TOWN#<town>, SK=RATE#<key id>#<minute>", "DynamoRequestStore.add"),
+    # departments' deliveries
+    _p("a try at delivering to a department's queue or webhook (TTL)", "PutItem",
+       "PK=TOWN#<town>#DELIVERED#<department>, "
+       "SK=<at>#<delivery id>#<channel>#<attempt>",
+       "DynamoDeliveryResults.record"),
+    _p("a department's latest delivery results, newest first", "Query",
+       "PK=TOWN#<town>#DELIVERED#<department>, newest first, limit",
+       "DynamoDeliveryResults.recent"),
     # subscribers
     _p("an alert subscriber", "GetItem", "PK=TOWN#<town>#ALERTSUB#<id>, SK=SUB",
        "DynamoSubscribers.get"),
@@ -205,6 +213,8 @@ ITEM_KEYS: dict[str, str] = {
                  "SK=TALLY#<outcome>[#<shard>]; PK=TOWN#<town>#SMSRATE#<second>, SK=TALLY",
     "RateItem": "PK=TOWN#<town>, SK=RATE#<key id>#<minute>",
     "UsageItem": "PK=TOWN#<town>, SK=USAGE#<yyyy-mm>",
+    "DeliveryResultItem": "PK=TOWN#<town>#DELIVERED#<department>, "
+                          "SK=<at>#<delivery id>#<channel>#<attempt>",
     "SubscriberItem": "PK=TOWN#<town>#ALERTSUB#<id>, SK=SUB",
     "AudienceItem": "PK=TOWN#<town>#AUDIENCE#<zone | *>, SK=SUB#<subscriber>",
     "SubscriberPointer": "PK=TOWN#<town>#ALERTCONTACT#<contact hash>, SK=SUB; "

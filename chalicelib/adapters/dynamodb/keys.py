@@ -302,6 +302,19 @@ def limit_pk(town_id: str, name: str, window: int) -> str:
     return f"TOWN#{town_id}#LIMIT#{name}#{window}"
 
 
+# --- what became of deliveries to a department's queue or webhook ---------------------------
+
+
+def delivery_result_pk(town_id: str, department: str) -> str:
+    """A department's recent delivery results (SK: ``<at>#<delivery id>#<channel>#<attempt>``:
+    one assignment goes on both channels at once)."""
+    return f"TOWN#{town_id}#DELIVERED#{department}"
+
+
+def delivery_result_sk(at: datetime, delivery_id: str, channel: str, attempt: int) -> str:
+    return f"{sort_time(at)}#{delivery_id}#{channel}#{attempt:03d}"
+
+
 # --- emergency alert subscribers ------------------------------------------------------------
 
 SUBSCRIBER_SK = "SUB"

@@ -15,6 +15,7 @@ from chalicelib.services.ports.alerts import (
 )
 from chalicelib.services.ports.departments import (
     AssignmentChannels,
+    DeliveryResults,
     DepartmentQueues,
     EscalationTopics,
     HostResolver,
@@ -75,6 +76,7 @@ __all__ = [
     "HostResolver",
     "DepartmentQueues",
     "AssignmentChannels",
+    "DeliveryResults",
     "EscalationTopics",
     "SubscriberStore",
     "AlertDeliveries",

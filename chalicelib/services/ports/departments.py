@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:  # only named in annotations: a cold start does not load them
     from chalicelib.domain.addresses import Destination
     from chalicelib.domain.catalogue import Department
+    from chalicelib.domain.deliveries import DeliveryResult
     from chalicelib.domain.requests import ServiceRequest, TimelineEvent
+    from chalicelib.schemas.delivery import RequestAssigned
 
 
 class WebhookPoster(Protocol):
@@ -41,6 +43,12 @@ class AssignmentChannels(DepartmentQueues, Protocol):
     def deliver(self, town_id: str, department: Department, request: ServiceRequest,
                 event: TimelineEvent) -> None: ...
 
+    def send(self, town_id: str, department: Department, assignment: RequestAssigned,
+             channels: tuple[str, ...] = ("queue", "webhook")) -> list[str]:
+        """Put one assignment document on the department's ``channels`` that it has (its
+        queue; the webhook queue, for its webhook); the channels it went on."""
+        ...
+
     def retry_webhook_later(self, receipt_handle: str, seconds: int) -> None:
         """Leave a failed webhook delivery on its queue, hidden for ``seconds``."""
         ...
@@ -57,4 +65,19 @@ class EscalationTopics(Protocol):
     def subscribe(self, town_id: str, audience: str, protocol: str, endpoint: str) -> str:
         """Subscribe ``endpoint`` (an e-mail address, or an E.164 phone for "sms"); returns
         the subscription's ARN. InvalidInput if the topic refuses the address."""
+        ...
+
+
+class DeliveryResults(Protocol):
+    """What became of each try at delivering to a department's queue or webhook, per town
+    and department, kept for a while (``chalicelib.domain.deliveries.KEPT_FOR``)."""
+
+    def record(self, town_id: str, department: str, result: DeliveryResult,
+               expires_at: int) -> None:
+        """Keep one result until ``expires_at`` (epoch seconds); recording the same try
+        (time, delivery, channel and attempt) again replaces it."""
+        ...
+
+    def recent(self, town_id: str, department: str, limit: int) -> list[DeliveryResult]:
+        """The department's latest ``limit`` results, newest first."""
         ...

@@ -132,6 +132,7 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/staff/alerts/{alert_id}/cancel', 'POST', 'chalicelib.api.emergency', 'cancel', ('application/json',), False),
     ('/staff/alerts/{alert_id}/correction', 'POST', 'chalicelib.api.emergency', 'correction', ('application/json',), False),
     ('/staff/alerts/{alert_id}/preview', 'GET', 'chalicelib.api.emergency', 'preview', ('application/json',), False),
+    ('/staff/alerts/{alert_id}/request-approval', 'POST', 'chalicelib.api.emergency', 'request_approval', ('application/json',), False),
     ('/staff/me', 'GET', 'chalicelib.api.staff', 'who_am_i', ('application/json',), False),
     ('/staff/possible-duplicates', 'GET', 'chalicelib.api.duplicates', 'for_staff', ('application/json',), False),
     ('/staff/reports/feedback', 'GET', 'chalicelib.api.tracking', 'feedback', ('application/json',), False),

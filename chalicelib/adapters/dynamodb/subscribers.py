@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -27,7 +26,6 @@ from chalicelib.adapters.dynamodb.errors import (
     CONDITION_FAILED,
     get_or_none,
     reasons,
-    storage_error,
     storage_errors,
     written_if,
 )
@@ -119,18 +117,19 @@ class DynamoSubscribers:
         active, its audience entries and the STOP pointer, in one transaction. Becoming
         active adds one to each of its audiences' counts; writing an already active
         subscriber again does not."""
-        if s.status == "active":
-            try:
-                self._write(s, counted=True)
-                return
-            except TransactWriteError as e:
-                if CONDITION_FAILED not in reasons(e):
-                    raise storage_error(e) from e
-            # Stored as active already: rewritten, counted once before.
-        self._write(s, counted=False)
+        with storage_errors():
+            if s.status == "active":
+                try:
+                    self._write(s, counted=True)
+                    return
+                except TransactWriteError as e:
+                    if CONDITION_FAILED not in reasons(e):
+                        raise
+                # Stored as active already: rewritten, counted once before.
+            self._write(s, counted=False)
 
     def _write(self, s: Subscriber, counted: bool) -> None:
-        with (storage_errors() if not counted else _passing()), transaction() as tx:
+        with transaction() as tx:
             if counted:
                 tx.save(subscriber_item(s), condition=SubscriberItem.PK.does_not_exist()
                         | (SubscriberItem.status != "active"))
@@ -156,18 +155,19 @@ class DynamoSubscribers:
     def remove(self, s: Subscriber) -> None:
         """Forget a subscriber everywhere at once (STOP, the link, or their own delete);
         an active one leaves its audiences' counts, once however often it is removed."""
-        if s.status == "active":
-            try:
-                self._delete(s, counted=True)
-                return
-            except TransactWriteError as e:
-                if CONDITION_FAILED not in reasons(e):
-                    raise storage_error(e) from e
-            # Not stored as active (already removed): nothing left to count.
-        self._delete(s, counted=False)
+        with storage_errors():
+            if s.status == "active":
+                try:
+                    self._delete(s, counted=True)
+                    return
+                except TransactWriteError as e:
+                    if CONDITION_FAILED not in reasons(e):
+                        raise
+                # Not stored as active (already removed): nothing left to count.
+            self._delete(s, counted=False)
 
     def _delete(self, s: Subscriber, counted: bool) -> None:
-        with (storage_errors() if not counted else _passing()), transaction() as tx:
+        with transaction() as tx:
             item = SubscriberItem(keys.subscriber_pk(s.town_id, s.subscriber_id),
                                   keys.SUBSCRIBER_SK)
             if counted:
@@ -260,9 +260,3 @@ def _count(tx: TransactWrite, s: Subscriber, step: int) -> None:
                   actions=[AudienceCountItem.people.add(step),
                            AudienceCountItem.sms.add(step if s.phone else 0),
                            AudienceCountItem.email.add(step if s.email else 0)])
-
-
-@contextmanager
-def _passing() -> Iterator[None]:
-    """No translation: the caller looks at a refused transaction's reasons itself."""
-    yield

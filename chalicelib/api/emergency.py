@@ -73,6 +73,14 @@ def preview(alert_id: str) -> Response:
     return respond(alerts.preview(_ports(), caller(blueprint), alert_id))
 
 
+@blueprint.route("/staff/alerts/{alert_id}/request-approval", methods=["POST"])
+@json_view
+def request_approval(alert_id: str) -> Response:
+    """The draft is put forward: awaiting approval, in the approvals queue."""
+    made = alerts.request_approval(_ports(), caller(blueprint), alert_id)
+    return respond(alerts.document(made))
+
+
 @blueprint.route("/staff/alerts/{alert_id}/approve", methods=["POST"])
 @json_view
 def approve(alert_id: str) -> Response:

@@ -1,7 +1,12 @@
 """An emergency alert: what the town says, to whom, and where it is in its life.
 
-draft → (approved by a second person) → sending → sent; a draft or a sending alert can be
-cancelled. An alert is sent when its last message is settled: every message the fan-out
+draft → (its author or a colleague asks for approval) → awaiting approval → (approved by
+a second person) → sending → sent; a draft, an alert awaiting approval or a sending alert
+can be cancelled. Only an alert someone asked to be approved is in the approvals queue;
+approve still takes a plain draft, as it did before the step existed, so that JSON
+clients that compose then approve (and drafts stored before it) keep working.
+
+An alert is sent when its last message is settled: every message the fan-out
 planned (one per recipient and channel) has ended as sent, opted out, over the town's cap
 or dropped from a test list; a send that failed and is retried is not settled. Text is per
 language with a fallback language for everyone else.
@@ -21,6 +26,8 @@ from chalicelib.domain.zones import Geometry
 SEVERITIES = ("extreme", "severe", "moderate", "minor")
 CATEGORIES = ("weather", "water", "road_closure", "fire", "health", "safety", "other")
 DRAFT, SENDING, SENT, CANCELLED = "draft", "sending", "sent", "cancelled"
+AWAITING = "awaiting_approval"  # someone asked for a second person's approval
+UNSENT = (DRAFT, AWAITING)  # what it would reach is still a preview
 # What a US SMS segment costs through SNS (transactional, 2026 list price), for the
 # preview's estimate; a message over 160 GSM characters (70 with accents) is several.
 SMS_SEGMENT_USD = 0.00645
@@ -54,6 +61,8 @@ class Alert:
     corrects: str | None = None  # a correction goes to whoever got this earlier alert
     area: Geometry | None = None  # a GeoJSON polygon drawn for this alert only
     cancelled_at: datetime | None = None  # when it was cancelled (its CAP Cancel's <sent>)
+    asked_by: str | None = None  # who asked for approval (None: a draft nobody put forward)
+    asked_at: datetime | None = None
 
     def words(self, language: str) -> tuple[str, str]:
         lang = language if language in self.body else self.fallback_language
@@ -64,14 +73,21 @@ class Alert:
         body = self.body.get(lang) or next(iter(self.body.values()), "")
         return title, body
 
-    def approve(self, who: str) -> None:
+    def ask_approval(self, who: str, at: datetime) -> None:
         if self.status != DRAFT:
-            raise Conflict(f"this alert is {self.status}, not a draft")
+            raise Conflict(f"this alert is {self.status}; only a draft can be put forward")
+        self.status = AWAITING
+        self.asked_by = who
+        self.asked_at = at
+
+    def approve(self, who: str) -> None:
+        if self.status not in UNSENT:
+            raise Conflict(f"this alert is {self.status}, not awaiting approval")
         self.approved_by = who
         self.status = SENDING
 
     def cancel(self, who: str, at: datetime) -> None:
-        if self.status not in (DRAFT, SENDING):
+        if self.status not in (DRAFT, AWAITING, SENDING):
             raise Conflict(f"this alert is {self.status}; it can no longer be cancelled")
         self.status = CANCELLED
         self.cancelled_by = who

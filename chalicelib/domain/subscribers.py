@@ -55,3 +55,12 @@ class AudienceMember(TypedDict):
     email: str | None
     stop_key: str
     home: list[float] | None  # [lat, long], as stored
+
+
+class AudienceCount(TypedDict):
+    """How many confirmed subscribers an audience (a zone, or ``*`` the whole town) has,
+    and how many of them by text and by e-mail (someone with both counts in each)."""
+
+    people: int
+    sms: int
+    email: int

@@ -32,7 +32,7 @@ from chalicelib.domain.errors import (
     StorageUnavailable,
 )
 from chalicelib.domain.followers import contact_hashes, new_secret, secret_hash
-from chalicelib.domain.subscribers import AudienceMember
+from chalicelib.domain.subscribers import AudienceCount, AudienceMember
 from chalicelib.domain.towns import AuditEntry, Town
 from chalicelib.schemas.notices import BATCH_SIZE, AlertApproved, AlertBatch, AlertRecipient
 from chalicelib.services.outreach import SmsCapReached, TextRefused
@@ -238,9 +238,26 @@ def _sms_text(alert: Alert, language: str) -> str:
     return f"{title}: {body}"
 
 
+def request_approval(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
+    """Put a draft forward: it is now awaiting approval and in the approvals queue. Its
+    author or a colleague who composes alerts asks; the audit log says who asked."""
+    require(who, Permission.SEND_ALERTS, who.town_id)
+    alert = _mine(ports, who, alert_id)
+    alert.ask_approval(who.actor, ports.now())
+    ports.alerts.save(alert)
+    _record(ports, who, alert, "alert.approval_requested", {
+        "created_by": alert.created_by, "test": alert.test, "zones": list(alert.zones)})
+    return alert
+
+
 def approve(ports: AlertPorts, who: Principal, alert_id: str) -> Alert:
     """A second emergency manager (or a town admin) approves: then it is sent. The person
-    who wrote it may approve only a test alert, and only if the town allows it."""
+    who wrote it may approve only a test alert, and only if the town allows it.
+
+    An alert awaiting approval is the usual case; a plain draft (nobody asked) is still
+    accepted, so JSON clients written before the "ask for approval" step, and drafts
+    stored before it, keep working. The console only offers approval of alerts someone
+    asked about."""
     require(who, Permission.APPROVE_ALERTS, who.town_id)
     alert = _mine(ports, who, alert_id)
     town = ports.towns.get_town(alert.town_id)
@@ -453,7 +470,10 @@ def document(alert: Alert) -> dict[str, object]:
             "approved_by": alert.approved_by, "cancelled_by": alert.cancelled_by,
             "cancelled_at": alert.cancelled_at.isoformat() if alert.cancelled_at else None,
             "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
-            "corrects": alert.corrects, "progress": progress(alert)}
+            "corrects": alert.corrects, "area": alert.area,
+            "approval_requested_by": alert.asked_by,
+            "approval_requested_at": alert.asked_at.isoformat() if alert.asked_at else None,
+            "progress": progress(alert)}
 
 
 def list_for_staff(ports: AlertPorts, who: Principal, limit: int = 100) -> list[Alert]:
@@ -499,19 +519,20 @@ def desk(ports: AlertPorts, who: Principal, limit: int = 100) -> list[Alert]:
 
 
 def awaiting_approval(ports: AlertPorts, who: Principal, limit: int = 100) -> list[Alert]:
-    """The drafts of the caller's town waiting for a second person, newest first."""
+    """The alerts of the caller's town someone asked a second person to approve, newest
+    first (a draft nobody put forward is not in the queue)."""
     require(who, Permission.APPROVE_ALERTS, who.town_id)
-    return [a for a in ports.alerts.list(who.town_id or "") if a.status == domain.DRAFT
+    return [a for a in ports.alerts.list(who.town_id or "") if a.status == domain.AWAITING
             ][:limit]
 
 
 def at_desk(ports: AlertPorts, who: Principal, alert_id: str
             ) -> tuple[Alert, dict[str, object] | None]:
-    """One alert as stored (texts, zones, expiry, progress) and, while it is a draft,
-    whom it would reach (the preview's numbers): what an approver approves."""
+    """One alert as stored (texts, zones, expiry, progress) and, until it is sent, whom it
+    would reach (the preview's numbers): what an approver approves."""
     _at_the_desk(who)
     alert = _mine(ports, who, alert_id)
-    return alert, _reach(ports, alert) if alert.status == domain.DRAFT else None
+    return alert, _reach(ports, alert) if alert.status in domain.UNSENT else None
 
 
 def zones_to_alert(ports: AlertPorts, who: Principal) -> list[Zone]:
@@ -522,3 +543,26 @@ def zones_to_alert(ports: AlertPorts, who: Principal) -> list[Zone]:
     if town is None:
         raise NotFound("your town no longer exists")
     return list(ports.towns.get_catalogue(town.town_id, town.changeset).zones)
+
+
+@dataclass(frozen=True)
+class Audiences:
+    """What the desk shows beside the alerts: the town's zones in its order, how many
+    confirmed subscribers each has (``*``: the whole town) per channel, and the staff test
+    list a test alert goes to."""
+
+    zones: list[Zone]
+    counts: dict[str, AudienceCount]
+    test_list: tuple[str, ...]
+
+
+def audiences(ports: AlertPorts, who: Principal) -> Audiences:
+    """The zones with their subscriber counts (one Query of kept counts, not of the
+    audiences), for whoever composes or approves alerts."""
+    _at_the_desk(who)
+    town = ports.towns.get_town(who.town_id or "")
+    if town is None:
+        raise NotFound("your town no longer exists")
+    zones = list(ports.towns.get_catalogue(town.town_id, town.changeset).zones)
+    counts = ports.subscribers.audience_counts(town.town_id, [z.code for z in zones])
+    return Audiences(zones=zones, counts=counts, test_list=tuple(town.alert_test_recipients))

@@ -5,8 +5,15 @@ and correction.
 
 Every screen calls the services of the JSON emergency API (``services.alerts``, with the
 same ``alert_ports``): they decide who may compose, approve or cancel, and refuse the
-author approving their own alert. A draft is waiting for approval from the moment it is
-composed; "ask for approval" takes the author to the alert's page, which says so.
+author approving their own alert. A composed alert is a draft until someone who composes
+alerts asks for approval (``alerts.request_approval``, on the audit log); only then is it
+in the approvals queue, and only then does the desk offer "Approve and send" (the JSON API
+still approves a plain draft, for older clients).
+
+Compose offers the town's zones as checkboxes (with their confirmed subscribers), a map
+over them (``static/console_alerts.js``: a click on a zone ticks it, "draw an area" makes
+a polygon) and, without JavaScript, a text box for a GeoJSON polygon that the service
+checks; and "send as a test", which goes only to the town's staff test list.
 """
 
 from __future__ import annotations
@@ -33,7 +40,8 @@ blueprint = Blueprint(__name__)
 staff = staff_page(blueprint)
 BASE = "/console/alerts"
 # The alert's states as the desk groups them, in the order it shows them.
-STATES = ("draft", "sending", "sent", "cancelled")
+STATES = ("awaiting_approval", "draft", "sending", "sent", "cancelled")
+TEST_LIST_MAX = 10  # as TownSettingsIn.alert_test_recipients
 
 
 def _ports() -> AlertPorts:
@@ -87,7 +95,10 @@ def _context(req: PageRequest, town: Town) -> dict[str, Any]:
     zones = _zones(town)
     return {"alert_languages": languages,
             "language_names": _language_names(languages, req.language),
-            "zone_names": {z.code: z.name for z in zones}, "when": _when(req, town)}
+            "zone_names": {z.code: z.name for z in zones}, "when": _when(req, town),
+            # The shapes the map of an alert's zones and drawn area is drawn from.
+            "area_shapes": [{"code": z.code, "name": z.name, "geometry": z.geometry}
+                            for z in zones]}
 
 
 # --- the desk ----------------------------------------------------------------------------
@@ -102,7 +113,40 @@ def desk(req: PageRequest, who: Principal) -> Response:
     found = alerts.desk(_ports(), who)
     grouped = {state: [a for a in found if a.status == state] for state in STATES}
     return render_console(req, who, "console/alerts/desk.html", grouped=grouped,
-                          progress=alerts.progress, **_context(req, _town(req)))
+                          progress=alerts.progress, audiences=alerts.audiences(_ports(), who),
+                          saved=req.query.get("saved") == "1", errors={}, typed=None,
+                          **_context(req, _town(req)))
+
+
+@blueprint.route(BASE + "/test-list", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def save_test_list(req: PageRequest, who: Principal) -> Response:
+    """The staff test list (one phone or e-mail a line), saved through the town settings
+    service, which only a town administrator may use."""
+    from chalicelib.api.http import validated
+    from chalicelib.domain.errors import Problem
+    from chalicelib.schemas.admin import TownSettingsIn
+    from chalicelib.services import admin, alerts
+
+    form = req.form()
+    typed = form.fields.get("test_list", "")
+    lines = [line.strip() for line in typed.splitlines() if line.strip()]
+    try:
+        if len(lines) > TEST_LIST_MAX:
+            raise InvalidInput.of([Problem("alert_test_recipients", "too many")])
+        admin.update_settings(bootstrap.container().admin, who,
+                              validated(TownSettingsIn, {"alert_test_recipients": lines}))
+    except InvalidInput:
+        found = alerts.desk(_ports(), who)
+        grouped = {state: [a for a in found if a.status == state] for state in STATES}
+        return render_console(
+            req, who, "console/alerts/desk.html", status=400, grouped=grouped,
+            progress=alerts.progress, audiences=alerts.audiences(_ports(), who),
+            saved=False, typed=typed,
+            errors={"test_list": req.gettext(
+                "Enter at most 10 lines, each a phone number or an e-mail address")},
+            **_context(req, _town(req)))
+    return redirect(req, BASE, saved=1)
 
 
 @blueprint.route(BASE + "/approvals", methods=["GET"])
@@ -127,6 +171,7 @@ def _compose_form(req: PageRequest, who: Principal, *, status: int = 200,
     from chalicelib.services import alerts
 
     zones = alerts.zones_to_alert(_ports(), who)
+    seen = alerts.audiences(_ports(), who)
     town = _town(req)
     context = _context(req, town)
     shown = dict(values or {})
@@ -134,7 +179,10 @@ def _compose_form(req: PageRequest, who: Principal, *, status: int = 200,
     return render_console(req, who, "console/alerts/compose.html", status=status,
                           values=shown, ticked=set(ticked or ()), errors=errors or {},
                           zones=zones, severities=SEVERITIES, categories=CATEGORIES,
-                          corrects=corrects, **context)
+                          corrects=corrects, audiences=seen,
+                          zone_shapes=[{"code": z.code, "name": z.name,
+                                        "geometry": z.geometry} for z in zones],
+                          **context)
 
 
 def _draft(req: PageRequest, form: PostedForm, town: Town, *, with_zones: bool
@@ -146,7 +194,7 @@ def _draft(req: PageRequest, form: PostedForm, town: Town, *, with_zones: bool
     from chalicelib.domain.errors import Problem
 
     languages = _languages(town)
-    names = ["fallback_language", "severity", "category", "expires_at"] + \
+    names = ["fallback_language", "severity", "category", "expires_at", "area", "test"] + \
         [f"{part}_{code}" for part in ("title", "body") for code in languages]
     values = {n: form.fields.get(n, "").strip() for n in names}
     ticked = [z.code for z in _zones(town) if form.fields.get(f"zone_{z.code}")] \
@@ -162,12 +210,24 @@ def _draft(req: PageRequest, form: PostedForm, town: Town, *, with_zones: bool
             expires = None
         if expires is None:
             raise InvalidInput.of([Problem("expires_at", "not a date and time")])
+    area: object = None
+    if values["area"] and with_zones:
+        import json
+
+        try:
+            # The drawn (or pasted) polygon as GeoJSON; the service checks its shape.
+            area = json.loads(values["area"])
+        except ValueError:
+            raise InvalidInput.of([Problem("area", "not GeoJSON")]) from None
+        if not isinstance(area, dict):
+            raise InvalidInput.of([Problem("area", "not a GeoJSON object")])
     draft = validated(AlertIn, {
         "fallback_language": values["fallback_language"] or languages[0],
         "title": {c: values[f"title_{c}"] for c in languages if values[f"title_{c}"]},
         "body": {c: values[f"body_{c}"] for c in languages if values[f"body_{c}"]},
         "severity": values["severity"], "category": values["category"],
-        "expires_at": expires, "zones": ticked})
+        "expires_at": expires, "zones": ticked, "area": area,
+        "test": bool(values["test"]) and with_zones})
     return draft, values, ticked
 
 
@@ -185,6 +245,8 @@ def _compose_errors(req: PageRequest, error: InvalidInput, languages: list[str],
                                   "future"),
         "zones": req.gettext("Choose zones from the list"),
         "fallback_language": req.gettext("Choose the fallback language"),
+        "area": req.gettext("The area must be a GeoJSON polygon whose outline closes and "
+                            "does not cross itself, or leave it empty"),
     }
     found: dict[str, str] = {}
     for problem in error.problems:
@@ -266,6 +328,18 @@ def approve(req: PageRequest, who: Principal, alert_id: str) -> Response:
     req.form()
     alerts.approve(_ports(), who, alert_id)
     return redirect(req, f"{BASE}/{alert_id[:64]}")
+
+
+@blueprint.route(BASE + "/{alert_id}/request-approval", methods=["POST"],
+                 content_types=FORM_CONTENT_TYPES)
+@staff
+def request_approval(req: PageRequest, who: Principal, alert_id: str) -> Response:
+    """The draft goes to the approvals queue (the audit log says who asked)."""
+    from chalicelib.services import alerts
+
+    req.form()
+    alerts.request_approval(_ports(), who, alert_id)
+    return redirect(req, f"{BASE}/{alert_id[:64]}", asked=1)
 
 
 @blueprint.route(BASE + "/{alert_id}/cancel", methods=["POST"],

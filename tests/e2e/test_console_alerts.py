@@ -72,10 +72,10 @@ def test_a_manager_composes_a_second_person_approves_and_it_is_sent(
     expect(manager.get_by_text("Estimated cost of the texts")).to_be_visible()
     check_accessibility(manager)
     screenshot(manager, "console-alert-preview-desktop")
-    manager.get_by_role("link", name="Ask for approval").click()
+    manager.get_by_role("button", name="Ask for approval").click()
     expect(manager.get_by_role("heading", name="Waiting for approval")).to_be_visible()
     expect(manager.locator("[data-alert-state]")).to_have_attribute("data-alert-state",
-                                                                    "draft")
+                                                                    "awaiting_approval")
     check_accessibility(manager)
     alert_path = manager.url.split("?")[0][len(local_run.base_url):]
 

@@ -10,7 +10,13 @@ from collections.abc import Iterator
 from chalicelib.domain.alerts import Alert
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.followers import contact_hashes
-from chalicelib.domain.subscribers import ACTIVE, PENDING, AudienceMember, Subscriber
+from chalicelib.domain.subscribers import (
+    ACTIVE,
+    PENDING,
+    AudienceCount,
+    AudienceMember,
+    Subscriber,
+)
 
 
 def _audiences(s: Subscriber) -> list[str]:
@@ -19,13 +25,38 @@ def _audiences(s: Subscriber) -> list[str]:
 
 class FakeSubscribers:
     """SubscriberStore in memory. As in DynamoDB, only an active subscription is found by
-    its contact, listed in its zones' audiences and found by its phone."""
+    its contact, listed in its zones' audiences and found by its phone; the counts per
+    audience move only when a subscriber becomes active or an active one is removed, and
+    a town not in ``counted`` is backfilled from its audiences on the first read (clear
+    ``counts`` and ``counted`` to play data stored before the counts existed)."""
 
     def __init__(self) -> None:
         self.subscribers: dict[tuple[str, str], Subscriber] = {}
         self.by_contact: dict[tuple[str, str], str] = {}
         self.audiences: dict[tuple[str, str], dict[str, AudienceMember]] = {}
         self.by_phone: dict[str, set[tuple[str, str]]] = {}
+        self.counts: dict[tuple[str, str], AudienceCount] = {}
+        self.counted: set[str] = set()
+
+    def _count(self, s: Subscriber, step: int) -> None:
+        for zone in _audiences(s):
+            tally = self.counts.setdefault((s.town_id, zone),
+                                           AudienceCount(people=0, sms=0, email=0))
+            tally["people"] += step
+            tally["sms"] += step if s.phone else 0
+            tally["email"] += step if s.email else 0
+
+    def audience_counts(self, town_id: str, zones: list[str]) -> dict[str, AudienceCount]:
+        if town_id not in self.counted:
+            for zone in ["*", *zones]:
+                people = list(self.audience(town_id, zone))
+                self.counts[(town_id, zone)] = AudienceCount(
+                    people=len(people), sms=sum(bool(p["phone"]) for p in people),
+                    email=sum(bool(p["email"]) for p in people))
+            self.counted.add(town_id)
+        return {zone: AudienceCount(**self.counts.get(
+            (town_id, zone), AudienceCount(people=0, sms=0, email=0)))
+            for zone in ["*", *zones]}
 
     def get(self, town_id: str, subscriber_id: str) -> Subscriber | None:
         return self.subscribers.get((town_id, subscriber_id))
@@ -34,9 +65,12 @@ class FakeSubscribers:
         return self.by_contact.get((town_id, contact_hash))
 
     def save(self, s: Subscriber) -> None:
+        before = self.subscribers.get((s.town_id, s.subscriber_id))
         self.subscribers[(s.town_id, s.subscriber_id)] = s
         if s.status != ACTIVE:
             return
+        if before is None or before.status != ACTIVE:
+            self._count(s, 1)
         for h in s.contact_hashes:
             self.by_contact[(s.town_id, h)] = s.subscriber_id
         for zone in _audiences(s):
@@ -47,9 +81,11 @@ class FakeSubscribers:
             self.by_phone.setdefault(h, set()).add((s.town_id, s.subscriber_id))
 
     def remove(self, s: Subscriber) -> None:
-        self.subscribers.pop((s.town_id, s.subscriber_id), None)
+        before = self.subscribers.pop((s.town_id, s.subscriber_id), None)
         if s.status != ACTIVE:
             return
+        if before is not None and before.status == ACTIVE:
+            self._count(s, -1)
         for h in s.contact_hashes:
             self.by_contact.pop((s.town_id, h), None)
         for zone in _audiences(s):

@@ -84,17 +84,71 @@ class SubscriberStoreContract:
         store.save(_subscriber(2))  # active: nothing to try
         assert not store.take_try(TOWN, "S002", 5)
 
+    def forget_counts(self, store) -> None:
+        """Make the store as it was before counts per audience were kept."""
+        raise NotImplementedError
+
+    def test_counts_move_once_when_a_subscriber_confirms_and_once_when_they_stop(self, store):
+        both = _subscriber(1, zones=("ward-1",), email="ana@example.org")
+        store.save(_subscriber(2, status=PENDING, zones=("ward-1",)))
+        store.save(both)
+        store.save(both)  # written again (a retry): counted once
+        store.save(_subscriber(3, zones=("ward-2",), phone=None, email="bo@example.org"))
+        store.save(_subscriber(4, town=OTHER))
+        counts = store.audience_counts(TOWN, ["ward-1", "ward-2", "ward-9"])
+        assert counts == {"*": {"people": 2, "sms": 1, "email": 2},
+                          "ward-1": {"people": 1, "sms": 1, "email": 1},
+                          "ward-2": {"people": 1, "sms": 0, "email": 1},
+                          "ward-9": {"people": 0, "sms": 0, "email": 0}}
+        store.remove(both)
+        store.remove(both)  # STOP twice: left once
+        counts = store.audience_counts(TOWN, ["ward-1"])
+        assert counts["ward-1"] == {"people": 0, "sms": 0, "email": 0}
+        assert counts["*"] == {"people": 1, "sms": 0, "email": 1}
+        # Changing a subscription is remove-then-save: still one person.
+        moved = _subscriber(3, zones=("ward-1",), phone=None, email="bo@example.org")
+        store.remove(_subscriber(3, zones=("ward-2",), phone=None, email="bo@example.org"))
+        store.save(moved)
+        counts = store.audience_counts(TOWN, ["ward-1", "ward-2"])
+        assert counts["ward-1"]["people"] == 1 and counts["ward-2"]["people"] == 0
+        assert counts["*"]["people"] == 1
+
+    def test_counts_of_subscribers_stored_before_them_are_backfilled_once(self, store):
+        store.save(_subscriber(1, zones=("ward-1",)))
+        store.save(_subscriber(2, zones=("ward-1", "ward-2"), email="bo@example.org"))
+        self.forget_counts(store)
+        counts = store.audience_counts(TOWN, ["ward-1", "ward-2"])
+        assert counts["ward-1"] == {"people": 2, "sms": 2, "email": 1}
+        assert counts["ward-2"] == {"people": 1, "sms": 1, "email": 1}
+        assert counts["*"]["people"] == 2
+        # From then on the kept counts move, without another backfill.
+        store.save(_subscriber(3, zones=("ward-2",), phone=None, email="cy@example.org"))
+        assert store.audience_counts(TOWN, ["ward-2"])["ward-2"] == {
+            "people": 2, "sms": 1, "email": 2}
+
 
 class TestFakeSubscribers(SubscriberStoreContract):
     @pytest.fixture
     def store(self):
         return FakeSubscribers()
 
+    def forget_counts(self, store) -> None:
+        store.counts.clear()
+        store.counted.clear()
+
 
 class TestDynamoSubscribers(SubscriberStoreContract):
     @pytest.fixture
     def store(self, deployment):
         return deployment.container.subscribers
+
+    def forget_counts(self, store) -> None:
+        from chalicelib.adapters.dynamodb import keys
+        from chalicelib.adapters.dynamodb.subscribers import AudienceCountItem
+        from chalicelib.adapters.dynamodb.table import query_items
+
+        for raw in list(query_items(keys.audience_count_pk(TOWN))):
+            AudienceCountItem(keys.audience_count_pk(TOWN), raw["SK"]["S"]).delete()
 
 
 def _alert(n: int, *, town: str = TOWN, at: datetime = T0) -> Alert:
@@ -119,6 +173,15 @@ class AlertStoreContract:
         assert found.status == "draft" and found.version == first.version == 1
         assert [a.alert_id for a in store.list(TOWN)] == ["A002", "A001"]
         assert store.get(OTHER, "A001") is None
+
+    def test_who_asked_for_approval_reads_back(self, store):
+        store.save(_alert(1), new=True)
+        asked = store.get(TOWN, "A001")
+        asked.ask_approval("em-2", T0 + timedelta(minutes=5))
+        store.save(asked)
+        found = store.get(TOWN, "A001")
+        assert found.status == "awaiting_approval"
+        assert (found.asked_by, found.asked_at) == ("em-2", T0 + timedelta(minutes=5))
 
     def test_a_save_is_refused_when_someone_changed_the_alert_first(self, store):
         store.save(_alert(1), new=True)

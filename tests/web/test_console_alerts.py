@@ -90,14 +90,17 @@ def test_compose_preview_second_person_approves_and_it_is_sent(api, deployment, 
     assert re.search(r"Text message segments: \d+\. Estimated cost of the texts: US\$0\.\d\d",
                      preview)
     assert "Ask for approval" in preview
-    asked = text(emery.get(f"/console/alerts/{alert_id}?asked=1"))
+    put_forward = emery.post(f"/console/alerts/{alert_id}/request-approval", {})
+    assert put_forward.status_code == 303
+    assert put_forward.headers["Location"] == f"/console/alerts/{alert_id}?asked=1"
+    asked = text(emery.get(put_forward.headers["Location"]))
     assert "Waiting for approval" in asked and "Awaiting approval" in asked
     # The author cannot approve; nothing is sent.
     before = len(deployment.container.outbox.sent)
     refused = emery.post(f"/console/alerts/{alert_id}/approve", {})
     assert refused.status_code == 403
     assert "a second person must approve" in text(refused)
-    assert deployment.container.alert_store.get(TOWN, alert_id).status == "draft"
+    assert deployment.container.alert_store.get(TOWN, alert_id).status == "awaiting_approval"
     # The town admin (APPROVE_ALERTS, not SEND_ALERTS) finds it in the queue and approves.
     sam = desks("town_admin", "sam")
     queue = text(sam.get("/console/alerts/approvals"))
@@ -119,7 +122,8 @@ def test_compose_preview_second_person_approves_and_it_is_sent(api, deployment, 
     assert "State: Sent" in shown and "Messages settled: 3 of 3" in shown
     assert "Text messages sent 1" in shown and "E-mails sent 2" in shown
     assert re.search(r'<progress id="progress-[^"]+" max="3" value="3"', html(done))
-    assert not re.search(r"console_alerts\.[0-9a-f]+\.js", html(done))  # nothing to poll
+    # The script stays (it draws the map) but polls only a region marked live.
+    assert "data-alert-progress" in html(done) and "data-live" not in html(done)
     listed = text(emery.get("/console/alerts"))
     assert "Sent (1)" in listed and "Awaiting approval (0)" in listed
 
@@ -147,6 +151,7 @@ def test_an_emergency_manager_cannot_approve_alone_but_a_colleague_can(
     emery, sam = desks("emergency_manager", "emery"), desks("emergency_manager", "sam")
     alert_id = _alert_id(emery.post("/console/alerts/new", _fields(deployment))
                          .headers["Location"])
+    emery.post(f"/console/alerts/{alert_id}/request-approval", {})
     assert "Approve and send" in text(emery.get(f"/console/alerts/{alert_id}"))
     assert emery.post(f"/console/alerts/{alert_id}/approve", {}).status_code == 403
     assert sam.post(f"/console/alerts/{alert_id}/approve", {}).status_code == 303

@@ -217,6 +217,7 @@ ITEM_KEYS: dict[str, str] = {
                           "SK=<at>#<delivery id>#<channel>#<attempt>",
     "SubscriberItem": "PK=TOWN#<town>#ALERTSUB#<id>, SK=SUB",
     "AudienceItem": "PK=TOWN#<town>#AUDIENCE#<zone | *>, SK=SUB#<subscriber>",
+    "AudienceCountItem": "PK=TOWN#<town>#AUDIENCECOUNT, SK=ZONE#<zone | *> | COUNTED",
     "SubscriberPointer": "PK=TOWN#<town>#ALERTCONTACT#<contact hash>, SK=SUB; "
                          "PK=PLATFORM#ALERTPHONE#<phone hash>, SK=<town>#<subscriber>",
     "AlertItem": "PK=TOWN#<town>, SK=ALERT#<id>",

@@ -50,7 +50,9 @@ def _alert_doc(a: Alert) -> dict[str, Any]:
             "approved_by": a.approved_by, "cancelled_by": a.cancelled_by,
             "sent_at": sort_time(a.sent_at) if a.sent_at else None, "corrects": a.corrects,
             "area": a.area,
-            "cancelled_at": sort_time(a.cancelled_at) if a.cancelled_at else None}
+            "cancelled_at": sort_time(a.cancelled_at) if a.cancelled_at else None,
+            "asked_by": a.asked_by,
+            "asked_at": sort_time(a.asked_at) if a.asked_at else None}
 
 
 def _alert(town_id: str, item: AlertItem) -> Alert:
@@ -65,7 +67,9 @@ def _alert(town_id: str, item: AlertItem) -> Alert:
         cancelled_by=d.get("cancelled_by"),
         sent_at=parse_sort_time(d["sent_at"]) if d.get("sent_at") else None,
         version=int(item.version or 1), corrects=d.get("corrects"), area=d.get("area"),
-        cancelled_at=parse_sort_time(d["cancelled_at"]) if d.get("cancelled_at") else None)
+        cancelled_at=parse_sort_time(d["cancelled_at"]) if d.get("cancelled_at") else None,
+        asked_by=d.get("asked_by"),
+        asked_at=parse_sort_time(d["asked_at"]) if d.get("asked_at") else None)
 
 
 class DynamoAlerts:

@@ -344,6 +344,19 @@ def audience_sk(subscriber_id: str) -> str:
     return f"SUB#{subscriber_id}"
 
 
+def audience_count_pk(town_id: str) -> str:
+    """How many confirmed subscribers each audience of a town has (one item per zone)."""
+    return f"TOWN#{town_id}#AUDIENCECOUNT"
+
+
+AUDIENCE_COUNT_PREFIX = "ZONE#"
+AUDIENCE_COUNTED_SK = "COUNTED"  # present once the counts were backfilled from audiences
+
+
+def audience_count_sk(zone: str) -> str:
+    return f"{AUDIENCE_COUNT_PREFIX}{zone}"
+
+
 def alert_phone_pk(phone_hash: str) -> str:
     """A phone's subscriptions in every town (STOP to the shared number)."""
     return f"PLATFORM#ALERTPHONE#{phone_hash}"

@@ -6,6 +6,11 @@
   active subscribers only, each item carrying the contact, language and channels, so
   choosing recipients is one Query per zone and nothing else
 - STOP to the shared number: Query ``PK=PLATFORM#ALERTPHONE#<phone hash>`` (every town)
+- how many each audience has: Query ``PK=TOWN#<town>#AUDIENCECOUNT`` (``SK=ZONE#<zone>``,
+  counters of people, phones and e-mails), one item per zone plus ``COUNTED`` once they
+  were backfilled. They move in the transaction that makes a subscriber active or removes
+  an active one, conditional on the subscriber's stored state, so a repeated write never
+  counts twice; the desk reads one small partition instead of every audience.
 """
 
 from __future__ import annotations
@@ -13,12 +18,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.errors import get_or_none, storage_errors, written_if
+from chalicelib.adapters.dynamodb.errors import (
+    CONDITION_FAILED,
+    get_or_none,
+    reasons,
+    storage_errors,
+    written_if,
+)
 from chalicelib.adapters.dynamodb.table import TableItem, query_items, transaction
 from chalicelib.domain import followers
-from chalicelib.domain.subscribers import AudienceMember, Subscriber
+from chalicelib.domain.subscribers import AudienceCount, AudienceMember, Subscriber
 
 
 class SubscriberItem(TableItem):
@@ -42,6 +55,12 @@ class AudienceItem(TableItem):
     email = UnicodeAttribute(null=True)
     stop_key = UnicodeAttribute(default="")
     home = JSONAttribute(null=True)
+
+
+class AudienceCountItem(TableItem):
+    people = NumberAttribute(default=0)
+    sms = NumberAttribute(default=0)
+    email = NumberAttribute(default=0)
 
 
 class SubscriberPointer(TableItem):
@@ -94,10 +113,28 @@ class DynamoSubscribers:
         return item.subscriber_id if item is not None else None
 
     def save(self, s: Subscriber) -> None:
-        """Write a subscriber (pending or active) with its contact pointers, and, when
-        active, its audience entries and the STOP pointer, in one transaction."""
-        with storage_errors(), transaction() as tx:
-            tx.save(subscriber_item(s))
+        """Write a subscriber (pending or active) with its contact pointers and, when
+        active, its audience entries and the STOP pointer, in one transaction. Becoming
+        active adds one to each of its audiences' counts; writing an already active
+        subscriber again does not."""
+        with storage_errors():
+            if s.status == "active":
+                try:
+                    self._write(s, counted=True)
+                    return
+                except TransactWriteError as e:
+                    if CONDITION_FAILED not in reasons(e):
+                        raise
+                # Stored as active already: rewritten, counted once before.
+            self._write(s, counted=False)
+
+    def _write(self, s: Subscriber, counted: bool) -> None:
+        with transaction() as tx:
+            if counted:
+                tx.save(subscriber_item(s), condition=SubscriberItem.PK.does_not_exist()
+                        | (SubscriberItem.status != "active"))
+            else:
+                tx.save(subscriber_item(s))
             if s.status == "active":
                 # Only a confirmed subscription is the contact's: a pending sign-up
                 # (perhaps a stranger's, with this contact) points nowhere.
@@ -112,12 +149,31 @@ class DynamoSubscribers:
                                               keys.alert_phone_sk(s.town_id, s.subscriber_id),
                                               town_id=s.town_id,
                                               subscriber_id=s.subscriber_id))
+                if counted:
+                    _count(tx, s, 1)
 
     def remove(self, s: Subscriber) -> None:
-        """Forget a subscriber everywhere at once (STOP, the link, or their own delete)."""
-        with storage_errors(), transaction() as tx:
-            tx.delete(SubscriberItem(keys.subscriber_pk(s.town_id, s.subscriber_id),
-                                     keys.SUBSCRIBER_SK))
+        """Forget a subscriber everywhere at once (STOP, the link, or their own delete);
+        an active one leaves its audiences' counts, once however often it is removed."""
+        with storage_errors():
+            if s.status == "active":
+                try:
+                    self._delete(s, counted=True)
+                    return
+                except TransactWriteError as e:
+                    if CONDITION_FAILED not in reasons(e):
+                        raise
+                # Not stored as active (already removed): nothing left to count.
+            self._delete(s, counted=False)
+
+    def _delete(self, s: Subscriber, counted: bool) -> None:
+        with transaction() as tx:
+            item = SubscriberItem(keys.subscriber_pk(s.town_id, s.subscriber_id),
+                                  keys.SUBSCRIBER_SK)
+            if counted:
+                tx.delete(item, condition=SubscriberItem.status == "active")
+            else:
+                tx.delete(item)
             if s.status != "active":
                 return  # a pending sign-up has nothing else
             for h in s.contact_hashes:
@@ -129,6 +185,48 @@ class DynamoSubscribers:
             for h in _phone_hashes(s):
                 tx.delete(SubscriberPointer(keys.alert_phone_pk(h),
                                             keys.alert_phone_sk(s.town_id, s.subscriber_id)))
+            if counted:
+                _count(tx, s, -1)
+
+    def audience_counts(self, town_id: str, zones: list[str]) -> dict[str, AudienceCount]:
+        """Confirmed subscribers per zone (``*``: the whole town), per channel: one Query
+        of the counts. The first read of a town whose counts were never backfilled (its
+        subscribers confirmed before the counts existed) counts its audiences once, one
+        Query per zone, and stores the result."""
+        with storage_errors():
+            found = {raw["SK"]["S"]: raw for raw in query_items(
+                keys.audience_count_pk(town_id), consistent=True)}
+        if keys.AUDIENCE_COUNTED_SK not in found:
+            return self._backfill(town_id, zones)
+        counts: dict[str, AudienceCount] = {}
+        for zone in [keys.WHOLE_TOWN, *zones]:
+            raw = found.get(keys.audience_count_sk(zone))
+            item = AudienceCountItem.from_raw_data(raw) if raw else None
+            counts[zone] = AudienceCount(
+                people=max(0, int(item.people or 0)) if item else 0,
+                sms=max(0, int(item.sms or 0)) if item else 0,
+                email=max(0, int(item.email or 0)) if item else 0)
+        return counts
+
+    def _backfill(self, town_id: str, zones: list[str]) -> dict[str, AudienceCount]:
+        # Counted from the audiences and set (not added); a confirm or stop in the same
+        # moment may be missed by one, which the next write corrects in neither direction:
+        # these counts are what the desk shows, never whom an alert reaches (the preview
+        # and the fan-out read the audiences themselves).
+        counts: dict[str, AudienceCount] = {}
+        for zone in [keys.WHOLE_TOWN, *zones]:
+            tally = AudienceCount(people=0, sms=0, email=0)
+            for person in self.audience(town_id, zone):
+                tally["people"] += 1
+                tally["sms"] += bool(person["phone"])
+                tally["email"] += bool(person["email"])
+            counts[zone] = tally
+        with storage_errors():
+            for zone, tally in counts.items():
+                AudienceCountItem(keys.audience_count_pk(town_id), keys.audience_count_sk(zone),
+                                  **tally).save()
+            AudienceCountItem(keys.audience_count_pk(town_id), keys.AUDIENCE_COUNTED_SK).save()
+        return counts
 
     def take_try(self, town_id: str, subscriber_id: str, max_tries: int) -> bool:
         """Count one try at a pending sign-up's code, in the write that checks the tries
@@ -152,3 +250,13 @@ class DynamoSubscribers:
                 yield {"subscriber_id": item.subscriber_id, "language": item.language,
                        "phone": item.phone, "email": item.email, "stop_key": item.stop_key,
                        "home": item.home}
+
+
+def _count(tx: TransactWrite, s: Subscriber, step: int) -> None:
+    """Move the counts of each of the subscriber's audiences by ``step`` (in ``tx``)."""
+    for zone in _audiences(s):
+        tx.update(AudienceCountItem(keys.audience_count_pk(s.town_id),
+                                    keys.audience_count_sk(zone)),
+                  actions=[AudienceCountItem.people.add(step),
+                           AudienceCountItem.sms.add(step if s.phone else 0),
+                           AudienceCountItem.email.add(step if s.email else 0)])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # only named in annotations: a cold start does not load them
     from chalicelib.domain.alerts import Alert
-    from chalicelib.domain.subscribers import AudienceMember, Subscriber
+    from chalicelib.domain.subscribers import AudienceCount, AudienceMember, Subscriber
 
 
 class SubscriberStore(Protocol):
@@ -32,6 +32,13 @@ class SubscriberStore(Protocol):
     def take_try(self, town_id: str, subscriber_id: str, max_tries: int) -> bool:
         """Count one try at a pending sign-up's code, in the write that checks the tries
         left: False when none is left (or it is not pending)."""
+        ...
+
+    def audience_counts(self, town_id: str, zones: builtins.list[str]
+                        ) -> dict[str, AudienceCount]:
+        """Confirmed subscribers of each zone and of ``*`` (the whole town), in total and
+        per channel, from counts kept as subscribers confirm and stop (no audience read,
+        except once to backfill a town counted before the counts existed)."""
         ...
 
     def subscriptions_of_phone(self, phone_hash: str) -> list[tuple[str, str]]:

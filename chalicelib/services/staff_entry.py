@@ -228,7 +228,10 @@ def _follow_instead(ports: EntryPorts, who: Principal, town: Town, service: Serv
     try:
         tracking.follow(ports.tracking, town, request.request_id, draft.email.strip() or None,
                         draft.phone.strip() or None, draft.language.strip() or None,
-                        source_ip=who.source_ip)
+                        # A signed-in agent is not an anonymous caller: a busy desk behind
+                        # one address must not spend the per-address budget meant for
+                        # strangers. The contact's and the town's budgets still hold.
+                        source_ip=None)
     except InvalidInput as e:
         return EntryForm(service, draft, _unique([error_of(p, service, draft)
                                                   for p in e.problems]))

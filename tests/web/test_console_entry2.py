@@ -210,3 +210,22 @@ def test_the_suggestions_in_spanish(api, staff, deployment) -> None:
     assert "Añadir a quien llama como seguidor de esta en su lugar" in page
     assert "Ninguna de estas: registrar la solicitud" in page
     assert "1 solicitud abierta como esta está cerca del lugar" in page
+
+
+def test_a_busy_desk_adds_more_callers_than_a_stranger_could_from_one_address(
+        api, staff, deployment) -> None:
+    """An agent is signed in and audited, not an anonymous caller: the per-address budget
+    for strangers (PER_SOURCE_PER_HOUR) does not stop the desk in an hour of calls."""
+    from chalicelib.services.outreach import PER_SOURCE_PER_HOUR
+
+    agent = desk(api, staff, "agent")
+    first = _entered(agent)
+    for n in range(PER_SOURCE_PER_HOUR + 1):
+        shown, sent = _again(agent, deployment, ("email", f"caller{n}@example.org"))
+        # each call is a different caller: no phone of the first caller's form
+        sent = [(k, v) for k, v in sent if k != "phone"]
+        followed = agent.post(f"{NEW}/pothole", [*sent, ("checked_near", _checked(shown)),
+                                                 ("action", f"follow:{first}")])
+        assert followed.status_code == 303, (n, text(followed))
+    stored = deployment.container.requests.get(TOWN, first, with_timeline=False)
+    assert stored.followers == PER_SOURCE_PER_HOUR + 1

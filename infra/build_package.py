@@ -342,6 +342,17 @@ RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "da
 # package (through importlib.resources) when the system has no time zone database, which
 # is why requirements.txt has tzdata: it goes wherever zoneinfo does.
 IMPLICIT_IMPORTS = {"zoneinfo": ("tzdata",)}
+# Imports that run only for inputs Town311 never gives, left out of the walk (importer →
+# prefixes it does not reach). powertools' `shared.functions.pydantic_to_dict` imports its
+# whole event_handler package (the REST/AppSync/Bedrock resolvers: ~0.8 MB zipped, 8 % of
+# the API's budget) to dump a pydantic model; it runs only when a model is handed to
+# idempotency, to its JSON encoder or to the logger's event logging. Town311 hands them
+# plain dicts: the idempotency payload is `model_dump(mode="json")` and the receipt a
+# dataclass's `asdict` (tests/unit/test_build_package.py checks both, and that no module of
+# the app imports powertools' event_handler).
+UNTAKEN_IMPORTS = {
+    "aws_lambda_powertools.shared.functions": ("aws_lambda_powertools.event_handler",),
+}
 
 MB = 1_000_000
 # Zipped size budgets. The API is what residents wait on: its cold start reads the whole
@@ -494,8 +505,12 @@ def module_closure(root: Path, start: list[str], walked: tuple[str, ...],
         parts = name.split(".")
         queue.extend((".".join(parts[:i]), name) for i in range(1, len(parts)))
         imports = module_imports(path, name)
-        queue.extend((module, name) for module in imports.modules)
+        untaken = UNTAKEN_IMPORTS.get(name, ())
+        queue.extend((module, name) for module in imports.modules
+                     if not module.startswith(untaken))
         for base, member in imports.members:
+            if base.startswith(untaken):
+                continue
             if base.split(".")[0] not in walked:
                 closure.external.setdefault((base, member), set()).add(name)
             elif find_module(root, f"{base}.{member}") is not None:

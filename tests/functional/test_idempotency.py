@@ -45,3 +45,21 @@ def test_a_refused_post_does_not_burn_the_key(api):
     assert bad.status_code == 400
     good = post_request(api, {**POTHOLE, "lat": "41.9"}, headers={"Idempotency-Key": "k2"})
     assert good.status_code == 201, good.body
+
+
+def test_the_idempotency_record_holds_plain_json_not_models(api, monkeypatch):
+    """The keyed submission's payload and receipt go through powertools' JSON encoder. Were
+    either a pydantic model, the encoder would import powertools' event_handler, which the
+    Lambda zip leaves out (infra/build_package.py UNTAKEN_IMPORTS)."""
+    from aws_lambda_powertools.shared import functions, json_encoder
+
+    def refuse(data: object) -> dict:
+        raise AssertionError(f"a model reached powertools' encoder: {type(data)}")
+
+    monkeypatch.setattr(functions, "pydantic_to_dict", refuse)
+    monkeypatch.setattr(json_encoder, "pydantic_to_dict", refuse)
+    headers = {"Idempotency-Key": "plain-json-0001"}
+    first = post_request(api, POTHOLE, headers=headers)
+    again = post_request(api, POTHOLE, headers=headers)  # read back from the record
+    assert first.status_code == again.status_code == 201
+    assert body(first) == body(again)

@@ -52,6 +52,7 @@ ROUTES = [
     ("GET", "/staff/alerts/{alert_id}", None, {"emergency_manager"}),
     ("GET", "/staff/alerts/{alert_id}/preview", None, {"emergency_manager"}),
     ("POST", "/staff/alerts/{alert_id}/approve", None, {"emergency_manager", "town_admin"}),
+    ("POST", "/staff/alerts/{alert_id}/request-approval", None, {"emergency_manager"}),
     ("POST", "/staff/alerts/{alert_id}/cancel", None, {"emergency_manager"}),
     ("POST", "/staff/alerts/{alert_id}/correction", {"title": {"en": "x"}, "body": {"en": "x"},
                                                      "severity": "minor", "category": "other",
@@ -102,6 +103,8 @@ ROUTES = [
     ("POST", "/platform/towns/{town}/suspend", None, set()),
     ("POST", "/platform/towns/{town}/resume", None, set()),
     ("GET", "/platform/towns/{town}/export", None, set()),
+    ("GET", "/platform/usage", None, set()),
+    ("GET", "/platform/towns/{town}/usage", None, set()),
     ("POST", "/platform/towns/{town}/migrations/phones", None, set()),
     ("PUT", "/platform/towns/{town}/web-domain", {"domain": "311.evil.example"}, set()),
 ]

@@ -198,3 +198,19 @@ def test_a_pickles_classes_are_imports_of_the_module_beside_it(build_package, tm
     closure = build_package.module_closure(root, ["pickling.core"], ("pickling",),
                                            libraries=("pickling",))
     assert set(closure.modules) == {"pickling", "pickling.core", "pickling.numbers"}
+
+
+def test_powertools_event_handler_is_left_out_and_nothing_of_ours_needs_it(build_package):
+    """UNTAKEN_IMPORTS: idempotency and the logger reach powertools' event_handler only to
+    dump a pydantic model, which Town311 never hands them; no module of ours imports it."""
+    site = Path(importlib.util.find_spec("aws_lambda_powertools").origin).parents[1]
+    closure = build_package.module_closure(
+        site, ["aws_lambda_powertools.utilities.idempotency",
+               "aws_lambda_powertools.logging"], ("aws_lambda_powertools",))
+    assert "aws_lambda_powertools.shared.functions" in closure.modules
+    assert not [m for m in closure.modules if m.startswith("aws_lambda_powertools.event_handler")]
+    ours = build_package.module_closure(ROOT, ["app", "chalicelib.events.pipeline"],
+                                        ("app", "chalicelib"))
+    assert not [name for name, _ in ours.external
+                if name.startswith("aws_lambda_powertools.event_handler")]
+

@@ -29,10 +29,12 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb.alerts import AlertItem, DeliveryItem, DynamoAlerts
     from chalicelib.adapters.dynamodb.audit import AuditItem, DynamoAuditLog
     from chalicelib.adapters.dynamodb.errors import storage_error, storage_errors, written_if
+    from chalicelib.adapters.dynamodb.exports import DynamoExportJobs
     from chalicelib.adapters.dynamodb.keys import key_hash, parse_sort_time, sort_time
     from chalicelib.adapters.dynamodb.limits import DynamoLimits
     from chalicelib.adapters.dynamodb.migrations import DynamoPhoneMigration
     from chalicelib.adapters.dynamodb.notices import DynamoNoticeBook
+    from chalicelib.adapters.dynamodb.open_data import DynamoOpenDataSource
     from chalicelib.adapters.dynamodb.request_store import DynamoRequestStore
     from chalicelib.adapters.dynamodb.residents import DynamoResidentAccess, contact_hashes
     from chalicelib.adapters.dynamodb.service_requests import (
@@ -63,6 +65,8 @@ _HOMES = {
     "DeliveryItem": "alerts",
     "DynamoAlerts": "alerts",
     "DynamoAuditLog": "audit",
+    "DynamoExportJobs": "exports",
+    "DynamoOpenDataSource": "open_data",
     "DynamoLimits": "limits",
     "DynamoNoticeBook": "notices",
     "DynamoPhoneMigration": "migrations",
@@ -111,7 +115,8 @@ def bind_table(table_name: str, region: str) -> None:
 
 __all__ = [
     "AlertItem", "AudienceItem", "AuditItem", "DeliveryItem", "DynamoAlerts", "DynamoAuditLog",
-    "DynamoLimits", "DynamoNoticeBook", "DynamoPhoneMigration", "DynamoRequestStore",
+    "DynamoExportJobs", "DynamoLimits", "DynamoNoticeBook", "DynamoOpenDataSource",
+    "DynamoPhoneMigration", "DynamoRequestStore",
     "DynamoResidentAccess", "DynamoSubscribers", "DynamoTownDirectory", "DynamoUsage",
     "PlatformTownItem", "RequestItem", "SubscriberItem", "TableItem", "TownItem", "UsageItem",
     "bind_table", "contact_hashes",

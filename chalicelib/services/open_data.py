@@ -169,12 +169,11 @@ def job_with_link(ports: OpenDataPorts, town_id: str, job_id: str, kind: str,
 
 
 def _year_rows(ports: OpenDataPorts, town: Town, year: int) -> Iterator[str]:
-    """The year's CSV: the header, then each request made that year in the town's time,
-    oldest first, read a batch at a time from the by_requested index."""
+    """The year's CSV rows (the header apart): each request made that year in the town's
+    time, oldest first, read a batch at a time from the by_requested index."""
     settings = settings_of(town)
     start = datetime(year, 1, 1, tzinfo=town.zone).astimezone(UTC)
     end = datetime(year, 12, 31, 23, 59, 59, 999999, tzinfo=town.zone).astimezone(UTC)
-    yield csv_rows([], header=True)
     after: Position | None = None
     while True:
         batch = ports.source.in_order(
@@ -214,7 +213,8 @@ def run_export(ports: OpenDataPorts, town_id: str, job_id: str,
         if job.kind == OPEN_DATA_YEAR else _town_rows(ports, town_id)
     upload = ports.files.start(key, job.content_type)
     tags: list[str] = []
-    buffer = bytearray()
+    buffer = bytearray(csv_rows([], header=True).encode() if job.kind == OPEN_DATA_YEAR
+                       else b"")
     count = saved_at = 0
     try:
         for text in rows:

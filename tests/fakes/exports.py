@@ -36,6 +36,7 @@ class FakeExportJobs:
     def __init__(self) -> None:
         self.jobs: dict[tuple[str, str], ExportJob] = {}
         self.saves = 0
+        self.history: list[ExportJob] = []  # every save, in order (progress as shown)
 
     def create(self, job: ExportJob) -> bool:
         if (job.town_id, job.job_id) in self.jobs:
@@ -48,6 +49,7 @@ class FakeExportJobs:
 
     def save(self, job: ExportJob) -> None:
         self.saves += 1
+        self.history.append(job)
         self.jobs[(job.town_id, job.job_id)] = job
 
 

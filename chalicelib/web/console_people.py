@@ -32,7 +32,6 @@ KEYS = "/console/admin/api-keys"
 AUDIT = "/console/admin/audit"
 EXPORT = "/console/admin/export"
 AUDIT_PAGE = 50  # entries a page of the audit log shows
-EXPORT_REFRESH_SECONDS = 3  # the export's progress page shows itself again this often
 # The roles a town gives (a town cannot make platform operators: StaffIn refuses it).
 TOWN_ROLES = ("town_admin", "agent", "department_worker", "supervisor", "emergency_manager",
               "analyst")
@@ -232,9 +231,9 @@ def export_start(req: PageRequest, who: Principal) -> Response:
 @blueprint.route(EXPORT + "/{job}", methods=["GET"])
 @staff
 def export_progress(req: PageRequest, who: Principal, job: str) -> Response:
-    """The export's progress, the page refreshing itself every few seconds (a meta refresh:
-    no script) until the file is written; then a link to it that works for five minutes
-    (the page makes a new one each time it is shown)."""
+    """The export's progress (console_export.js fetches the page again every 3 seconds and
+    swaps the progress in; without script, a "Check now" link) until the file is written;
+    then a link to it that works for five minutes (a new one each time it is shown)."""
     from chalicelib.domain.errors import NotFound
     from chalicelib.domain.exports import LINK_SECONDS, WHOLE_TOWN
     from chalicelib.services import open_data
@@ -244,5 +243,4 @@ def export_progress(req: PageRequest, who: Principal, job: str) -> Response:
     found, link = open_data.job_with_link(bootstrap.container().open_data_ports,
                                           who.town_id, job, WHOLE_TOWN, who)
     return render_console(req, who, "console/people/export_progress.html", job=found,
-                          link=link, link_minutes=LINK_SECONDS // 60,
-                          refresh_seconds=EXPORT_REFRESH_SECONDS)
+                          link=link, link_minutes=LINK_SECONDS // 60)

@@ -100,14 +100,11 @@ def year_file(town: str, year: str) -> Response:
     """A year's open data as one CSV file: 202 with the job while it is written (ask
     again at Location), then 200 with a download link that works for five minutes."""
     from chalicelib.domain.errors import InvalidInput, Problem
-    from chalicelib.domain.exports import OPEN_DATA_YEAR
     from chalicelib.services import open_data
 
     if not (year.isdigit() and len(year) == 4):
         raise InvalidInput.of([Problem("year", "must be a year such as 2026")])
-    ports = bootstrap.container().open_data_ports
-    job = open_data.request_year_file(ports, town, int(year))
-    job, link = open_data.job_with_link(ports, job.town_id, job.job_id, OPEN_DATA_YEAR)
+    job, link = open_data.year_file(bootstrap.container().open_data_ports, town, int(year))
     return _job_response(job, link, f"/towns/{job.town_id}/open-data/years/{year}")
 
 

@@ -181,6 +181,8 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/towns/{town}/my-requests', 'GET', 'chalicelib.web.residents', 'my_requests', ('application/json',), False),
     ('/towns/{town}/my-requests/erase', 'GET', 'chalicelib.web.residents', 'erase_form', ('application/json',), False),
     ('/towns/{town}/my-requests/erase', 'POST', 'chalicelib.web.residents', 'erase', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
+    ('/towns/{town}/open-data', 'GET', 'chalicelib.web.open_data', 'open_data_page', ('application/json',), False),
+    ('/towns/{town}/open-data/files/{year}', 'GET', 'chalicelib.web.open_data', 'year_file_page', ('application/json',), False),
     ('/towns/{town}/open-data/requests.csv', 'GET', 'chalicelib.api.open_data', 'requests_csv', ('application/json',), False),
     ('/towns/{town}/open-data/requests.geojson', 'GET', 'chalicelib.api.open_data', 'requests_geojson', ('application/json',), False),
     ('/towns/{town}/open-data/years/{year}', 'GET', 'chalicelib.api.open_data', 'year_file', ('application/json',), False),

@@ -36,7 +36,7 @@ VIEW_MODULES = (
     # The resident pages (static files apart, so a stylesheet loads no templates).
     "chalicelib.web.files", "chalicelib.web.home", "chalicelib.web.report",
     "chalicelib.web.track", "chalicelib.web.residents", "chalicelib.web.requests_map",
-    "chalicelib.web.alerts_pages",
+    "chalicelib.web.alerts_pages", "chalicelib.web.open_data",
     # The staff console.
     "chalicelib.web.console", "chalicelib.web.console_signin", "chalicelib.web.console_work",
     "chalicelib.web.console_entry", "chalicelib.web.console_admin",

@@ -148,6 +148,34 @@ def request_town_export(ports: OpenDataPorts, who: Principal,
     return job
 
 
+def year_file(ports: OpenDataPorts, town_id: str, year: int
+              ) -> tuple[ExportJob, str | None]:
+    """The year's file: its job (made if nobody asked today) and, once written, a link."""
+    job = request_year_file(ports, town_id, year)
+    return job_with_link(ports, job.town_id, job.job_id, OPEN_DATA_YEAR)
+
+
+@dataclass(frozen=True)
+class OpenDataOverview:
+    """What the resident site's open-data page says: the years there are files for, and
+    which services are published without their place (and the grid they are blurred to)."""
+
+    town: Town
+    years: list[int]
+    sensitive_names: list[str]
+    grid_m: int
+    page_max: int = FEED_PAGE_MAX
+
+
+def overview(ports: OpenDataPorts, town_id: str) -> OpenDataOverview:
+    town = _public_town(ports, town_id)
+    catalogue = ports.towns.get_catalogue(town.town_id, town.changeset)
+    sensitive = set(town.sensitive_services)
+    names = sorted(s.name for s in catalogue.services if s.code in sensitive)
+    this_year = ports.now().astimezone(town.zone).year
+    return OpenDataOverview(town, [this_year, this_year - 1], names, town.open_data_grid_m)
+
+
 def job_with_link(ports: OpenDataPorts, town_id: str, job_id: str, kind: str,
                   who: Principal | None = None) -> tuple[ExportJob, str | None]:
     """The job, and a presigned link to its file once done. A whole-town job is shown only
@@ -246,5 +274,6 @@ def run_export(ports: OpenDataPorts, town_id: str, job_id: str,
     return job
 
 
-__all__ = ["DONE", "FAILED", "QUEUED", "RUNNING", "FeedPage", "OpenDataPorts", "feed_page",
-           "job_with_link", "request_town_export", "request_year_file", "run_export"]
+__all__ = ["DONE", "FAILED", "QUEUED", "RUNNING", "FeedPage", "OpenDataOverview",
+           "OpenDataPorts", "feed_page", "job_with_link", "overview", "request_town_export",
+           "request_year_file", "run_export", "year_file"]

@@ -122,9 +122,15 @@ def request_year_file(ports: OpenDataPorts, town_id: str, year: int) -> ExportJo
     job = ExportJob(town_id=town.town_id, job_id=year_job_id(year, now), kind=OPEN_DATA_YEAR,
                     created_at=now, requested_by="public", year=year)
     if ports.jobs.create(job):
-        ports.queue.export_requested(town.town_id, job.job_id)
+        _enqueue(ports, job)
         return job
     existing = ports.jobs.get(town.town_id, job.job_id)
+    if existing is not None and existing.status == FAILED and existing.rows == 0 \
+            and existing.parts == 0 and existing.error == "StorageUnavailable":
+        # Never queued (the queue was down): queue it now rather than fail all day.
+        ports.jobs.save(dataclasses.replace(existing, status=QUEUED, error=None))
+        _enqueue(ports, existing)
+        return dataclasses.replace(existing, status=QUEUED, error=None)
     return existing if existing is not None else job
 
 
@@ -144,8 +150,20 @@ def request_town_export(ports: OpenDataPorts, who: Principal,
         town_id=target, at=now, entry_id=ports.new_id(), actor=who.actor,
         actor_kind=who.kind, action="town.exported", target=target, source_ip=who.source_ip,
         details={"job": job.job_id}))
-    ports.queue.export_requested(target, job.job_id)
+    _enqueue(ports, job)
     return job
+
+
+def _enqueue(ports: OpenDataPorts, job: ExportJob) -> None:
+    """Queue the job; if the queue cannot take it, the job is marked failed (a job left
+    "queued" would wait for ever, and the year's file would be stuck for the day)."""
+    from chalicelib.domain.errors import StorageUnavailable
+
+    try:
+        ports.queue.export_requested(job.town_id, job.job_id)
+    except StorageUnavailable:
+        ports.jobs.save(dataclasses.replace(job, status=FAILED, error="StorageUnavailable"))
+        raise
 
 
 def year_file(ports: OpenDataPorts, town_id: str, year: int

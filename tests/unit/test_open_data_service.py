@@ -196,3 +196,31 @@ def test_a_town_export_is_a_job_for_admins_of_that_town_only() -> None:
         open_data.job_with_link(world.ports, TOWN, job.job_id, WHOLE_TOWN, None)
     with pytest.raises(NotFound):
         open_data.job_with_link(world.ports, TOWN, job.job_id, OPEN_DATA_YEAR)
+
+
+class _DownQueue:
+    def __init__(self) -> None:
+        self.down = True
+        self.sent: list[tuple[str, str]] = []
+
+    def export_requested(self, town_id: str, job_id: str) -> None:
+        if self.down:
+            raise StorageUnavailable("the export queue is unavailable")
+        self.sent.append((town_id, job_id))
+
+
+def test_a_job_the_queue_refused_is_failed_not_left_waiting_and_queued_when_asked_again(
+        ) -> None:
+    world = World()
+    queue = _DownQueue()
+    ports = dataclasses.replace(world.ports, queue=queue)
+    with pytest.raises(StorageUnavailable):
+        open_data.request_year_file(ports, TOWN, 2026)
+    (job,) = world.jobs.jobs.values()
+    assert job.status == FAILED
+    with pytest.raises(StorageUnavailable):
+        open_data.request_town_export(ports, ADMIN)
+    assert sorted(j.status for j in world.jobs.jobs.values()) == [FAILED, FAILED]
+    queue.down = False
+    again = open_data.request_year_file(ports, TOWN, 2026)
+    assert again.status == QUEUED and queue.sent == [(TOWN, again.job_id)]

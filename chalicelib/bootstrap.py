@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
     from chalicelib.services.intake import IntakePorts
     from chalicelib.services.migrations import MigrationPorts
     from chalicelib.services.notices import NoticePorts
+    from chalicelib.services.open_data import OpenDataPorts
     from chalicelib.services.outreach import OutreachPorts
     from chalicelib.services.photos import PhotoPorts, PhotoWork
     from chalicelib.services.ports import (
@@ -37,6 +38,9 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
         AuditLog,
         DeliveryResults,
         EscalationTopics,
+        ExportFiles,
+        ExportJobs,
+        ExportQueue,
         HostResolver,
         IdempotencyGuard,
         IdentityProvider,
@@ -45,6 +49,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
         NearbyRequests,
         NoticeBook,
         NoticeQueue,
+        OpenDataSource,
         PhoneMigrationStore,
         PhotoStorage,
         RequestStore,
@@ -447,6 +452,45 @@ class Container:
         return AdminPorts(towns=self.town_store, audit=self.audit, identity=self.identity,
                           new_id=self.make_id, now=self.now,
                           webhooks=self.webhook_destinations)
+
+    @cached_property
+    def open_data_source(self) -> OpenDataSource:
+        """A town's requests in index order (the open-data feed and files)."""
+        from chalicelib.adapters.dynamodb import DynamoOpenDataSource
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoOpenDataSource()
+
+    @cached_property
+    def export_jobs(self) -> ExportJobs:
+        from chalicelib.adapters.dynamodb import DynamoExportJobs
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoExportJobs()
+
+    @cached_property
+    def export_files(self) -> ExportFiles:
+        """Export files under exports/ of the deployment's private bucket."""
+        from chalicelib.adapters.exports import S3ExportFiles
+
+        return S3ExportFiles(lambda: self.client("s3"), self.settings.photo_bucket)
+
+    @cached_property
+    def export_queue(self) -> ExportQueue:
+        from chalicelib.adapters.exports import SqsExportQueue
+
+        return SqsExportQueue(lambda: self.client("sqs"), self.settings.export_queue_url)
+
+    @property
+    def open_data_ports(self) -> OpenDataPorts:
+        """What open data and background exports need (chalicelib.services.open_data)."""
+        from chalicelib.services.open_data import OpenDataPorts
+
+        return OpenDataPorts(towns=self.towns, source=self.open_data_source,
+                             jobs=self.export_jobs, files=self.export_files,
+                             queue=self.export_queue, audit=self.audit, new_id=self.make_id,
+                             now=self.now,
+                             photo_root=(self.settings.public_base_url or "").rstrip("/"))
 
     @property
     def routing_ports(self) -> RoutingPorts:

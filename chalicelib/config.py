@@ -68,6 +68,10 @@ class Settings:
     # The staff console's sign-in in the cloud: the Cognito user pool's hosted UI domain
     # (https://<prefix>.auth.<region>.amazoncognito.com); the app client is jwt_audience.
     cognito_domain: str | None = None
+    # Background exports (chalicelib.services.open_data): the export worker's queue. Not
+    # required, so that a stage without it still serves everything else; asking for an
+    # export there is answered 503.
+    export_queue_url: str | None = None
 
 
 # (shortest, longest, pattern) of the text settings that have rules.
@@ -138,6 +142,7 @@ _ENV = {
     "allow_loopback_webhooks": "TOWN311_ALLOW_LOOPBACK_WEBHOOKS",
     "dev_sign_in_file": "TOWN311_DEV_SIGN_IN_FILE",
     "cognito_domain": "TOWN311_COGNITO_DOMAIN",
+    "export_queue_url": "TOWN311_EXPORT_QUEUE_URL",
 }
 
 

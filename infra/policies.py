@@ -43,6 +43,7 @@ FUNCTIONS = {
     "send_notices": "SendNotices",
     "release_quiet_hours_texts": "ReleaseQuietHoursTexts",
     "receive_sms": "ReceiveSms",
+    "write_exports": "WriteExports",
 }
 
 # DynamoDB through pynamodb. TransactWriteItems is authorised per item as well (PutItem,
@@ -119,9 +120,11 @@ def function_statements(stack: str, function: str) -> list[dict[str, Any]]:
             _statement("PhotoUploads", ["s3:PutObject"], [_bucket(stack, "incoming/")]),
             _statement("PublishedPhotos", ["s3:GetObject", "s3:DeleteObject"],
                        [_bucket(stack, "photos/")]),
+            # Finished exports are handed out as presigned GETs signed with this role.
+            _statement("ExportFiles", ["s3:GetObject"], [_bucket(stack, "exports/")]),
             _statement("Queues", ["sqs:SendMessage"], [
                 _queue(stack, "routing"), _queue(stack, "notices"),
-                _queue(stack, "webhooks")]),
+                _queue(stack, "webhooks"), _queue(stack, "exports")]),
             # Hand-offs deliver to departments' queues; admins get a queue's address.
             _statement("DepartmentQueues", ["sqs:GetQueueUrl", "sqs:CreateQueue",
                                             "sqs:SendMessage"], [dept_queues]),
@@ -197,6 +200,17 @@ def function_statements(stack: str, function: str) -> list[dict[str, Any]]:
         # STOP/START: opt-outs, and the phone's alert subscriptions in every town.
         return [
             _statement("Table", READ + WRITE + ["dynamodb:DeleteItem"], [table]),
+        ]
+    if function == "write_exports":
+        # Reads a town's partitions (the whole-town export) and its request indexes (open
+        # data), writes the job's progress, and the file in parts under exports/.
+        return [
+            _statement("Table", READ + ["dynamodb:PutItem"], [table]),
+            _statement("RequestIndexes", ["dynamodb:Query"], [
+                f"{indexes}/by_updated", f"{indexes}/by_requested"]),
+            _statement("ExportFiles", ["s3:PutObject", "s3:AbortMultipartUpload"],
+                       [_bucket(stack, "exports/")]),
+            _statement("ExportTrigger", SQS_TRIGGER, [_queue(stack, "exports")]),
         ]
     raise KeyError(f"no policy for {function}; add one to infra/policies.py")
 

@@ -32,11 +32,11 @@ VIEW_MODULES = (
     "chalicelib.api.departments", "chalicelib.api.channels", "chalicelib.api.residents",
     "chalicelib.api.duplicates", "chalicelib.api.tracking", "chalicelib.api.photos",
     "chalicelib.api.service_levels", "chalicelib.api.alerts", "chalicelib.api.emergency",
-    "chalicelib.api.places",
+    "chalicelib.api.places", "chalicelib.api.open_data",
     # The resident pages (static files apart, so a stylesheet loads no templates).
     "chalicelib.web.files", "chalicelib.web.home", "chalicelib.web.report",
     "chalicelib.web.track", "chalicelib.web.residents", "chalicelib.web.requests_map",
-    "chalicelib.web.alerts_pages",
+    "chalicelib.web.alerts_pages", "chalicelib.web.open_data",
     # The staff console.
     "chalicelib.web.console", "chalicelib.web.console_signin", "chalicelib.web.console_work",
     "chalicelib.web.console_entry", "chalicelib.web.console_admin",

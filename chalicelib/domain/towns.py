@@ -84,6 +84,10 @@ class Town:
     # The town's own address for its 311 pages (``311.maplefalls.gov``), mapped by the
     # platform operator once DNS and the certificate point at the deployment.
     web_domain: str | None = None
+    # Open data (chalicelib.domain.open_data): the services whose points are published
+    # only as the centre of a grid cell this many metres square, without address or words.
+    open_data_grid_m: int = 250
+    sensitive_services: tuple[str, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:

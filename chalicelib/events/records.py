@@ -16,7 +16,7 @@ from pydantic import ConfigDict, Field, Json
 from chalicelib.schemas.delivery import WebhookDelivery
 from chalicelib.schemas.model import WireModel
 from chalicelib.schemas.notices import NoticeQueueMessage
-from chalicelib.schemas.queues import RoutingMessage
+from chalicelib.schemas.queues import ExportMessage, RoutingMessage
 
 
 class QueueRecordAttributes(WireModel):
@@ -51,3 +51,7 @@ class NoticeRecord(QueueRecord):
 
 class WebhookRecord(QueueRecord):
     body: Json[WebhookDelivery]  # type: ignore[assignment]
+
+
+class ExportRecord(QueueRecord):
+    body: Json[ExportMessage]  # type: ignore[assignment]

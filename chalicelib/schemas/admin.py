@@ -190,12 +190,18 @@ class TownSettingsIn(Strict):
     anonymous_messages_per_hour: Annotated[int | None, Field(ge=0, le=100_000,
                                                              strict=True)] = None
     sla: SlaSettingsIn | None = None
+    # Open data: the grid (metres) sensitive services' points snap to, and which services
+    # are sensitive (service codes; [] makes none sensitive).
+    open_data_grid_m: Annotated[int | None, Field(ge=50, le=5000, strict=True)] = None
+    sensitive_services: list[Annotated[str, Field(min_length=1, max_length=64,
+                                                  pattern=r"^[A-Za-z0-9_.:-]+$")]] | None = \
+        Field(default=None, max_length=200)
 
     # Left out means "unchanged"; an explicit null would store a town without a name, time
     # zone or limit (and break its public API), so these refuse it.
     @field_validator("name", "timezone", "locale", "photo_limit", "alert_sms_per_second",
                      "sms_monthly_cap_usd", "alert_test_self_approval",
-                     "anonymous_messages_per_hour")
+                     "anonymous_messages_per_hour", "open_data_grid_m")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:

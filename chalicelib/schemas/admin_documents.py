@@ -29,6 +29,8 @@ def town_document(town: Any) -> dict[str, Any]:
         "alert_test_recipients": list(town.alert_test_recipients),
         "sms_countries": list(town.texted_countries),
         "anonymous_messages_per_hour": town.anonymous_messages_per_hour,
+        "open_data_grid_m": town.open_data_grid_m,
+        "sensitive_services": list(town.sensitive_services),
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}

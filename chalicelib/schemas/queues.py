@@ -6,6 +6,7 @@ parses each Lambda record's body as that model).
 - notices queue: ``schemas.notices.NoticeQueueMessage`` (request notices and emergency
   alerts);
 - webhook queue: ``schemas.delivery.WebhookDelivery``;
+- export queue: ``ExportMessage`` (written by ``adapters.exports.SqsExportQueue``);
 - departments' own queues: ``schemas.delivery.RequestAssigned`` (a published contract).
 """
 
@@ -26,3 +27,13 @@ class RoutingMessage(WireModel):
     version: Literal[1] = 1
     town_id: str = Field(min_length=1, max_length=100)
     service_request_id: str = Field(min_length=1, max_length=64)
+
+
+class ExportMessage(WireModel):
+    """Version 1: "write the file of this export job" (chalicelib.domain.exports)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: Literal[1] = 1
+    town_id: str = Field(min_length=1, max_length=100)
+    job_id: str = Field(min_length=1, max_length=64)

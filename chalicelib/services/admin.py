@@ -116,11 +116,14 @@ def _with_settings(town: Town, body: wire.TownSettingsIn) -> Town:
     for name in ("name", "timezone", "locale", "contact_email", "contact_phone",
                  "contact_url", "key_service", "photo_limit", "alert_sms_per_second",
                  "sms_monthly_cap_usd", "alert_test_self_approval",
-                 "anonymous_messages_per_hour"):
+                 "anonymous_messages_per_hour", "open_data_grid_m"):
         if name in changes:
             updated = dataclasses.replace(updated, **{name: getattr(body, name)})
     if body.locales is not None:
         updated = dataclasses.replace(updated, locales=tuple(dict.fromkeys(body.locales)))
+    if body.sensitive_services is not None:
+        updated = dataclasses.replace(
+            updated, sensitive_services=tuple(dict.fromkeys(body.sensitive_services)))
     if body.sms_countries is not None:
         _check_countries(body.sms_countries)
         updated = dataclasses.replace(updated,

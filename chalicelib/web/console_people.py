@@ -1,5 +1,6 @@
 """Town administration in the console, the people side: staff and their roles, the API
-keys of the town's integrations, the audit log and the town's export.
+keys of the town's integrations, the audit log and the town's export (a background job
+whose page shows its progress, then a link to the file).
 
 Each screen calls the service the admin JSON API calls (``services.admin`` and
 ``services.platform``: the permission checks are there, never here); forms are read into
@@ -216,17 +217,30 @@ def export_page(req: PageRequest, who: Principal) -> Response:
 
 @blueprint.route(EXPORT, methods=["POST"], content_types=FORM_CONTENT_TYPES)
 @staff
-def export_download(req: PageRequest, who: Principal) -> Response:
-    """The town's data as JSON lines, downloaded as a file. A POST (a button with the
-    CSRF token), not a link: the export is recorded in the audit log, which another site
-    must not be able to trigger."""
-    from chalicelib.services import platform
+def export_start(req: PageRequest, who: Principal) -> Response:
+    """Start the town's export (a background job: a town's file can take minutes) and show
+    its progress. A POST (a button with the CSRF token), not a link: the export is recorded
+    in the audit log, which another site must not be able to trigger."""
+    from chalicelib.services import open_data
 
     req.form()
-    lines = platform.export_town(_ports(), who, None)
-    body = "\n".join(lines) + "\n"
-    name = f"{who.town_id or 'town'}-export.jsonl"
-    return Response(body=body, status_code=200, headers={
-        "Content-Type": "application/x-ndjson; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{name}"',
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    job = open_data.request_town_export(bootstrap.container().open_data_ports, who)
+    return redirect(req, f"{EXPORT}/{job.job_id}")
+
+
+@blueprint.route(EXPORT + "/{job}", methods=["GET"])
+@staff
+def export_progress(req: PageRequest, who: Principal, job: str) -> Response:
+    """The export's progress (console_export.js fetches the page again every 3 seconds and
+    swaps the progress in; without script, a "Check now" link) until the file is written;
+    then a link to it that works for five minutes (a new one each time it is shown)."""
+    from chalicelib.domain.errors import NotFound
+    from chalicelib.domain.exports import LINK_SECONDS, WHOLE_TOWN
+    from chalicelib.services import open_data
+
+    if who.town_id is None:
+        raise NotFound("no such export")
+    found, link = open_data.job_with_link(bootstrap.container().open_data_ports,
+                                          who.town_id, job, WHOLE_TOWN, who)
+    return render_console(req, who, "console/people/export_progress.html", job=found,
+                          link=link, link_minutes=LINK_SECONDS // 60)

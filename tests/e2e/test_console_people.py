@@ -1,6 +1,7 @@
 """The console's people screens, in a real browser: a town administrator adds a member of
 staff and removes them, creates an API key (its secret shown once), and opens the audit
-log and the export page. axe-core on every screen."""
+log, and exports the town: its progress page refreshes itself until the link to the file
+appears. axe-core on every screen."""
 
 from __future__ import annotations
 
@@ -101,5 +102,19 @@ def test_the_audit_log_and_export_screens(desktop_page, local_run) -> None:
     page.get_by_role("navigation", name="Staff console").get_by_role(
         "link", name="Export the town").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Export the town")
-    expect(page.get_by_role("button", name="Download the export")).to_be_visible()
     check_accessibility(page)
+    page.get_by_role("button", name="Start the export").click()
+    # The job's own page: waiting or writing, then (the event pump runs the worker; the
+    # page's script fetches the progress every 3 seconds) the link to the file.
+    expect(page).to_have_url(re.compile(r"/console/admin/export/[0-9A-Z]+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Export the town")
+    check_accessibility(page)
+    link = page.get_by_role("link", name="Download the export")
+    expect(link).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("The export is ready")
+    check_accessibility(page)
+    screenshot(page, "console-export-ready-desktop")
+    download = page.request.get(link.get_attribute("href") or "")
+    assert download.status == 200
+    first = download.text().splitlines()[0]
+    assert first.startswith("{") and "maplefalls.example" in download.text()

@@ -6,6 +6,12 @@ from the real thing. ``from tests.fakes import X`` finds every one of them."""
 from collections.abc import Callable
 
 from tests.fakes.alerts import FakeAlerts, FakeSubscribers
+from tests.fakes.exports import (
+    FakeExportFiles,
+    FakeExportJobs,
+    FakeExportQueue,
+    FakeOpenDataSource,
+)
 from tests.fakes.messages import (
     FakeIdempotency,
     FakeLimits,
@@ -39,6 +45,10 @@ def counter_ids(prefix: str = "ID") -> Callable[[], str]:
 
 
 __all__ = [
+    "FakeExportFiles",
+    "FakeExportJobs",
+    "FakeExportQueue",
+    "FakeOpenDataSource",
     "PUBLIC",
     "FakeEscalationTopics",
     "FakeAlerts",

@@ -85,6 +85,8 @@ ROUTES = [
     ("GET", "/admin/audit", None, {"town_admin"}),
     ("GET", "/admin/messaging", None, {"town_admin"}),
     ("GET", "/admin/export", None, {"town_admin"}),
+    ("POST", "/admin/exports", None, {"town_admin"}),
+    ("GET", "/admin/exports/{job}", None, {"town_admin"}),
     ("POST", "/admin/residents/erase", {"email": "ana@example.org"}, {"town_admin"}),
     ("GET", "/admin/gazetteer", None, EVERYONE),
     ("PUT", "/admin/gazetteer", b"kind,label,lat,long\nlandmark,Hijacked,44.97,-93.26\n",
@@ -152,7 +154,7 @@ def _path(template: str, rid: str) -> str:
     return (template.replace("{rid}", rid).replace("{code}", "public_works")
             .replace("{key_id}", "first-key").replace("{user_id}", "demo-agent")
             .replace("{town}", "maplefalls.example").replace("{photo_id}", "nophoto")
-            .replace("{alert_id}", "noalert"))
+            .replace("{alert_id}", "noalert").replace("{job}", "nojob"))
 
 
 def _call(api, method, path, headers, payload):

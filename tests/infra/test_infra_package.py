@@ -117,6 +117,10 @@ def test_every_sqs_trigger_reads_a_template_queue_and_reports_item_failures(temp
     webhooks = triggers["DeliverWebhooksSqsEventSource"]
     assert webhooks["Queue"] == {"Fn::Sub": "${WebhookQueue.Arn}"}
     assert webhooks["BatchSize"] == 10
+    # One export a run: a whole town may take most of the function's 15 minutes.
+    exports = triggers["WriteExportsSqsEventSource"]
+    assert exports["Queue"] == {"Fn::Sub": "${ExportQueue.Arn}"}
+    assert exports["BatchSize"] == 1
 
 
 def test_every_function_gets_the_app_environment(template):
@@ -146,7 +150,8 @@ def test_the_photo_bucket_invokes_the_photo_function_for_incoming_uploads(templa
 
 
 @pytest.mark.parametrize("alarm, queue", [("RoutingDeadLetterAlarm", "RoutingDeadLetterQueue"),
-                                          ("WebhookDeadLetterAlarm", "WebhookDeadLetterQueue")])
+                                          ("WebhookDeadLetterAlarm", "WebhookDeadLetterQueue"),
+                                          ("ExportDeadLetterAlarm", "ExportDeadLetterQueue")])
 def test_the_dead_letter_alarms_notify_the_ops_topic(template, alarm, queue):
     alarm = template["Resources"][alarm]["Properties"]
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
@@ -161,7 +166,7 @@ LOGICAL_IDS = {
     "deliver_webhooks": "DeliverWebhooks", "resend_unrouted_requests": "ResendUnroutedRequests",
     "check_service_levels": "CheckServiceLevels", "process_photo": "ProcessPhoto",
     "send_notices": "SendNotices", "release_quiet_hours_texts": "ReleaseQuietHoursTexts",
-    "receive_sms": "ReceiveSms",
+    "receive_sms": "ReceiveSms", "write_exports": "WriteExports",
 }
 
 

@@ -68,10 +68,14 @@ def test_photo_bucket_is_private_encrypted_and_expires_incoming_uploads(aws):
     assert all(block.values())
     encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
     assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
-    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-    assert rule["Filter"]["Prefix"] == "incoming/"
-    assert rule["Expiration"]["Days"] == 1
-    assert rule["Status"] == "Enabled"
+    incoming, exports = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert incoming["Filter"]["Prefix"] == "incoming/"
+    assert incoming["Expiration"]["Days"] == 1
+    assert incoming["Status"] == "Enabled"
+    # Export files live a week, like their jobs; a cut-off upload's parts a day.
+    assert exports["Filter"]["Prefix"] == "exports/"
+    assert exports["Expiration"]["Days"] == 7
+    assert exports["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
 
 
 def test_routing_queue_dead_letters_after_five_receives(aws):
@@ -142,6 +146,8 @@ def test_environment_names_every_resource_the_app_reads(aws):
             QueueName="town311-local-webhooks")["QueueUrl"],
         "TOWN311_NOTICE_QUEUE_URL": aws.client("sqs").get_queue_url(
             QueueName="town311-local-notices")["QueueUrl"],
+        "TOWN311_EXPORT_QUEUE_URL": aws.client("sqs").get_queue_url(
+            QueueName="town311-local-exports")["QueueUrl"],
         "TOWN311_QUEUE_PREFIX": "town311-local",
         "TOWN311_OPS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:town311-local-ops",
         "POWERTOOLS_SERVICE_NAME": "town311",

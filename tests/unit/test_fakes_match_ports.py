@@ -44,6 +44,10 @@ FAKES: dict[type, type] = {
     ports.AlertStore: fakes.FakeAlerts,
     ports.SignInCodes: fakes.FakeSignInCodes,
     ports.UsageMeter: fakes.FakeUsage,
+    ports.OpenDataSource: fakes.FakeOpenDataSource,
+    ports.ExportJobs: fakes.FakeExportJobs,
+    ports.ExportFiles: fakes.FakeExportFiles,
+    ports.ExportQueue: fakes.FakeExportQueue,
 }
 
 

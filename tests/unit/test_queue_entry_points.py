@@ -38,7 +38,7 @@ def _queue_handlers() -> list[str]:
 
 def test_every_queue_function_is_found_by_its_handler_string() -> None:
     assert sorted(h.rsplit(".", 1)[1] for h in _queue_handlers()) == [
-        "deliver_webhooks", "route_new_requests", "send_notices"]
+        "deliver_webhooks", "route_new_requests", "send_notices", "write_exports"]
 
 
 @pytest.mark.parametrize("handler_string", _queue_handlers())

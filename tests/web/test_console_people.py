@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.web.pages import html, text
-from tests.web.test_console_entry import desk
+from tests.web.test_console_entry import Desk, desk
 
 TOWN = "maplefalls.example"
 STAFF = "/console/admin/staff"
@@ -174,19 +174,33 @@ def test_the_audit_log_newest_first_paged_and_filtered(api, staff, deployment,
     assert admin.get(f"{AUDIT}?before=yesterday").status_code == 400
 
 
-def test_the_town_is_exported_as_a_file(api, staff, deployment) -> None:
+def test_the_town_is_exported_in_the_background_with_progress_then_a_link(
+        api, staff, deployment) -> None:
+    from tests.functional.test_open_data import _download, _run_worker
+
     admin = desk(api, staff, "town_admin")
     page = admin.get(EXPORT)
-    assert page.status_code == 200 and "Download the export" in text(page)
-    download = admin.post(EXPORT, [])
-    assert download.status_code == 200
-    assert download.headers["Content-Type"].startswith("application/x-ndjson")
-    assert download.headers["Content-Disposition"] == \
-        f'attachment; filename="{TOWN}-export.jsonl"'
-    lines = [json.loads(line) for line in download.body.decode().splitlines()]
+    assert page.status_code == 200 and "Start the export" in text(page)
+    started = admin.post(EXPORT, [])
+    assert started.status_code == 303
+    progress_path = started.headers["Location"]
+    assert progress_path.startswith(EXPORT + "/")
+    waiting = admin.get(progress_path)
+    assert waiting.status_code == 200 and "Waiting to start" in text(waiting)
+    assert "console_export" in html(waiting) and 'href="' + progress_path in html(waiting)
+    assert "Download the export" not in text(waiting)
+    assert _run_worker(deployment) == {"batchItemFailures": []}
+    ready = admin.get(progress_path)
+    assert "The export is ready" in text(ready) and "console_export" not in html(ready)
+    link = unescape(re.search(r'href="([^"]+)" data-export-link', html(ready)).group(1))
+    lines = [json.loads(line) for line in _download(link).decode().splitlines()]
     assert any(item.get("name") == "Maple Falls" for item in lines)
     assert "town.exported" in text(admin.get(AUDIT))
     assert admin.post(EXPORT, [], token="").status_code == 403
+    # Another town's admin cannot follow the job.
+    other = Desk(api, staff.token("town_admin", town="riverton.example"))
+    assert other.get(progress_path).status_code == 404
+    assert admin.get(EXPORT + "/no-such-job").status_code == 404
 
 
 @pytest.mark.parametrize("role", ["agent", "analyst", "supervisor", "emergency_manager"])
@@ -201,6 +215,7 @@ def test_other_roles_are_refused(api, staff, deployment, role) -> None:
     assert who.post(KEYS, [("name", "Mine"), ("scopes", "updates")]).status_code == 403
     assert who.get(AUDIT).status_code == 403
     assert who.post(EXPORT, []).status_code == 403
+    assert who.get(EXPORT + "/anything").status_code == 403
     assert "rosa@maplefalls.example" not in members(deployment)
     assert api_keys(deployment) == []
 
@@ -231,7 +246,7 @@ def test_the_screens_in_spanish(api, staff) -> None:
     assert "Personal y funciones" in text(api.http.get(STAFF, headers=cookie))
     assert "Crear una clave" in text(api.http.get(KEYS, headers=cookie))
     assert "Registro de auditoría" in text(api.http.get(AUDIT, headers=cookie))
-    assert "Descargar la exportación" in text(api.http.get(EXPORT, headers=cookie))
+    assert "Empezar la exportación" in text(api.http.get(EXPORT, headers=cookie))
 
 
 def test_a_platform_operator_chooses_the_console_language(api, staff) -> None:

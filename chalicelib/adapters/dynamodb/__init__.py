@@ -34,10 +34,12 @@ if TYPE_CHECKING:
         DynamoDeliveryResults,
     )
     from chalicelib.adapters.dynamodb.errors import storage_error, storage_errors, written_if
+    from chalicelib.adapters.dynamodb.exports import DynamoExportJobs
     from chalicelib.adapters.dynamodb.keys import key_hash, parse_sort_time, sort_time
     from chalicelib.adapters.dynamodb.limits import DynamoLimits
     from chalicelib.adapters.dynamodb.migrations import DynamoPhoneMigration
     from chalicelib.adapters.dynamodb.notices import DynamoNoticeBook
+    from chalicelib.adapters.dynamodb.open_data import DynamoOpenDataSource
     from chalicelib.adapters.dynamodb.request_store import DynamoRequestStore
     from chalicelib.adapters.dynamodb.residents import DynamoResidentAccess, contact_hashes
     from chalicelib.adapters.dynamodb.service_requests import (
@@ -70,6 +72,8 @@ _HOMES = {
     "DynamoAlerts": "alerts",
     "DynamoAuditLog": "audit",
     "DynamoDeliveryResults": "delivery_results",
+    "DynamoExportJobs": "exports",
+    "DynamoOpenDataSource": "open_data",
     "DynamoLimits": "limits",
     "DynamoNoticeBook": "notices",
     "DynamoPhoneMigration": "migrations",
@@ -118,11 +122,11 @@ def bind_table(table_name: str, region: str) -> None:
 
 __all__ = [
     "AlertItem", "AudienceItem", "AuditItem", "DeliveryItem", "DeliveryResultItem",
-    "DynamoAlerts", "DynamoAuditLog", "DynamoDeliveryResults",
-    "DynamoLimits", "DynamoNoticeBook", "DynamoPhoneMigration", "DynamoRequestStore",
-    "DynamoResidentAccess", "DynamoSubscribers", "DynamoTownDirectory", "DynamoUsage",
-    "PlatformTownItem", "RequestItem", "SubscriberItem", "TableItem", "TownItem", "UsageItem",
-    "bind_table", "contact_hashes",
+    "DynamoAlerts", "DynamoAuditLog", "DynamoDeliveryResults", "DynamoExportJobs",
+    "DynamoLimits", "DynamoNoticeBook", "DynamoOpenDataSource", "DynamoPhoneMigration",
+    "DynamoRequestStore", "DynamoResidentAccess", "DynamoSubscribers",
+    "DynamoTownDirectory", "DynamoUsage", "PlatformTownItem", "RequestItem",
+    "SubscriberItem", "TableItem", "TownItem", "UsageItem", "bind_table", "contact_hashes",
     "key_hash", "keys", "parse_sort_time", "platform_town_item", "request_item",
     "service_request", "shared_botocore_session", "sort_time", "storage_error",
     "storage_errors", "town_item", "written_if",

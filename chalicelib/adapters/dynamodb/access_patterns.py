@@ -133,6 +133,20 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
     _p("texts this month, refusals per day", "UpdateItem",
        "PK=TOWN#<town>, SK=TALLY#sms#<month> | TALLY#refused#<day>#…",
        "DynamoLimits.spend_sms"),
+    # open data and exports
+    _p("a town's requests by updated time, oldest first, after a position (the open-data "
+       "feed and the year's file)", "Query",
+       "GSI2PK=TOWN#<town>, GSI2SK between <after>#<id> and <until>~",
+       "DynamoOpenDataSource.in_order", "by_updated"),
+    _p("a town's requests of a period by requested time, oldest first (the year's file)",
+       "Query", "GSI1PK=TOWN#<town>, GSI1SK between <start> and <end>~",
+       "DynamoOpenDataSource.in_order", "by_requested"),
+    _p("create an export job (once per id)", "PutItem (condition: new)",
+       "PK=TOWN#<town>, SK=EXPORT#<job>", "DynamoExportJobs.create"),
+    _p("an export job, its progress and file", "GetItem",
+       "PK=TOWN#<town>, SK=EXPORT#<job>", "DynamoExportJobs.get"),
+    _p("an export job's progress", "PutItem", "PK=TOWN#<town>, SK=EXPORT#<job>",
+       "DynamoExportJobs.save"),
     # usage
     _p("add to a town's usage of this month (requests, photos, messages)", "UpdateItem",
        "PK=TOWN#<town>, SK=USAGE#<yyyy-mm>", "DynamoUsage.add"),
@@ -215,6 +229,7 @@ ITEM_KEYS: dict[str, str] = {
     "UsageItem": "PK=TOWN#<town>, SK=USAGE#<yyyy-mm>",
     "DeliveryResultItem": "PK=TOWN#<town>#DELIVERED#<department>, "
                           "SK=<at>#<delivery id>#<channel>#<attempt>",
+    "ExportJobItem": "PK=TOWN#<town>, SK=EXPORT#<job> (TTL expires_at)",
     "SubscriberItem": "PK=TOWN#<town>#ALERTSUB#<id>, SK=SUB",
     "AudienceItem": "PK=TOWN#<town>#AUDIENCE#<zone | *>, SK=SUB#<subscriber>",
     "AudienceCountItem": "PK=TOWN#<town>#AUDIENCECOUNT, SK=ZONE#<zone | *> | COUNTED",

@@ -121,6 +121,14 @@ def usage_sk(month: str) -> str:
     return f"USAGE#{month}"
 
 
+EXPORT_PREFIX = "EXPORT#"
+
+
+def export_sk(job_id: str) -> str:
+    """A town's export job (open data of a year, or the whole town), kept a week (TTL)."""
+    return f"EXPORT#{job_id}"
+
+
 def rate_sk(key_id: str, window_epoch: int) -> str:
     """Submissions of one API key in the minute that starts at ``window_epoch``."""
     return f"RATE#{key_id}#{window_epoch}"

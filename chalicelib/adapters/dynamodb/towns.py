@@ -124,6 +124,7 @@ def _town(item: TownItem) -> Town:
         notices=_notice_settings(settings.get("notices")),
         photo_limit=int(settings.get("photo_limit", 5)),
         web_domain=settings.get("web_domain"),
+        **_open_data_settings(settings.get("open_data")),
         **_sla_settings(settings.get("sla")),
         **_alert_settings(settings.get("alerts")),
         **_messaging_settings(settings.get("messaging")),
@@ -144,6 +145,13 @@ def _alert_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
 def _messaging_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in (doc or {}).items()
             if k in ("sms_countries", "anonymous_messages_per_hour")}
+
+
+def _open_data_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
+    if not doc:
+        return {}
+    return {"open_data_grid_m": int(doc.get("grid_m", 250)),
+            "sensitive_services": tuple(str(c) for c in doc.get("sensitive_services") or ())}
 
 
 def _sla_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
@@ -186,6 +194,8 @@ def town_item(town: Town) -> TownItem:
         "notices": _notice_settings_doc(town.notices),
         "photo_limit": town.photo_limit,
         "web_domain": town.web_domain,
+        "open_data": {"grid_m": town.open_data_grid_m,
+                      "sensitive_services": list(town.sensitive_services)},
         "alerts": {"alert_sms_per_second": town.alert_sms_per_second,
                    "sms_monthly_cap_usd": town.sms_monthly_cap_usd,
                    "test_self_approval": town.alert_test_self_approval,

@@ -21,6 +21,12 @@ from chalicelib.services.ports.departments import (
     HostResolver,
     WebhookPoster,
 )
+from chalicelib.services.ports.exports import (
+    ExportFiles,
+    ExportJobs,
+    ExportQueue,
+    OpenDataSource,
+)
 from chalicelib.services.ports.messages import (
     IdempotencyGuard,
     Limits,
@@ -51,6 +57,10 @@ from chalicelib.services.ports.towns import (
 from chalicelib.services.ports.usage import UsageMeter
 
 __all__ = [
+    "ExportFiles",
+    "ExportJobs",
+    "ExportQueue",
+    "OpenDataSource",
     "TownDirectory",
     "AuditLog",
     "TokenVerifier",

@@ -348,7 +348,8 @@ def town_settings(req: PageRequest, who: Principal) -> Response:
     town = admin.own_town(_ports(), who, Permission.CONFIGURE_TOWN)
     values = {name: getattr(town, name) for name in _TOWN_FIELDS} | {
         name: getattr(town.branding, name) for name in _BRANDING_FIELDS} | {
-        "locales": list(town.locales)}
+        "locales": list(town.locales), "open_data_grid_m": town.open_data_grid_m,
+        "sensitive_services": list(town.sensitive_services)}
     return _town_form(req, who, values, [], saved=req.query.get("saved") == "1")
 
 
@@ -365,6 +366,9 @@ def _posted_settings(req: PageRequest) -> tuple[dict[str, Any], Any]:
                               (*_TOWN_FIELDS, *_BRANDING_FIELDS)}
     values["photo_limit"] = _whole(values["photo_limit"])
     values["locales"] = locales
+    # Open data: the services whose points are blurred to the grid (every ticked box).
+    values["open_data_grid_m"] = _whole(f.get("open_data_grid_m", ""))
+    values["sensitive_services"] = [v for k, v in req.pairs() if k == "sensitive_services"]
     branding: dict[str, Any] = {name: values[name] or None for name in _BRANDING_FIELDS}
     for colour in ("primary_colour", "accent_colour"):
         if not branding[colour]:
@@ -374,6 +378,9 @@ def _posted_settings(req: PageRequest) -> tuple[dict[str, Any], Any]:
         "locales": locales or None, "branding": branding}
     if body["photo_limit"] == "":
         body.pop("photo_limit")
+    if values["open_data_grid_m"] != "":
+        body["open_data_grid_m"] = values["open_data_grid_m"]
+    body["sensitive_services"] = values["sensitive_services"]
     try:
         return values, validated(TownSettingsIn, body)
     except InvalidInput as e:
@@ -452,9 +459,12 @@ def _town_form(req: PageRequest, who: Principal, values: dict[str, Any], problem
                *, saved: bool = False) -> Response:
     from chalicelib.web.pages import catalogue_languages
 
+    town = req.town
+    services = [(s.code, s.name) for s in bootstrap.container().town_store.get_catalogue(
+        town.town_id, town.changeset).services] if town else []
     return render_console(req, who, "console/admin/town.html",
                           status=400 if problems else 200, values=values, problems=problems,
-                          offered=catalogue_languages(), saved=saved)
+                          offered=catalogue_languages(), saved=saved, services=services)
 
 
 # --- hours, holidays and emergency mode --------------------------------------------------------

@@ -201,3 +201,30 @@ def test_the_catalogue_editor_in_spanish(api, staff) -> None:
     admin = desk(api, staff, "town_admin")
     page = api.http.get(f"{SERVICES}?lang=es", headers={"Cookie": admin.cookie()})
     assert "Añadir un servicio" in text(page)
+
+
+def test_a_town_admin_sets_what_open_data_blurs(api, staff, deployment) -> None:
+    admin = desk(api, staff, "town_admin")
+    page = admin.get("/console/admin/town")
+    assert 'id="open_data_grid_m"' in html(page) and 'value="250"' in html(page)
+    assert 'id="sensitive-abandoned_vehicle"' in html(page)
+    fields = {"name": "Maple Falls", "contact_email": "311@maplefalls.example",
+              "contact_phone": "", "contact_url": "", "photo_limit": "5",
+              "display_name": "", "logo_url": "", "primary_colour": "#1f5f8b",
+              "accent_colour": "#f2a900", "open_data_grid_m": "500"}
+    saved = admin.post("/console/admin/town", [*fields.items(), ("locales", "en"),
+                                               ("sensitive_services", "abandoned_vehicle"),
+                                               ("sensitive_services", "water_leak")])
+    assert saved.status_code == 303, text(saved)
+    town = deployment.container.town_store.get_town(TOWN)
+    assert town.open_data_grid_m == 500
+    assert town.sensitive_services == ("abandoned_vehicle", "water_leak")
+    shown = admin.get("/console/admin/town")
+    assert 'id="sensitive-water_leak" name="sensitive_services" value="water_leak" checked' \
+        in html(shown)
+    bad = admin.post("/console/admin/town", [*(fields | {"open_data_grid_m": "5"}).items(),
+                                             ("locales", "en")])
+    assert bad.status_code == 400
+    assert 'id="open_data_grid_m-error"' in html(bad)
+    assert "Enter a whole number of metres from 50 to 5000" in text(bad)
+    assert deployment.container.town_store.get_town(TOWN).open_data_grid_m == 500

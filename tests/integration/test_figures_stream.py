@@ -118,3 +118,18 @@ def test_the_stream_counts_what_the_requests_say_and_the_backfill_agrees(deploym
     # Everything delivered again (Lambda retrying, a replay from TRIM_HORIZON).
     pump(stream_source(deployment, process_stream))
     assert stored(deployment) == live
+
+
+def test_the_backfill_command_rebuilds_every_town(deployment, capsys):
+    from chalicelib.domain.figures import DayChange, RequestTally
+    from chalicelib.events.figures import main
+
+    store = deployment.container.figures
+    # Figures with no history behind them (counted before a restore, say): rebuilt away.
+    store.record(TOWN, "gone", RequestTally(), RequestTally(frozenset({"e"}), None, False, 1),
+                 [DayChange(date(2026, 11, 2), "town", "all", {"opened": 1}, 1)])
+    assert main([]) == 0
+    printed = capsys.readouterr().out
+    assert f"{TOWN}: 0 requests" in printed and "riverton.example: 0 requests" in printed
+    assert store.days(TOWN, "town", date(2026, 1, 1)) == []
+    assert store.open_now(TOWN) == {}

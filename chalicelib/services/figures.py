@@ -24,10 +24,12 @@ from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.domain.figures import (
     DIMENSIONS,
+    DayChange,
     DayFigures,
     FigureEvent,
     Figures,
     RequestTally,
+    Sketch,
     count,
 )
 from chalicelib.domain.towns import Town
@@ -122,9 +124,7 @@ def backfill(ports: FigurePorts, town_id: str) -> Backfill:
     return Backfill(requests, events, len(days))
 
 
-def _figures_of(c: Any) -> Figures:
-    from chalicelib.domain.figures import Sketch
-
+def _figures_of(c: DayChange) -> Figures:
     return Figures.of(
         c.counters,
         to_acknowledge=Sketch.of([c.to_acknowledge] if c.to_acknowledge is not None else []),

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem
@@ -32,9 +32,11 @@ from chalicelib.domain.figures import (
     Sketch,
     count,
 )
-from chalicelib.domain.towns import Town
-from chalicelib.services.ports import FigureStore, TownDirectory
 from chalicelib.services.retries import retry_on_conflict
+
+if TYPE_CHECKING:  # only named in annotations: the ports are not loaded at run time
+    from chalicelib.domain.towns import Town
+    from chalicelib.services.ports import FigureStore, TownDirectory
 
 log = logging.getLogger(__name__)
 

@@ -44,12 +44,16 @@ FUNCTIONS = {
     "release_quiet_hours_texts": "ReleaseQuietHoursTexts",
     "receive_sms": "ReceiveSms",
     "write_exports": "WriteExports",
+    "count_figures": "CountFigures",
 }
 
 # DynamoDB through pynamodb. TransactWriteItems is authorised per item as well (PutItem,
 # UpdateItem, DeleteItem), so a function that writes in transactions lists those too.
 READ = ["dynamodb:GetItem", "dynamodb:Query"]
 WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:TransactWriteItems"]
+# What Lambda's DynamoDB stream poller needs, on the table's stream.
+STREAM_TRIGGER = ["dynamodb:DescribeStream", "dynamodb:GetRecords",
+                  "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
 # What Lambda's SQS poller needs, on the queue a function is triggered by.
 SQS_TRIGGER = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
 
@@ -211,6 +215,13 @@ def function_statements(stack: str, function: str) -> list[dict[str, Any]]:
             _statement("ExportFiles", ["s3:PutObject", "s3:AbortMultipartUpload"],
                        [_bucket(stack, "exports/")]),
             _statement("ExportTrigger", SQS_TRIGGER, [_queue(stack, "exports")]),
+        ]
+    if function == "count_figures":
+        # The town (its time zone), a request's tally and facts; one transaction per event
+        # (tally, day items, open counts). Triggered by the table's own stream.
+        return [
+            _statement("Table", READ + WRITE, [table]),
+            _statement("RequestsStream", STREAM_TRIGGER, [f"{table}/stream/*"]),
         ]
     raise KeyError(f"no policy for {function}; add one to infra/policies.py")
 

@@ -12,6 +12,7 @@ from tests.fakes.exports import (
     FakeExportQueue,
     FakeOpenDataSource,
 )
+from tests.fakes.figures import FakeFigureStore, StreamedRequests
 from tests.fakes.messages import (
     FakeIdempotency,
     FakeLimits,
@@ -51,6 +52,7 @@ __all__ = [
     "FakeOpenDataSource",
     "PUBLIC",
     "FakeEscalationTopics",
+    "FakeFigureStore",
     "FakeAlerts",
     "FakeAssignmentChannels",
     "FakeAuditLog",
@@ -73,6 +75,7 @@ __all__ = [
     "FakeUsage",
     "FakeRoutingQueue",
     "FakeSubscribers",
+    "StreamedRequests",
     "FakeTokenVerifier",
     "FakeTownDirectory",
     "counter_ids",

@@ -40,6 +40,7 @@ ROUTES = [
     ("POST", "/staff/requests/{rid}/photos/{photo_id}/show", None, {"town_admin", "supervisor"}),
     ("GET", "/staff/reports/service-levels", None,
      {"town_admin", "agent", "supervisor", "analyst"}),
+    ("GET", "/staff/reports/figures", None, {"town_admin", "agent", "supervisor", "analyst"}),
     ("GET", "/admin/escalations", None, {"town_admin"}),
     ("POST", "/admin/escalations/subscriptions", {
         "audience": "supervisor", "protocol": "email", "endpoint": "x@evil.example"},

@@ -166,7 +166,7 @@ LOGICAL_IDS = {
     "deliver_webhooks": "DeliverWebhooks", "resend_unrouted_requests": "ResendUnroutedRequests",
     "check_service_levels": "CheckServiceLevels", "process_photo": "ProcessPhoto",
     "send_notices": "SendNotices", "release_quiet_hours_texts": "ReleaseQuietHoursTexts",
-    "receive_sms": "ReceiveSms", "write_exports": "WriteExports",
+    "receive_sms": "ReceiveSms", "write_exports": "WriteExports", "count_figures": "CountFigures",
 }
 
 

@@ -48,6 +48,7 @@ FAKES: dict[type, type] = {
     ports.ExportJobs: fakes.FakeExportJobs,
     ports.ExportFiles: fakes.FakeExportFiles,
     ports.ExportQueue: fakes.FakeExportQueue,
+    ports.FigureStore: fakes.FakeFigureStore,
 }
 
 

@@ -11,6 +11,7 @@
 - emergency alerts: ``subscribers.py``, ``alerts.py``
 - what each town uses per month: ``usage.py``
 - departments' deliveries: ``delivery_results.py``
+- a town's figures, counted per event: ``figures.py``
 - ``migrations.py``: operator-run one-offs
 
 Importing the package imports none of them: each name below is loaded from its module on
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.adapters.dynamodb.errors import storage_error, storage_errors, written_if
     from chalicelib.adapters.dynamodb.exports import DynamoExportJobs
+    from chalicelib.adapters.dynamodb.figures import DynamoFigureStore
     from chalicelib.adapters.dynamodb.keys import key_hash, parse_sort_time, sort_time
     from chalicelib.adapters.dynamodb.limits import DynamoLimits
     from chalicelib.adapters.dynamodb.migrations import DynamoPhoneMigration
@@ -74,6 +76,7 @@ _HOMES = {
     "DynamoDeliveryResults": "delivery_results",
     "DynamoExportJobs": "exports",
     "DynamoOpenDataSource": "open_data",
+    "DynamoFigureStore": "figures",
     "DynamoLimits": "limits",
     "DynamoNoticeBook": "notices",
     "DynamoPhoneMigration": "migrations",
@@ -123,11 +126,11 @@ def bind_table(table_name: str, region: str) -> None:
 __all__ = [
     "AlertItem", "AudienceItem", "AuditItem", "DeliveryItem", "DeliveryResultItem",
     "DynamoAlerts", "DynamoAuditLog", "DynamoDeliveryResults", "DynamoExportJobs",
-    "DynamoLimits", "DynamoNoticeBook", "DynamoOpenDataSource", "DynamoPhoneMigration",
-    "DynamoRequestStore", "DynamoResidentAccess", "DynamoSubscribers",
-    "DynamoTownDirectory", "DynamoUsage", "PlatformTownItem", "RequestItem",
-    "SubscriberItem", "TableItem", "TownItem", "UsageItem", "bind_table", "contact_hashes",
-    "key_hash", "keys", "parse_sort_time", "platform_town_item", "request_item",
-    "service_request", "shared_botocore_session", "sort_time", "storage_error",
-    "storage_errors", "town_item", "written_if",
+    "DynamoFigureStore", "DynamoLimits", "DynamoNoticeBook", "DynamoOpenDataSource",
+    "DynamoPhoneMigration", "DynamoRequestStore", "DynamoResidentAccess",
+    "DynamoSubscribers", "DynamoTownDirectory", "DynamoUsage", "PlatformTownItem",
+    "RequestItem", "SubscriberItem", "TableItem", "TownItem", "UsageItem", "bind_table",
+    "contact_hashes", "key_hash", "keys", "parse_sort_time", "platform_town_item",
+    "request_item", "service_request", "shared_botocore_session", "sort_time",
+    "storage_error", "storage_errors", "town_item", "written_if",
 ]

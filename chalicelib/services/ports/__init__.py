@@ -27,6 +27,7 @@ from chalicelib.services.ports.exports import (
     ExportQueue,
     OpenDataSource,
 )
+from chalicelib.services.ports.figures import FigureStore
 from chalicelib.services.ports.messages import (
     IdempotencyGuard,
     Limits,
@@ -61,6 +62,7 @@ __all__ = [
     "ExportJobs",
     "ExportQueue",
     "OpenDataSource",
+    "FigureStore",
     "TownDirectory",
     "AuditLog",
     "TokenVerifier",

@@ -16,8 +16,9 @@
 
 The URLs, the demo key, a login per role (with a curl line for /staff/me) and the resource
 names are printed and written to .run/demo.json (the logins under "logins", by role).
-RUN_DIR moves that state directory (.run by default; the browser tests run each stack in a
-temporary one). Ctrl-C stops everything.
+DEMO_YEAR_REQUESTS (default 1600; 0: none) sizes the generated year of requests written
+behind the demo month (local/demo_year.py). RUN_DIR moves that state directory (.run by
+default; the browser tests run each stack in a temporary one). Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ REGION = "us-east-1"
 log = logging.getLogger("local.run")  # not __name__: that is __main__ under -m
 
 LOGIN_TTL_SECONDS = 12 * 3600
+DEMO_YEAR_REQUESTS = 1600  # of ~2,400 (local/demo_year.py): the emulator writes ~80 a second here
 LOCAL_MAIL_FROM = "311@maplefalls.example"
 # Platform operators belong to no town, so the demo town's staff has none: the operator's
 # staff record is the platform's (seed_demo_operator), checked on each call like anyone's.
@@ -308,6 +310,17 @@ def main() -> None:
                                   bootstrap.container().now())
         log.info("filed %d demo requests of the last month in %.1f s", filed,
                  time.monotonic() - started)
+        # A year behind it (local/demo_year.py), written in batches: the dashboards, the
+        # public page and the forecast have seasons to show. DEMO_YEAR_REQUESTS=0 skips it.
+        per_year = float(os.environ.get("DEMO_YEAR_REQUESTS", DEMO_YEAR_REQUESTS))
+        if per_year > 0:
+            from local.demo_year import seed_demo_year
+
+            started = time.monotonic()
+            year = seed_demo_year(bootstrap.container(), jurisdiction,
+                                  bootstrap.container().now(), per_year=per_year)
+            log.info("wrote a demo year of %d requests in %.1f s", len(year.requests),
+                     time.monotonic() - started)
 
         import app as app_module
         from local.pump import Pump, discover_sources

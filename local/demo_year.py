@@ -15,7 +15,10 @@ what the generator made, counted as it made it, for tests and the forecast's eva
 adapters' own item mappers, so the stored shape is the app's): going through intake one by
 one would take minutes. Nothing is sent and no SLA sweep picks them up (their next SLA step
 is cleared); their usage counts, and the disputes and ratings tallies the feedback report
-reads, are added in one update per counter.
+reads, are added in one update per counter; ``rebuild_figures`` then rebuilds the town's
+figures from them with the figures' backfill (chalicelib.services.figures.backfill), as
+after any import of history. On the emulator that takes minutes for a year (a query per
+request and an item per day, dimension and value), so `make run` does it in the background.
 
 At about 8,000 residents and 0.3 requests each a year, Maple Falls files ~2,400 a year.
 """
@@ -34,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from chalicelib.domain.catalogue import Catalogue
-    from chalicelib.domain.requests import ServiceRequest
+    from chalicelib.domain.requests import ServiceRequest, TimelineEvent
     from chalicelib.domain.towns import Town
 
 RESIDENTS = 8_000
@@ -419,11 +422,9 @@ def _count(truth: DemoTruth, r: ServiceRequest, tz: ZoneInfo, monday: date) -> N
 def seed_demo_year(container: Any, town_id: str, now: datetime, *, seed: int = 2026,
                    per_year: float = RESIDENTS * REQUESTS_PER_RESIDENT,
                    recent_days: int = 30) -> DemoYear:
-    """Generate the year before ``now`` and write it to the request table in batches:
-    each request, and for those still open or of the last ``recent_days`` their tracking
-    numbers and timeline events too (a few thousand items fewer: `make run` stays quick; an older
-    request's public notes ride on its own item, and nobody tracks a year-old report by its
-    number); then the town's usage, disputes and ratings counters."""
+    """Generate the year before ``now``, write it to the request table in batches
+    (``write_requests``) and add the town's usage, disputes and ratings counters. The
+    town's figures are rebuilt by ``rebuild_figures`` afterwards."""
     from chalicelib.services import directory
 
     town = directory.find_town(container.towns, town_id)
@@ -434,10 +435,20 @@ def seed_demo_year(container: Any, town_id: str, now: datetime, *, seed: int = 2
     return year
 
 
+def rebuild_figures(container: Any, town_id: str) -> Any:
+    """The town's figures rebuilt from its stored requests (the figures' backfill), as
+    after any import of history: the year was written past the events that count them."""
+    from chalicelib.services.figures import backfill
+
+    return backfill(container.figure_ports, town_id)
+
+
 def write_requests(requests: Iterable[ServiceRequest], recent_after: datetime) -> int:
-    """Batch-write requests (META; for those still open or requested after
-    ``recent_after`` their tracking number and timeline events too); returns the items
-    written."""
+    """Batch-write requests: each one's item and timeline events (the figures' backfill
+    replays the events, each carrying the request's facts as they were then), and for
+    those still open or requested after ``recent_after`` their tracking numbers (a third
+    fewer items keep `make run` quick: nobody tracks a year-old report by its number).
+    Returns the items written."""
     from chalicelib.adapters.dynamodb import keys
     from chalicelib.adapters.dynamodb.service_requests import (
         RequestItem,
@@ -451,17 +462,32 @@ def write_requests(requests: Iterable[ServiceRequest], recent_after: datetime) -
         for request in requests:
             request.next_sla_at = None  # history: the SLA sweep has nothing to do with it
             batch.save(request_item(request))
-            written += 1
-            if request.requested_at < recent_after and request.status != "open":
-                continue
-            if request.tracking_number:
+            for event, then in _as_it_was(request):
+                batch.save(event_item(request.town_id, request.request_id, event, then))
+            written += 1 + len(request.timeline)
+            if request.tracking_number and (request.requested_at >= recent_after
+                                            or request.status == "open"):
                 batch.save(TrackItem(keys.track_pk(request.town_id, request.tracking_number),
                                      keys.TRACK_SK, request_id=request.request_id))
                 written += 1
-            for event in request.timeline:
-                batch.save(event_item(request.town_id, request.request_id, event))
-                written += 1
     return written
+
+
+def _as_it_was(request: ServiceRequest) -> Iterable[tuple[TimelineEvent, ServiceRequest]]:
+    """Each timeline event with the request as it was just after it: no department before
+    it was routed, a resolution only while closed, a rating once rated."""
+    department = resolution = rating = None
+    for event in request.timeline:
+        if event.kind == "routed":
+            department = request.department
+        elif event.kind == "closed":
+            resolution = "duplicate" if "duplicate" in event.summary else "fixed"
+        elif event.kind == "disputed":
+            resolution = None
+        elif event.kind == "rated":
+            rating = request.rating
+        yield event, replace(request, department=department, resolution=resolution,
+                             rating=rating)
 
 
 def _add_counters(container: Any, town_id: str, requests: list[ServiceRequest]) -> None:

@@ -30,6 +30,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -138,6 +139,28 @@ def demo_logins(key: SigningKey, staff: Iterable[Any],
             **person, "expires_at": expires.isoformat().replace("+00:00", "Z"),
             "token": token})
     return logins
+
+
+def _rebuild_figures_meanwhile(town_id: str) -> threading.Thread:
+    """The town's figures rebuilt from the demo year in the background: on the emulator it
+    takes minutes, and nothing else waits for it (the dashboards show what is counted so
+    far, and say so in the log when it is done)."""
+    from chalicelib import bootstrap
+    from local.demo_year import rebuild_figures
+
+    def rebuild() -> None:
+        started = time.monotonic()
+        try:
+            done = rebuild_figures(bootstrap.container(), town_id)
+        except Exception:  # a demo nicety: the app runs without it
+            log.exception("rebuilding the demo year's figures failed")
+            return
+        log.info("rebuilt the figures of %d demo requests in %.0f s", done.requests,
+                 time.monotonic() - started)
+
+    thread = threading.Thread(target=rebuild, name="demo-figures", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_chalice_local(port: int, env: dict[str, str], reload: bool) -> subprocess.Popen[bytes]:
@@ -321,6 +344,7 @@ def main() -> None:
                                   bootstrap.container().now(), per_year=per_year)
             log.info("wrote a demo year of %d requests in %.1f s", len(year.requests),
                      time.monotonic() - started)
+            _rebuild_figures_meanwhile(jurisdiction)
 
         import app as app_module
         from local.pump import Pump, discover_sources

@@ -3,8 +3,9 @@
 Pure Python (the API package has no numpy). docs/forecast.md explains the method, its
 assumptions and its measured errors; in short:
 
-- a year or more of history: a **seasonal profile** (the mean count of each week of the
-  year over the years there are, smoothed across neighbouring weeks) scaled by the
+- a year or more of history (48 weeks will do): a **seasonal profile** (the mean count of
+  each week of the year over the years there are, smoothed across neighbouring weeks,
+  weeks not seen drawn in a line between their neighbours) scaled by the
   **recent level** (the last 8 weeks against what the profile expected of them) and, with
   two years, the **year-over-year growth**;
 - less than a year: a **straight line** through the last (up to) 26 weeks, with an interval
@@ -24,6 +25,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 SEASON_WEEKS = 52
+# A year less a month is enough for the seasonal method: a history that starts on a
+# Wednesday has 51 complete weeks after a year, and the weeks of the year it has not seen
+# lie next to weeks it has (each unseen week is read from its nearest seen neighbours).
+SEASONAL_MIN_WEEKS = 48
 LEVEL_WEEKS = 8  # the recent window the level is read from
 TREND_WEEKS = 26  # the window the fallback line is fitted to
 # Pseudo-weeks at the profile's average that the level is shrunk towards 1 with: a quiet
@@ -96,7 +101,7 @@ def forecast(weekly: Sequence[tuple[date, int]], weeks: int = 8) -> Forecast:
         return Forecast("none", 0, ())
     ahead = [history[-1][0] + timedelta(weeks=h) for h in range(1, weeks + 1)]
     counts = [float(c) for _, c in history]
-    if len(history) >= SEASON_WEEKS:
+    if len(history) >= SEASONAL_MIN_WEEKS:
         rows = _seasonal(history, ahead)
         method = "seasonal"
     elif len(history) >= 4:
@@ -142,7 +147,8 @@ def _seasonal(history: list[tuple[date, int]], ahead: list[date]) -> list[Foreca
         p = season_week(monday)
         sums[p] += count * weekly_growth ** back
         seen[p] += 1
-    raw = [sums[p] / seen[p] if seen[p] else None for p in range(SEASON_WEEKS)]
+    raw = _fill_gaps([sums[p] / seen[p] if seen[p] else None for p in range(SEASON_WEEKS)])
+    seen = [max(n, 1) for n in seen]  # a filled week counts as seen once
     weights = _smoothing_weights(years)
     half = len(weights) // 2
     profile: list[float] = []
@@ -151,8 +157,6 @@ def _seasonal(history: list[tuple[date, int]], ahead: list[date]) -> list[Foreca
         total = weight_sum = square_sum = 0.0
         for k, w in enumerate(weights):
             value = raw[(p + k - half) % SEASON_WEEKS]
-            if value is None:
-                continue
             n_seen = seen[(p + k - half) % SEASON_WEEKS]
             total += w * value
             weight_sum += w
@@ -180,6 +184,21 @@ def _seasonal(history: list[tuple[date, int]], ahead: list[date]) -> list[Foreca
         variance = dispersion * value + value * value * (level_relvar + profile_relvar)
         rows.append(_week(monday, value, max(variance, dispersion * 0.25)))
     return rows
+
+
+def _fill_gaps(raw: list[float | None]) -> list[float]:
+    """Weeks of the year not seen (a history of less than 52 weeks) drawn in a straight
+    line between the nearest seen weeks on either side, round the year's end."""
+    seen = [p for p, v in enumerate(raw) if v is not None]
+    filled = [v if v is not None else 0.0 for v in raw]
+    for p, value in enumerate(raw):
+        if value is not None:
+            continue
+        before = max((q for q in seen if q < p), default=seen[-1] - SEASON_WEEKS)
+        after = min((q for q in seen if q > p), default=seen[0] + SEASON_WEEKS)
+        low, high = raw[before % SEASON_WEEKS] or 0.0, raw[after % SEASON_WEEKS] or 0.0
+        filled[p] = low + (high - low) * (p - before) / (after - before)
+    return filled
 
 
 def _dispersion(history: list[tuple[date, int]], profile: list[float]) -> float:

@@ -127,3 +127,13 @@ def _poisson(rng: random.Random, mean: float) -> int:
         if p <= limit:
             return k
         k += 1
+
+
+def test_a_year_short_of_a_few_weeks_still_forecasts_the_season() -> None:
+    # 49 weeks ending in mid-December: the weeks of the year not seen are read from their
+    # neighbours, and the spring peak still lies ahead beyond them.
+    history = [(m, round(seasonal_rate(m))) for m in weeks(49, date(2025, 1, 13))]
+    result = forecast(history)
+    assert result.method == "seasonal"
+    for row in result.weeks:
+        assert row.expected == pytest.approx(seasonal_rate(row.week_start), rel=0.12)

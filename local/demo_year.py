@@ -227,7 +227,7 @@ def generate_year(end: datetime, *, seed: int = 2026, days: int = 365,
             monday = day - timedelta(days=day.weekday())
             expected = truth.expected_per_week.setdefault(pattern.code, {})
             expected[monday] = expected.get(monday, 0.0) + rate
-            for _ in range(_poisson(rng, rate)):
+            for _ in range(poisson(rng, rate)):
                 hour = rng.choices(range(24), weights=HOURS)[0]
                 at = datetime.combine(day, datetime.min.time(), tz) + timedelta(
                     hours=hour, minutes=rng.uniform(0, 60))
@@ -284,7 +284,7 @@ def _tracking(rng: random.Random) -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
+def poisson(rng: random.Random, mean: float) -> int:
     """Knuth's method: the daily means here are a few at most."""
     limit, k, p = math.exp(-mean), 0, 1.0
     while True:

@@ -48,8 +48,9 @@ def town_forecast(ports: FigurePorts, who: Principal, service: str | None = None
     weeks, beside its last complete weeks, from the town's figures (requests opened per
     week, ``figures.weekly_opened``): staff who may read the town's reports.
 
-    The history starts at the town's first week with any request, not two years back
-    whatever happened: weeks before a town used Town311 are not weeks without requests."""
+    The history starts after the town's first week with any request, not two years back
+    whatever happened: weeks before a town used Town311 are not weeks without requests,
+    and its first week was most likely not a whole one."""
     from chalicelib.services.directory import catalogue_of
     from chalicelib.services.figures import weekly_opened
 
@@ -72,7 +73,8 @@ def town_forecast(ports: FigurePorts, who: Principal, service: str | None = None
                   default=None)
     services: dict[str, object] = {}
     for code, history in histories.items():
-        kept = [(week, n) for week, n in history if started is not None and week >= started]
+        # From the week after the first: a town starts in the middle of its first week.
+        kept = [(week, n) for week, n in history if started is not None and week > started]
         found = catalogue.service(code)
         services[code] = {
             "name": found.name if found else code,

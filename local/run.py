@@ -161,7 +161,7 @@ def _seed_demo_year_meanwhile(town_id: str, per_year: float,
             written = time.monotonic()
             log.info("wrote a demo year of %d requests in %.1f s", len(year.requests),
                      written - started)
-            rebuild_figures(bootstrap.container(), town_id)
+            rebuild_figures(bootstrap.container(), town_id, year)
             counted = time.monotonic()
             log.info("rebuilt the town's figures from it in %.1f s", counted - written)
         except Exception:  # a demo nicety: the app runs without it

@@ -16,7 +16,7 @@ def test_the_forecast_shows_each_weeks_actuals_as_generated_and_eight_weeks_ahea
     c = deployment.container
     # A small town's year (the figures' backfill is slow on moto): ~150 requests.
     year = seed_demo_year(c, "maplefalls.example", c.now(), seed=17, per_year=150)
-    rebuild_figures(c, "maplefalls.example")
+    rebuild_figures(c, "maplefalls.example", year)
     r = api.http.get("/staff/reports/forecast?service=pothole",
                      headers=staff.headers("analyst"))
     assert r.status_code == 200, r.body

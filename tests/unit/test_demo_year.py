@@ -115,3 +115,16 @@ def test_the_seeded_year_reads_back_by_the_towns_index(deployment) -> None:  # n
                                               one.tracking_number) == one.request_id
     disputes = c.requests.tallies("maplefalls.example", "disputes#")
     assert sum(disputes.values()) == sum(year.truth.disputes.values())
+
+
+def test_the_years_figure_events_from_memory_are_those_its_stored_items_give(
+        deployment) -> None:  # noqa: ANN001
+    from local.demo_year import _KnownHistory
+
+    c = deployment.container
+    year = seed_demo_year(c, "maplefalls.example", c.now(), seed=9, per_year=40)
+    stored = sorted((sorted(h, key=repr) for h in c.figures.history("maplefalls.example")
+                     if h), key=repr)
+    known = sorted((sorted(h, key=repr) for h in _KnownHistory(
+        c.figures, year.requests).history("maplefalls.example") if h), key=repr)
+    assert len(known) == len(year.requests) and known == stored

@@ -17,8 +17,11 @@
 
 The URLs, the demo key, a login per role (with a curl line for /staff/me) and the resource
 names are printed and written to .run/demo.json (the logins under "logins", by role).
-RUN_DIR moves that state directory (.run by default; the browser tests run each stack in a
-temporary one). Ctrl-C stops everything.
+DEMO_YEAR_REQUESTS (default 2400; 0: none) sizes the generated year of requests written
+behind the demo month (local/demo_year.py) in the background once the banner is out, with
+.run/demo-year.json written when its figures are counted. RUN_DIR moves that state
+directory (.run by default; the browser tests run each stack in a temporary one). Ctrl-C
+stops everything.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -49,6 +53,7 @@ REGION = "us-east-1"
 log = logging.getLogger("local.run")  # not __name__: that is __main__ under -m
 
 LOGIN_TTL_SECONDS = 12 * 3600
+DEMO_YEAR_REQUESTS = 2400  # Maple Falls: ~8,000 residents at ~0.3 requests a year each
 LOCAL_MAIL_FROM = "311@maplefalls.example"
 # Platform operators belong to no town, so the demo town's staff has none: the operator's
 # staff record is the platform's (seed_demo_operator), checked on each call like anyone's.
@@ -137,6 +142,40 @@ def demo_logins(key: SigningKey, staff: Iterable[Any],
             **person, "expires_at": expires.isoformat().replace("+00:00", "Z"),
             "token": token})
     return logins
+
+
+def _seed_demo_year_meanwhile(town_id: str, per_year: float,
+                              run_dir: Path) -> threading.Thread:
+    """Write the demo year and rebuild the town's figures from it in a thread of its own:
+    nothing waits for it. ``run_dir``/demo-year.json says when it is done (what waits for
+    the year's figures, a browser test of the dashboard, waits for that file)."""
+    from chalicelib import bootstrap
+    from local.demo_year import rebuild_figures, seed_demo_year
+
+    (run_dir / "demo-year.json").unlink(missing_ok=True)
+
+    def seed() -> None:
+        try:
+            started = time.monotonic()
+            year = seed_demo_year(bootstrap.container(), town_id, bootstrap.container().now(),
+                                  per_year=per_year)
+            written = time.monotonic()
+            log.info("wrote a demo year of %d requests in %.1f s", len(year.requests),
+                     written - started)
+            rebuild_figures(bootstrap.container(), town_id, year)
+            counted = time.monotonic()
+            log.info("rebuilt the town's figures from it in %.1f s", counted - written)
+        except Exception:  # a demo nicety: the app runs without it
+            log.exception("seeding the demo year failed")
+            return
+        done = {"requests": len(year.requests), "write_seconds": round(written - started, 1),
+                "figures_seconds": round(counted - written, 1)}
+        (run_dir / "demo-year.json.tmp").write_text(json.dumps(done) + "\n")
+        (run_dir / "demo-year.json.tmp").replace(run_dir / "demo-year.json")
+
+    thread = threading.Thread(target=seed, name="demo-year", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_chalice_local(port: int, env: dict[str, str], reload: bool) -> subprocess.Popen[bytes]:
@@ -335,6 +374,12 @@ def main() -> None:
         (run_dir / "demo.json.tmp").write_text(json.dumps(facts, indent=2) + "\n")
         (run_dir / "demo.json.tmp").replace(run_dir / "demo.json")
         print_banner(facts, [source.describe() for source in sources], run_dir)
+        # A year behind the month (local/demo_year.py), so that the dashboards, the public
+        # page and the forecast have seasons to show: written and counted in the background
+        # (a minute or more on the emulator), with demo-year.json written when it is done.
+        per_year = float(os.environ.get("DEMO_YEAR_REQUESTS", DEMO_YEAR_REQUESTS))
+        if per_year > 0:
+            _seed_demo_year_meanwhile(jurisdiction, per_year, run_dir)
 
         from local.outbox import Outbox, describe
 

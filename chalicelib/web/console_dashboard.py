@@ -108,11 +108,15 @@ def dashboard(req: PageRequest, who: Principal) -> Response:
     zones = figures.period(ports, who, period.start, period.end, "zone")
     overdue = service_levels.figures_report(c.requests, who, None, None, now)
     catalogue = _catalogue(town)
+    trend = _trend(req, period, days)
+    headline = _headline(req, town_now, town_before)
+    for figure in headline:  # opened and closed carry their trend beside them
+        figure["spark"] = next((s["values"] for s in trend["series"]
+                                if s["css"] == figure["key"]), None)
     return render_console(
         req, who, "console/dashboard/dashboard.html", asked=asked, errors={}, today=today,
-        period=period, before=before, day=_day(req),
-        headline=_headline(req, town_now, town_before),
-        trend=_trend(req, period, days), worst=_worst(req, catalogue, services),
+        period=period, before=before, day=_day(req), headline=headline,
+        trend=trend, worst=_worst(req, catalogue, services),
         overdue=_overdue(req, catalogue, overdue), zones=_zones(req, catalogue, zones))
 
 
@@ -127,7 +131,7 @@ def _raw(req: PageRequest) -> dict[str, str]:
 
 
 def _headline(req: PageRequest, now: Figures | None, before: Figures | None
-              ) -> list[dict[str, str]]:
+              ) -> list[dict[str, Any]]:
     from chalicelib.web.figures_words import movements
 
     names = {"opened": req.gettext("Requests opened"),

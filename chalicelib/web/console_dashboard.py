@@ -164,9 +164,10 @@ def _trend(req: PageRequest, period: Period, days: list[tuple[date, Figures]]
         totals = buckets.setdefault(key, [0, 0])
         totals[0] += f.opened
         totals[1] += f.closed
-    if not by_week:  # a day without figures is a day with nothing opened or closed
-        for offset in range(period.days):
-            buckets.setdefault(period.start + timedelta(days=offset), [0, 0])
+    # A day (or week) without figures is one with nothing opened or closed: drawn as 0.
+    first = period.start - timedelta(days=period.start.weekday()) if by_week else period.start
+    for offset in range(0, (period.end - first).days + 1, 7 if by_week else 1):
+        buckets.setdefault(first + timedelta(days=offset), [0, 0])
     ordered = sorted(buckets.items())
     labels = [format_skeleton("MMMd", day, locale=req.language) for day, _ in ordered]
     series = []

@@ -118,6 +118,7 @@ def _service(req: PageRequest, service: Service, f: Figures) -> dict[str, Any]:
             "median": words.duration(f.median_to_close, lang),
             "p90": words.duration(f.p90_to_close, lang),
             "promise": (_amount(target.amount, lang), target.unit) if target else None,
+            "sooner_when_urgent": bool(service.sla and service.sla.priorities),
             "on_time_share": f.sla_met_share,
             "on_time": words.percent(f.sla_met_share, lang)
             if f.sla_met_share is not None else None}

@@ -94,6 +94,11 @@ def test_a_year_is_drawn_by_week(analyst, figures) -> None:
     assert "Requests opened and closed, by week" in body
     assert ("daily", date(2026, 1, 1), date(2026, 11, 20), "town", "all") in figures.asked
     assert "Week from" in body
+    # Every week from the one holding January 1st (a Thursday) to this one, quiet ones as 0.
+    table = re.search(r'id="trend-table".*?</table>', body, re.S).group(0)
+    weeks = re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', table)
+    assert len(weeks) == 47 and weeks[0] == ("Dec 29", "0")
+    assert ("Nov 16", "15") in weeks  # Nov 16 to 20: five days of 3
 
 
 def test_the_worst_services_are_ranked_among_those_with_enough_closed(analyst,

@@ -40,7 +40,7 @@ def test_potholes_half_closed_within_two_days_beside_the_promise(api, figures) -
     assert "How we are doing" in seen
     assert "This quarter so far: October 1, 2026 to November 20, 2026." in seen
     assert re.search(r"Pothole Half closed within 2 days; 9 in 10 within [3-6] days\.", seen)
-    assert "We promise to close it within 3 working days" in seen
+    assert "We promise to close it within 3 working days (sooner when it is urgent)" in seen
     assert "We delivered 75% closed in time" in seen
     assert "24 reported, 20 closed" in seen
     # All services together: the published ones.

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
     from chalicelib.services.alerts import AlertPorts
     from chalicelib.services.delivery import WebhookDestinations, WebhookPorts
     from chalicelib.services.escalations import EscalationPorts
+    from chalicelib.services.figures import FigurePorts
     from chalicelib.services.gazetteer import GazetteerPorts, GazetteerStore, Geocoder
     from chalicelib.services.intake import IntakePorts
     from chalicelib.services.migrations import MigrationPorts
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
         AssignmentChannels,
         AuditLog,
         EscalationTopics,
+        FigureStore,
         HostResolver,
         IdempotencyGuard,
         IdentityProvider,
@@ -376,6 +378,20 @@ class Container:
 
         return UsagePorts(towns=self.town_store, usage=self.usage, prices=aws_prices(),
                           now=self.now)
+
+    @cached_property
+    def figures(self) -> FigureStore:
+        """A town's figures, counted per request event (chalicelib.services.figures)."""
+        from chalicelib.adapters.dynamodb import DynamoFigureStore
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoFigureStore()
+
+    @property
+    def figure_ports(self) -> FigurePorts:
+        from chalicelib.services.figures import FigurePorts
+
+        return FigurePorts(towns=self.towns, figures=self.figures, now=self.now)
 
     @cached_property
     def subscribers(self) -> SubscriberStore:

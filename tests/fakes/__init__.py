@@ -6,6 +6,7 @@ from the real thing. ``from tests.fakes import X`` finds every one of them."""
 from collections.abc import Callable
 
 from tests.fakes.alerts import FakeAlerts, FakeSubscribers
+from tests.fakes.figures import FakeFigureStore, StreamedRequests
 from tests.fakes.messages import (
     FakeIdempotency,
     FakeLimits,
@@ -41,6 +42,7 @@ def counter_ids(prefix: str = "ID") -> Callable[[], str]:
 __all__ = [
     "PUBLIC",
     "FakeEscalationTopics",
+    "FakeFigureStore",
     "FakeAlerts",
     "FakeAssignmentChannels",
     "FakeAuditLog",
@@ -62,6 +64,7 @@ __all__ = [
     "FakeUsage",
     "FakeRoutingQueue",
     "FakeSubscribers",
+    "StreamedRequests",
     "FakeTokenVerifier",
     "FakeTownDirectory",
     "counter_ids",

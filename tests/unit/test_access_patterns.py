@@ -220,6 +220,11 @@ STORED = [
     (keys.sla_bucket(AT), "SLA#2026-11-22T02"),
     (keys.sla_key(AT, "t", "r"), "2026-11-22T02:12:40.123456Z#t#r"),
     ((keys.SLA_CURSOR_PK, keys.SLA_CURSOR_SK), ("SLA#SWEEP", "CURSOR")),
+    (keys.figures_pk("t", "service"), "TOWN#t#FIG#service"),
+    (keys.figures_sk(AT.date(), "pothole"), "2026-11-22#pothole"),
+    (keys.FIGURES_OPEN_SK, "FIG#OPEN"),
+    (keys.open_count_name("zone", "north"), "zone#north"),
+    (keys.TALLIED_SK, "TALLIED"),
 ]
 
 
@@ -238,6 +243,8 @@ def test_keys_read_back_what_they_hold() -> None:
     assert keys.alert_tally_name("TALLY#sent#3") == "sent"
     assert keys.delivery_subscriber("s#sms") == "s"
     assert keys.is_sms_opt_out("PLATFORM#SMSOPTOUT#h")
+    assert keys.figures_day_of("2026-11-22#a#b") == (AT.date(), "a#b")
+    assert keys.request_of("TOWN#t#REQ#r") == ("t", "r")
     assert keys.opt_out_hash("TOWN#t#OPTOUT#h") == "h"
     assert keys.audience_zone("TOWN#t#AUDIENCE#w1") == "w1"
     assert keys.audience_zone("TOWN#t") is None

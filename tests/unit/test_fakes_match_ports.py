@@ -43,6 +43,7 @@ FAKES: dict[type, type] = {
     ports.AlertStore: fakes.FakeAlerts,
     ports.SignInCodes: fakes.FakeSignInCodes,
     ports.UsageMeter: fakes.FakeUsage,
+    ports.FigureStore: fakes.FakeFigureStore,
 }
 
 

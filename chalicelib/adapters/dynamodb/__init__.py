@@ -10,6 +10,7 @@
 - residents and messages: ``residents.py``, ``notices.py``, ``limits.py``
 - emergency alerts: ``subscribers.py``, ``alerts.py``
 - what each town uses per month: ``usage.py``
+- a town's figures, counted per event: ``figures.py``
 - ``migrations.py``: operator-run one-offs
 
 Importing the package imports none of them: each name below is loaded from its module on
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb.alerts import AlertItem, DeliveryItem, DynamoAlerts
     from chalicelib.adapters.dynamodb.audit import AuditItem, DynamoAuditLog
     from chalicelib.adapters.dynamodb.errors import storage_error, storage_errors, written_if
+    from chalicelib.adapters.dynamodb.figures import DynamoFigureStore
     from chalicelib.adapters.dynamodb.keys import key_hash, parse_sort_time, sort_time
     from chalicelib.adapters.dynamodb.limits import DynamoLimits
     from chalicelib.adapters.dynamodb.migrations import DynamoPhoneMigration
@@ -63,6 +65,7 @@ _HOMES = {
     "DeliveryItem": "alerts",
     "DynamoAlerts": "alerts",
     "DynamoAuditLog": "audit",
+    "DynamoFigureStore": "figures",
     "DynamoLimits": "limits",
     "DynamoNoticeBook": "notices",
     "DynamoPhoneMigration": "migrations",
@@ -111,6 +114,7 @@ def bind_table(table_name: str, region: str) -> None:
 
 __all__ = [
     "AlertItem", "AudienceItem", "AuditItem", "DeliveryItem", "DynamoAlerts", "DynamoAuditLog",
+    "DynamoFigureStore",
     "DynamoLimits", "DynamoNoticeBook", "DynamoPhoneMigration", "DynamoRequestStore",
     "DynamoResidentAccess", "DynamoSubscribers", "DynamoTownDirectory", "DynamoUsage",
     "PlatformTownItem", "RequestItem", "SubscriberItem", "TableItem", "TownItem", "UsageItem",

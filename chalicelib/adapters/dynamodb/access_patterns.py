@@ -160,6 +160,27 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
        "DynamoAlerts.claim"),
     _p("the town's texts this second", "UpdateItem",
        "PK=TOWN#<town>#SMSRATE#<second>, SK=TALLY", "DynamoAlerts.take_sms_slot"),
+    # figures (chalicelib.domain.figures)
+    _p("a town's day items of one dimension over a range of days (a period and the days "
+       "after it, for the backlog)", "Query",
+       "PK=TOWN#<town>#FIG#<dimension>, SK between <yyyy-mm-dd># and <yyyy-mm-dd>#~",
+       "DynamoFigureStore.days"),
+    _p("how many requests are open now, per dimension value", "GetItem",
+       "PK=TOWN#<town>, SK=FIG#OPEN", "DynamoFigureStore.open_now"),
+    _p("a request's part in the figures (strongly consistent)", "GetItem",
+       "PK=TOWN#<town>#REQ#<id>, SK=TALLIED", "DynamoFigureStore.tally"),
+    _p("count one request event: its tally (on its version), its day items and the open "
+       "counts", "TransactWriteItems",
+       "PK=TOWN#<town>#REQ#<id>, SK=TALLIED; PK=TOWN#<town>#FIG#<dimension>, "
+       "SK=<day>#<value>; PK=TOWN#<town>, SK=FIG#OPEN", "DynamoFigureStore.record"),
+    _p("a request's facts for a \"me too\" (the request as it is now)", "GetItem",
+       "PK=TOWN#<town>#REQ#<id>, SK=META", "DynamoFigureStore.facts"),
+    _p("the backfill: every request of a town (then each one's partition)", "Query",
+       "GSI1PK=TOWN#<town>", "DynamoFigureStore.history", "by_requested"),
+    _p("the backfill: a request with its timeline and followers", "Query",
+       "PK=TOWN#<town>#REQ#<id>", "DynamoFigureStore.history"),
+    _p("the backfill: a town's day items, to replace them", "Query",
+       "PK=TOWN#<town>#FIG#<dimension>", "DynamoFigureStore.replace"),
     # migrations
     _p("every request id of a town (operator-run migration)", "Query",
        "GSI1PK=TOWN#<town>", "DynamoPhoneMigration.request_ids", "by_requested"),
@@ -213,4 +234,7 @@ ITEM_KEYS: dict[str, str] = {
     "DeliveryItem": "PK=TOWN#<town>#ALERT#<id>#DELIVERY, SK=<subscriber>#<channel>",
     "GazetteerHeadItem": "PK=TOWN#<town>, SK=GAZ#HEAD",
     "GazetteerPieceItem": "PK=TOWN#<town>, SK=GAZ#V#<version>#<piece>",
+    "FigureDayItem": "PK=TOWN#<town>#FIG#<dimension>, SK=<yyyy-mm-dd>#<value>",
+    "OpenCountItem": "PK=TOWN#<town>, SK=FIG#OPEN",
+    "RequestTallyItem": "PK=TOWN#<town>#REQ#<id>, SK=TALLIED",
 }

@@ -15,7 +15,7 @@ index, is the table in ``access_patterns.py``.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from chalicelib.domain.followers import tracking_key
 
@@ -372,6 +372,39 @@ def sms_rate_pk(town_id: str, second: int) -> str:
 
 
 SMS_RATE_SK = "TALLY"
+
+
+# --- a town's figures (chalicelib.domain.figures) -------------------------------------------
+
+FIGURES_OPEN_SK = "FIG#OPEN"  # PK=TOWN#<town>: how many are open now, per dimension value
+TALLIED_SK = "TALLIED"  # PK=TOWN#<town>#REQ#<id>: the request's part in the figures
+
+
+def figures_pk(town_id: str, dimension: str) -> str:
+    """A town's day items of one dimension (SK: ``<yyyy-mm-dd>#<value>``), so a period is
+    one Query per dimension over a range of days."""
+    return f"TOWN#{town_id}#FIG#{dimension}"
+
+
+def figures_sk(day: date, value: str) -> str:
+    return f"{day.isoformat()}#{value}"
+
+
+def figures_day_of(sk: str) -> tuple[date, str]:
+    """(day, value) of a day item's sort key."""
+    day, value = sk.split("#", 1)
+    return date.fromisoformat(day), value
+
+
+def open_count_name(dimension: str, value: str) -> str:
+    """The attribute of the FIG#OPEN item that counts one dimension value's open requests."""
+    return f"{dimension}#{value}"
+
+
+def request_of(pk: str) -> tuple[str, str]:
+    """(town, request id) of a request's partition key ``TOWN#<town>#REQ#<id>``."""
+    town, request_id = pk.removeprefix(TOWN_PREFIX).rsplit("#REQ#", 1)
+    return town, request_id
 
 
 # --- request indexes ------------------------------------------------------------------------

@@ -61,7 +61,7 @@ class DynamoRequestStore(FollowerRecords, ServiceLevelRecords):
                         rate, actions, condition = take_rate(town, quota)
                         tx.update(rate, actions=actions, condition=condition)
                     tx.save(item, condition=RequestItem.PK.does_not_exist())
-                    tx.save(event_item(town, request.request_id, first_event))
+                    tx.save(event_item(town, request.request_id, first_event, request))
                     if request.token_hash:
                         tx.save(TokenItem(keys.token_pk(town, request.token_hash),
                                           keys.TOKEN_SK, request_id=request.request_id),
@@ -99,7 +99,7 @@ class DynamoRequestStore(FollowerRecords, ServiceLevelRecords):
             try:
                 with transaction() as tx:
                     tx.save(item)
-                    tx.save(event_item(request.town_id, request.request_id, event))
+                    tx.save(event_item(request.town_id, request.request_id, event, request))
                     if once is not None:
                         tx.save(TableItem(keys.request_pk(request.town_id, request.request_id),
                                           keys.once_sk(once)),

@@ -155,6 +155,11 @@ class EventItem(TableItem):
     description = UnicodeAttribute(null=True)
     public = BooleanAttribute(default=True)
     actor_role = UnicodeAttribute(default="system")
+    # What the town's figures need of the request as it was when this happened (its
+    # service, department, zone, due time...): the table's stream hands the figures
+    # updater this item alone, and the backfill replays it (figures.py). Absent on events
+    # stored before figures were kept: those are read with the request as it is now.
+    facts = JSONAttribute(null=True)
 
 
 class TokenItem(TableItem):
@@ -271,12 +276,23 @@ def _note(doc: dict[str, Any]) -> TimelineEvent:
                          actor_role=doc.get("actor_role", "system"))
 
 
-def event_item(town_id: str, request_id: str, e: TimelineEvent) -> EventItem:
+def event_item(town_id: str, request_id: str, e: TimelineEvent,
+               request: ServiceRequest | None = None) -> EventItem:
     return EventItem(
         keys.request_pk(town_id, request_id), keys.event_sk(e.at, e.event_id),
         at=sort_time(e.at), event_id=e.event_id, kind=e.kind, summary=e.summary,
         description=e.description, public=e.public, actor_role=e.actor_role,
+        facts=facts_doc(request) if request is not None else None,
     )
+
+
+def facts_doc(r: ServiceRequest) -> dict[str, Any]:
+    """The request's figures facts (chalicelib.domain.figures.RequestFacts), stored on
+    each of its timeline events."""
+    return {"service": r.service_code, "department": r.department, "zone": r.zone,
+            "channel": r.channel, "requested": sort_time(r.requested_at),
+            "expected": sort_time(r.expected_at) if r.expected_at else None,
+            "rating": r.rating, "resolution": r.resolution}
 
 
 def service_request(item: RequestItem, timeline: list[TimelineEvent] | None = None,

@@ -20,6 +20,7 @@ from chalicelib.services.ports.departments import (
     HostResolver,
     WebhookPoster,
 )
+from chalicelib.services.ports.figures import FigureStore
 from chalicelib.services.ports.messages import (
     IdempotencyGuard,
     Limits,
@@ -50,6 +51,7 @@ from chalicelib.services.ports.towns import (
 from chalicelib.services.ports.usage import UsageMeter
 
 __all__ = [
+    "FigureStore",
     "TownDirectory",
     "AuditLog",
     "TokenVerifier",

@@ -1,74 +1,43 @@
-"""Figures for page tests: what the figures service answers for days the test keeps.
-
-``install_fake_figures`` puts a stand-in for ``chalicelib.services.figures``'s reading
-functions (``period``, ``daily``, ``public_period``; see /work/wt/notes/FIGURES.md) in
-place, refusing as the service does (the reports permission, in the caller's own town),
-and records what the pages asked for.
-"""
+"""Figures for page tests: the figures service as it is, over the in-memory figure store
+(tests/fakes/figures.py) seeded with the days a test keeps, and a record of what the pages
+read from it."""
 
 from __future__ import annotations
 
-import sys
-import types
-from datetime import date, timedelta
-from typing import Any
+from collections.abc import Mapping
+from datetime import date
 
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain.access import Permission, Principal, require
-from chalicelib.domain.figures import Figures
+from chalicelib.domain.figures import DayFigures, Figures
+from tests.fakes.figures import FakeFigureStore
+
+TOWN = "maplefalls.example"
 
 
-class FakeFigures:
+class KeptFigures(FakeFigureStore):
+    """The fake store; ``keep`` seeds a day, ``read`` lists each Query the service made
+    (dimension and first day)."""
+
     def __init__(self) -> None:
-        self.days: dict[tuple[date, str, str], Figures] = {}
-        self.asked: list[tuple[Any, ...]] = []
-        self.published: set[str] | None = None  # services public_period shows (None: all)
+        super().__init__()
+        self.read: list[tuple[str, date]] = []
 
-    def keep(self, day: date, by: str, value: str, figures: Figures) -> None:
-        self.days[(day, by, value)] = figures
+    def keep(self, day: date, by: str, value: str, figures: Figures,
+             open_delta: int = 0) -> None:
+        self.put(TOWN, DayFigures(day, by, value, figures, open_delta))
 
-    def _between(self, start: date, end: date, by: str) -> dict[str, Figures]:
-        found: dict[str, Figures] = {}
-        for (day, dimension, value), f in sorted(self.days.items(), key=lambda i: i[0]):
-            if dimension == by and start <= day <= end:
-                found[value] = found[value].merge(f) if value in found else f
-        return found
+    def open_at_present(self, counts: Mapping[tuple[str, str], int]) -> None:
+        self.set_open(TOWN, counts)
 
-    def period(self, ports: object, who: Principal, start: date, end: date,
-               by: str) -> dict[str, Figures]:
-        require(who, Permission.READ_REQUESTS, who.town_id)
-        self.asked.append(("period", start, end, by))
-        return self._between(start, end, by)
-
-    def daily(self, ports: object, who: Principal, start: date, end: date, by: str,
-              value: str) -> list[tuple[date, Figures]]:
-        require(who, Permission.READ_REQUESTS, who.town_id)
-        self.asked.append(("daily", start, end, by, value))
-        return [(start + timedelta(days=i), self.days[(start + timedelta(days=i), by, value)])
-                for i in range((end - start).days + 1)
-                if (start + timedelta(days=i), by, value) in self.days]
-
-    def public_period(self, ports: object, town_id: str, start: date, end: date,
-                      by: str) -> dict[str, Figures]:
-        self.asked.append(("public_period", town_id, start, end, by))
-        found = self._between(start, end, by)
-        return {k: v for k, v in found.items()
-                if self.published is None or k in self.published}
+    def days(self, town_id: str, dimension: str, start: date,
+             end: date | None = None) -> list[DayFigures]:
+        self.read.append((dimension, start))
+        return super().days(town_id, dimension, start, end)
 
 
-def install_fake_figures(monkeypatch: pytest.MonkeyPatch) -> FakeFigures:
-    fake = FakeFigures()
-    try:
-        from chalicelib.services import figures as module
-    except ImportError:  # the service is not merged yet: a module of the same name
-        module = types.ModuleType("chalicelib.services.figures")
-        monkeypatch.setitem(sys.modules, "chalicelib.services.figures", module)
-        import chalicelib.services as services
-
-        monkeypatch.setattr(services, "figures", module, raising=False)
-    for name in ("period", "daily", "public_period"):
-        monkeypatch.setattr(module, name, getattr(fake, name), raising=False)
-    monkeypatch.setattr(bootstrap.container(), "figure_ports", object(), raising=False)
-    return fake
+def install_kept_figures(monkeypatch: pytest.MonkeyPatch) -> KeptFigures:
+    store = KeptFigures()
+    monkeypatch.setattr(bootstrap.container(), "figures", store)
+    return store

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib.domain.figures import Figures, Sketch
-from tests.web.figures_fake import FakeFigures, install_fake_figures
+from tests.web.figures_fake import KeptFigures, install_kept_figures
 from tests.web.pages import html, text
 from tests.web.test_console_work import Session
 
@@ -18,8 +18,8 @@ DAY = 86_400
 
 
 @pytest.fixture
-def figures(monkeypatch) -> FakeFigures:  # noqa: ANN001
-    return install_fake_figures(monkeypatch)
+def figures(monkeypatch) -> KeptFigures:  # noqa: ANN001
+    return install_kept_figures(monkeypatch)
 
 
 @pytest.fixture
@@ -27,17 +27,20 @@ def analyst(api, staff) -> Session:  # noqa: ANN001
     return Session(api, staff.token("analyst"))
 
 
-def _kept(figures: FakeFigures) -> None:
+def _kept(figures: KeptFigures) -> None:
     """November 2026 (the test clock is 2026-11-20) against October: more opened, slower
     potholes, streetlights never on time."""
     for offset in range(20):
         day = date(2026, 11, 1) + timedelta(days=offset)
+        # 10 more open by the end of November 10th than at the start of November 1st.
         figures.keep(day, "town", "all", Figures(
-            opened=3, closed=2, disputes=1 if offset == 0 else 0, sla_met=2, backlog=40,
-            to_close=Sketch.of([2 * DAY, 2 * DAY]), to_acknowledge=Sketch.of([3600])))
+            opened=3, closed=2, disputes=1 if offset == 0 else 0, sla_met=2,
+            to_close=Sketch.of([2 * DAY, 2 * DAY]), to_acknowledge=Sketch.of([3600])),
+            open_delta=1 if offset < 10 else 0)
         figures.keep(date(2026, 10, 1) + timedelta(days=offset), "town", "all", Figures(
-            opened=2, closed=2, sla_met=1, sla_missed=1, backlog=30,
+            opened=2, closed=2, sla_met=1, sla_missed=1,
             to_close=Sketch.of([DAY, DAY]), to_acknowledge=Sketch.of([7200])))
+    figures.open_at_present({("town", "all"): 40})  # so 30 open at the end of October 20
     figures.keep(date(2026, 11, 5), "service", "pothole", Figures(
         opened=10, closed=8, sla_met=4, sla_missed=4, to_close=Sketch.of([5 * DAY] * 8)))
     figures.keep(date(2026, 11, 5), "service", "streetlight_out", Figures(
@@ -66,9 +69,10 @@ def test_the_analyst_sees_this_month_against_last_month(analyst, figures) -> Non
     assert re.search(r"Closed on time 100% up 50 percentage points \(better\)", seen)
     assert re.search(r"Open at the end 40 up 10 \(worse\) · before: 30", seen)
     assert "Mean rating (1 to 5) – before: –" in seen
-    # Who asked: the same person, the period's days, the town dimension.
-    assert ("period", date(2026, 11, 1), date(2026, 11, 20), "town") in figures.asked
-    assert ("period", date(2026, 10, 1), date(2026, 10, 20), "town") in figures.asked
+    # Read: each period's days by town, November's by service and zone; nothing else.
+    assert sorted(set(figures.read)) == [
+        ("service", date(2026, 11, 1)), ("town", date(2026, 10, 1)),
+        ("town", date(2026, 11, 1)), ("zone", date(2026, 11, 1))]
 
 
 def test_the_trend_is_a_line_chart_with_its_table(analyst, figures) -> None:
@@ -92,7 +96,7 @@ def test_a_year_is_drawn_by_week(analyst, figures) -> None:
     _kept(figures)
     body = html(analyst.get("/console/dashboard?period=year"))
     assert "Requests opened and closed, by week" in body
-    assert ("daily", date(2026, 1, 1), date(2026, 11, 20), "town", "all") in figures.asked
+    assert ("town", date(2026, 1, 1)) in figures.read
     assert "Week from" in body
     # Every week from the one holding January 1st (a Thursday) to this one, quiet ones as 0.
     table = re.search(r'id="trend-table".*?</table>', body, re.S).group(0)
@@ -160,13 +164,15 @@ def test_a_period_the_page_cannot_read_is_the_form_again(analyst, figures, query
     body = html(page)
     assert f'href="#period-{field}"' in body and message in text(page)
     assert 'data-error-summary' in body and "Headline figures" not in body
-    assert not figures.asked  # nothing read for a period it could not understand
+    assert not figures.read  # nothing read for a period it could not understand
 
 
 def test_two_dates_are_compared_with_as_many_days_before(analyst, figures) -> None:
     page = analyst.get("/console/dashboard?period=dates&start=2026-11-11&end=2026-11-20")
     assert page.status_code == 200
-    assert ("period", date(2026, 11, 1), date(2026, 11, 10), "town") in figures.asked
+    assert "Nov 11, 2026 to Nov 20, 2026 (10 days), compared with Nov 1, 2026 to " \
+           "Nov 10, 2026." in text(page)
+    assert ("town", date(2026, 11, 1)) in figures.read
     assert 'value="2026-11-11"' in html(page)
 
 

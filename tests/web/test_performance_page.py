@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from chalicelib.domain.figures import Figures, Sketch
-from tests.web.figures_fake import FakeFigures, install_fake_figures
+from tests.web.figures_fake import KeptFigures, install_kept_figures
 from tests.web.pages import TOWN_PAGE, html, text
 
 DAY = 86_400
@@ -18,11 +18,11 @@ PAGE = f"{TOWN_PAGE}/performance"
 
 
 @pytest.fixture
-def figures(monkeypatch) -> FakeFigures:  # noqa: ANN001
-    return install_fake_figures(monkeypatch)
+def figures(monkeypatch) -> KeptFigures:  # noqa: ANN001
+    return install_kept_figures(monkeypatch)
 
 
-def _quarter(figures: FakeFigures) -> None:
+def _quarter(figures: KeptFigures) -> None:
     """This quarter so far (the test clock is 2026-11-20): potholes closed quick enough,
     graffiti too rare to say."""
     figures.keep(date(2026, 10, 14), "service", "pothole", Figures(
@@ -46,8 +46,7 @@ def test_potholes_half_closed_within_two_days_beside_the_promise(api, figures) -
     # All services together: the published ones.
     assert "Problems reported: 27" in seen and "Problems closed: 22" in seen
     assert "gave it 4.5 out of 5 on average" in seen
-    assert ("public_period", "maplefalls.example", date(2026, 10, 1), date(2026, 11, 20),
-            "service") in figures.asked
+    assert figures.read == [("service", date(2026, 10, 1))]
 
 
 def test_a_service_with_too_few_requests_is_named_without_a_time(api, figures) -> None:
@@ -83,20 +82,23 @@ def test_a_quarter_not_offered_is_the_selector_again(api, figures, asked) -> Non
     assert page.status_code == 400
     assert "Choose one of the listed quarters" in text(page)
     assert 'href="#quarter"' in html(page) and "data-error-summary" in html(page)
-    assert not figures.asked
+    assert not figures.read
 
 
-def test_only_what_the_public_figures_give_is_shown(api, figures) -> None:
+def test_a_service_the_town_no_longer_offers_is_not_shown(api, figures, staff) -> None:
     _quarter(figures)
-    figures.published = {"pothole"}  # the service leaves out what the town keeps private
+    retired = api.http.post("/admin/services/graffiti/retire", headers=staff.headers(
+        "town_admin"), body="{}")
+    assert retired.status_code == 200, retired.body
     seen = text(api.http.get(PAGE))
     assert "Graffiti" not in seen and "Pothole" in seen
+    assert "Problems reported: 24" in seen  # its requests are not in the total either
 
 
 def test_an_unknown_town_is_a_404_page(api, figures) -> None:
     page = api.http.get("/towns/nowhere.example/performance")
     assert page.status_code == 404
-    assert not figures.asked
+    assert not figures.read
 
 
 def test_the_home_page_links_to_the_performance_page(api, figures) -> None:

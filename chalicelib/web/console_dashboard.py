@@ -88,6 +88,7 @@ def _problems(req: PageRequest, error: InvalidInput) -> dict[str, str]:
 def dashboard(req: PageRequest, who: Principal) -> Response:
     """The dashboard for the chosen period. A period the page cannot read is the form again
     with what to fix (400); the figures are not read then."""
+    from chalicelib.domain.figures import Figures
     from chalicelib.services import figures, service_levels
 
     town = _town(req)
@@ -101,9 +102,13 @@ def dashboard(req: PageRequest, who: Principal) -> Response:
                               asked=_raw(req), errors=_problems(req, e), today=today)
     before = period.previous()
     ports = c.figure_ports
-    town_now = figures.period(ports, who, period.start, period.end, "town").get("all")
-    town_before = figures.period(ports, who, before.start, before.end, "town").get("all")
     days = figures.daily(ports, who, period.start, period.end, "town", "all")
+    town_before = figures.period(ports, who, before.start, before.end, "town").get("all")
+    # The period's town figures are its days merged (the backlog: the last day's), so the
+    # town's days are read once for the trend and the headline both.
+    town_now = Figures()
+    for _, day_figures in days:
+        town_now = town_now.merge(day_figures)
     services = figures.period(ports, who, period.start, period.end, "service")
     zones = figures.period(ports, who, period.start, period.end, "zone")
     overdue = service_levels.figures_report(c.requests, who, None, None, now)

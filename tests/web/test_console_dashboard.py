@@ -90,6 +90,9 @@ def test_the_trend_is_a_line_chart_with_its_table(analyst, figures) -> None:
     table = re.search(r'<table[^>]*id="trend-table".*?</table>', body, re.S)
     assert table and table.group(0).count("<tr>") == 21  # heading + 20 days
     assert re.search(r"<th scope=\"row\">Nov 20</th><td>3</td><td>2</td>", table.group(0))
+    # The headline's opened and closed carry the same days as a sparkline.
+    assert re.search(r'<svg class="chart__sparkline"[^>]*role="img" aria-label="Requests '
+                     r'opened over the period, from 3 to 3"', body)
 
 
 def test_a_year_is_drawn_by_week(analyst, figures) -> None:
@@ -184,6 +187,12 @@ def test_roles_without_the_reports_permission_are_refused(api, staff, figures,
     refused = who.get("/console/dashboard")
     assert refused.status_code == 403
     assert "Dashboard" not in text(who.get("/console"))
+
+
+def test_a_platform_operator_has_no_town_to_show(api, staff, figures) -> None:
+    operator = Session(api, staff.token("operator", town=None))
+    assert operator.get("/console/dashboard").status_code == 403
+    assert not figures.read
 
 
 def test_the_menu_offers_the_dashboard_to_those_who_may_read_reports(analyst,

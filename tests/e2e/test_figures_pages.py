@@ -85,3 +85,14 @@ def test_a_resident_reads_how_the_town_is_doing(page, local_run, http) -> None:
     page.get_by_role("link", name="Español").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cómo lo estamos haciendo")
     check_accessibility(page)
+
+
+def test_a_quarter_not_offered_is_the_selector_with_the_problem(desktop_page,
+                                                                local_run) -> None:
+    page = desktop_page
+    page.goto(f"/towns/{local_run.town}/performance?quarter=1999-Q1")
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_contain_text("Choose one of the listed quarters")
+    expect(summary).to_be_focused()
+    expect(page.get_by_label("Quarter")).to_be_visible()
+    check_accessibility(page)

@@ -115,3 +115,17 @@ def test_the_performance_page_in_spanish(api, figures) -> None:
     assert "Prometemos cerrarla en 3 días laborables" in seen
     assert re.search(r"Cumplimos 75\s%\scerradas a tiempo", seen)
     assert '<option value="2026-Q3">De julio a septiembre 2026</option>' in html(page)
+
+
+def test_nothing_of_a_request_is_on_the_page(api, figures) -> None:
+    from tests.functional.helpers import POTHOLE, body, post_request
+
+    (receipt,) = body(post_request(api, {**POTHOLE, "description": "Crater by the mill",
+                                         "address_string": "12 Quillon Row",
+                                         "email": "anabel@example.org",
+                                         "first_name": "Anabel", "last_name": "Quist"}))
+    _quarter(figures)
+    page = html(api.http.get(PAGE))
+    for private in ("Crater", "anabel@example.org", "Anabel", "Quist", "Quillon",
+                    receipt["service_request_id"]):
+        assert private not in page, private

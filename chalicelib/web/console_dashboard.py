@@ -103,12 +103,15 @@ def dashboard(req: PageRequest, who: Principal) -> Response:
     before = period.previous()
     ports = c.figure_ports
     days = figures.daily(ports, who, period.start, period.end, "town", "all")
-    town_before = figures.period(ports, who, before.start, before.end, "town").get("all")
     # The period's town figures are its days merged (the backlog: the last day's), so the
     # town's days are read once for the trend and the headline both.
     town_now = Figures()
     for _, day_figures in days:
         town_now = town_now.merge(day_figures)
+    # A period before with nothing in it and nothing open at its end has no entry: zeros
+    # (its backlog 0 when backlogs are known at all).
+    town_before = figures.period(ports, who, before.start, before.end, "town").get(
+        "all") or Figures(backlog=None if town_now.backlog is None else 0)
     services = figures.period(ports, who, period.start, period.end, "service")
     zones = figures.period(ports, who, period.start, period.end, "zone")
     overdue = service_levels.figures_report(c.requests, who, None, None, now)

@@ -65,15 +65,15 @@ def performance(req: PageRequest, town: str) -> Response:
 
 def _quarter_name(req: PageRequest, key: str) -> str:
     """``2026-Q4`` as "October to December 2026" in the reader's language."""
-    from babel.dates import format_date
+    from babel.dates import format_date, format_skeleton
 
     from chalicelib.web.periods import quarter
 
     found = quarter(key)
     assert found is not None  # keys come from recent_quarters
     return req.gettext("%(first)s to %(last)s", first=format_date(
-        found.start, "LLLL", locale=req.language), last=format_date(
-        found.end, "LLLL yyyy", locale=req.language))
+        found.start, "LLLL", locale=req.language), last=format_skeleton(
+        "yMMMM", found.end, locale=req.language))
 
 
 def _span(req: PageRequest, span: Period, quarter: Period, today: date) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def test_the_performance_page_in_spanish(api, figures) -> None:
                      seen), seen
     assert "Prometemos cerrarla en 3 días laborables" in seen
     assert re.search(r"Cumplimos 75\s%\scerradas a tiempo", seen)
-    assert '<option value="2026-Q3">De julio a septiembre 2026</option>' in html(page)
+    assert '<option value="2026-Q3">De julio a septiembre de 2026</option>' in html(page)
 
 
 def test_nothing_of_a_request_is_on_the_page(api, figures) -> None:

@@ -16,7 +16,7 @@ from chalice import Chalice
 
 from chalicelib.api.errors import open311_error_middleware
 from chalicelib.api.routes import register_routes
-from chalicelib.events import notices, pipeline
+from chalicelib.events import figures, notices, pipeline
 from chalicelib.observability import QUEUE_MIDDLEWARE, log_http_call
 
 # Logging is powertools' (chalicelib/observability.py); Chalice's own handler on the same
@@ -36,3 +36,4 @@ for queue_middleware in QUEUE_MIDDLEWARE:  # also set on each handler: see obser
 lazy_routes = register_routes(app)
 app.register_blueprint(pipeline.blueprint)
 app.register_blueprint(notices.blueprint)
+app.register_blueprint(figures.blueprint)

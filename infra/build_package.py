@@ -352,7 +352,8 @@ FUNCTION_BUDGETS = {
     "APIHandler": 10 * MB,
     **{logical_id: 9_500_000 for logical_id in (
         "RouteNewRequests", "DeliverWebhooks", "ResendUnroutedRequests", "CheckServiceLevels",
-        "ProcessPhoto", "SendNotices", "ReleaseQuietHoursTexts", "ReceiveSms")},
+        "ProcessPhoto", "SendNotices", "ReleaseQuietHoursTexts", "ReceiveSms",
+        "CountFigures")},
 }
 
 

@@ -43,12 +43,16 @@ FUNCTIONS = {
     "send_notices": "SendNotices",
     "release_quiet_hours_texts": "ReleaseQuietHoursTexts",
     "receive_sms": "ReceiveSms",
+    "count_figures": "CountFigures",
 }
 
 # DynamoDB through pynamodb. TransactWriteItems is authorised per item as well (PutItem,
 # UpdateItem, DeleteItem), so a function that writes in transactions lists those too.
 READ = ["dynamodb:GetItem", "dynamodb:Query"]
 WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:TransactWriteItems"]
+# What Lambda's DynamoDB stream poller needs, on the table's stream.
+STREAM_TRIGGER = ["dynamodb:DescribeStream", "dynamodb:GetRecords",
+                  "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
 # What Lambda's SQS poller needs, on the queue a function is triggered by.
 SQS_TRIGGER = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
 
@@ -193,6 +197,13 @@ def function_statements(stack: str, function: str) -> list[dict[str, Any]]:
         # STOP/START: opt-outs, and the phone's alert subscriptions in every town.
         return [
             _statement("Table", READ + WRITE + ["dynamodb:DeleteItem"], [table]),
+        ]
+    if function == "count_figures":
+        # The town (its time zone), a request's tally and facts; one transaction per event
+        # (tally, day items, open counts). Triggered by the table's own stream.
+        return [
+            _statement("Table", READ + WRITE, [table]),
+            _statement("RequestsStream", STREAM_TRIGGER, [f"{table}/stream/*"]),
         ]
     raise KeyError(f"no policy for {function}; add one to infra/policies.py")
 

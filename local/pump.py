@@ -181,6 +181,114 @@ class SqsSource:
         return failed
 
 
+# --- DynamoDB streams ------------------------------------------------------------------------
+
+
+def matches_filter(pattern: Any, value: Any) -> bool:
+    """Whether ``value`` (a stream record, or part of one) fits an event source mapping's
+    filter ``pattern``: the part of Lambda's filter syntax the template uses (nested keys;
+    a list of accepted strings, or of ``{"prefix": ...}``)."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            key in value and matches_filter(sub, value[key]) for key, sub in pattern.items())
+    if isinstance(pattern, list):
+        return any(value.startswith(p["prefix"]) if isinstance(p, dict) and "prefix" in p
+                   and isinstance(value, str) else value == p for p in pattern)
+    return bool(pattern == value)
+
+
+def stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """One record of a Lambda DynamoDB stream event, from a GetRecords record."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+    return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn}
+
+
+@dataclass
+class StreamSource:
+    """A table's stream and the function its event source mapping invokes: records are
+    read in order from each shard, filtered as the mapping's FilterCriteria say, and a
+    batch is retried from the first failed record (ReportBatchItemFailures) up to
+    ``max_retries`` times, then skipped, as Lambda does."""
+
+    streams: Any
+    stream_arn: str
+    handler: Handler
+    function_name: str
+    batch_size: int = 100
+    filters: list[Any] = field(default_factory=list)
+    starting_position: str = "TRIM_HORIZON"
+    report_batch_item_failures: bool = True
+    max_retries: int = 3
+    region: str = "us-east-1"
+    timeout_seconds: float = 60.0
+    _iterators: dict[str, str] = field(default_factory=dict)
+    _retries: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return f"DynamoDB stream {self.stream_arn.split('/')[1]} -> {self.function_name}"
+
+    def _shards(self) -> None:
+        described = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        for shard in described.get("Shards", []):
+            if shard["ShardId"] not in self._iterators:
+                self._iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard["ShardId"],
+                    ShardIteratorType=self.starting_position)["ShardIterator"]
+
+    def _restart_at(self, shard_id: str, sequence_number: str) -> None:
+        self._iterators[shard_id] = self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=sequence_number)["ShardIterator"]
+
+    def poll_once(self, wait_seconds: int = 1) -> int:
+        """Read one batch from each shard and invoke the handler with what passes the
+        filters; returns the number of records read."""
+        self._shards()
+        read = 0
+        for shard_id, iterator in list(self._iterators.items()):
+            page = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            records = page.get("Records", [])
+            read += len(records)
+            if page.get("NextShardIterator"):
+                self._iterators[shard_id] = page["NextShardIterator"]
+            wanted = [stream_record(r, self.stream_arn) for r in records
+                      if not self.filters or any(matches_filter(f, r) for f in self.filters)]
+            if wanted:
+                failed_at = self._invoke(wanted)
+                if failed_at is not None:
+                    tries = self._retries.get(failed_at, 0) + 1
+                    if tries <= self.max_retries:
+                        self._retries[failed_at] = tries
+                        self._restart_at(shard_id, failed_at)
+                    else:
+                        log.error("%s: record %s failed %d times; skipped", self.describe(),
+                                  failed_at, tries)
+        if not read:
+            time.sleep(wait_seconds)
+        return read
+
+    def _invoke(self, records: list[dict[str, Any]]) -> str | None:
+        """The sequence number to retry from, or None when the batch is done."""
+        context = FakeLambdaContext(
+            self.function_name, timeout_seconds=self.timeout_seconds, region=self.region)
+        first = records[0]["dynamodb"]["SequenceNumber"]
+        try:
+            result = invoke(self.handler, {"Records": records}, context)
+        except Exception:
+            log.exception("%s failed; the batch is retried", self.describe())
+            return str(first)
+        if not self.report_batch_item_failures or not isinstance(result, dict):
+            return None
+        failures = [f.get("itemIdentifier") for f in result.get("batchItemFailures") or []]
+        if not failures:
+            return None
+        log.warning("%s reported a failed record; retrying from it", self.describe())
+        return str(min(failures, key=lambda n: int(n or 0)) or first)
+
+
 # --- S3 -------------------------------------------------------------------------------------
 
 
@@ -403,7 +511,7 @@ def _sns_source(stack: LocalStack, config: Any, sqs: Any, sns: Any, function_nam
                      function_name=function_name, region=stack.region)
 
 
-Source = SqsSource | S3Source | ScheduleSource | SnsSource
+Source = SqsSource | S3Source | ScheduleSource | SnsSource | StreamSource
 
 
 # --- Discovery ------------------------------------------------------------------------------
@@ -425,6 +533,31 @@ def _sqs_override(stack: LocalStack, logical: str) -> dict[str, Any]:
     return events.get(f"{logical}SqsEventSource", {}).get("Properties", {})
 
 
+def _stream_override(stack: LocalStack, logical: str) -> dict[str, Any]:
+    resource = stack.template.get("Resources", {}).get(logical, {})
+    events = resource.get("Properties", {}).get("Events", {})
+    return events.get(f"{logical}DynamodbEventSource", {}).get("Properties", {})
+
+
+def _stream_source(stack: LocalStack, config: Any, streams: Any, function_name: str,
+                   handler: Handler) -> StreamSource | None:
+    override = _stream_override(stack, _logical_id(config.name))
+    if "Stream" not in override:
+        log.warning("%s reads a stream infra/template.yaml does not name; not pumped",
+                    config.name)
+        return None
+    stream_arn = str(stack.resolve(override["Stream"]))
+    filters = [json.loads(f["Pattern"])
+               for f in override.get("FilterCriteria", {}).get("Filters", [])]
+    return StreamSource(
+        streams=streams, stream_arn=stream_arn, handler=handler, function_name=function_name,
+        batch_size=int(override.get("BatchSize", config.batch_size)), filters=filters,
+        starting_position=str(override.get("StartingPosition", config.starting_position)),
+        report_batch_item_failures="ReportBatchItemFailures"
+        in override.get("FunctionResponseTypes", []),
+        region=stack.region)
+
+
 def _queue_url(sqs: Any, stack: LocalStack, queue_arn: str) -> str:
     for attributes in stack.resources.values():
         if attributes.get("Arn") == queue_arn and "QueueUrl" in attributes:
@@ -440,10 +573,17 @@ def discover_sources(
     schedule_seconds: float = 60.0,
     handler_loader: Callable[[str], Handler] = import_handler,
     sns: Any = None,
+    streams: Any = None,
 ) -> list[Source]:
     """The event sources of `chalice_app` (a chalice.Chalice with its blueprints
     registered), wired to the local resources of `stack`."""
-    from chalice.app import S3EventConfig, ScheduledEventConfig, SNSEventConfig, SQSEventConfig
+    from chalice.app import (
+        DynamoDBEventConfig,
+        S3EventConfig,
+        ScheduledEventConfig,
+        SNSEventConfig,
+        SQSEventConfig,
+    )
 
     sources: list[Source] = []
     for config in chalice_app.event_sources:
@@ -491,6 +631,11 @@ def discover_sources(
                                  handler_loader(config.handler_string))
             if source is not None:
                 sources.append(source)
+        elif isinstance(config, DynamoDBEventConfig) and streams is not None:
+            stream = _stream_source(stack, config, streams, function_name,
+                                    handler_loader(config.handler_string))
+            if stream is not None:
+                sources.append(stream)
         else:
             log.warning("%s (%s) is not pumped locally", config.name, type(config).__name__)
     sources.extend(_bucket_notification_sources(chalice_app, stack, s3, handler_loader))

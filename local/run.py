@@ -10,9 +10,10 @@
    ID token for every demo person plus a platform operator (local/tokens.py);
 5. `chalice local` on 127.0.0.1:$PORT (default 8000) for the HTTP routes (RELOAD=1 turns
    on its autoreload; off by default because it polls every file under the project);
-6. the event pump (local/pump.py) for what `chalice local` cannot do: SQS, S3 and schedule
-   handlers (these every $SCHEDULE_SECONDS, default 60), called in this process as Lambda
-   would call them. The pump runs the code as it was at start: restart after edits.
+6. the event pump (local/pump.py) for what `chalice local` cannot do: SQS, S3, DynamoDB
+   stream (the figures) and schedule handlers (these every $SCHEDULE_SECONDS, default
+   60), called in this process as Lambda would call them. The pump runs the code as it
+   was at start: restart after edits.
 
 The URLs, the demo key, a login per role (with a curl line for /staff/me) and the resource
 names are printed and written to .run/demo.json (the logins under "logins", by role).
@@ -308,13 +309,21 @@ def main() -> None:
                                   bootstrap.container().now())
         log.info("filed %d demo requests of the last month in %.1f s", filed,
                  time.monotonic() - started)
+        # The figures of that history, rebuilt as the backfill job does in the cloud; the
+        # pump's stream source then replays the same events, which find them counted.
+        from chalicelib.services.figures import backfill
+
+        rebuilt = backfill(bootstrap.container().figure_ports, jurisdiction)
+        log.info("figures rebuilt from %d requests (%d day items)", rebuilt.requests,
+                 rebuilt.days)
 
         import app as app_module
         from local.pump import Pump, discover_sources
 
         sources = discover_sources(app_module.app, stack, session.client("sqs"),
                                    session.client("s3"), schedule_seconds=schedule_seconds,
-                                   sns=session.client("sns"))
+                                   sns=session.client("sns"),
+                                   streams=session.client("dynamodbstreams"))
         pump = Pump(sources)
         pump.start()
 

@@ -146,6 +146,7 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/staff/me', 'GET', 'chalicelib.api.staff', 'who_am_i', ('application/json',), False),
     ('/staff/possible-duplicates', 'GET', 'chalicelib.api.duplicates', 'for_staff', ('application/json',), False),
     ('/staff/reports/feedback', 'GET', 'chalicelib.api.tracking', 'feedback', ('application/json',), False),
+    ('/staff/reports/figures', 'GET', 'chalicelib.api.service_levels', 'town_figures', ('application/json',), False),
     ('/staff/reports/service-levels', 'GET', 'chalicelib.api.service_levels', 'figures', ('application/json',), False),
     ('/staff/requests', 'GET', 'chalicelib.api.staff', 'search_requests', ('application/json',), False),
     ('/staff/requests', 'POST', 'chalicelib.api.staff', 'enter_request', ('application/json',), False),

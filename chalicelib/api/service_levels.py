@@ -1,7 +1,9 @@
-"""Service levels for staff: the SLA figures, and the SNS topics that carry escalations."""
+"""Service levels for staff: the SLA figures, the town's figures kept as events happen
+(chalicelib.services.figures), and the SNS topics that carry escalations."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from chalice import Blueprint, Response
@@ -22,6 +24,17 @@ class FiguresQuery(WireModel):
     # With an offset, 1970..2099 (schemas.fields): a report has no town to read local time in.
     start_date: OptionalInstant = None
     end_date: OptionalInstant = None
+
+
+class TownFiguresQuery(WireModel):
+    model_config = ConfigDict(extra="ignore")
+
+    # Town-time days, inclusive (2026-11-01); by default the last 30 days to today.
+    start: date | None = None
+    end: date | None = None
+    by: Annotated[str, Field(max_length=20)] = "town"  # a dimension; the service checks it
+    value: Annotated[str | None, Field(max_length=100)] = None
+    daily: bool = False
 
 
 class SubscriptionIn(WireModel):
@@ -51,6 +64,19 @@ def figures() -> Response:
     query = query_as(blueprint, FiguresQuery)
     return respond(service_levels.figures_report(c.requests, who, query.start_date,
                                                  query.end_date, c.now()))
+
+
+@blueprint.route("/staff/reports/figures", methods=["GET"])
+@json_view
+def town_figures() -> Response:
+    """The town's figures over a period by a dimension, or one value of it day by day."""
+    from chalicelib.services import figures as town_figures_service
+
+    who = caller(blueprint)
+    query = query_as(blueprint, TownFiguresQuery)
+    return respond(town_figures_service.report(
+        bootstrap.container().figure_ports, who, query.start, query.end, query.by,
+        query.value, query.daily))
 
 
 @blueprint.route("/admin/escalations", methods=["GET"])

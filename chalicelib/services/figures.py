@@ -42,6 +42,8 @@ TRIES = 5
 # The longest period read at once: three years, a dashboard's year-on-year comparison.
 MAX_PERIOD_DAYS = 3 * 366
 DEFAULT_PERIOD_DAYS = 30
+# Figures are kept for days in this range (and a date outside it is someone's typo).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,11 @@ def check_period(start: date, end: date, by: str) -> None:
     problems = []
     if by not in DIMENSIONS:
         problems.append(Problem("by", f"must be one of {', '.join(DIMENSIONS)}"))
+    for name, day in (("start", start), ("end", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            problems.append(Problem(name, f"must be between {FIRST_DAY} and {LAST_DAY}"))
+    if problems:
+        raise InvalidInput.of(problems)
     if start > end:
         problems.append(Problem("start", "must not be after end"))
     elif (end - start).days >= MAX_PERIOD_DAYS:
@@ -281,7 +288,9 @@ def report(ports: FigurePorts, who: Principal, start: date | None, end: date | N
     require(who, Permission.READ_REQUESTS, who.town_id)
     town = _town(ports, who.town_id or "")
     end = end or ports.now().astimezone(town.zone).date()
-    start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    if start is None:
+        start = max(end, FIRST_DAY + timedelta(days=DEFAULT_PERIOD_DAYS)) - timedelta(
+            days=DEFAULT_PERIOD_DAYS - 1)
     head = {"start": start.isoformat(), "end": end.isoformat(), "by": by}
     if per_day:
         if not value:

@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Blueprint, Chalice, Rate
 
 from local.provision import provision_stack
-from local.pump import S3Source, ScheduleSource, SqsSource, discover_sources
+from local.pump import S3Source, ScheduleSource, SqsSource, StreamSource, discover_sources
 
 
 class RecordingHandler:
@@ -302,3 +302,69 @@ def test_the_notices_queue_and_inbound_texts_are_pumped(aws):
     ((event, _),) = seen.calls
     assert json.loads(event["Records"][0]["Sns"]["Message"])["messageBody"] == "STOP"
     assert texts.poll_once(wait_seconds=0) == 0
+
+
+# --- the table's stream (the figures function) ----------------------------------------------
+
+
+def _streams(aws):
+    from botocore.config import Config
+
+    # A stream ARN names an account; botocore would call an account endpoint moto does not
+    # answer (local/run.py sets AWS_ACCOUNT_ID_ENDPOINT_MODE=disabled the same way).
+    return aws.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+
+
+def test_the_table_stream_is_pumped_to_the_figures_function_with_its_filter(aws):
+    from app import app
+
+    stack = provision_stack(aws)
+    (source,) = [s for s in discover_sources(app, stack, aws.client("sqs"), aws.client("s3"),
+                                             streams=_streams(aws))
+                 if isinstance(s, StreamSource)]
+    assert source.stream_arn == stack.resources["RequestsTable"]["StreamArn"]
+    assert source.function_name == "town311-local-CountFigures"
+    assert source.report_batch_item_failures and len(source.filters) == 2
+
+    handler = RecordingHandler(reply={"batchItemFailures": []})
+    source.handler = handler
+    table, ddb = stack.resources["RequestsTable"]["Ref"], aws.client("dynamodb")
+    pk = {"S": "TOWN#t#REQ#r"}
+    for sk, extra in (("META", {}), ("EVENT#2026-11-20T00:00:00.000000Z#e1", {}),
+                      ("SUB#f1", {"role": {"S": "follower"}}),
+                      ("SUB#f2", {"role": {"S": "reporter"}})):
+        ddb.put_item(TableName=table, Item={"PK": pk, "SK": {"S": sk}, **extra})
+    # Written again: a MODIFY, which the filter leaves out.
+    ddb.put_item(TableName=table, Item={"PK": pk, "SK": {"S": "SUB#f1"},
+                                        "role": {"S": "follower"}})
+
+    assert source.poll_once(wait_seconds=0) == 5
+    [(event, _)] = handler.calls
+    assert [r["dynamodb"]["NewImage"]["SK"]["S"] for r in event["Records"]] == [
+        "EVENT#2026-11-20T00:00:00.000000Z#e1", "SUB#f1"]
+    assert all(r["eventSourceARN"] == source.stream_arn for r in event["Records"])
+    assert source.poll_once(wait_seconds=0) == 0
+
+
+def test_a_failed_stream_record_is_retried_from_where_it_failed(aws):
+    stack = provision_stack(aws)
+    source = StreamSource(streams=_streams(aws),
+                          stream_arn=stack.resources["RequestsTable"]["StreamArn"],
+                          handler=RecordingHandler(), function_name="f")
+    table, ddb = stack.resources["RequestsTable"]["Ref"], aws.client("dynamodb")
+    for n in range(3):
+        ddb.put_item(TableName=table, Item={"PK": {"S": "p"}, "SK": {"S": f"s{n}"}})
+    second = []
+
+    def fail_the_second(event):
+        if not second:
+            second.append(event["Records"][1]["dynamodb"]["SequenceNumber"])
+            return {"batchItemFailures": [{"itemIdentifier": second[0]}]}
+        return {"batchItemFailures": []}
+
+    source.handler = RecordingHandler(reply=fail_the_second)
+    source.poll_once(wait_seconds=0)
+    source.poll_once(wait_seconds=0)
+    calls = source.handler.calls
+    assert [len(e["Records"]) for e, _ in calls] == [3, 2]
+    assert calls[1][0]["Records"][0]["dynamodb"]["SequenceNumber"] == second[0]

@@ -247,6 +247,34 @@ def _error_code(error: Exception) -> str:
 _INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
 
 
+def share_moto_stream_records() -> None:
+    """Make moto's copy of a table share its stream's records instead of copying them.
+
+    moto deep-copies a table for every item of a TransactWriteItems (to roll a cancelled
+    one back), and the copy includes every record its stream ever got: with a stream on,
+    each transaction costs twice as much and keeps getting dearer. A stream record never
+    changes once written, so the copy takes the same records in a new list (a cancelled
+    transaction's own records are still dropped with the rest of its changes). Does
+    nothing when moto is not installed (a real account)."""
+    try:
+        from moto.dynamodb.models.table import StreamShard
+    except ImportError:  # pragma: no cover - provisioning a real account
+        return
+    if getattr(StreamShard, "_town311_shared_records", False):
+        return
+
+    def copy_shard(self: Any, memo: dict[int, Any]) -> Any:
+        twin = StreamShard.__new__(StreamShard)
+        memo[id(self)] = twin
+        twin.__dict__.update(self.__dict__)
+        twin.table = memo.get(id(self.table), self.table)
+        twin.items = list(self.items)
+        return twin
+
+    StreamShard.__deepcopy__ = copy_shard  # type: ignore[attr-defined]
+    StreamShard._town311_shared_records = True  # type: ignore[attr-defined]
+
+
 def _create_table(clients: Clients, stack: LocalStack, logical: str, p: dict[str, Any]) -> dict:
     _check_properties("AWS::DynamoDB::Table", logical, p, {
         "TableName", "AttributeDefinitions", "KeySchema", "BillingMode", "ProvisionedThroughput",
@@ -278,6 +306,7 @@ def _create_table(clients: Clients, stack: LocalStack, logical: str, p: dict[str
             "StreamEnabled": True,
             "StreamViewType": p["StreamSpecification"]["StreamViewType"],
         }
+        share_moto_stream_records()
     ddb = clients.dynamodb
     with contextlib.suppress(ddb.exceptions.ResourceInUseException):
         ddb.create_table(**kwargs)

@@ -133,3 +133,30 @@ def test_the_backfill_command_rebuilds_every_town(deployment, capsys):
     assert f"{TOWN}: 0 requests" in printed and "riverton.example: 0 requests" in printed
     assert store.days(TOWN, "town", date(2026, 1, 1)) == []
     assert store.open_now(TOWN) == {}
+
+
+def test_the_function_counts_a_record_as_lambda_invokes_it(deployment):
+    from chalice.test import Client
+
+    from app import app
+
+    facts = ('{"service": "pothole", "department": "public_works", "zone": null, '
+             '"channel": "web", "requested": "2026-11-20T15:00:00.000000Z", '
+             '"expected": null, "rating": null, "resolution": null}')
+    record = {"eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb",
+              "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/s",
+              "dynamodb": {"SequenceNumber": "100", "StreamViewType": "NEW_IMAGE",
+                           "Keys": {}, "NewImage": {
+                               "PK": {"S": f"TOWN#{TOWN}#REQ#R1"},
+                               "SK": {"S": "EVENT#2026-11-20T15:00:00.000000Z#E1"},
+                               "at": {"S": "2026-11-20T15:00:00.000000Z"},
+                               "event_id": {"S": "E1"}, "kind": {"S": "submitted"},
+                               "facts": {"S": facts}}}}
+    broken = {**record, "dynamodb": {**record["dynamodb"], "SequenceNumber": "101",
+                                     "NewImage": {**record["dynamodb"]["NewImage"],
+                                                  "at": {"S": "yesterday"}}}}
+    with Client(app) as client:
+        answer = client.lambda_.invoke("count_figures", {"Records": [record, broken]}).payload
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "101"}]}
+    [day] = deployment.container.figures.days(TOWN, "service", date(2026, 11, 20))
+    assert (day.value, day.figures.opened) == ("pothole", 1)

@@ -18,21 +18,25 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.access import Permission, Principal, require
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.domain.figures import (
     DIMENSIONS,
+    DayChange,
     DayFigures,
     FigureEvent,
     Figures,
     RequestTally,
+    Sketch,
     count,
 )
-from chalicelib.domain.towns import Town
-from chalicelib.services.ports import FigureStore, TownDirectory
 from chalicelib.services.retries import retry_on_conflict
+
+if TYPE_CHECKING:  # only named in annotations: the ports are not loaded at run time
+    from chalicelib.domain.towns import Town
+    from chalicelib.services.ports import FigureStore, TownDirectory
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +126,7 @@ def backfill(ports: FigurePorts, town_id: str) -> Backfill:
     return Backfill(requests, events, len(days))
 
 
-def _figures_of(c: Any) -> Figures:
-    from chalicelib.domain.figures import Sketch
-
+def _figures_of(c: DayChange) -> Figures:
     return Figures.of(
         c.counters,
         to_acknowledge=Sketch.of([c.to_acknowledge] if c.to_acknowledge is not None else []),

@@ -36,13 +36,13 @@ VIEW_MODULES = (
     # The resident pages (static files apart, so a stylesheet loads no templates).
     "chalicelib.web.files", "chalicelib.web.home", "chalicelib.web.report",
     "chalicelib.web.track", "chalicelib.web.residents", "chalicelib.web.requests_map",
-    "chalicelib.web.alerts_pages", "chalicelib.web.open_data",
+    "chalicelib.web.alerts_pages", "chalicelib.web.open_data", "chalicelib.web.performance",
     # The staff console.
     "chalicelib.web.console", "chalicelib.web.console_signin", "chalicelib.web.console_work",
     "chalicelib.web.console_entry", "chalicelib.web.console_admin",
     "chalicelib.web.console_alerts", "chalicelib.web.console_platform",
     "chalicelib.web.console_people",
-    "chalicelib.web.console_setup",
+    "chalicelib.web.console_setup", "chalicelib.web.console_dashboard",
 )
 
 

@@ -50,6 +50,7 @@ _NEXT = re.compile(r"/console(?:/[A-Za-z0-9_./-]{0,200})?(?:\?[A-Za-z0-9_=&%.-]{
 # A screen area adds its line here; the menu shows a person what their role allows.
 MENU: list[tuple[str, str, frozenset[Permission]]] = [
     ("My inbox", "/console/inbox", frozenset({Permission.WORK_REQUESTS})),
+    ("Dashboard", "/console/dashboard", frozenset({Permission.READ_REQUESTS})),
     ("All requests", "/console/requests", frozenset({Permission.READ_REQUESTS,
                                                     Permission.READ_DEPARTMENT_REQUESTS})),
     ("Enter a request", "/console/requests/new", frozenset({Permission.ENTER_REQUESTS})),

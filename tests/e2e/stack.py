@@ -99,6 +99,10 @@ def child_environment(run_dir: Path, port: int, moto_port: int) -> dict[str, str
     return env | {
         "PORT": str(port), "MOTO_PORT": str(moto_port), "RUN_DIR": str(run_dir),
         "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING",
+        # The browser stories use the demo month; the generated year (a minute or more of
+        # writes and figure counting on the emulator) would only slow the pages they drive.
+        # Its figures are checked against the generator's truth in tests/functional.
+        "DEMO_YEAR_REQUESTS": "0",
     }
 
 

@@ -41,6 +41,7 @@ ROUTES = [
     ("GET", "/staff/reports/service-levels", None,
      {"town_admin", "agent", "supervisor", "analyst"}),
     ("GET", "/staff/reports/figures", None, {"town_admin", "agent", "supervisor", "analyst"}),
+    ("GET", "/staff/reports/forecast", None, {"town_admin", "agent", "supervisor", "analyst"}),
     ("GET", "/admin/escalations", None, {"town_admin"}),
     ("POST", "/admin/escalations/subscriptions", {
         "audience": "supervisor", "protocol": "email", "endpoint": "x@evil.example"},

@@ -65,3 +65,7 @@ def test_unknown_towns_and_bad_years_are_friendly_pages(api) -> None:
         bad = api.http.get(f"{PAGE}/files/{year}")
         assert bad.status_code in (400, 404), year
         assert "text/html" in bad.headers["Content-Type"] and "<script>" not in html(bad)
+
+
+def test_the_home_page_links_to_the_open_data_page(api) -> None:
+    assert f'href="{PAGE}"' in html(api.http.get(f"/towns/{TOWN}"))

@@ -84,9 +84,29 @@
     map.fitBounds(all.getBounds(), { padding: [12, 12] });
   }
 
+  // The dashboard's busiest zones: each zone shaded by its level (0-4, set by the page
+  // from its count; the colours are classes in charts.css), its name and count on hover.
+  // The table beside it has the same figures.
+  function zoneCountsMap() {
+    var box = document.getElementById("zone-counts-map");
+    var zones = readJson("zone-counts-map-shapes");
+    if (!box || !zones || !zones.length) { return; }
+    var map = baseMap(box);
+    var all = L.featureGroup().addTo(map);
+    zones.forEach(function (z) {
+      var layer = L.geoJSON(z.geometry, {
+        style: { className: "town-zone town-zone--level-" + z.level, weight: 2 }
+      });
+      layer.bindTooltip(text("span", z.name + ": " + z.shown));  // text, never HTML
+      all.addLayer(layer);
+    });
+    map.fitBounds(all.getBounds(), { padding: [12, 12] });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof L === "undefined") { return; }  // Leaflet did not load: the list remains
     requestsMap();
     zonesMap();
+    zoneCountsMap();
   });
 })();

@@ -107,6 +107,7 @@ def test_a_service_the_town_does_not_offer_is_the_page_with_the_problem(
     seen, body = text(page), html(page)
     assert "Choose one of the town's services" in seen
     assert 'aria-describedby="forecast-service-error"' in body
+    assert re.search(r'data-error-summary.*?href="#forecast-service"', body, re.S)
     assert "Headline figures" in seen  # the rest of the dashboard is still there
     assert "<script>" not in body  # what was asked is never put back unescaped
     assert 'id="forecast-table"' not in body

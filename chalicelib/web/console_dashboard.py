@@ -117,15 +117,25 @@ def dashboard(req: PageRequest, who: Principal) -> Response:
     overdue = service_levels.figures_report(c.requests, who, None, None, now)
     catalogue = _catalogue(town)
     trend = _trend(req, period, days)
+    # A service the town does not offer: the dashboard still, with the forecast's selector
+    # and what to fix (400), never an error page for a whole dashboard.
+    try:
+        ahead, ahead_error = _ahead(req, who, catalogue, services), False
+    except InvalidInput:
+        ahead, ahead_error = None, True
     headline = _headline(req, town_now, town_before)
     for figure in headline:  # opened and closed carry their trend beside them
         figure["spark"] = next((s["values"] for s in trend["series"]
                                 if s["css"] == figure["key"]), None)
     return render_console(
-        req, who, "console/dashboard/dashboard.html", asked=asked, errors={}, today=today,
+        req, who, "console/dashboard/dashboard.html", status=400 if ahead_error else 200,
+        asked=asked, errors={}, today=today,
         period=period, before=before, day=_day(req), headline=headline,
         trend=trend, worst=_worst(req, catalogue, services),
-        overdue=_overdue(req, catalogue, overdue), zones=_zones(req, catalogue, zones))
+        overdue=_overdue(req, catalogue, overdue), zones=_zones(req, catalogue, zones),
+        ahead=ahead, ahead_error=ahead_error,
+        choices=_choices(req, catalogue, ahead["service"] if ahead else ""),
+        cost=_cost(who), cost_names=_cost_names(req))
 
 
 def _day(req: PageRequest) -> Any:
@@ -242,3 +252,80 @@ def _zones(req: PageRequest, catalogue: Catalogue, zones: dict[str, Figures]
                       "opened": opened, "shown": count(opened, req.language),
                       "level": min(4, opened * 5 // top) if top else 0})
     return sorted(found, key=lambda z: (-z["opened"], z["name"]))
+
+
+def _choices(req: PageRequest, catalogue: Catalogue, chosen: str) -> list[dict[str, Any]]:
+    return [{"code": s.code, "name": _service_name(req, catalogue, s.code),
+             "chosen": s.code == chosen} for s in catalogue.services]
+
+
+def _ahead(req: PageRequest, who: Principal, catalogue: Catalogue,
+           services: dict[str, Figures]) -> dict[str, Any] | None:
+    """The next 8 weeks of one service (``service`` in the query, else the one with most
+    requests opened in the period) after its last complete weeks, from
+    ``forecasting.town_forecast`` (which decides who may see it). A service the town does
+    not offer is InvalidInput; a town without services has nothing to forecast (None)."""
+    from babel.dates import format_skeleton
+
+    from chalicelib.domain.errors import Problem
+    from chalicelib.services import forecasting
+    from chalicelib.web.figures_words import count
+
+    asked = req.query.get("service", "")
+    if asked and len(asked) > 40:  # no service code is longer (ForecastQuery's pattern)
+        raise InvalidInput.of([Problem("service", "not a service")])
+    codes = [s.code for s in catalogue.services]
+    busiest = sorted(((-f.opened, code) for code, f in services.items() if code in codes))
+    code = asked or (busiest[0][1] if busiest else codes[0] if codes else "")
+    if not code:
+        return None
+    # The service checks who may see it (READ_REQUESTS, as for the dashboard's figures).
+    found = forecasting.town_forecast(bootstrap.container().figure_ports, who, code)
+    doc: dict[str, Any] = found["services"][code]  # type: ignore[index]
+    actual = [(date.fromisoformat(w["week_start"]), w["opened"]) for w in doc["actual"]]
+    ahead = [(date.fromisoformat(w["week_start"]), w) for w in doc["weeks"]]
+
+    def label(monday: date) -> str:
+        return format_skeleton("MMMd", monday, locale=req.language)
+
+    methods = {
+        "seasonal": req.gettext("Seasonal, from last year's same weeks"),
+        "trend": req.gettext("Trend only: less than a year of history — provisional"),
+        "mean": req.gettext("The average of the recent weeks: too little history for a "
+                            "trend — provisional"),
+        "none": req.gettext("No history yet: nothing to forecast from"),
+    }
+    return {
+        "service": code, "name": _service_name(req, catalogue, code),
+        "method": doc["method"], "method_words": methods.get(doc["method"], doc["method"]),
+        "history_weeks": doc["history_weeks"],
+        "actual": [n for _, n in actual],
+        "expected": [w["expected"] for _, w in ahead],
+        "low": [w["low"] for _, w in ahead], "high": [w["high"] for _, w in ahead],
+        "labels": [label(d) for d, _ in actual] + [label(d) for d, _ in ahead],
+        "rows": [[count(n, req.language), "", ""] for _, n in actual] + [
+            ["", count(round(w["expected"]), req.language),
+             req.gettext("%(low)s to %(high)s", low=count(round(w["low"]), req.language),
+                         high=count(round(w["high"]), req.language))] for _, w in ahead],
+    }
+
+
+def _cost(who: Principal) -> Any:
+    """This month's use and estimated cost of the town, for those the usage service shows
+    it to (a town's administrators); None for everyone else, who simply get no panel."""
+    from chalicelib.domain.errors import AccessDenied
+    from chalicelib.services import usage
+
+    try:
+        return usage.town_usage(bootstrap.container().usage_ports, who)
+    except AccessDenied:
+        return None
+
+
+def _cost_names(req: PageRequest) -> dict[str, str]:
+    """The estimate's lines (domain.usage.COST_LINES) as a town's admin reads them."""
+    return {"lambda": req.gettext("Functions (AWS Lambda)"),
+            "api_gateway": req.gettext("Web requests (API Gateway)"),
+            "sqs": req.gettext("Queues (SQS)"), "dynamodb": req.gettext("Database (DynamoDB)"),
+            "s3": req.gettext("Photo storage (S3)"), "sms": req.gettext("Texts (SNS)"),
+            "email": req.gettext("E-mails (SES)")}

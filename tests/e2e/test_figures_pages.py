@@ -96,3 +96,24 @@ def test_a_quarter_not_offered_is_the_selector_with_the_problem(desktop_page,
     expect(summary).to_be_focused()
     expect(page.get_by_label("Quarter")).to_be_visible()
     check_accessibility(page)
+
+
+def test_the_town_admin_sees_the_forecast_and_the_months_cost(desktop_page, local_run,
+                                                              http) -> None:
+    _file(http, local_run)  # a request filed this month: counted in the usage
+    page = desktop_page
+    page.goto("/console/sign-in?next=/console/dashboard")
+    page.get_by_role("button", name="Sign in as town_admin").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(page.get_by_role("heading", name="Next 8 weeks")).to_be_visible()
+    expect(page.get_by_label("Service", exact=True)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^(Method: .+|No history yet: .+)\."))
+           ).to_be_visible()
+    panel = page.get_by_role("region", name="This month's use and estimated cost")
+    expect(panel).to_be_visible()
+    expect(panel.get_by_role("table", name=re.compile(r"^Usage in \d{4}-\d{2}$"))
+           ).to_contain_text("Requests filed")
+    expect(panel.get_by_role("table", name="Estimated cost")).to_contain_text("Total")
+    expect(panel).to_contain_text("an estimate from list prices")
+    check_accessibility(page)
+    screenshot(page, f"console-dashboard-admin-{screen_name(page)}")

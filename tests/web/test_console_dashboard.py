@@ -69,10 +69,12 @@ def test_the_analyst_sees_this_month_against_last_month(analyst, figures) -> Non
     assert re.search(r"Closed on time 100% up 50 percentage points \(better\)", seen)
     assert re.search(r"Open at the end 40 up 10 \(worse\) · before: 30", seen)
     assert "Mean rating (1 to 5) – before: –" in seen
-    # Read: each period's days by town, November's by service and zone; nothing else.
+    # Read: each period's days by town, November's by service and zone, and the busiest
+    # service's last two years of weeks for the forecast (from the Monday 104 weeks before
+    # the last complete week); nothing else.
     assert sorted(set(figures.read)) == [
-        ("service", date(2026, 11, 1)), ("town", date(2026, 10, 1)),
-        ("town", date(2026, 11, 1)), ("zone", date(2026, 11, 1))]
+        ("service", date(2024, 11, 18)), ("service", date(2026, 11, 1)),
+        ("town", date(2026, 10, 1)), ("town", date(2026, 11, 1)), ("zone", date(2026, 11, 1))]
 
 
 def test_the_trend_is_a_line_chart_with_its_table(analyst, figures) -> None:

@@ -161,7 +161,7 @@ def markdown_lines(runs: list[ExportRun], requests: int) -> list[str]:
     return lines
 
 
-class _Recorder:
+class ExportCallRecorder:
     """AWS calls by operation (``DynamoDB.Query``) and the items Queries scanned, from
     botocore's events on every client the app makes."""
 
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"requests of the town (default {DEFAULT_REQUESTS})")
     parser.add_argument("--json", action="store_true", help="print the JSON figures too")
     args = parser.parse_args(argv)
-    recorder = _Recorder()
+    recorder = ExportCallRecorder()
     recorder.install()
     with silenced(), deployment() as dep:
         runs = measure_exports(dep, recorder, args.requests)

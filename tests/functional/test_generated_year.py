@@ -1,6 +1,7 @@
 """Issue 17, done when: after the generated year (local/demo_year.py), the figures report,
 the public performance page, the open data feed and the forecast show what the generator
-made, checked against its known truth (``DemoTruth`` and the generated timelines).
+made, checked against its known truth (``DemoTruth`` and the generated timelines); the
+staff dashboard page is checked against the same truth.
 
 One small year (seed 17, ~280 requests) is written to the moto deployment and the figures
 rebuilt by the backfill, as ``make run`` does for the demo; every test reads that year.
@@ -127,6 +128,36 @@ def test_the_figures_report_counts_the_generated_year_and_month(api, staff, year
         if march_closings[service]:
             assert row["median_to_close"] == pytest.approx(
                 at_rank(march_closings[service], 0.5), rel=ACCURACY), service
+
+
+def _happened(made: DemoYear, kind: str, start: date, end: date) -> int:
+    """Timeline events of ``kind`` on town days [start, end] (the submission: opened)."""
+    return sum(start <= e.at.astimezone(TOWN_TIME).date() <= end
+               for r in made.requests for e in r.timeline if e.kind == kind)
+
+
+def test_the_dashboard_shows_marchs_generated_figures_against_the_month_before(
+        api, staff, year) -> None:  # noqa: ANN001
+    from tests.web.pages import text
+    from tests.web.test_console_work import Session
+
+    analyst = Session(api, staff.token("analyst"))
+    r = analyst.get(f"/console/dashboard?period=dates&start={MONTH_START}&end={MONTH_END}")
+    assert r.status_code == 200, r.body
+    seen = text(r)
+    # Two dates are compared with as many days just before them (chalicelib/web/periods).
+    before_start, before_end = date(2026, 1, 29), date(2026, 2, 28)
+    for label, kind in (("Requests opened", "submitted"), ("Requests closed", "closed"),
+                        ("Disputes", "disputed")):
+        now = _happened(year, kind, MONTH_START, MONTH_END)
+        then = _happened(year, kind, before_start, before_end)
+        assert re.search(rf"{label} {now} [^·]*· before: {then} ", seen), (label, now, then)
+    assert _happened(year, "submitted", MONTH_START, MONTH_END) == sum(
+        opened_in(year, p.code, (MONTH,)) for p in PATTERNS)
+    median = re.search(r"Half closed within (\d+ \w+) ", seen)
+    assert median, seen
+    every = [d for found in closings(year, MONTH_START, MONTH_END).values() for d in found]
+    assert median.group(1) in shown_near(at_rank(every, 0.5)), median.group(1)
 
 
 # One service on the page: its name, its sentence, and "N reported, M closed".

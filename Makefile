@@ -2,7 +2,7 @@
 #   make run      the whole app locally: AWS emulator, demo town, chalice local, event pump
 #   make test     ruff, import-linter, mypy + every test (with `make package` and cfn-lint)
 #   make package  CloudFormation/SAM template + a zip per function in build/package
-#   make bench    the quick bench (< 5 min): cold starts, memory, calls, throughput
+#   make bench    the quick bench (~5 min): cold starts, memory, calls, throughput, figures, exports, cost
 #   make bench-scale  the 100,000-item scenarios (python -m bench --scale)
 #   make lint     ruff
 #   make clean    remove build output and caches (keeps .venv; `make distclean` removes it)

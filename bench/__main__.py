@@ -3,7 +3,11 @@
 The quick bench, a few minutes on 2 cores: cold starts and memory (fresh interpreters
 against moto's server in another process, ``bench.coldstart``), AWS calls per Open311
 operation, throughput, routing (calls per routed request, and a small routing throughput),
-a small notice fan-out and the resident pages' weights and server times. The scale
+a small notice fan-out, the resident pages' weights and server times, the figures (items a
+dashboard period reads from three years of day items, DynamoDB calls per counted request
+event), export throughput (a small town's year: ``--export-requests``, 100 by default,
+small because moto answers each index Query by reading the whole table) and the cost
+model's monthly figures for a small town and a large city (pure arithmetic). The scale
 bench, the 100,000-item scenarios: possible duplicates, the SLA sweep, the emergency
 alert fan-out and routing 10,000 requests. Each writes its own marked section of
 docs/performance.md, so one never erases the other.
@@ -37,6 +41,13 @@ QUICK_ROUTED = 200
 QUICK_FOLLOWERS = 100
 QUICK_REQUESTS = 200
 SCALE_ROUTED = 10_000
+# Three years: the dashboard's year-on-year comparison, the issue's bench figure.
+QUICK_FIGURE_YEARS = 3
+# Export throughput on moto: every index Query reads the whole table and the whole-town
+# export queries each request's partition, so 3,000 requests take about 13 minutes on 2
+# cores (bench/exports.py); 100 show the same shape (a page, no Scan, a partition Query per
+# request for the whole town) in about 20 s, which keeps `make bench` near 5 minutes.
+QUICK_EXPORTS = 100
 
 if TYPE_CHECKING:
     from bench.report import Results
@@ -61,6 +72,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                              f"{QUICK_ROUTED}; {SCALE_ROUTED} with --scale)")
     parser.add_argument("--followers", type=int, default=QUICK_FOLLOWERS,
                         help=f"followers told of a closure (default {QUICK_FOLLOWERS})")
+    parser.add_argument("--figure-years", type=int, default=QUICK_FIGURE_YEARS,
+                        help=f"years of figures behind the dashboard reads (default "
+                             f"{QUICK_FIGURE_YEARS})")
+    parser.add_argument("--export-requests", type=int, default=QUICK_EXPORTS,
+                        help=f"requests of the town the exports write (default "
+                             f"{QUICK_EXPORTS})")
     parser.add_argument("--duplicates", type=int, default=DEFAULT_DUPLICATES,
                         help="--scale: requests stored before the possible-duplicates "
                              "lookups (default 100000)")
@@ -88,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if args.repeat < 1 or args.requests < 4:
         raise SystemExit("--repeat must be at least 1 and --requests at least 4")
+    if args.figure_years < 1 or args.export_requests < 1:
+        raise SystemExit("--figure-years and --export-requests must be at least 1")
     if args.routed < 10 or args.routed % 10:
         raise SystemExit("--routed must be a positive multiple of 10 (batches of 10)")
     started, load_before = time.perf_counter(), os.getloadavg()
@@ -123,7 +142,12 @@ def main(argv: list[str] | None = None) -> int:
 def _quick(args: argparse.Namespace, results: Results, step: Step) -> None:
     from bench.calls import measure_calls
     from bench.coldstart import measure_cold_start
+    from bench.cost_model import section as cost_section
+    from bench.cost_model import totals as cost_totals
+    from bench.cost_model import write_section as write_cost_section
     from bench.deployment import deployment
+    from bench.exports import ExportCallRecorder, measure_exports
+    from bench.figures import measure_figures
     from bench.notices import measure_notice_fanout
     from bench.pages import measure_pages
     from bench.routing import measure_routing_calls, measure_routing_throughput
@@ -150,6 +174,21 @@ def _quick(args: argparse.Namespace, results: Results, step: Step) -> None:
     step("resident pages: weight over the wire and server time")
     with silenced(), deployment() as dep:
         results.pages = measure_pages(dep, RECORDER)
+    step(f"figures: dashboard reads over {args.figure_years} years of day items, and the "
+         "calls per counted request event")
+    with silenced(), deployment() as dep:
+        results.figures = measure_figures(dep, RECORDER, args.figure_years)
+    step(f"exports: a year's open data and the whole town, {args.export_requests} requests")
+    # The exports count calls by "Service.Operation" with their own hook; installed last,
+    # it only sees the clients this step's deployment makes.
+    exports_recorder = ExportCallRecorder()
+    exports_recorder.install()
+    with silenced(), deployment() as dep:
+        results.exports = measure_exports(dep, exports_recorder, args.export_requests)
+    results.export_requests = args.export_requests
+    step("cost model: a month for a small town and a large city (its own section too)")
+    results.cost_model = cost_totals()
+    write_cost_section(cost_section())
 
 
 def _scale(args: argparse.Namespace, results: Results, step: Step) -> None:

@@ -121,11 +121,22 @@ def main(argv: list[str] | None = None) -> None:
     text = section()
     print(text)
     if not args.no_write:
-        doc = DOC.read_text(encoding="utf-8")
-        pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-        if not pattern.search(doc):
-            raise SystemExit(f"{DOC} has no {BEGIN!r} … {END!r} section to write into")
-        DOC.write_text(pattern.sub(lambda _: text, doc), encoding="utf-8")
+        write_section(text)
+
+
+def write_section(text: str, document: Path = DOC) -> None:
+    """Replace the cost-model section of ``document`` (``make bench`` refreshes it too)."""
+    doc = document.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(doc):
+        raise SystemExit(f"{document} has no {BEGIN!r} … {END!r} section to write into")
+    document.write_text(pattern.sub(lambda _: text, doc), encoding="utf-8")
+
+
+def totals() -> dict[str, float]:
+    """Each scenario's estimated month, in dollars."""
+    prices = aws_prices()
+    return {s.name: estimate_cost(s.month(), prices).total for s in SCENARIOS}
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ figures are a floor for the worker's own work (serialising, the privacy filter, 
 not a prediction for DynamoDB. Checks: every request is a row; the job is done; reads per
 row are what a page of 500 costs (no Scan, no read per request).
 
-Run alone: ``python -m bench.exports [--requests N] [--json]`` (not part of ``make bench``
-yet: the lead decides where it goes in docs/performance.md).
+Run alone: ``python -m bench.exports [--requests N] [--json]``; ``make bench`` runs it
+with 100 requests (``--export-requests``), about 20 s.
 
 One run, 3,000 requests, on the shared 2-core machine (December 2026, another build
 running): the year's CSV, 3,000 rows, 0.52 MB, 7 Queries of 500 (12 DynamoDB calls in
@@ -161,7 +161,7 @@ def markdown_lines(runs: list[ExportRun], requests: int) -> list[str]:
     return lines
 
 
-class _Recorder:
+class ExportCallRecorder:
     """AWS calls by operation (``DynamoDB.Query``) and the items Queries scanned, from
     botocore's events on every client the app makes."""
 
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"requests of the town (default {DEFAULT_REQUESTS})")
     parser.add_argument("--json", action="store_true", help="print the JSON figures too")
     args = parser.parse_args(argv)
-    recorder = _Recorder()
+    recorder = ExportCallRecorder()
     recorder.install()
     with silenced(), deployment() as dep:
         runs = measure_exports(dep, recorder, args.requests)

@@ -16,8 +16,8 @@ B. **Counting.** ``--requests`` requests (default 12) filed and worked through t
    the figures function; the calls per counted event by operation, and the items each
    TransactWriteItems wrote. Then the whole stream again: what a redelivered event costs.
 
-Run alone with ``python -m bench.figures [--years N] [--services N] ... [--json]``; it is
-not part of ``make bench`` until the lead adds it there.
+Run alone with ``python -m bench.figures [--years N] [--services N] ... [--json]``;
+``make bench`` runs it with the defaults (``--figure-years`` there).
 """
 
 from __future__ import annotations

@@ -24,6 +24,11 @@ from bench.coldstart import ColdStartReport
 from bench.coldstart import console_lines as cold_console
 from bench.coldstart import markdown_lines as cold_markdown
 from bench.duplicates import DuplicateBench, console_lines, markdown_lines
+from bench.exports import ExportRun
+from bench.exports import checks as export_checks
+from bench.exports import markdown_lines as export_markdown
+from bench.figures import FiguresBench
+from bench.figures import markdown_lines as figures_markdown
 from bench.notices import console_lines as notice_console
 from bench.notices import markdown_lines as notice_markdown
 from bench.pages import PageWeight
@@ -78,6 +83,15 @@ class Results:
     sla_sweep: SlaBench | None = None
     alerts: AlertBench | None = None
     pages: list[PageWeight] = field(default_factory=list)
+    figures: FiguresBench | None = None
+    exports: list[ExportRun] = field(default_factory=list)
+    export_requests: int = 0
+    cost_model: dict[str, float] = field(default_factory=dict)  # scenario → $ a month
+
+    @property
+    def exports_passed(self) -> bool:
+        return not self.exports or all(export_checks(self.exports,
+                                                     self.export_requests).values())
 
     @property
     def passed(self) -> bool:
@@ -86,7 +100,8 @@ class Results:
         return all(op.passed for op in self.calls) and all(
             p.passed for p in self.pages) and all(
             part.passed for part in (self.routing_calls, self.duplicates, self.sla_sweep,
-                                     self.alerts) if part is not None)
+                                     self.alerts, self.figures) if part is not None) \
+            and self.exports_passed
 
     def to_json(self) -> dict[str, Any]:
         return {"machine": self.machine, "scale": self.scale,
@@ -103,7 +118,12 @@ class Results:
                 "possible_duplicates": self.duplicates.to_json() if self.duplicates else None,
                 "sla_sweep": self.sla_sweep.to_json() if self.sla_sweep else None,
                 "alert_fanout": self.alerts.to_json() if self.alerts else None,
-                "pages": [p.to_json() for p in self.pages]}
+                "pages": [p.to_json() for p in self.pages],
+                "figures": self.figures.to_json() if self.figures else None,
+                "exports": {"requests": self.export_requests,
+                            "runs": [r.to_json() for r in self.exports]}
+                if self.exports else None,
+                "cost_model": self.cost_model or None}
 
 
 def _versions(results: Results) -> str:
@@ -161,6 +181,7 @@ def console(results: Results) -> str:
         out += alert_console(results.alerts)
     if results.pages:
         out += page_console(results.pages)
+    out += _issue17_lines(results)
     return "\n".join(out)
 
 
@@ -267,6 +288,7 @@ def markdown(results: Results) -> str:
         lines += alert_markdown(results.alerts)
     if results.pages:
         lines += page_markdown(results.pages)
+    lines += _issue17_lines(results)
     lines += [
         "",
         f"Re-run with {_command(results)}: it prints the full report (with the stack of "
@@ -275,6 +297,27 @@ def markdown(results: Results) -> str:
         "`docs/performance.md`, and exits non-zero if an operation misses its target.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _issue17_lines(results: Results) -> list[str]:
+    """The figures, the exports and the cost model (issue 17), the same lines in the
+    console and in Markdown: each module renders its own."""
+    lines: list[str] = []
+    if results.figures:
+        lines += figures_markdown(results.figures)
+    if results.exports:
+        lines += ["", *export_markdown(results.exports, results.export_requests),
+                  "", f"(`make bench` writes {results.export_requests:,} requests: moto reads "
+                  "the whole table for every index Query, so a larger town only takes "
+                  "longer here; `python -m bench.exports --requests 3000` is the bigger "
+                  "run.)"]
+    if results.cost_model:
+        lines += ["", "**Cost model** (`bench/cost_model.py`, the price table in "
+                  "chalicelib/config.py) — an estimated month: " + "; ".join(
+                      f"{name.lower()} ${total:,.2f}" for name, total in
+                      results.cost_model.items()) + ". This run also rewrote the table, "
+                  "its sources and assumptions in \"What a town costs\" below."]
+    return lines
 
 
 def write_figures(section: str, document: Path = PERFORMANCE_DOC, scale: bool = False) -> None:
@@ -305,6 +348,8 @@ def _command(results: Results) -> str:
                  "--routed": results.routing_rate.requests if results.routing_rate else None}
     else:
         given = {"--repeat": results.repeat, "--requests": results.requests,
+                 "--figure-years": results.figures.years if results.figures else None,
+                 "--export-requests": results.export_requests or None,
                  "--routed": results.routing_rate.requests if results.routing_rate else None,
                  "--memory-calls": results.cold.memory.calls if results.cold else None}
     options = {name: value for name, value in given.items() if value is not None

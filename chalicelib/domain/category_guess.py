@@ -320,3 +320,4 @@ def is_confident(guesses: Sequence[Guess]) -> bool:
     if not guesses or guesses[0].score < CONFIDENT_SCORE:
         return False
     return len(guesses) == 1 or guesses[0].score >= guesses[1].score * CONFIDENT_MARGIN
+

@@ -201,6 +201,32 @@ class _Index:
 
     fields: tuple[tuple[Service, tuple[tuple[float, frozenset[str]], ...]], ...]
     vocabulary: frozenset[str]
+    # Remembered per warm Lambda: residents use the same few hundred words.
+    matched: dict[str, dict[str, float]] = field(default_factory=dict)
+    near: dict[str, list[str]] = field(default_factory=dict)
+
+    def matches(self, term: str) -> dict[str, float]:
+        """The services the catalogue word ``term`` fits, by how well."""
+        found = self.matched.get(term)
+        if found is None:
+            found = {}
+            for service, by_weight in self.fields:
+                score = _catalogue_match(term, by_weight)
+                if score:
+                    found[service.code] = score
+            if len(self.matched) > 20_000:
+                self.matched.clear()
+            self.matched[term] = found
+        return found
+
+    def one_edit_away(self, word: str) -> list[str]:
+        found = self.near.get(word)
+        if found is None:
+            found = [v for v in self.vocabulary if _one_edit(word, v)]
+            if len(self.near) > 20_000:
+                self.near.clear()
+            self.near[word] = found
+        return found
 
 
 _NAME, _KEYWORD, _GROUP, _DESCRIPTION = 6.0, 5.0, 2.0, 1.0
@@ -263,7 +289,7 @@ def _expand(word: str, index: _Index, learned: LearnedWords | None
     """The word and what it stands for, each with how much it counts."""
     known = word in index.vocabulary or (learned is not None and word in learned.counts)
     if not known and len(word) >= 5:
-        near = [v for v in index.vocabulary if _one_edit(word, v)]
+        near = list(index.one_edit_away(word))
         if learned is not None:
             near += [v for v in learned.counts if _one_edit(word, v)]
         if near:
@@ -291,10 +317,8 @@ def guess_services(catalogue: Catalogue | Sequence[Service], text: str,
     for word in asked:
         per_service: dict[str, float] = defaultdict(float)
         for term, factor in _expand(word, index, learned):
-            for service, by_weight in index.fields:
-                score = _catalogue_match(term, by_weight)
-                if score:
-                    per_service[service.code] = max(per_service[service.code], score * factor)
+            for code, score in index.matches(term).items():
+                per_service[code] = max(per_service[code], score * factor)
             if learned is not None:
                 # The town's own usage backs up or stands in for the catalogue's words;
                 # it does not outvote them (a word learned from one service's reports
@@ -320,4 +344,3 @@ def is_confident(guesses: Sequence[Guess]) -> bool:
     if not guesses or guesses[0].score < CONFIDENT_SCORE:
         return False
     return len(guesses) == 1 or guesses[0].score >= guesses[1].score * CONFIDENT_MARGIN
-

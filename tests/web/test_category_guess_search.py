@@ -32,3 +32,26 @@ def test_the_report_page_search_uses_the_guess_too_in_spanish(api) -> None:
 
 def test_nonsense_still_matches_nothing(api) -> None:
     assert "No service matches those words" in text(api.http.get(f"{TOWN_PAGE}?q=zzzz+qqqq"))
+
+
+def test_the_agent_describes_the_problem_and_is_offered_the_guessed_services(api,
+                                                                             staff) -> None:
+    from tests.web.test_console_entry import NEW, desk
+
+    agent = desk(api, staff, "agent")
+    page = agent.get(f"{NEW}?describe=caller+says+a+tree+fell+on+her+road")
+    assert page.status_code == 200
+    assert matched_console(page)[0] == "downed_tree"
+    assert 'value="caller says a tree fell on her road"' in html(page)
+    # Every service is still listed below to choose from.
+    assert 'href="/console/requests/new/graffiti"' in html(page)
+    nothing = agent.get(f"{NEW}?describe=%3Cb%3Ezzzz%3C/b%3E")
+    assert "No service matches those words" in text(nothing)
+    assert "<b>zzzz</b>" not in html(nothing)
+    spanish = agent.get(f"{NEW}?describe=hay+un+bache&lang=es")
+    assert spanish.status_code == 200 and matched_console(spanish)[0] == "pothole"
+
+
+def matched_console(page) -> list[str]:
+    return re.findall(r"/console/requests/new/(\w+)", html(page).split('id="matches"')[1]
+                      .split("</section>")[0])

@@ -222,6 +222,12 @@ def evaluate() -> list[str]:
                                 ("catalogue, synonyms and learned words", learned)):
         for name, score in measure(catalogue, test, with_learned).items():
             lines.append(score.row(f"{title} — {name}"))
+    from local.demo_year import PATTERNS
+
+    demo = [Report(p.code, text, False) for p in PATTERNS for text in p.texts]
+    lines.append(measure(catalogue, demo, None)["all"].row(
+        "the demo year's fixed sentences (local/demo_year.py, \"other\" included), "
+        "catalogue and synonyms"))
     started = time.perf_counter()
     for report in test:
         guess_services(catalogue, report.text, learned)

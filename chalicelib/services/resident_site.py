@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.queries import RequestQuery
-from chalicelib.domain.service_search import find_services, grouped
+from chalicelib.domain.service_search import grouped
 from chalicelib.services import directory
 
 if TYPE_CHECKING:
@@ -78,7 +78,11 @@ def home_page(towns: TownDirectory, requests: RequestStore, alerts: AlertStore, 
         from chalicelib.services.web_reports import in_language
 
         services = tuple(in_language(s, translate) for s in services)
-    matches = find_services(services, search) if search and search.strip() else None
+    matches = None
+    if search and search.strip():
+        from chalicelib.services.web_reports import matching_services
+
+        matches = matching_services(services, search)
     recent = recent_near(requests, town, now, *near) if near is not None \
         else recent_requests(requests, town, now)
     return HomePage(town, grouped(services), matches, active_alerts(alerts, town, now),

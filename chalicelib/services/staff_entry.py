@@ -118,11 +118,12 @@ def _own_town(towns: TownDirectory, who: Principal) -> Town:
 
 
 def services_to_enter(towns: TownDirectory, who: Principal,
-                      translate: Callable[[str], str]) -> ServiceChoice:
-    """The town's services, grouped, for someone who may enter requests."""
+                      translate: Callable[[str], str], describe: str = "") -> ServiceChoice:
+    """The town's services, grouped, for someone who may enter requests; with those the
+    caller's own words ``describe`` suggest (the category guess), when typed."""
     from chalicelib.services.web_reports import choose_service
 
-    return choose_service(towns, _own_town(towns, who), "", translate)
+    return choose_service(towns, _own_town(towns, who), describe, translate)
 
 
 def blank_form(towns: TownDirectory, who: Principal, code: str, now: datetime) -> EntryForm:

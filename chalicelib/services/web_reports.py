@@ -152,6 +152,21 @@ class ReportPorts:
 # --- the catalogue in the resident's language ---------------------------------------------
 
 
+def matching_services(services: Sequence[Service], search: str) -> list[Service]:
+    """The services a resident's search names, those the category guess ranks first
+    before the others ("el semáforo no cambia": the traffic signal before "Basura no
+    recogida", which only shares "no"); when it names none ("my bin was skipped"), the
+    guess's first few (chalicelib.domain.category_guess)."""
+    from chalicelib.domain.category_guess import guess_services
+
+    found = find_services(services, search)
+    guessed = [g.service for g in guess_services(services, search, limit=len(services))]
+    if not found:
+        return guessed[:3]
+    rank = {s.code: i for i, s in enumerate(guessed)}
+    return sorted(found, key=lambda s: rank.get(s.code, len(rank)))
+
+
 def in_language(service: Service, translate: Callable[[str], str]) -> Service:
     """The service with its name, description, group and questions in the page's language
     (``translate``: the catalogue's gettext, which gives back the town's own text when
@@ -182,7 +197,7 @@ def choose_service(towns: TownDirectory, town: Town, search: str,
     from chalicelib.services.directory import catalogue_of
 
     services = [in_language(s, translate) for s in catalogue_of(towns, town).services]
-    matches = find_services(services, search) if search.strip() else None
+    matches = matching_services(services, search) if search.strip() else None
     return ServiceChoice(grouped(services), matches)
 
 

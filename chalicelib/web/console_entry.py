@@ -48,8 +48,11 @@ def _town_text(req: PageRequest) -> Any:
 def choose(req: PageRequest, who: Principal) -> Response:
     from chalicelib.services import staff_entry
 
-    choice = staff_entry.services_to_enter(bootstrap.container().towns, who, _town_text(req))
-    return render_console(req, who, "console/entry/choose.html", choice=choice)
+    describe = req.query.get("describe", "")[:200]
+    choice = staff_entry.services_to_enter(bootstrap.container().towns, who, _town_text(req),
+                                           describe)
+    return render_console(req, who, "console/entry/choose.html", choice=choice,
+                          describe=describe)
 
 
 @blueprint.route(BASE + "/{service_code}", methods=["GET"])

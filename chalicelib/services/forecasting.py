@@ -52,7 +52,7 @@ def town_forecast(ports: FigurePorts, who: Principal, service: str | None = None
     whatever happened: weeks before a town used Town311 are not weeks without requests,
     and its first week was most likely not a whole one."""
     from chalicelib.services.directory import catalogue_of
-    from chalicelib.services.figures import weekly_opened
+    from chalicelib.services.figures import weekly_opened_by_service
 
     require(who, Permission.READ_REQUESTS, who.town_id)
     town_id = who.town_id or ""
@@ -67,8 +67,7 @@ def town_forecast(ports: FigurePorts, who: Principal, service: str | None = None
                                                   f"{town.name}")])
     codes = [service] if service is not None else [s.code for s in catalogue.services]
     today = ports.now().astimezone(ZoneInfo(town.timezone)).date()
-    histories = {code: weekly_opened(ports, town_id, code, HISTORY_WEEKS, today)
-                 for code in codes}
+    histories = weekly_opened_by_service(ports, town_id, HISTORY_WEEKS, today, tuple(codes))
     started = min((week for history in histories.values() for week, n in history if n),
                   default=None)
     services: dict[str, object] = {}

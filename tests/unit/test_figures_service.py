@@ -172,6 +172,23 @@ def test_weekly_opened_counts_complete_monday_weeks(ports):
         figures.weekly_opened(ports, TOWN, "pothole", 0, date(2026, 11, 16))
 
 
+def test_every_services_weeks_come_from_one_read_of_the_service_figures(ports, monkeypatch):
+    """A day's items hold every service: the forecast of all of them reads them once."""
+    for n in range(15):
+        figures.record_event(ports, event("submitted", T0 + n * DAY, request=f"r{n}"))
+    figures.record_event(ports, event("submitted", T0, request="s1", service="streetlight"))
+    reads = []
+    days = ports.figures.days
+    monkeypatch.setattr(ports.figures, "days", lambda *a: reads.append(a) or days(*a))
+    both = figures.weekly_opened_by_service(ports, TOWN, 3, date(2026, 11, 16),
+                                            ("pothole", "streetlight", "graffiti"))
+    assert len(reads) == 1
+    assert both["pothole"] == figures.weekly_opened(ports, TOWN, "pothole", 3,
+                                                    date(2026, 11, 16))
+    assert [n for _, n in both["streetlight"]] == [0, 1, 0]
+    assert [n for _, n in both["graffiti"]] == [0, 0, 0]
+
+
 def test_reading_needs_the_report_permission_and_sound_input(ports):
     worker = Principal(subject="w", town_id=TOWN, roles=frozenset({Role.DEPARTMENT_WORKER}),
                        departments=frozenset({"roads"}))

@@ -17,8 +17,8 @@ Targets (warm container; towns, catalogues and API-key checks are cached for
 - GET one request: one DynamoDB GetItem;
 - GET a page of requests: one Query per page (a catalogue read would be a second);
 - POST without Idempotency-Key: one TransactWriteItems of six items (request, first event,
-  token hash, tracking number, the key's rate counter, the audit entry) and one SQS
-  SendMessage; the API-key
+  token hash, tracking number, the key's rate counter, the audit entry), one UpdateItem of
+  the town's usage for the month, and one SQS SendMessage; the API-key
   check is a cache hit;
 - POST with a new Idempotency-Key: the same, plus powertools' record on the idempotency
   table (written "in progress", then "completed": at most two calls);
@@ -94,7 +94,11 @@ class Operation:
 # the audit entry (the last two joined the transaction with rate limits and the audit log).
 # One transaction of six items: the request, its first event, its token's hash, its
 # tracking number (each written only if new), the key's rate window and the audit entry.
-POST_CALLS = ("dynamodb.TransactWriteItems main×6", "sqs.SendMessage routing")
+# And one UpdateItem: the town's usage counter for the month (issue 17's cost per town). It
+# is outside the transaction on purpose: every filing of a town in a month adds to that one
+# item, and inside the transaction concurrent filings would cancel each other.
+POST_CALLS = ("dynamodb.TransactWriteItems main×6", "dynamodb.UpdateItem main",
+              "sqs.SendMessage routing")
 
 
 def _operations() -> list[Operation]:
@@ -110,7 +114,8 @@ def _operations() -> list[Operation]:
         Operation("token", "GET token", Target(("dynamodb.GetItem main",),
                                                text="1 DynamoDB call (GetItem)")),
         Operation("post", "POST request", Target(
-            POST_CALLS, text="key check 0 (cached), 1 TransactWriteItems, 1 SendMessage")),
+            POST_CALLS, text="key check 0 (cached), 1 TransactWriteItems, 1 usage UpdateItem, "
+                             "1 SendMessage")),
         Operation("post_idempotent", "POST request + Idempotency-Key", Target(
             POST_CALLS, idempotency=2,
             text="as POST, plus ≤2 calls on the idempotency table")),

@@ -257,6 +257,47 @@ class ColdTown:
             raise RuntimeError(f"no message about {request_id} on {url_variable}")
         return found
 
+    def _stream_insert(self, request_id: str) -> dict[str, Any]:
+        """The table stream's INSERT of ``request_id``'s first timeline event (what the
+        figures function's filter passes), as one record of Lambda's stream event."""
+        from local.pump import stream_record
+
+        arn = self.dep.client("dynamodb").describe_table(TableName=self.dep.table)[
+            "Table"]["LatestStreamArn"]
+        streams = self.dep.client("dynamodbstreams")
+        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            iterator = streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard["ShardId"],
+                ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            while iterator:
+                page = streams.get_records(ShardIterator=iterator, Limit=1000)
+                for record in page.get("Records", []):
+                    image = record["dynamodb"].get("NewImage", {})
+                    if record["eventName"] == "INSERT" and request_id in image.get(
+                            "PK", {}).get("S", "") and image.get("SK", {}).get(
+                            "S", "").startswith("EVENT#"):
+                        return stream_record(record, arn)
+                if not page.get("Records"):
+                    break
+                iterator = page.get("NextShardIterator")
+        raise RuntimeError(f"no stream record of {request_id}'s first event")
+
+    def _export_message(self) -> dict[str, Any]:
+        """A fresh export job (this year's open data), queued as the public year-file
+        route queues one; its message as Lambda's SQS record."""
+        from chalicelib import bootstrap
+        from chalicelib.domain.exports import OPEN_DATA_YEAR, ExportJob
+
+        c = bootstrap.container()
+        now = c.now()
+        job = ExportJob(town_id=TOWN_ID, job_id=f"bench-{uuid.uuid4().hex[:12]}",
+                        kind=OPEN_DATA_YEAR, created_at=now, requested_by="bench",
+                        year=now.year)
+        ports = c.open_data_ports
+        ports.jobs.create(job)
+        ports.queue.export_requested(job.town_id, job.job_id)
+        return self._take("TOWN311_EXPORT_QUEUE_URL", job.job_id)
+
     # --- the events ------------------------------------------------------------------------
 
     def api_jobs(self) -> dict[str, Job]:
@@ -313,6 +354,10 @@ class ColdTown:
                              "inboundMessageId": str(uuid.uuid4())})},
                         f"{inbound_topic}:{uuid.uuid4()}")
         events: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+            # The table's stream: the new request's "submitted" event, as Lambda batches it.
+            "count_figures": ({"Records": [self._stream_insert(fresh)]}, no_failures),
+            # An export job's message, as asking for a year's file or a town export queues.
+            "write_exports": ({"Records": [self._export_message()]}, no_failures),
             "route_new_requests": ({"Records": [routing]}, no_failures),
             "deliver_webhooks": ({"Records": [webhook]}, no_failures),
             "send_notices": ({"Records": [notice]}, no_failures),

@@ -13,7 +13,8 @@ are counted; without it the sends are reported as not measured.
 Calls per routed request (targets, on a warm container): the town, its catalogue and its
 rules 0 reads (cached per warm Lambda); the request 1 GetItem (the message only names it);
 1 conditional TransactWriteItems of the request and its timeline event; 1 SendMessage per
-channel; nothing else, and no client created. The router's container is made fresh after
+channel, and 1 PutItem of the department's delivery result per send to its queue; nothing
+else, and no client created. The router's container is made fresh after
 the requests are posted (the router is its own Lambda, so the API's warm caches are not
 its), routes one request cold, then a second one warm: the warm one is checked.
 
@@ -212,6 +213,9 @@ def _kind(call: AwsCall, request_id: str, dep: Deployment, setup: RoutingSetup) 
         return "request" if request_id in json.dumps(call.params, default=str) else "catalogue"
     if call.service == "dynamodb" and call.operation == "TransactWriteItems":
         return "write"
+    if call.service == "dynamodb" and call.operation == "PutItem" and "#DELIVERED#" in \
+            json.dumps(call.params, default=str):
+        return "result"
     if call.service == "sqs" and call.operation == "SendMessage":
         url = call.params.get("QueueUrl")
         if url == setup.webhook_queue_url:
@@ -231,7 +235,7 @@ def check_calls(warm: list[AwsCall], warm_clients: list[ClientMade], request_id:
     """The warm calls, sorted by kind, each kind against its target."""
     kinds: dict[str, list[AwsCall]] = {k: [] for k in
                                        ("catalogue", "request", "write", "department",
-                                        "webhook", "other")}
+                                        "webhook", "result", "other")}
     for call in warm:
         kinds[_kind(call, request_id, dep, setup)].append(call)
 
@@ -259,6 +263,11 @@ def check_calls(warm: list[AwsCall], warm_clients: list[ClientMade], request_id:
         else:
             checks.append(CallCheck(key, label, "1 SendMessage (no channels yet)", sigs(key),
                                     "n/a" if not kinds[key] else "FAIL"))
+    # The department's recent delivery results (the console's list): one PutItem per send
+    # to its own queue (the webhook function records the webhook's tries itself).
+    checks.append(CallCheck("result", "delivery result recorded",
+                            "1 PutItem per department-queue send", sigs("result"),
+                            verdict(len(kinds["result"]) == len(kinds["department"]))))
     checks += [
         CallCheck("other", "any other call", "0", sigs("other"), verdict(not kinds["other"])),
         CallCheck("clients", "clients created", "0",

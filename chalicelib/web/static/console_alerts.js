@@ -7,6 +7,12 @@
 (function () {
   "use strict";
 
+  // readJson and baseMap are map.js's (loaded first): one base map for every page.
+  // Without map.js (it did not load) the maps are skipped and the forms remain.
+  var shared = window.Town311Map;
+  var readJson = shared ? shared.readJson : function () { return null; };
+  var baseMap = shared && shared.baseMap;
+
   function poll() {
     var region = document.querySelector("[data-alert-progress][data-live]");
     if (!region || !window.fetch || !window.DOMParser) { return; }
@@ -20,23 +26,6 @@
         })
         .catch(function () { poll(); });
     }, 2000);
-  }
-
-  function readJson(id) {
-    var block = document.getElementById(id);
-    if (!block) { return null; }
-    try { return JSON.parse(block.textContent); } catch (e) { return null; }
-  }
-
-  function baseMap(box) {
-    box.hidden = false;
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", box.getAttribute("data-label") || "");
-    var map = L.map(box, { scrollWheelZoom: false });
-    L.tileLayer(box.getAttribute("data-tiles"), {
-      maxZoom: 19, attribution: box.getAttribute("data-attribution") || ""
-    }).addTo(map);
-    return map;
   }
 
   // The polygon in the text box, as [lat, long] corners (the closing corner dropped).

@@ -6,23 +6,11 @@
 (function () {
   "use strict";
 
-  function readJson(id) {
-    var block = document.getElementById(id);
-    if (!block) { return null; }
-    try { return JSON.parse(block.textContent); } catch (e) { return null; }
-  }
-
-  function baseMap(box) {
-    box.hidden = false;
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", box.getAttribute("data-label") || "");
-    var map = L.map(box, { scrollWheelZoom: false });
-    L.tileLayer(box.getAttribute("data-tiles"), {
-      maxZoom: 19,
-      attribution: box.getAttribute("data-attribution") || ""
-    }).addTo(map);
-    return map;
-  }
+  // readJson and baseMap are map.js's (loaded first): one base map for every page.
+  // Without map.js (it did not load) the maps are skipped and the forms remain.
+  var shared = window.Town311Map;
+  var readJson = shared ? shared.readJson : function () { return null; };
+  var baseMap = shared && shared.baseMap;
 
   // Every zone, outlined; those in ``marked`` (the one just saved, or where the dry run's
   // point fell) filled stronger. Their names show on hover or focus.

@@ -1,4 +1,5 @@
-// The map over a page's list of points (the requests map; the alert zones on sign-up).
+// The map over a page's list of points (the requests map; the alert zones on sign-up),
+// and the shared pieces every map page uses (window.Town311Map).
 // The page works without it: the list (or the zone checkboxes) is always there. Markers are
 // circles drawn by Leaflet, so no marker images are needed; the map keeps a plain background
 // under the tiles, so it still shows where things are when OpenStreetMap cannot be reached.
@@ -29,6 +30,10 @@
     }).addTo(map);
     return map;
   }
+
+  // The console's own map screens (console_setup.js, console_alerts.js) build on these
+  // three instead of keeping copies; this file is loaded before them.
+  window.Town311Map = { readJson: readJson, baseMap: baseMap, text: text };
 
   function requestsMap() {
     var box = document.getElementById("requests-map");

@@ -58,6 +58,7 @@ from typing import Any
 
 from bench.awscalls import AwsCallRecorder
 from bench.deployment import Deployment
+from bench.dynamo_calls import DynamoCalls
 from bench.environment import TOWN_ID
 
 DEFAULT_SUBSCRIBERS = 100_000
@@ -67,7 +68,6 @@ DEFAULT_SAMPLE = 20  # batch messages delivered: 1,000 recipients
 BATCH = 50  # chalicelib.schemas.notices.BATCH_SIZE
 MAIL_FROM = "alerts@maplefalls.example"
 SQS_BATCH_LIMIT = 262_144  # bytes in one SendMessageBatch, all messages together
-_PARAMS = "town311_alert_bench"
 TITLE = {"en": "Boil water notice", "es": "Aviso de hervir el agua"}
 BODY = {"en": "Boil tap water for one minute before drinking until further notice.",
         "es": "Hierva el agua del grifo un minuto antes de beberla hasta nuevo aviso."}
@@ -307,46 +307,35 @@ def _install_container(dep: Deployment, clock: _Clock) -> Any:
     return SubscriberItem._get_connection().connection.client
 
 
-class _ReadCounter:
+class _ReadCounter(DynamoCalls):
     """Hooks on pynamodb's client: each Query's partition, pages and ScannedCount, and the
     items GetItem / BatchGetItem returned."""
 
     def __init__(self, client: Any) -> None:
-        self._events = client.meta.events
+        super().__init__(client)
         self.reads = Reads()
 
     def __enter__(self) -> Reads:
-        self._events.register("provide-client-params.dynamodb", self._params)
-        self._events.register("after-call.dynamodb", self._after)
+        super().__enter__()
         return self.reads
 
-    def __exit__(self, *_: Any) -> None:
-        self._events.unregister("provide-client-params.dynamodb", self._params)
-        self._events.unregister("after-call.dynamodb", self._after)
-
-    @staticmethod
-    def _params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context[_PARAMS] = params
-
-    def _after(self, parsed: dict[str, Any], model: Any, context: dict[str, Any],
-               **_: Any) -> None:
+    def seen(self, call: str, params: dict[str, Any], parsed: dict[str, Any]) -> None:
         from chalicelib.adapters.dynamodb import keys
 
-        params = context.get(_PARAMS) or {}
-        if model.name in ("Query", "Scan"):
+        if call in ("Query", "Scan"):
             values = [v.get("S", "") for v in
                       (params.get("ExpressionAttributeValues") or {}).values()]
             # The partition: a town's, or one of the platform's.
             pk = next((v for v in values if v.startswith((keys.TOWN_PREFIX, keys.PLATFORM_PK))),
-                      model.name)
+                      call)
             q = self.reads.queries.setdefault(pk, {"calls": 0, "pages": 0, "items": 0})
             q["calls"] += "ExclusiveStartKey" not in params
             q["pages"] += 1
             q["items"] += int(parsed.get("ScannedCount", 0))
             self.reads.items["query"] += int(parsed.get("ScannedCount", 0))
-        elif model.name == "GetItem" and "Item" in parsed:
+        elif call == "GetItem" and "Item" in parsed:
             self.reads.items["get"] += 1
-        elif model.name == "BatchGetItem":
+        elif call == "BatchGetItem":
             self.reads.items["batch get"] += sum(
                 len(v) for v in parsed.get("Responses", {}).values())
 

@@ -33,10 +33,10 @@ from typing import Any
 
 from bench.awscalls import AwsCallRecorder
 from bench.deployment import Deployment
+from bench.dynamo_calls import DynamoCalls
 from bench.environment import TOWN_ID
 
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 12:00 in Maple Falls
-_PARAMS = "town311_figures_bench"
 
 
 @dataclass
@@ -114,38 +114,23 @@ class FiguresBench:
                 "counting": self.counting.to_json() if self.counting else None}
 
 
-class _ItemsRead:
+class _ItemsRead(DynamoCalls):
     """Items the DynamoDB calls of one client read (Query ScannedCount, GetItem items)."""
 
     def __init__(self, client: Any) -> None:
-        self._events = client.meta.events
+        super().__init__(client)
         self.items = 0
         self.calls: Counter[str] = Counter()
         self.transaction_items: list[int] = []
 
-    def __enter__(self) -> _ItemsRead:
-        self._events.register("provide-client-params.dynamodb", self._params)
-        self._events.register("after-call.dynamodb", self._after)
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self._events.unregister("provide-client-params.dynamodb", self._params)
-        self._events.unregister("after-call.dynamodb", self._after)
-
-    @staticmethod
-    def _params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context[_PARAMS] = params
-
-    def _after(self, parsed: dict[str, Any], model: Any, context: dict[str, Any],
-               **_: Any) -> None:
-        self.calls[model.name] += 1
-        if model.name in ("Query", "Scan"):
+    def seen(self, call: str, params: dict[str, Any], parsed: dict[str, Any]) -> None:
+        self.calls[call] += 1
+        if call in ("Query", "Scan"):
             self.items += int(parsed.get("ScannedCount", 0))
-        elif model.name == "GetItem" and "Item" in parsed:
+        elif call == "GetItem" and "Item" in parsed:
             self.items += 1
-        elif model.name == "TransactWriteItems":
-            self.transaction_items.append(len((context.get(_PARAMS) or {}).get(
-                "TransactItems", [])))
+        elif call == "TransactWriteItems":
+            self.transaction_items.append(len(params.get("TransactItems", [])))
 
 
 # --- A. reading -----------------------------------------------------------------------------

@@ -63,6 +63,7 @@ from typing import Any
 
 from bench.awscalls import AwsCallRecorder
 from bench.deployment import Deployment
+from bench.dynamo_calls import DynamoCalls
 from bench.environment import REGION, TOWN_ID
 
 DEFAULT_OPEN = 100_000
@@ -73,7 +74,6 @@ DEFAULT_PER_TOWN = 5
 NOW = datetime(2026, 11, 16, 18, 40, tzinfo=UTC)
 DUE_WITHIN = timedelta(minutes=110)  # due requests' steps: in the last two hours
 AHEAD = timedelta(days=21)  # the others': in the next three weeks
-_PARAMS = "town311_sla_bench"
 
 
 @dataclass
@@ -395,40 +395,25 @@ class _Partitions:
 # --- the sweep ---------------------------------------------------------------------------
 
 
-class _ItemsRead:
+class _ItemsRead(DynamoCalls):
     """Items each DynamoDB call of the app's (pynamodb's) client read, by kind."""
 
     def __init__(self, client: Any) -> None:
-        self._events = client.meta.events
+        super().__init__(client)
         self.read: Counter[str] = Counter()
 
-    def __enter__(self) -> _ItemsRead:
-        self._events.register("provide-client-params.dynamodb", self._params)
-        self._events.register("after-call.dynamodb", self._after)
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self._events.unregister("provide-client-params.dynamodb", self._params)
-        self._events.unregister("after-call.dynamodb", self._after)
-
-    @staticmethod
-    def _params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context[_PARAMS] = params
-
-    def _after(self, parsed: dict[str, Any], model: Any, context: dict[str, Any],
-               **_: Any) -> None:
-        params = context.get(_PARAMS) or {}
-        if model.name in ("Query", "Scan"):
+    def seen(self, call: str, params: dict[str, Any], parsed: dict[str, Any]) -> None:
+        if call in ("Query", "Scan"):
             index = params.get("IndexName")
             self.read[f"{index} index" if index else "table"] += int(parsed.get("ScannedCount", 0))
-        elif model.name == "GetItem" and "Item" in parsed:
+        elif call == "GetItem" and "Item" in parsed:
             from chalicelib.adapters.dynamodb import keys
 
             key = {k: v.get("S", "") for k, v in params.get("Key", {}).items()}
             kind = "sweep cursor" if key.get("PK") == keys.SLA_CURSOR_PK else \
                 "requests" if key.get("SK") == keys.META_SK else "towns"
             self.read[kind] += 1
-        elif model.name == "BatchGetItem":
+        elif call == "BatchGetItem":
             self.read["batch gets"] += sum(len(v) for v in parsed.get("Responses", {}).values())
 
 

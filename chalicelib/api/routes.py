@@ -33,6 +33,7 @@ VIEW_MODULES = (
     "chalicelib.api.duplicates", "chalicelib.api.tracking", "chalicelib.api.photos",
     "chalicelib.api.service_levels", "chalicelib.api.alerts", "chalicelib.api.emergency",
     "chalicelib.api.places", "chalicelib.api.open_data", "chalicelib.api.forecast",
+    "chalicelib.api.articles",
     # The resident pages (static files apart, so a stylesheet loads no templates).
     "chalicelib.web.files", "chalicelib.web.home", "chalicelib.web.report",
     "chalicelib.web.track", "chalicelib.web.residents", "chalicelib.web.requests_map",

@@ -38,6 +38,7 @@ VIEW_MODULES = (
     "chalicelib.web.files", "chalicelib.web.home", "chalicelib.web.report",
     "chalicelib.web.track", "chalicelib.web.residents", "chalicelib.web.requests_map",
     "chalicelib.web.alerts_pages", "chalicelib.web.open_data", "chalicelib.web.performance",
+    "chalicelib.web.answers",
     # The staff console.
     "chalicelib.web.console", "chalicelib.web.console_signin", "chalicelib.web.console_work",
     "chalicelib.web.console_entry", "chalicelib.web.console_admin",

@@ -45,6 +45,7 @@ VIEW_MODULES = (
     "chalicelib.web.console_alerts", "chalicelib.web.console_platform",
     "chalicelib.web.console_people",
     "chalicelib.web.console_setup", "chalicelib.web.console_dashboard",
+    "chalicelib.web.console_answers",
 )
 
 

@@ -10,6 +10,7 @@ confirmation.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -53,10 +54,12 @@ def choose(req: PageRequest, who: Principal) -> Response:
     choice = staff_entry.services_to_enter(c.towns, who, _town_text(req), describe,
                                            c.knowledge_ports, req.language)
     return render_console(req, who, "console/entry/choose.html", choice=choice,
-                          describe=describe, answered=req.query.get("answered", "")[:64])
+                          describe=describe, answered=req.query.get("answered") == "1",
+                          form_key=secrets.token_urlsafe(12))
 
 
-@blueprint.route(BASE + "/answered", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@blueprint.route("/console/requests/answered", methods=["POST"],
+                 content_types=FORM_CONTENT_TYPES)
 @staff
 def answered(req: PageRequest, who: Principal) -> Response:
     """"Answered — no request needed": the caller's question was answered with an article;
@@ -68,7 +71,7 @@ def answered(req: PageRequest, who: Principal) -> Response:
     article_id = posted.get("article_id", "")[:64]
     knowledge.answered_on_phone(bootstrap.container().knowledge_ports, who, article_id,
                                 posted.get("key", "")[:64] or req.csrf_token)
-    return redirect(req, BASE, answered=article_id)
+    return redirect(req, BASE, answered=1)
 
 
 @blueprint.route(BASE + "/{service_code}", methods=["GET"])

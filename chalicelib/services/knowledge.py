@@ -193,6 +193,8 @@ def search(ports: KnowledgePorts, town_id: str, text: str, language: str,
     the town wrote one (else English); nothing for words no article is about."""
     if not text.strip():
         return []
+    # "es-MX", "ES": the language's own code is what articles are written in.
+    language = language.split("-")[0].lower()
     return rank(ports.articles.articles(town_id), text[:500], language, limit)
 
 

@@ -272,3 +272,17 @@ def test_the_figures_backfill_keeps_the_answered_questions(ports):
     assert information(ports, "town", "all", day) == 1
     assert information(ports, "channel", "sms", day) == 1
     assert ports.figures.days(TOWN, "service", date(2026, 11, 1)) == []  # rebuilt from events
+
+
+def test_the_api_takes_exactly_the_languages_articles_are_written_in():
+    from typing import get_args
+
+    from chalicelib.schemas.knowledge import Language
+
+    assert set(get_args(Language)) == set(kb.LANGUAGES)
+
+
+def test_a_regional_language_code_reads_the_languages_articles(ports):
+    add_pack_articles(ports.articles, TOWN, "small_town", T0)
+    found = knowledge.answer_for_text(ports, TOWN, "cuándo recogen las hojas", "es-MX")
+    assert found is not None and found.article_id == "leaf-pickup-es"

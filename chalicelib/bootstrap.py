@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
     from chalicelib.services.figures import FigurePorts
     from chalicelib.services.gazetteer import GazetteerPorts, GazetteerStore, Geocoder
     from chalicelib.services.intake import IntakePorts
+    from chalicelib.services.knowledge import KnowledgePorts
     from chalicelib.services.migrations import MigrationPorts
     from chalicelib.services.notices import NoticePorts
     from chalicelib.services.open_data import OpenDataPorts
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
     from chalicelib.services.photos import PhotoPorts, PhotoWork
     from chalicelib.services.ports import (
         AlertStore,
+        ArticleStore,
         AssignmentChannels,
         AuditLog,
         DeliveryResults,
@@ -422,6 +424,32 @@ class Container:
         self._table  # noqa: B018 - binds the item classes to the table first
         return DynamoFigureStore()
 
+    @cached_property
+    def article_store(self) -> ArticleStore:
+        """A town's knowledge base, uncached (chalicelib.services.knowledge)."""
+        from chalicelib.adapters.dynamodb import DynamoArticleStore
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoArticleStore()
+
+    @cached_property
+    def articles(self) -> ArticleStore:
+        """The town's articles kept for ``cache_seconds`` per container (searches read
+        them all); writes through it are seen at once here."""
+        from chalicelib.services.knowledge import CachedArticles
+
+        return CachedArticles(self.article_store, self.settings.cache_seconds,
+                              clock=lambda: self.now().timestamp())
+
+    @property
+    def knowledge_ports(self) -> KnowledgePorts:
+        """What answers need (chalicelib.services.knowledge): ``answer_for_text`` and
+        ``record_answered`` take these."""
+        from chalicelib.services.knowledge import KnowledgePorts
+
+        return KnowledgePorts(towns=self.towns, articles=self.articles, figures=self.figures,
+                              audit=self.audit, new_id=self.make_id, now=self.now)
+
     @property
     def figure_ports(self) -> FigurePorts:
         from chalicelib.services.figures import FigurePorts
@@ -467,7 +495,7 @@ class Container:
 
         return AdminPorts(towns=self.town_store, audit=self.audit, identity=self.identity,
                           new_id=self.make_id, now=self.now,
-                          webhooks=self.webhook_destinations)
+                          webhooks=self.webhook_destinations, articles=self.articles)
 
     @cached_property
     def open_data_source(self) -> OpenDataSource:

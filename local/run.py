@@ -106,7 +106,8 @@ def seed_demo_town(api_key: str | None) -> Any:
     from chalicelib.services.towns import seed_demo_town as seed
 
     return seed(bootstrap.container().towns, api_key=api_key,
-                places=bootstrap.container().gazetteer_store)
+                places=bootstrap.container().gazetteer_store,
+                articles=bootstrap.container().articles)
 
 
 def seed_demo_operator() -> Any:

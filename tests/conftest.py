@@ -117,7 +117,7 @@ def deployment(monkeypatch: pytest.MonkeyPatch, signing_key,  # noqa: ANN001
                 monkeypatch.setenv(name, value)
             container = bootstrap.Container(settings_from_env(), now=lambda: clock[0])
             bootstrap.install(container)
-            seed_demo_town(container.towns, api_key=DEMO_KEY)
+            seed_demo_town(container.towns, api_key=DEMO_KEY, articles=container.articles)
             create_town(container.towns, "riverton.example", "Riverton", "America/New_York",
                         "small_town", api_key=OTHER_KEY)
             _add_updates_key(container)

@@ -33,16 +33,19 @@ VIEW_MODULES = (
     "chalicelib.api.duplicates", "chalicelib.api.tracking", "chalicelib.api.photos",
     "chalicelib.api.service_levels", "chalicelib.api.alerts", "chalicelib.api.emergency",
     "chalicelib.api.places", "chalicelib.api.open_data", "chalicelib.api.forecast",
+    "chalicelib.api.articles",
     # The resident pages (static files apart, so a stylesheet loads no templates).
     "chalicelib.web.files", "chalicelib.web.home", "chalicelib.web.report",
     "chalicelib.web.track", "chalicelib.web.residents", "chalicelib.web.requests_map",
     "chalicelib.web.alerts_pages", "chalicelib.web.open_data", "chalicelib.web.performance",
+    "chalicelib.web.answers",
     # The staff console.
     "chalicelib.web.console", "chalicelib.web.console_signin", "chalicelib.web.console_work",
     "chalicelib.web.console_entry", "chalicelib.web.console_admin",
     "chalicelib.web.console_alerts", "chalicelib.web.console_platform",
     "chalicelib.web.console_people",
     "chalicelib.web.console_setup", "chalicelib.web.console_dashboard",
+    "chalicelib.web.console_answers",
 )
 
 

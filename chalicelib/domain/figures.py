@@ -133,7 +133,9 @@ class Figures:
     ``backlog`` is how many were open at the end of the period (None when unknown: no day
     of the period has been recorded). ``sla_met``/``sla_missed`` count closings within /
     after the due time; ``rating_total`` is the sum of the ratings (1-5) counted in
-    ``ratings``; ``information`` counts requests for more information from the resident.
+    ``ratings``; ``information`` counts information requests: questions answered from the
+    town's knowledge base instead of becoming a work order (chalicelib.services.knowledge;
+    by the town and by channel only, never by service, department or zone).
     """
 
     opened: int = 0

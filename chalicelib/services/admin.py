@@ -36,7 +36,12 @@ from chalicelib.domain.towns import (
 from chalicelib.schemas import admin as wire
 
 if TYPE_CHECKING:
-    from chalicelib.services.ports import AuditLog, IdentityProvider, TownDirectory
+    from chalicelib.services.ports import (
+        ArticleStore,
+        AuditLog,
+        IdentityProvider,
+        TownDirectory,
+    )
 
 if TYPE_CHECKING:  # these load only when a call needs them (a webhook, a zone, an SLA)
     from chalicelib.domain.routing import RoutingRules
@@ -53,6 +58,8 @@ class AdminPorts:
     new_id: Callable[[], str]
     now: Callable[[], datetime]
     webhooks: WebhookDestinations  # checks a department's webhook URL before it is saved
+    # A pack's answers go here when a town is made from it or adds it (None: not kept).
+    articles: ArticleStore | None = None
 
 
 def record(ports: AdminPorts, who: Principal, town_id: str, action: str, target: str,
@@ -396,7 +403,8 @@ def pack_additions(ports: AdminPorts, who: Principal, pack: str) -> PackAddition
 
 
 def add_pack(ports: AdminPorts, who: Principal, pack: str) -> list[str]:
-    """Add a template pack's services (and departments) that the town does not have yet."""
+    """Add a template pack's services (and departments) that the town does not have yet,
+    and its answers the town does not have (chalicelib.services.knowledge)."""
     town = own_town(ports, who, Permission.EDIT_CATALOGUE)
     catalogue = catalogue_of(ports, town)
     additions = _pack_additions(catalogue, pack)
@@ -409,8 +417,19 @@ def add_pack(ports: AdminPorts, who: Principal, pack: str) -> list[str]:
         ports.towns.save_service(town.town_id, service, position, changeset)
         position += 1
         added.append(service.code)
-    record(ports, who, town.town_id, "catalogue.pack_added", pack, {"services": added})
+    answers = add_pack_answers(ports, town.town_id, pack)
+    record(ports, who, town.town_id, "catalogue.pack_added", pack,
+           {"services": added, "articles": answers})
     return added
+
+
+def add_pack_answers(ports: AdminPorts, town_id: str, pack: str) -> list[str]:
+    """The pack's articles the town does not have, added (none without an article store)."""
+    if ports.articles is None:
+        return []
+    from chalicelib.services.towns import add_pack_articles
+
+    return add_pack_articles(ports.articles, town_id, pack, ports.now())
 
 
 def _check_code(field: str, code: str) -> None:

@@ -116,6 +116,15 @@ def backfill(ports: FigurePorts, town_id: str) -> Backfill:
                                        was.figures.merge(_figures_of(c)),
                                        was.open_delta + c.open_delta)
         tallies[history[0].request_id] = tally
+    # Questions answered (``information``) are counted as they are answered
+    # (services.knowledge.record_answered), not from request events: a rebuild keeps them.
+    for dimension in ("town", "channel"):
+        for d in ports.figures.days(town_id, dimension, FIRST_DAY):
+            if d.figures.information:
+                key = (d.dimension, d.day, d.value)
+                was = days.get(key) or DayFigures(d.day, d.dimension, d.value, Figures())
+                days[key] = DayFigures(d.day, d.dimension, d.value, was.figures.merge(
+                    Figures(information=d.figures.information)), was.open_delta)
     open_now: dict[tuple[str, str], int] = defaultdict(int)
     for d in days.values():
         open_now[(d.dimension, d.value)] += d.open_delta

@@ -10,7 +10,7 @@ from chalicelib.domain.access import Permission, Principal, Role, require
 from chalicelib.domain.errors import InvalidInput, NotFound, Problem
 from chalicelib.domain.towns import ACTIVE, SUSPENDED, StaffMember, Town, changeset_at
 from chalicelib.schemas import admin as wire
-from chalicelib.services.admin import AdminPorts, record
+from chalicelib.services.admin import AdminPorts, add_pack_answers, record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +33,7 @@ def create_town(ports: AdminPorts, who: Principal, body: wire.NewTownIn) -> NewT
                 changeset=changeset_at(ports.now()), contact_email=body.contact_email,
                 key_service=body.contact_email or body.admin_email)
     ports.towns.create_town(town, catalogue)
+    add_pack_answers(ports, town.town_id, body.pack)
     admin = StaffMember(user_id="", town_id=town.town_id, email=body.admin_email,
                         name=body.admin_name, roles=(Role.TOWN_ADMIN.value,))
     admin = dataclasses.replace(admin, user_id=ports.identity.provision(admin))

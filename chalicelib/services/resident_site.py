@@ -15,8 +15,10 @@ from chalicelib.services import directory
 if TYPE_CHECKING:
     from chalicelib.domain.alerts import Alert
     from chalicelib.domain.catalogue import Service
+    from chalicelib.domain.knowledge import Ranked
     from chalicelib.domain.requests import ServiceRequest
     from chalicelib.domain.towns import Town
+    from chalicelib.services.knowledge import KnowledgePorts
     from chalicelib.services.ports.alerts import AlertStore
     from chalicelib.services.ports.requests import RequestStore
     from chalicelib.services.ports.towns import TownDirectory
@@ -40,6 +42,8 @@ class HomePage:
     alerts: list[Alert]
     recent: list[ServiceRequest]
     near: bool = False  # ``recent`` is what was reported near the resident
+    # The town's answers that fit the search (chalicelib.services.knowledge), best first.
+    answers: tuple[Ranked, ...] = ()
 
 
 def active_alerts(store: AlertStore, town: Town, now: datetime) -> list[Alert]:
@@ -70,23 +74,30 @@ def recent_near(store: RequestStore, town: Town, now: datetime, lat: float, long
 def home_page(towns: TownDirectory, requests: RequestStore, alerts: AlertStore, town: Town,
               now: datetime, search: str | None = None,
               translate: Callable[[str], str] | None = None,
-              near: tuple[float, float] | None = None) -> HomePage:
+              near: tuple[float, float] | None = None,
+              knowledge: KnowledgePorts | None = None, language: str = "en") -> HomePage:
     """``translate``: the page language's catalogue text (pack services' names and
-    descriptions), so that services are listed and found in the resident's words."""
+    descriptions), so that services are listed and found in the resident's words; with
+    ``knowledge``, a search also finds the town's answers (in ``language``)."""
     services = directory.catalogue_of(towns, town).services
     if translate is not None:
         from chalicelib.services.web_reports import in_language
 
         services = tuple(in_language(s, translate) for s in services)
     matches = None
+    answers: tuple[Ranked, ...] = ()
     if search and search.strip():
         from chalicelib.services.web_reports import matching_services
 
         matches = matching_services(services, search)
+        if knowledge is not None:
+            from chalicelib.services.knowledge import search as search_answers
+
+            answers = tuple(search_answers(knowledge, town.town_id, search, language, 3))
     recent = recent_near(requests, town, now, *near) if near is not None \
         else recent_requests(requests, town, now)
     return HomePage(town, grouped(services), matches, active_alerts(alerts, town, now),
-                    recent, near is not None)
+                    recent, near is not None, answers)
 
 
 # --- the map and list of requests -----------------------------------------------------------

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.towns import Town
     from chalicelib.services.gazetteer import Geocoder
     from chalicelib.services.intake import IntakePorts, Receipt
+    from chalicelib.services.knowledge import KnowledgePorts
     from chalicelib.services.ports import (
         IdempotencyGuard,
         NearbyRequests,
@@ -118,12 +119,17 @@ def _own_town(towns: TownDirectory, who: Principal) -> Town:
 
 
 def services_to_enter(towns: TownDirectory, who: Principal,
-                      translate: Callable[[str], str], describe: str = "") -> ServiceChoice:
+                      translate: Callable[[str], str], describe: str = "",
+                      knowledge: KnowledgePorts | None = None,
+                      language: str = "en") -> ServiceChoice:
     """The town's services, grouped, for someone who may enter requests; with those the
-    caller's own words ``describe`` suggest (the category guess), when typed."""
+    caller's own words ``describe`` suggest (the category guess), when typed, and the
+    town's answers to them (with ``knowledge``): a caller's question answered on the
+    phone needs no request."""
     from chalicelib.services.web_reports import choose_service
 
-    return choose_service(towns, _own_town(towns, who), describe, translate)
+    return choose_service(towns, _own_town(towns, who), describe, translate, knowledge,
+                          language)
 
 
 def blank_form(towns: TownDirectory, who: Principal, code: str, now: datetime) -> EntryForm:

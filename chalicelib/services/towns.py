@@ -81,19 +81,54 @@ class DepartmentDocument(TypedDict):
     email: NotRequired[str | None]
 
 
+class OwnerDocument(TypedDict):
+    name: str
+    phone: NotRequired[str]
+    url: NotRequired[str]
+
+
+class ArticleDocument(TypedDict):
+    """An answer of the town's knowledge base (chalicelib.domain.knowledge): versions in
+    other languages share a ``topic``."""
+
+    id: str
+    question: str
+    answer: str
+    language: str
+    owner: OwnerDocument
+    keywords: NotRequired[list[str]]
+    topic: NotRequired[str]
+
+
 class PackDocument(TypedDict):
     pack: NotRequired[str]
     title: NotRequired[str]
     services: list[ServiceDocument]
     departments: NotRequired[list[DepartmentDocument]]
+    articles: NotRequired[list[ArticleDocument]]
+
+
+def pack_document(name: str) -> PackDocument:
+    """A template pack's document as stored (ValueError/OSError: there is no such pack)."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"no template pack {name!r}")
+    document: PackDocument = json.loads((PACKS / f"{name}.json").read_text(encoding="utf-8"))
+    return document
+
+
+def add_pack_articles(store: ArticleStore, town_id: str, pack: str, at: datetime) -> list[str]:
+    """The pack's answers (chalicelib.domain.knowledge) the town does not have yet, added;
+    their ids. Called when a town is made from a pack and when an admin adds one."""
+    from chalicelib.domain.knowledge import pack_articles
+
+    documents = pack_document(pack).get("articles") or []
+    articles = [p.for_town(town_id, at) for p in pack_articles(documents)]
+    return store.add_new(articles) if articles else []
 
 
 def load_pack(name: str) -> Catalogue:
     """A template pack as a catalogue; any town starts from one and edits it freely."""
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"no template pack {name!r}")
-    document: PackDocument = json.loads((PACKS / f"{name}.json").read_text(encoding="utf-8"))
-    return catalogue_from_document(document)
+    return catalogue_from_document(pack_document(name))
 
 
 def template_packs() -> list[tuple[str, str]]:
@@ -169,14 +204,16 @@ DEMO_STAFF = (
 
 if TYPE_CHECKING:
     from chalicelib.services.gazetteer import GazetteerStore
-    from chalicelib.services.ports import TownDirectory
+    from chalicelib.services.ports import ArticleStore, TownDirectory
 
 
 def seed_demo_town(towns: TownDirectory, api_key: str | None = None,
-                   places: GazetteerStore | None = None) -> NewTown:
+                   places: GazetteerStore | None = None,
+                   articles: ArticleStore | None = None) -> NewTown:
     """Maple Falls, the demo town that ``make run`` serves, with one person per role and
     four neighbourhoods as zones (and, given ``places``, its gazetteer of streets,
-    intersections and landmarks)."""
+    intersections and landmarks; given ``articles``, its pack's answers in English and
+    Spanish)."""
     created = create_town(towns, DEMO_JURISDICTION, "Maple Falls", "America/Chicago",
                           "small_town", api_key=api_key, contact_email="311@maplefalls.example")
     # The demo shows the resident pages in both languages they are written in.
@@ -196,4 +233,6 @@ def seed_demo_town(towns: TownDirectory, api_key: str | None = None,
         from chalicelib.services.demo_gazetteer import seed_demo_gazetteer
 
         seed_demo_gazetteer(places, DEMO_JURISDICTION, utc_now())
+    if articles is not None:
+        add_pack_articles(articles, DEMO_JURISDICTION, "small_town", utc_now())
     return NewTown(created.town, created.api_key, staff)

@@ -43,10 +43,12 @@ from chalicelib.schemas.model import WireModel
 if TYPE_CHECKING:
     from chalicelib.domain.duplicates import DuplicateCheck
     from chalicelib.domain.gazetteer import GazetteerEntry
+    from chalicelib.domain.knowledge import Ranked
     from chalicelib.domain.requests import ServiceRequest
     from chalicelib.domain.towns import Town
     from chalicelib.services.gazetteer import Geocoder
     from chalicelib.services.intake import IntakePorts, Receipt
+    from chalicelib.services.knowledge import KnowledgePorts
     from chalicelib.services.photos import PhotoWork
     from chalicelib.services.ports import (
         IdempotencyGuard,
@@ -188,17 +190,27 @@ def in_language(service: Service, translate: Callable[[str], str]) -> Service:
 class ServiceChoice:
     groups: list[tuple[str, list[Service]]]
     matches: list[Service] | None  # None: nothing searched
+    # The town's answers that fit the search (chalicelib.services.knowledge), best first.
+    answers: tuple[Ranked, ...] = ()
 
 
 def choose_service(towns: TownDirectory, town: Town, search: str,
-                   translate: Callable[[str], str]) -> ServiceChoice:
+                   translate: Callable[[str], str], knowledge: KnowledgePorts | None = None,
+                   language: str = "en") -> ServiceChoice:
     """The town's services to choose from, in the page's language: grouped, and those
-    matching the resident's words when they searched."""
+    matching the resident's words when they searched; with ``knowledge``, also the town's
+    answers to those words (in ``language`` where written), so a question finds its
+    answer rather than a work order."""
     from chalicelib.services.directory import catalogue_of
 
     services = [in_language(s, translate) for s in catalogue_of(towns, town).services]
     matches = matching_services(services, search) if search.strip() else None
-    return ServiceChoice(grouped(services), matches)
+    answers: tuple[Ranked, ...] = ()
+    if knowledge is not None and search.strip():
+        from chalicelib.services.knowledge import search as search_answers
+
+        answers = tuple(search_answers(knowledge, town.town_id, search, language, 3))
+    return ServiceChoice(grouped(services), matches, answers)
 
 
 def service_of(towns: TownDirectory, town: Town, code: str) -> tuple[Catalogue, Service]:

@@ -55,6 +55,7 @@ MENU: list[tuple[str, str, frozenset[Permission]]] = [
                                                     Permission.READ_DEPARTMENT_REQUESTS})),
     ("Enter a request", "/console/requests/new", frozenset({Permission.ENTER_REQUESTS})),
     ("Services", "/console/admin/services", frozenset({Permission.EDIT_CATALOGUE})),
+    ("Answers", "/console/admin/answers", frozenset({Permission.EDIT_CATALOGUE})),
     ("Town settings", "/console/admin/town", frozenset({Permission.CONFIGURE_TOWN})),
     ("Hours and holidays", "/console/admin/town/hours", frozenset({Permission.CONFIGURE_TOWN})),
     ("Staff and roles", "/console/admin/staff", frozenset({Permission.MANAGE_STAFF})),

@@ -161,7 +161,8 @@ def _headline(req: PageRequest, now: Figures | None, before: Figures | None
              "p90_to_acknowledge": req.gettext("9 in 10 acknowledged within"),
              "sla_met_share": req.gettext("Closed on time"),
              "disputes": req.gettext("Disputes"), "reopened": req.gettext("Reopenings"),
-             "mean_rating": req.gettext("Mean rating (1 to 5)")}
+             "mean_rating": req.gettext("Mean rating (1 to 5)"),
+             "information": req.gettext("Questions answered, no request needed")}
     from chalicelib.domain.figures import Figures
 
     return [{"name": names[m.key], **vars(m)} for m in movements(

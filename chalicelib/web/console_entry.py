@@ -10,6 +10,7 @@ confirmation.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -49,10 +50,28 @@ def choose(req: PageRequest, who: Principal) -> Response:
     from chalicelib.services import staff_entry
 
     describe = req.query.get("describe", "")[:200]
-    choice = staff_entry.services_to_enter(bootstrap.container().towns, who, _town_text(req),
-                                           describe)
+    c = bootstrap.container()
+    choice = staff_entry.services_to_enter(c.towns, who, _town_text(req), describe,
+                                           c.knowledge_ports, req.language)
     return render_console(req, who, "console/entry/choose.html", choice=choice,
-                          describe=describe)
+                          describe=describe, answered=req.query.get("answered") == "1",
+                          form_key=secrets.token_urlsafe(12))
+
+
+@blueprint.route("/console/requests/answered", methods=["POST"],
+                 content_types=FORM_CONTENT_TYPES)
+@staff
+def answered(req: PageRequest, who: Principal) -> Response:
+    """"Answered — no request needed": the caller's question was answered with an article;
+    counted once as an information request on the phone channel (the form's key: a
+    second click or a resubmitted form counts nothing more)."""
+    from chalicelib.services import knowledge
+
+    posted = req.form().fields
+    article_id = posted.get("article_id", "")[:64]
+    knowledge.answered_on_phone(bootstrap.container().knowledge_ports, who, article_id,
+                                posted.get("key", "")[:64] or req.csrf_token)
+    return redirect(req, BASE, answered=1)
 
 
 @blueprint.route(BASE + "/{service_code}", methods=["GET"])

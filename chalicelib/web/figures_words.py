@@ -56,6 +56,9 @@ HEADLINE: tuple[tuple[str, str, int], ...] = (
     ("median_to_acknowledge", "duration", -1), ("p90_to_acknowledge", "duration", -1),
     ("sla_met_share", "share", 1), ("disputes", "count", -1), ("reopened", "count", -1),
     ("mean_rating", "rating", 1),
+    # Questions answered from the town's answers instead of a work order (an information
+    # request): more is neither better nor worse for the town's service.
+    ("information", "count", 0),
 )
 
 

@@ -49,7 +49,8 @@ def _home(req: PageRequest, place: Town) -> Response:
     search = req.query.get("q", "")[:200]
     translate = translations(req.language).gettext
     shown = resident_site.home_page(c.towns, c.requests, c.alert_store, place, c.now(),
-                                    search, translate, _point(req.query))
+                                    search, translate, _point(req.query),
+                                    c.knowledge_ports, req.language)
     return render(req, "home.html", home=shown, search=search)
 
 

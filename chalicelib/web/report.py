@@ -62,8 +62,9 @@ def choose(req: PageRequest, town: str) -> Response:
 
     place = find_town(req, town)
     search = req.query.get("q", "")[:200]
-    choice = web_reports.choose_service(bootstrap.container().towns, place, search,
-                                        _town_text(req))
+    c = bootstrap.container()
+    choice = web_reports.choose_service(c.towns, place, search, _town_text(req),
+                                        c.knowledge_ports, req.language)
     return render(req, "report/choose.html", choice=choice, search=search)
 
 

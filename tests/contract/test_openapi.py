@@ -307,7 +307,8 @@ def _steer_beyond_open311(case: Any, data: st.DataObject, known: KnownData,
              "number": known.tracking_numbers, "alert_id": known.alert_ids,
              "subscriber_id": known.subscriber_ids, "department": DEPARTMENTS,
              "code": SERVICE_CODES + DEPARTMENTS + ["ward-3"],
-             "key_id": ["work-orders"], "user_id": [AGENT_SUBJECT]}
+             "key_id": ["work-orders"], "user_id": [AGENT_SUBJECT],
+             "article_id": ["leaf-pickup", "leaf-pickup-es", "property-tax"]}
     for name, pool in pools.items():
         if name in params and pool and _mostly(data, f"real {name}"):
             params[name] = data.draw(st.sampled_from(pool), label=name)

@@ -13,6 +13,7 @@ from tests.fakes.exports import (
     FakeOpenDataSource,
 )
 from tests.fakes.figures import FakeFigureStore, StreamedRequests
+from tests.fakes.knowledge import FakeArticleStore
 from tests.fakes.messages import (
     FakeIdempotency,
     FakeLimits,
@@ -46,6 +47,7 @@ def counter_ids(prefix: str = "ID") -> Callable[[], str]:
 
 
 __all__ = [
+    "FakeArticleStore",
     "FakeExportFiles",
     "FakeExportJobs",
     "FakeExportQueue",

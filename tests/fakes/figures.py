@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.figures import (
+    ALL,
     FOLLOWED,
     DayChange,
     DayFigures,
@@ -78,6 +79,7 @@ class FakeFigureStore:
         self.tallies: dict[tuple[str, str], RequestTally] = {}
         self.conflicts = 0
         self.writes = 0
+        self.marks: dict[tuple[str, str], datetime] = {}  # answered questions counted
 
     # --- seeding, for tests that read figures -------------------------------------------
 
@@ -149,6 +151,19 @@ class FakeFigureStore:
                        for f in store.followers.get((town, request_id), {}).values()
                        if f.role == FOLLOWER]
             yield events
+
+    def count_answered(self, town_id: str, day: date, channel: str, mark: str,
+                       keep_until: datetime) -> bool:
+        if (town_id, mark) in self.marks:
+            return False
+        self.marks[(town_id, mark)] = keep_until
+        for dimension, value in (("town", ALL), ("channel", channel)):
+            key = (town_id, dimension, day, value)
+            was = self.items.get(key) or DayFigures(day, dimension, value, Figures())
+            self.items[key] = DayFigures(day, dimension, value,
+                                         was.figures.merge(Figures(information=1)),
+                                         was.open_delta)
+        return True
 
     def replace(self, town_id: str, days: Iterable[DayFigures],
                 open_now: Mapping[tuple[str, str], int],

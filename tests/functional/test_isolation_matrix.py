@@ -20,6 +20,7 @@ TOWN_ROLES = ("town_admin", "agent", "department_worker", "supervisor", "emergen
 READERS = {"town_admin", "agent", "supervisor", "analyst", "department_worker"}
 EVERYONE = set(TOWN_ROLES)
 ZONE = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+ARTICLE = {"question": "Hijacked?", "answer": "Hijacked.", "owner": {"name": "Evil County"}}
 SERVICE = {"name": "X", "description": "x", "group": "G", "department": "public_works"}
 
 # (method, path, body, roles of Maple Falls that may call it). {rid} is a Maple Falls
@@ -90,6 +91,11 @@ ROUTES = [
     ("POST", "/admin/exports", None, {"town_admin"}),
     ("GET", "/admin/exports/{job}", None, {"town_admin"}),
     ("POST", "/admin/residents/erase", {"email": "ana@example.org"}, {"town_admin"}),
+    ("GET", "/admin/articles", None, {"town_admin"}),
+    ("POST", "/admin/articles", ARTICLE, {"town_admin"}),
+    ("GET", "/admin/articles/{article_id}", None, {"town_admin"}),
+    ("PUT", "/admin/articles/{article_id}", ARTICLE, {"town_admin"}),
+    ("DELETE", "/admin/articles/{article_id}", None, {"town_admin"}),
     ("GET", "/admin/gazetteer", None, EVERYONE),
     ("PUT", "/admin/gazetteer", b"kind,label,lat,long\nlandmark,Hijacked,44.97,-93.26\n",
      {"town_admin"}),
@@ -156,7 +162,8 @@ def _path(template: str, rid: str) -> str:
     return (template.replace("{rid}", rid).replace("{code}", "public_works")
             .replace("{key_id}", "first-key").replace("{user_id}", "demo-agent")
             .replace("{town}", "maplefalls.example").replace("{photo_id}", "nophoto")
-            .replace("{alert_id}", "noalert").replace("{job}", "nojob"))
+            .replace("{alert_id}", "noalert").replace("{job}", "nojob")
+            .replace("{article_id}", "leaf-pickup"))
 
 
 def _call(api, method, path, headers, payload):

@@ -12,6 +12,7 @@
 - what each town uses per month: ``usage.py``
 - departments' deliveries: ``delivery_results.py``
 - a town's figures, counted per event: ``figures.py``
+- a town's knowledge base (answers): ``knowledge.py``
 - ``migrations.py``: operator-run one-offs
 
 Importing the package imports none of them: each name below is loaded from its module on
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb.exports import DynamoExportJobs
     from chalicelib.adapters.dynamodb.figures import DynamoFigureStore
     from chalicelib.adapters.dynamodb.keys import key_hash, parse_sort_time, sort_time
+    from chalicelib.adapters.dynamodb.knowledge import DynamoArticleStore
     from chalicelib.adapters.dynamodb.limits import DynamoLimits
     from chalicelib.adapters.dynamodb.migrations import DynamoPhoneMigration
     from chalicelib.adapters.dynamodb.notices import DynamoNoticeBook
@@ -72,6 +74,7 @@ _HOMES = {
     "DeliveryItem": "alerts",
     "DeliveryResultItem": "delivery_results",
     "DynamoAlerts": "alerts",
+    "DynamoArticleStore": "knowledge",
     "DynamoAuditLog": "audit",
     "DynamoDeliveryResults": "delivery_results",
     "DynamoExportJobs": "exports",
@@ -125,7 +128,8 @@ def bind_table(table_name: str, region: str) -> None:
 
 __all__ = [
     "AlertItem", "AudienceItem", "AuditItem", "DeliveryItem", "DeliveryResultItem",
-    "DynamoAlerts", "DynamoAuditLog", "DynamoDeliveryResults", "DynamoExportJobs",
+    "DynamoAlerts", "DynamoArticleStore", "DynamoAuditLog", "DynamoDeliveryResults",
+    "DynamoExportJobs",
     "DynamoFigureStore", "DynamoLimits", "DynamoNoticeBook", "DynamoOpenDataSource",
     "DynamoPhoneMigration", "DynamoRequestStore", "DynamoResidentAccess",
     "DynamoSubscribers", "DynamoTownDirectory", "DynamoUsage", "PlatformTownItem",

@@ -203,6 +203,21 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
        "PK=TOWN#<town>#REQ#<id>", "DynamoFigureStore.history"),
     _p("the backfill: a town's day items, to replace them", "Query",
        "PK=TOWN#<town>#FIG#<dimension>", "DynamoFigureStore.replace"),
+    _p("count an answered question once: its mark (new only, TTL) and the town's and the "
+       "channel's day items", "TransactWriteItems",
+       "PK=TOWN#<town>#ANSWERED#<sha256 of the mark>, SK=ANSWERED; "
+       "PK=TOWN#<town>#FIG#town|channel, SK=<day>#<value>", "DynamoFigureStore.count_answered"),
+    # knowledge base (chalicelib.domain.knowledge)
+    _p("a town's articles, all of them (tens to a few hundred)", "Query",
+       "PK=TOWN#<town>, SK begins_with ART#", "DynamoArticleStore.articles"),
+    _p("an article", "GetItem", "PK=TOWN#<town>, SK=ART#<article id>",
+       "DynamoArticleStore.get"),
+    _p("create or replace an article", "PutItem", "PK=TOWN#<town>, SK=ART#<article id>",
+       "DynamoArticleStore.save"),
+    _p("add a pack's articles the town does not have", "PutItem (condition: new)",
+       "PK=TOWN#<town>, SK=ART#<article id>", "DynamoArticleStore.add_new"),
+    _p("remove an article", "DeleteItem (condition: exists)",
+       "PK=TOWN#<town>, SK=ART#<article id>", "DynamoArticleStore.delete"),
     # migrations
     _p("every request id of a town (operator-run migration)", "Query",
        "GSI1PK=TOWN#<town>", "DynamoPhoneMigration.request_ids", "by_requested"),
@@ -263,4 +278,7 @@ ITEM_KEYS: dict[str, str] = {
     "FigureDayItem": "PK=TOWN#<town>#FIG#<dimension>, SK=<yyyy-mm-dd>#<value>",
     "OpenCountItem": "PK=TOWN#<town>, SK=FIG#OPEN",
     "RequestTallyItem": "PK=TOWN#<town>#REQ#<id>, SK=TALLIED",
+    "AnsweredMarkItem": "PK=TOWN#<town>#ANSWERED#<sha256 of the mark>, SK=ANSWERED "
+                        "(TTL expires_at)",
+    "ArticleItem": "PK=TOWN#<town>, SK=ART#<article id>",
 }

@@ -11,6 +11,9 @@
   value (attributes ``<dimension>#<value>``), moved in the same transaction as the day
   items' ``open_delta``. So the backlog at the end of any day is the count now minus
   the deltas after it: a period's backlog never reads the days before it.
+- ``PK=TOWN#<town>#ANSWERED#<sha256 of a mark>, SK=ANSWERED`` (TTL ``expires_at``): an
+  answered question counted in ``information`` (chalicelib.services.knowledge), put in
+  the same transaction as the two day items' ADD, only if new.
 - ``PK=TOWN#<town>#REQ#<id>, SK=TALLIED``: the request's part in the figures (the
   events counted, where its open count sits, whether its first response was timed).
   Every event is counted by one transaction conditional on the tally's version: an event
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -40,6 +43,7 @@ from chalicelib.adapters.dynamodb.service_requests import RequestItem
 from chalicelib.adapters.dynamodb.table import TableItem, query_items, transaction
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.figures import (
+    ALL,
     DIMENSIONS,
     FOLLOWED,
     DayChange,
@@ -87,6 +91,14 @@ class FigureDayItem(TableItem):
 
 class OpenCountItem(FigureDayItem):
     """The open counts of a town (``<dimension>#<value>`` number attributes)."""
+
+
+class AnsweredMarkItem(TableItem):
+    """An answered question already counted (``count_answered``): kept a while, then
+    removed by the table's TTL. Its mark is unique to what it counts (a message, a
+    browser's day), so an expired mark is never asked about again."""
+
+    expires_at = NumberAttribute()
 
 
 class RequestTallyItem(TableItem):
@@ -236,6 +248,27 @@ class DynamoFigureStore:
                         "TransactionConflictException" or "TransactionConflict" in reasons(e):
                     raise Conflict("the request's figures changed meanwhile") from e
                 raise
+
+    def count_answered(self, town_id: str, day: date, channel: str, mark: str,
+                       keep_until: datetime) -> bool:
+        """One answered question: ``information`` + 1 on the town's and the channel's day
+        items, with the mark put only if new, in one transaction (a retried handler or a
+        second click finds the mark and counts nothing)."""
+        adds: list[Action] = [NumberAttribute(attr_name="information").add(1)]
+        with storage_errors():
+            try:
+                with transaction() as tx:
+                    tx.save(AnsweredMarkItem(keys.answered_pk(town_id, mark), keys.ANSWERED_SK,
+                                             expires_at=int(keep_until.timestamp())),
+                            condition=AnsweredMarkItem.PK.does_not_exist())
+                    for dimension, value in (("town", ALL), ("channel", channel)):
+                        tx.update(FigureDayItem(keys.figures_pk(town_id, dimension),
+                                                keys.figures_sk(day, value)), actions=adds)
+            except TransactWriteError as e:
+                if CONDITION_FAILED in reasons(e):
+                    return False
+                raise
+        return True
 
     def days(self, town_id: str, dimension: str, start: date,
              end: date | None = None) -> list[DayFigures]:

@@ -484,3 +484,18 @@ def sla_request_of(key: str) -> tuple[str, str]:
     """(town, request id) of a by_sla sort key."""
     _, town, request_id = key.rsplit("#", 2)
     return town, request_id
+
+
+# --- knowledge base (chalicelib.domain.knowledge) --------------------------------------------
+
+ARTICLE_PREFIX = "ART#"  # PK=TOWN#<town>: one item per article, all read with one Query
+ANSWERED_SK = "ANSWERED"
+
+
+def article_sk(article_id: str) -> str:
+    return f"{ARTICLE_PREFIX}{article_id}"
+
+
+def answered_pk(town_id: str, mark: str) -> str:
+    """An answered question counted once (the mark hashed: it may hold a browser's id)."""
+    return f"{town_pk(town_id)}#ANSWERED#{key_hash(mark)}"

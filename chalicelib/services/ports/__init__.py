@@ -28,6 +28,7 @@ from chalicelib.services.ports.exports import (
     OpenDataSource,
 )
 from chalicelib.services.ports.figures import FigureStore
+from chalicelib.services.ports.knowledge import ArticleStore
 from chalicelib.services.ports.messages import (
     IdempotencyGuard,
     Limits,
@@ -63,6 +64,7 @@ __all__ = [
     "ExportQueue",
     "OpenDataSource",
     "FigureStore",
+    "ArticleStore",
     "TownDirectory",
     "AuditLog",
     "TokenVerifier",

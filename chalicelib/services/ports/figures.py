@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # only named in annotations: a cold start does not load them
@@ -47,6 +47,14 @@ class FigureStore(Protocol):
     def history(self, town_id: str) -> Iterator[list[FigureEvent]]:
         """Every request of the town as its figure events (facts filled in), one list per
         request: what the backfill replays."""
+        ...
+
+    def count_answered(self, town_id: str, day: date, channel: str, mark: str,
+                       keep_until: datetime) -> bool:
+        """Add 1 to ``information`` on the town's day items of ``day`` for the whole town
+        (``town``/``all``) and for ``channel``, once per ``mark``: the mark is kept until
+        ``keep_until`` and written in the same transaction, so a second call with it
+        changes nothing (False)."""
         ...
 
     def replace(self, town_id: str, days: Iterable[DayFigures],

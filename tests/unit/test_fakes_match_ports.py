@@ -49,6 +49,7 @@ FAKES: dict[type, type] = {
     ports.ExportFiles: fakes.FakeExportFiles,
     ports.ExportQueue: fakes.FakeExportQueue,
     ports.FigureStore: fakes.FakeFigureStore,
+    ports.SmsConversations: fakes.FakeSmsConversations,
 }
 
 

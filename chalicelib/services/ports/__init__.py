@@ -48,6 +48,7 @@ from chalicelib.services.ports.requests import (
     RequestStore,
     ServiceLevelStore,
 )
+from chalicelib.services.ports.sms import SmsConversations
 from chalicelib.services.ports.towns import (
     AuditLog,
     IdentityProvider,
@@ -58,6 +59,7 @@ from chalicelib.services.ports.towns import (
 from chalicelib.services.ports.usage import UsageMeter
 
 __all__ = [
+    "SmsConversations",
     "ExportFiles",
     "ExportJobs",
     "ExportQueue",

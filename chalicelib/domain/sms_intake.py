@@ -175,6 +175,9 @@ def read_text(raw: str) -> tuple[str, int | None]:
     spaces collapsed, NFC, at most ``INBOUND_LIMIT`` characters; and how many characters
     were kept when it had to be cut (None when it was not)."""
     text = unicodedata.normalize("NFC", raw or "")
+    if text.strip().startswith("\U0001F44D") and not text.strip().strip(
+            "\U0001F44D\U0001F3FB\U0001F3FC\U0001F3FD\U0001F3FE\U0001F3FF\ufe0f"):
+        text = "YES"  # a thumbs-up alone is how many phones answer yes
     text = "".join(" " if ch in "\r\n\t" else ch for ch in text if not _unwanted(ch))
     text = " ".join(text.split())
     if len(text) > INBOUND_LIMIT:
@@ -288,6 +291,9 @@ def _after_service(talk: Conversation, facts: TownFacts) -> Outcome:
 def _place(talk: Conversation, text: str, word: str, facts: TownFacts) -> Outcome:
     if word in YES_WORDS and talk.step == CONFIRM_PLACE and talk.place is not None:
         return _next_question(talk, facts)
+    if not text and talk.step == CONFIRM_PLACE and talk.place is not None:
+        return Outcome(talk, (say(talk.language, "confirm_place", service=talk.service_name,
+                                  place=talk.place.label),))
     if word in YES_WORDS or not text:
         return Outcome(talk, (say(talk.language, "ask_place", service=talk.service_name),))
     found = facts.find_place(text)

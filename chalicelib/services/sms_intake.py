@@ -156,17 +156,24 @@ def receive(ports: SmsPorts, text: InboundSms) -> str:
     from chalicelib.services.notices import STOP_WORDS, text_back
 
     phone = e164_or_none(text.origination)
+    word = (text.body or "").strip().split(" ")[0].upper().strip(".!")
+    town = _town_of(ports, text.destination)
+    if word in STOP_WORDS or word in START_ONLY:
+        # As the gateway gave it: text_back reads any number it can (today's behaviour).
+        try:
+            outcome = text_back(ports.book, ports.subscribers, text.origination, text.body,
+                                ports.now())
+        except InvalidInput:
+            log.warning("STOP or START from something that is not a phone number; dropped")
+            return "refused:not_a_phone"
+        if town is not None and phone is not None:
+            ports.conversations.end_conversation(town.town_id,
+                                                 contact_hashes(None, phone)[0])
+        return outcome or "ignored"
     if phone is None:
         log.warning("inbound SMS from something that is not a phone number; dropped")
         return "refused:not_a_phone"
     phone_hash = contact_hashes(None, phone)[0]
-    word = (text.body or "").strip().split(" ")[0].upper().strip(".!")
-    town = _town_of(ports, text.destination)
-    if word in STOP_WORDS or word in START_ONLY:
-        outcome = text_back(ports.book, ports.subscribers, phone, text.body, ports.now())
-        if town is not None:
-            ports.conversations.end_conversation(town.town_id, phone_hash)
-        return outcome or "ignored"
     if word in sms_intake.YES_WORDS:
         text_back(ports.book, ports.subscribers, phone, text.body, ports.now())  # as START
     if town is None:

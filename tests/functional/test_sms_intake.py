@@ -213,3 +213,30 @@ def test_a_bad_record_is_dropped_never_raised(lambdas, deployment, monkeypatch):
 
     monkeypatch.setattr(sms_intake, "receive", broken)
     assert text(lambdas, "HELP") == "error"
+
+
+def test_stop_from_a_number_phonenumbers_cannot_place_still_stops_it(lambdas, deployment):
+    # The gateway's number as it came (today's behaviour): only its digits are hashed.
+    assert text(lambdas, "STOP", sender="+15550100200") == "stopped"
+    assert text(lambdas, "STOP", sender="abc") == "refused:not_a_phone"
+    assert text(lambdas, "HELP", sender="+15550100200") == "refused:not_a_phone"
+
+
+def test_a_town_admin_sets_the_towns_number_and_texts_follow_it(lambdas, deployment, api,
+                                                                 staff):
+    admin = staff.headers("town_admin")
+    r = api.http.patch("/admin/town", headers=admin,
+                       body=json.dumps({"sms_number": "(800) 555-0312"}).encode())
+    assert r.status_code == 200, r.body
+    assert json.loads(r.body)["sms_number"] == "+18005550312"
+    deployment.container.towns.forget()
+    assert text(lambdas, "HELP", to="+18005550312") == "answered"
+    assert text(lambdas, "HELP", to=DEMO_SMS_NUMBER) == "refused:unknown_number"
+    # Another town cannot take it.
+    other = staff.headers("town_admin", town="riverton.example")
+    taken = api.http.patch("/admin/town", headers=other,
+                           body=json.dumps({"sms_number": "+18005550312"}).encode())
+    assert taken.status_code == 409
+    bad = api.http.patch("/admin/town", headers=admin,
+                         body=json.dumps({"sms_number": "12"}).encode())
+    assert bad.status_code == 400

@@ -321,7 +321,10 @@ def _status(ports: SmsPorts, town: Town, phone_hash: str, number: str, language:
     except NotFound:
         return say(language, "status_unknown", number=number[:20], town=_name(town))
     notes = sorted(request.public_notes, key=lambda e: e.at)
-    latest = (notes[-1].description or notes[-1].summary).strip() if notes else ""
+    # A note's words are its description; other events (routed, closed) say it in the
+    # summary, and their description is staff detail ("the service's own department").
+    latest = ((notes[-1].description or notes[-1].summary) if notes[-1].kind == "note"
+              else notes[-1].summary).strip() if notes else ""
     return say(language, "status", number=request.tracking_number or number,
                service=request.service_name, place="",
                status=phrase(language, "status_open" if request.status == "open"

@@ -240,3 +240,16 @@ def test_a_town_admin_sets_the_towns_number_and_texts_follow_it(lambdas, deploym
     bad = api.http.patch("/admin/town", headers=admin,
                          body=json.dumps({"sms_number": "12"}).encode())
     assert bad.status_code == 400
+
+
+def test_status_gives_the_public_words_of_the_latest_step_never_staff_detail(lambdas,
+                                                                             deployment):
+    from tests.functional.test_tracking_and_notices import route
+
+    said = converse(lambdas, deployment, "pothole outside 112 Oak St", "YES", "1")
+    number = re.search(r"Report (\w{4}-\w{4})", said[-1])[1]
+    route(deployment)
+    (status,) = converse(lambdas, deployment, f"ESTADO {number}")
+    assert status.startswith(f"{number} Pothole: abierto. Fecha prevista: ")
+    assert status.endswith("Último: Sent to Public Works — Streets")
+    assert "own department" not in status

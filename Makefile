@@ -7,7 +7,7 @@
 #   make lint     ruff
 #   make clean    remove build output and caches (keeps .venv; `make distclean` removes it)
 #   make token ROLE=town_admin   a fresh 12-hour staff token for the running `make run`
-#   make sms FROM=+15550100200 TEXT=STOP   a resident texts the running town's number
+#   make sms FROM=+13125550147 TEXT=HELP   text the town's number, print its reply (no TEXT: a pothole reported by text, then STATUS)
 #   make clock ADVANCE=2h   move the running app's clock forward (RESET=1 puts it back)
 
 SHELL := /bin/bash

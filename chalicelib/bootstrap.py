@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
         RoutingQueue,
         ServiceLevelStore,
         SignInCodes,
+        SmsConversations,
         SubscriberStore,
         TokenVerifier,
         TownDirectory,
@@ -70,6 +71,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
     from chalicelib.services.routing import RoutingPorts
     from chalicelib.services.service_levels import SweepPorts
     from chalicelib.services.signin import StaffRoster
+    from chalicelib.services.sms_intake import SmsPorts
     from chalicelib.services.subscribers import SubscriberPorts
     from chalicelib.services.tracking import TrackingPorts
     from chalicelib.services.usage import UsagePorts
@@ -604,6 +606,34 @@ class Container:
         return MigrationPorts(towns=self.town_store, requests=self.requests,
                               followers=self.requests, book=self.notice_ports.book,
                               migration=self.phone_migration)
+
+    @cached_property
+    def sms_conversations(self) -> SmsConversations:
+        """Reports by text in progress, texts handled, photo links (services.sms_intake)."""
+        from chalicelib.adapters.dynamodb import DynamoSmsConversations
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoSmsConversations()
+
+    @property
+    def sms_ports(self) -> SmsPorts:
+        """What texts to a town's number need (chalicelib.services.sms_intake)."""
+        from chalicelib.services.sms_intake import SmsPorts
+
+        return SmsPorts(towns=self.towns, conversations=self.sms_conversations,
+                        book=self.notice_book, subscribers=self.subscribers,
+                        messenger=self.messenger, limits=self.limits, requests=self.requests,
+                        geocoder=self.geocoder, intake=self.intake, now=self.now,
+                        base_url=self.settings.public_base_url or "",
+                        # A question that is not a report is answered from the town's
+                        # knowledge base (and counted as an information request).
+                        answer=self._answer_text_message)
+
+    def _answer_text_message(self, town_id: str, text: str, language: str,
+                             mark: str) -> str | None:
+        from chalicelib.services.knowledge import answer_text_message
+
+        return answer_text_message(self.knowledge_ports, town_id, text, language, mark)
 
     @property
     def photo_ports(self) -> PhotoPorts:

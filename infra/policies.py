@@ -201,9 +201,17 @@ def function_statements(stack: str, function: str) -> list[dict[str, Any]]:
             _statement("NoticeQueue", ["sqs:SendMessage"], [_queue(stack, "notices")]),
         ]
     if function == "receive_sms":
-        # STOP/START: opt-outs, and the phone's alert subscriptions in every town.
+        # STOP/START: opt-outs, and the phone's alert subscriptions in every town. Reports
+        # by text (services.sms_intake): the conversation, the town's catalogue, the stop
+        # list (BatchGetItem), the request filed (a transaction) and sent for routing, the
+        # category guess's recent requests (by_requested), and the replies, texted to the
+        # resident's phone.
         return [
-            _statement("Table", READ + WRITE + ["dynamodb:DeleteItem"], [table]),
+            _statement("Table", READ + WRITE + ["dynamodb:DeleteItem", "dynamodb:BatchGetItem"],
+                       [table]),
+            _statement("RecentRequests", ["dynamodb:Query"], [f"{indexes}/by_requested"]),
+            _statement("RoutingQueue", ["sqs:SendMessage"], [_queue(stack, "routing")]),
+            _text_messages(),
         ]
     if function == "write_exports":
         # Reads a town's partitions (the whole-town export) and its request indexes (open

@@ -215,6 +215,8 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/towns/{town}/open311/v2/tokens/{token}', 'GET', 'chalicelib.api.open311', 'town_token', ('application/json',), True),
     ('/towns/{town}/open311/v2/{resource}', 'GET', 'chalicelib.api.open311', 'town_collection', ('application/json',), True),
     ('/towns/{town}/open311/v2/{resource}', 'POST', 'chalicelib.api.open311', 'town_submit', ('application/x-www-form-urlencoded', 'multipart/form-data', 'application/json', 'text/plain', 'application/octet-stream'), True),
+    ('/towns/{town}/p/{secret}', 'GET', 'chalicelib.web.report', 'photo_link', ('application/json',), False),
+    ('/towns/{town}/p/{secret}', 'POST', 'chalicelib.web.report', 'open_photo_link', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/towns/{town}/performance', 'GET', 'chalicelib.web.performance', 'performance', ('application/json',), False),
     ('/towns/{town}/places', 'GET', 'chalicelib.api.places', 'suggest_places', ('application/json',), False),
     ('/towns/{town}/places/nearest', 'GET', 'chalicelib.api.places', 'nearest_place', ('application/json',), False),

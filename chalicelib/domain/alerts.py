@@ -113,6 +113,7 @@ def all_settled(counts: dict[str, int]) -> bool:
 
 
 def sms_segments(text: str) -> int:
-    gsm = all(ord(ch) < 128 for ch in text)
-    size, multi = (160, 153) if gsm else (70, 67)
-    return 1 if len(text) <= size else -(-len(text) // multi)
+    """What one text costs in segments (GSM-7 or UCS-2: chalicelib.domain.sms_wording)."""
+    from chalicelib.domain.sms_wording import segments
+
+    return segments(text)

@@ -84,6 +84,9 @@ class Town:
     # The town's own address for its 311 pages (``311.maplefalls.gov``), mapped by the
     # platform operator once DNS and the certificate point at the deployment.
     web_domain: str | None = None
+    # The town's own SMS number (E.164), which residents text to report and ask; inbound
+    # texts find their town by it (one pointer item per number).
+    sms_number: str | None = None
     # Open data (chalicelib.domain.open_data): the services whose points are published
     # only as the centre of a grid cell this many metres square, without address or words.
     open_data_grid_m: int = 250

@@ -70,16 +70,24 @@ def release_quiet_hours_texts(event: Any) -> dict[str, int]:
 @with_start_up_middleware
 @blueprint.on_sns_message(topic=INBOUND_SMS_TOPIC)
 def receive_sms(event: Any) -> dict[str, str | None]:
-    """A resident's text back to the town's number (SNS two-way SMS): STOP and its
-    synonyms stop every message to that phone, START undoes it."""
-    from chalicelib.services.notices import text_back
+    """A resident's text to a town's number (SNS two-way SMS): a report by conversation,
+    STATUS and HELP (services.sms_intake); STOP and its synonyms stop every message to that
+    phone, START undoes it.
+
+    Never raises: SNS would deliver the same text again and again, so a text that cannot
+    be handled is logged with its cause and dropped (the resident can text again)."""
+    from pydantic import ValidationError
+
+    from chalicelib.schemas.sms import InboundSms
+    from chalicelib.services.sms_intake import receive
 
     try:
-        message = json.loads(event.message)
-        phone, text = message["originationNumber"], message.get("messageBody", "")
-    except (ValueError, KeyError, TypeError):
+        inbound = InboundSms.model_validate(json.loads(event.message))
+    except (ValueError, TypeError, ValidationError):
         log.warning("inbound SMS not understood; ignored")
         return {"outcome": None}
-    c = bootstrap.container()
-    return {"outcome": text_back(c.notice_ports.book, c.subscribers, str(phone), str(text),
-                                 c.now())}
+    try:
+        return {"outcome": receive(bootstrap.container().sms_ports, inbound)}
+    except Exception:  # noqa: BLE001 - logged with its cause; a retry would fail the same way
+        log.exception("inbound SMS could not be handled; dropped")
+        return {"outcome": "error"}

@@ -189,6 +189,10 @@ class TownSettingsIn(Strict):
         default=None, max_length=20)
     anonymous_messages_per_hour: Annotated[int | None, Field(ge=0, le=100_000,
                                                              strict=True)] = None
+    # The town's own SMS number (E.164 once stored; the town's country when written
+    # without +); null removes it.
+    sms_number: Annotated[str | None, Field(max_length=30,
+                                            pattern=r"^\+?[0-9 ().\-]{3,30}$")] = None
     sla: SlaSettingsIn | None = None
     # Open data: the grid (metres) sensitive services' points snap to, and which services
     # are sensitive (service codes; [] makes none sensitive).
@@ -401,7 +405,7 @@ class WebDomainIn(Strict):
 # How a resident reached the town when staff enter the request for them; and every way a
 # request arrives (Open311 clients and the town's web pages besides).
 EntryChannel = Literal["phone", "counter", "email", "walk_in", "field", "social"]
-RequestChannel = Literal["open311", "web", EntryChannel]
+RequestChannel = Literal["open311", "web", "sms", EntryChannel]
 
 
 class StaffRequestIn(Strict):

@@ -23,6 +23,7 @@ def town_document(town: Any) -> dict[str, Any]:
                      "holidays": [d.isoformat() for d in town.calendar.holidays]},
         "photo_limit": town.photo_limit,
         "web_domain": town.web_domain,
+        "sms_number": town.sms_number,
         "alert_sms_per_second": town.alert_sms_per_second,
         "sms_monthly_cap_usd": town.sms_monthly_cap_usd,
         "alert_test_self_approval": town.alert_test_self_approval,

@@ -104,7 +104,11 @@ def _check_countries(codes: list[str]) -> None:
 def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn) -> Town:
     town = own_town(ports, who, Permission.CONFIGURE_TOWN, body.jurisdiction_id)
     updated = _with_settings(town, body)
-    ports.towns.save_town(updated)
+    if updated.sms_number != town.sms_number:
+        # The number's pointer (an inbound text's town) moves with it, in one write.
+        ports.towns.map_sms_number(updated, town.sms_number)
+    else:
+        ports.towns.save_town(updated)
     changes = body.model_dump(exclude_unset=True, exclude={"jurisdiction_id"}, mode="json")
     record(ports, who, town.town_id, "town.settings_changed", town.town_id, changes)
     return updated
@@ -135,6 +139,9 @@ def _with_settings(town: Town, body: wire.TownSettingsIn) -> Town:
         _check_countries(body.sms_countries)
         updated = dataclasses.replace(updated,
                                       sms_countries=tuple(dict.fromkeys(body.sms_countries)))
+    if "sms_number" in changes:
+        updated = dataclasses.replace(updated, sms_number=_sms_number(body.sms_number,
+                                                                      updated.region))
     if body.alert_test_recipients is not None:
         updated = dataclasses.replace(updated, alert_test_recipients=_test_recipients(
             body.alert_test_recipients, updated.locale))
@@ -168,6 +175,13 @@ def _with_settings(town: Town, body: wire.TownSettingsIn) -> Town:
             quiet_hours=body.notices.quiet_hours,
             dispute_window_days=body.notices.dispute_window_days, templates=templates))
     return updated
+
+
+def _sms_number(given: str | None, region: str) -> str | None:
+    """The town's SMS number as stored and looked up: E.164, or None to remove it."""
+    from chalicelib.domain.phones import e164
+
+    return e164(given, region, "sms_number") if given and given.strip() else None
 
 
 def _test_recipients(given: list[str], locale: str) -> tuple[str, ...]:

@@ -66,10 +66,12 @@ class CachedTownDirectory:
         self._catalogues: TTLCache[tuple[str, str], Catalogue] = TTLCache(seconds, clock)
         self._keys: TTLCache[tuple[str, str], ApiKey | None] = TTLCache(seconds, clock)
         self._domains: TTLCache[str, str | None] = TTLCache(seconds, clock)
+        self._numbers: TTLCache[str, str | None] = TTLCache(seconds, clock)
 
     def forget(self) -> None:
         """Read everything afresh from now on (tests; an operator's emergency change)."""
-        for cache in (self._towns, self._catalogues, self._keys, self._domains):
+        for cache in (self._towns, self._catalogues, self._keys, self._domains,
+                      self._numbers):
             cache.clear()
 
     def forget_town(self, town_id: str) -> None:
@@ -93,8 +95,16 @@ class CachedTownDirectory:
     def town_at_domain(self, host: str) -> str | None:
         return self._domains.get_or_load(host, lambda: self._inner.town_at_domain(host))
 
+    def town_at_number(self, number: str) -> str | None:
+        return self._numbers.get_or_load(number, lambda: self._inner.town_at_number(number))
+
     # Writes and staff reads are not cached: they pass straight to the store. Only the
-    # four reads above, on every resident's path, are remembered.
+    # reads above, on every resident's path, are remembered.
+
+    def map_sms_number(self, town: Town, previous: str | None) -> None:
+        self._inner.map_sms_number(town, previous)
+        self._towns.clear()
+        self._numbers.clear()
 
     def map_web_domain(self, town: Town, previous: str | None) -> None:
         self._inner.map_web_domain(town, previous)

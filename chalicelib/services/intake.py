@@ -121,11 +121,14 @@ def read_submission(fields: dict[str, str], attributes: dict[str, list[str]], to
 def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
                    key: ApiKey | None, ports: IntakePorts, photo: Photo | None = None, *,
                    channel: str = "open311", entered_by: str | None = None,
-                   source_ip: str | None = None) -> Receipt:
+                   source_ip: str | None = None, phone_proved: bool = False) -> Receipt:
     """Store a new service request with its first timeline event, then ask for routing.
 
     The request is durable before anything else happens: a routing message that cannot be
     sent does not undo it; the failure is logged with the request id for re-routing.
+
+    ``phone_proved``: the reporter's phone is the one the report came from (a text to the
+    town's number), so it needs no confirming, and the caller sends the receipt itself.
     """
     if key is not None and not key.allows(SCOPE_SUBMIT):
         raise AccessDenied("this api_key may not submit requests")
@@ -179,7 +182,10 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
         target=request_id, source_ip=source_ip,
         details={"service_code": service.code, "channel": channel})
     follower = None
-    if form.notify is not False and (form.email or form.phone):
+    if form.notify is not False and phone_proved and form.phone:
+        follower = Follower.make(REPORTER, now, None, form.phone, form.language,
+                                 confirmed=("sms",))
+    elif form.notify is not False and (form.email or form.phone):
         follower = _reporter_to_tell(ports, town, form, now, entered_by, source_ip)
     try:
         ports.store.add(request, submitted, quota, audit, follower)
@@ -197,7 +203,7 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
     except StorageUnavailable:
         log.error("stored request not sent for routing",
                     extra={"town": town.town_id, "service_request_id": request_id})
-    if follower is not None:
+    if follower is not None and not phone_proved:
         from chalicelib.services.notices import announce
 
         announce(ports.notices, request, submitted)

@@ -248,6 +248,22 @@ def record_answered(ports: KnowledgePorts, town_id: str, article_id: str, channe
                                         at + timedelta(days=MARK_DAYS))
 
 
+def answer_text_message(ports: KnowledgePorts, town_id: str, text: str, language: str,
+                        mark: str) -> str | None:
+    """The reply to a text that asks a question the town has answered ("when is leaf
+    pickup?"): the answer, and who to call when the town does not own it, counted as an
+    information request (channel ``sms``, once per ``mark``: the text's message id).
+    None: no answer is sure enough (the text is then read as a report)."""
+    article = answer_for_text(ports, town_id, text, language)
+    if article is None:
+        return None
+    record_answered(ports, town_id, article.article_id, "sms", ports.now(), mark[:MARK_MAX])
+    reply = article.excerpt(240)
+    if article.owner.phone:
+        reply = f"{reply} ({article.owner.name}: {article.owner.phone})"
+    return reply
+
+
 def answered_on_phone(ports: KnowledgePorts, who: Principal, article_id: str,
                       mark: str) -> bool:
     """An agent answered a caller with the article (the console's "Answered — no request

@@ -138,6 +138,12 @@ def _refused(ports: OutreachPorts, town: Town, purpose: str, reason: str) -> Non
         log.exception("refusal not counted")
 
 
+def record_refusal(ports: OutreachPorts, town: Town, purpose: str, reason: str) -> None:
+    """A message the town would not send (or a text it would not answer), counted with
+    the refused anonymous sends: ``purpose`` and ``reason`` are fixed words, never input."""
+    _refused(ports, town, purpose, reason)
+
+
 def refusals(ports: OutreachPorts, town: Town) -> dict[str, dict[str, int]]:
     """Refused anonymous sends per day: {"2026-12-01": {"sign_in/contact": 3, ...}}."""
     found: dict[str, dict[str, int]] = {}

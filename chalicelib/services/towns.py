@@ -28,6 +28,7 @@ from chalicelib.domain.towns import (
 
 PACKS = Path(__file__).resolve().parent.parent / "packs"
 DEMO_JURISDICTION = "maplefalls.example"
+DEMO_SMS_NUMBER = "+18005550311"  # Maple Falls' own SMS number (local/sms.py texts it)
 
 
 # A template pack as stored in chalicelib/packs/<name>.json. SLA units default to
@@ -217,8 +218,10 @@ def seed_demo_town(towns: TownDirectory, api_key: str | None = None,
     created = create_town(towns, DEMO_JURISDICTION, "Maple Falls", "America/Chicago",
                           "small_town", api_key=api_key, contact_email="311@maplefalls.example")
     # The demo shows the resident pages in both languages they are written in.
-    created = NewTown(replace(created.town, locales=("en", "es")), created.api_key)
-    towns.save_town(created.town)
+    # ... and answers texts on its own number (what `make sms` texts).
+    created = NewTown(replace(created.town, locales=("en", "es"), sms_number=DEMO_SMS_NUMBER),
+                      created.api_key)
+    towns.map_sms_number(created.town, None)
     staff = tuple(
         StaffMember(user_id=f"demo-{handle}", town_id=DEMO_JURISDICTION,
                     email=f"{handle}@maplefalls.example", name=name, roles=roles,

@@ -114,7 +114,8 @@ def inbox(req: PageRequest, who: Principal) -> Response:
 _FILTERS = ("status", "service_code", "department", "zone", "channel", "overdue", "disputed",
             "q", "start_date", "end_date")
 # Every way a request reaches the town, in the order the filter offers them.
-CHANNELS = ("open311", "web", "phone", "counter", "walk_in", "email", "field", "social")
+CHANNELS = ("open311", "web", "sms", "phone", "counter", "walk_in", "email", "field",
+            "social")
 
 
 def _filter_problems(req: PageRequest, problems: list[Problem]) -> dict[str, str]:

@@ -170,6 +170,35 @@ def sent(req: PageRequest, town: str, number: str) -> Response:
     return _sent_page(req, place, number[:40])
 
 
+@blueprint.route("/towns/{town}/p/{secret}", methods=["GET"])
+@page
+def photo_link(req: PageRequest, town: str, secret: str) -> Response:
+    """The link a report by text message ends with: a page with one button that opens the
+    report. Opening the link uses nothing up: phones fetch links for their previews, and
+    a preview must not spend the resident's only link."""
+    find_town(req, town)
+    return render(req, "report/photo_link.html", secret=secret[:64])
+
+
+@blueprint.route("/towns/{town}/p/{secret}", methods=["POST"],
+                 content_types=FORM_CONTENT_TYPES)
+@page
+def open_photo_link(req: PageRequest, town: str, secret: str) -> Response:
+    """The button on the link's page: opens that report's page, where a photo can be
+    added, in this browser (the report's token goes in the same cookie the web report
+    uses). The link works once and for a day; after that it is a friendly 404
+    (page_view's error page)."""
+    from chalicelib.services.sms_intake import open_photo_link as take_link
+
+    place = find_town(req, town)
+    req.form()  # the CSRF check: only this site's button opens it
+    c = bootstrap.container()
+    number, token = take_link(c.sms_conversations, place, secret[:64], c.now())
+    req.set_cookie(REPORT_COOKIE, f"{number}.{token}", max_age=REPORT_COOKIE_SECONDS,
+                   same_site="Lax")
+    return redirect(req, f"/towns/{place.town_id}/report/sent/{number}")
+
+
 @blueprint.route(BASE + "/sent/{number}/photos", methods=["POST"],
                  content_types=FORM_CONTENT_TYPES)
 @page

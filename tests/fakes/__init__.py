@@ -30,6 +30,7 @@ from tests.fakes.queues import (
 )
 from tests.fakes.requests import FakeNearbyRequests, FakePhoneMigration, FakeRequestStore
 from tests.fakes.sign_in_codes import FakeSignInCodes
+from tests.fakes.sms import FakeSmsConversations
 from tests.fakes.towns import FakeAuditLog, FakeIdentity, FakeTokenVerifier, FakeTownDirectory
 from tests.fakes.usage import FakeUsage
 from tests.fakes.webhooks import PUBLIC, FakeDeliveryResults, FakePoster, FakeResolver
@@ -65,6 +66,7 @@ __all__ = [
     "FakeMessenger",
     "FakeNearbyRequests",
     "FakeNoticeBook",
+    "FakeSmsConversations",
     "FakeNoticeQueue",
     "FakePhoneMigration",
     "FakePhotoInbox",

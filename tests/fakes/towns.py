@@ -26,6 +26,7 @@ class FakeTownDirectory:
     def __init__(self) -> None:
         self.towns: dict[str, Town] = {}
         self.domains: dict[str, str] = {}  # web address → town
+        self.numbers: dict[str, str] = {}  # SMS number → town
         self.catalogues: dict[str, Catalogue] = {}
         self.keys: dict[tuple[str, str], tuple[ApiKey, str]] = {}  # (town, key id)
         self.staff: dict[tuple[str | None, str], StaffMember] = {}
@@ -72,6 +73,20 @@ class FakeTownDirectory:
             self.domains.pop(previous, None)
         if town.web_domain is not None:
             self.domains[town.web_domain] = town.town_id
+        self.towns[town.town_id] = town
+
+    def town_at_number(self, number: str) -> str | None:
+        self.reads += 1
+        return self.numbers.get(number)
+
+    def map_sms_number(self, town: Town, previous: str | None) -> None:
+        if town.sms_number is not None and self.numbers.get(
+                town.sms_number, town.town_id) != town.town_id or town.town_id not in self.towns:
+            raise Conflict(f"{town.sms_number} is another town's number, or the town is gone")
+        if previous is not None and previous != town.sms_number:
+            self.numbers.pop(previous, None)
+        if town.sms_number is not None:
+            self.numbers[town.sms_number] = town.town_id
         self.towns[town.town_id] = town
 
     def _change(self, town_id: str, changeset: str, **parts: Any) -> None:

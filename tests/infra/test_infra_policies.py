@@ -104,7 +104,7 @@ def test_the_photo_decoder_and_the_webhook_poster_cannot_text_or_mail(stage, fun
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_only_the_api_and_send_notices_may_text_a_phone_number(stage):
+def test_only_the_api_send_notices_and_receive_sms_may_text_a_phone_number(stage):
     texting = set()
     for function in ["api_handler", *EVENT_FUNCTIONS]:
         for statement in policy_of(stage, function)["Statement"]:
@@ -113,7 +113,8 @@ def test_only_the_api_and_send_notices_may_text_a_phone_number(stage):
                     "Sid": "TextsToPhoneNumbers", "Effect": "Allow", "Action": "sns:Publish",
                     "NotResource": "arn:aws:sns:*:*:*"}
                 texting.add(function)
-    assert texting == {"api_handler", "send_notices"}
+    # receive_sms answers the texts residents send to the town's number.
+    assert texting == {"api_handler", "send_notices", "receive_sms"}
 
 
 @pytest.mark.parametrize("stage", STAGES)

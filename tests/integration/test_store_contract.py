@@ -304,6 +304,27 @@ class TownDirectoryContract:
         directory.map_web_domain(town, "new.contract.gov")
         assert directory.town_at_domain("new.contract.gov") == "contract.example"
 
+    def test_an_sms_number_belongs_to_one_town_and_moves_with_it(self, directory):
+        create_town(directory, "contract.example", "Contract", "UTC", "small_town")
+        create_town(directory, "elmwood.example", "Elmwood", "UTC", "small_town")
+        town = directory.get_town("contract.example")
+        directory.map_sms_number(dataclasses.replace(town, sms_number="+18005550391"), None)
+        assert directory.town_at_number("+18005550391") == "contract.example"
+        assert directory.get_town("contract.example").sms_number == "+18005550391"
+        other = directory.get_town("elmwood.example")
+        with pytest.raises(Conflict):
+            directory.map_sms_number(dataclasses.replace(other, sms_number="+18005550391"),
+                                     None)
+        assert directory.get_town("elmwood.example").sms_number is None
+        town = directory.get_town("contract.example")
+        directory.map_sms_number(dataclasses.replace(town, sms_number="+18005550392"),
+                                 "+18005550391")
+        assert directory.town_at_number("+18005550391") is None
+        assert directory.town_at_number("+18005550392") == "contract.example"
+        town = directory.get_town("contract.example")
+        directory.map_sms_number(dataclasses.replace(town, sms_number=None), "+18005550392")
+        assert directory.town_at_number("+18005550392") is None
+
     def test_staff_members_belong_to_their_town(self, directory):
         member = StaffMember("u1", "contract.example", "a@x.org", "A", ("agent",))
         directory.save_staff(member)

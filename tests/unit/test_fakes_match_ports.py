@@ -50,6 +50,7 @@ FAKES: dict[type, type] = {
     ports.ExportQueue: fakes.FakeExportQueue,
     ports.FigureStore: fakes.FakeFigureStore,
     ports.ArticleStore: fakes.FakeArticleStore,
+    ports.SmsConversations: fakes.FakeSmsConversations,
 }
 
 

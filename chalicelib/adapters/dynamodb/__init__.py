@@ -7,7 +7,8 @@
 - towns and catalogue: ``towns.py``, ``catalogue.py``, ``audit.py``
 - requests: ``service_requests.py`` (items, indexes, mappers), ``request_store.py``
   (``DynamoRequestStore``), ``followers.py``, ``service_levels.py``
-- residents and messages: ``residents.py``, ``notices.py``, ``limits.py``
+- residents and messages: ``residents.py``, ``notices.py``, ``limits.py``; reports by
+  text message: ``sms.py``
 - emergency alerts: ``subscribers.py``, ``alerts.py``
 - what each town uses per month: ``usage.py``
 - departments' deliveries: ``delivery_results.py``
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
         request_item,
         service_request,
     )
+    from chalicelib.adapters.dynamodb.sms import DynamoSmsConversations
     from chalicelib.adapters.dynamodb.subscribers import (
         AudienceItem,
         DynamoSubscribers,
@@ -85,6 +87,7 @@ _HOMES = {
     "DynamoPhoneMigration": "migrations",
     "DynamoRequestStore": "request_store",
     "DynamoResidentAccess": "residents",
+    "DynamoSmsConversations": "sms",
     "DynamoSubscribers": "subscribers",
     "DynamoTownDirectory": "towns",
     "DynamoUsage": "usage",
@@ -132,7 +135,8 @@ __all__ = [
     "DynamoExportJobs",
     "DynamoFigureStore", "DynamoLimits", "DynamoNoticeBook", "DynamoOpenDataSource",
     "DynamoPhoneMigration", "DynamoRequestStore", "DynamoResidentAccess",
-    "DynamoSubscribers", "DynamoTownDirectory", "DynamoUsage", "PlatformTownItem",
+    "DynamoSmsConversations", "DynamoSubscribers", "DynamoTownDirectory", "DynamoUsage",
+    "PlatformTownItem",
     "RequestItem", "SubscriberItem", "TableItem", "TownItem", "UsageItem", "bind_table",
     "contact_hashes", "key_hash", "keys", "parse_sort_time", "platform_town_item",
     "request_item", "service_request", "shared_botocore_session", "sort_time",

@@ -174,6 +174,30 @@ def web_domain_pk(host: str) -> str:
     return f"PLATFORM#WEBDOMAIN#{host}"
 
 
+SMS_NUMBER_SK = "SMSNUMBER"
+CONVERSATION_SK = "CONV"
+INBOUND_SMS_SK = "SMSIN"
+PHOTO_LINK_SK = "PHOTOLINK"
+
+
+def conversation_pk(town_id: str, phone_hash: str) -> str:
+    """A resident's report by text in progress, by the hash of their phone."""
+    return f"{town_pk(town_id)}#SMS#{phone_hash}"
+
+
+def inbound_sms_pk(town_id: str, message_id: str) -> str:
+    return f"{town_pk(town_id)}#SMSIN#{message_id}"
+
+
+def photo_link_pk(town_id: str, secret_hash: str) -> str:
+    return f"{town_pk(town_id)}#PHOTOLINK#{secret_hash}"
+
+
+def sms_number_pk(number: str) -> str:
+    """A town's SMS number (E.164), pointing at the town."""
+    return f"PLATFORM#SMSNUMBER#{number}"
+
+
 def staff_pk(town_id: str | None) -> str:
     """Where a staff record lives: its town's partition, or the platform's (operators)."""
     return town_pk(town_id) if town_id is not None else PLATFORM_PK

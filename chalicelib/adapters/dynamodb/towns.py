@@ -77,6 +77,13 @@ class WebDomainItem(TableItem):
     town_id = UnicodeAttribute()
 
 
+class SmsNumberItem(TableItem):
+    """A town's SMS number (E.164) and the town: an inbound text finds its town with one
+    GetItem."""
+
+    town_id = UnicodeAttribute()
+
+
 class ApiKeyItem(TableItem):
     """Stored twice: ``APIKEY#<key id>`` to list and manage, ``KEYHASH#<sha256>`` to check a
     presented secret with one GetItem. The secret itself is never stored."""
@@ -144,7 +151,7 @@ def _alert_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
 
 def _messaging_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in (doc or {}).items()
-            if k in ("sms_countries", "anonymous_messages_per_hour")}
+            if k in ("sms_countries", "anonymous_messages_per_hour", "sms_number")}
 
 
 def _open_data_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
@@ -201,7 +208,8 @@ def town_item(town: Town) -> TownItem:
                    "test_self_approval": town.alert_test_self_approval,
                    "test_recipients": list(town.alert_test_recipients)},
         "messaging": {"sms_countries": list(town.sms_countries),
-                      "anonymous_messages_per_hour": town.anonymous_messages_per_hour},
+                      "anonymous_messages_per_hour": town.anonymous_messages_per_hour,
+                      "sms_number": town.sms_number},
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}
@@ -311,6 +319,30 @@ class DynamoTownDirectory:
             except TransactWriteError as e:
                 if CONDITION_FAILED in reasons(e):
                     raise Conflict(f"{town.web_domain} is another town's address, or the "
+                                   "town is gone") from e
+                raise
+
+    def town_at_number(self, number: str) -> str | None:
+        item = get_or_none(SmsNumberItem, keys.sms_number_pk(number), keys.SMS_NUMBER_SK)
+        return item.town_id if item is not None else None
+
+    def map_sms_number(self, town: Town, previous: str | None) -> None:
+        """Save ``town`` with its new ``sms_number`` and move the number's pointer with it,
+        in one transaction; Conflict if another town has the number."""
+        with storage_errors():
+            try:
+                with transaction() as tx:
+                    if town.sms_number is not None:
+                        tx.save(SmsNumberItem(keys.sms_number_pk(town.sms_number),
+                                              keys.SMS_NUMBER_SK, town_id=town.town_id),
+                                condition=SmsNumberItem.PK.does_not_exist()
+                                | (SmsNumberItem.town_id == town.town_id))
+                    if previous is not None and previous != town.sms_number:
+                        tx.delete(TableItem(keys.sms_number_pk(previous), keys.SMS_NUMBER_SK))
+                    tx.save(town_item(town), condition=TownItem.PK.exists())
+            except TransactWriteError as e:
+                if CONDITION_FAILED in reasons(e):
+                    raise Conflict(f"{town.sms_number} is another town's number, or the "
                                    "town is gone") from e
                 raise
 

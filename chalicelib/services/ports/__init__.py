@@ -49,6 +49,7 @@ from chalicelib.services.ports.requests import (
     RequestStore,
     ServiceLevelStore,
 )
+from chalicelib.services.ports.sms import SmsConversations
 from chalicelib.services.ports.towns import (
     AuditLog,
     IdentityProvider,
@@ -59,6 +60,7 @@ from chalicelib.services.ports.towns import (
 from chalicelib.services.ports.usage import UsageMeter
 
 __all__ = [
+    "SmsConversations",
     "ExportFiles",
     "ExportJobs",
     "ExportQueue",

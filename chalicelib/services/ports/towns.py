@@ -39,6 +39,15 @@ class TownDirectory(Protocol):
         Conflict when another town has it."""
         ...
 
+    def town_at_number(self, number: str) -> str | None:
+        """The town whose SMS number ``number`` (E.164) is."""
+        ...
+
+    def map_sms_number(self, town: Town, previous: str | None) -> None:
+        """Save the town with its new ``sms_number``, moving the number from ``previous``;
+        Conflict when another town has it."""
+        ...
+
     def save_service(self, town_id: str, service: Service, position: int,
                      changeset: str) -> None: ...
 

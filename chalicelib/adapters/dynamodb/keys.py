@@ -174,6 +174,14 @@ def web_domain_pk(host: str) -> str:
     return f"PLATFORM#WEBDOMAIN#{host}"
 
 
+MAIL_ADDRESS_SK = "MAILTO"
+
+
+def mail_address_pk(address: str) -> str:
+    """Which town an e-mail intake address reaches (one item per address)."""
+    return f"PLATFORM#MAILTO#{address.lower()}"
+
+
 def staff_pk(town_id: str | None) -> str:
     """Where a staff record lives: its town's partition, or the platform's (operators)."""
     return town_pk(town_id) if town_id is not None else PLATFORM_PK

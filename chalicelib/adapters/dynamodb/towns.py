@@ -144,7 +144,7 @@ def _alert_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
 
 def _messaging_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in (doc or {}).items()
-            if k in ("sms_countries", "anonymous_messages_per_hour")}
+            if k in ("sms_countries", "anonymous_messages_per_hour", "intake_email")}
 
 
 def _open_data_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
@@ -201,7 +201,8 @@ def town_item(town: Town) -> TownItem:
                    "test_self_approval": town.alert_test_self_approval,
                    "test_recipients": list(town.alert_test_recipients)},
         "messaging": {"sms_countries": list(town.sms_countries),
-                      "anonymous_messages_per_hour": town.anonymous_messages_per_hour},
+                      "anonymous_messages_per_hour": town.anonymous_messages_per_hour,
+                      "intake_email": town.intake_email},
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}

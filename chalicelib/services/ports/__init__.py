@@ -28,6 +28,7 @@ from chalicelib.services.ports.exports import (
     OpenDataSource,
 )
 from chalicelib.services.ports.figures import FigureStore
+from chalicelib.services.ports.mail import InboundMailbox, IntakeAddresses
 from chalicelib.services.ports.messages import (
     IdempotencyGuard,
     Limits,
@@ -58,6 +59,8 @@ from chalicelib.services.ports.towns import (
 from chalicelib.services.ports.usage import UsageMeter
 
 __all__ = [
+    "InboundMailbox",
+    "IntakeAddresses",
     "ExportFiles",
     "ExportJobs",
     "ExportQueue",

@@ -351,7 +351,7 @@ def html_to_text(html: str) -> str:
     parser.feed(html[:200_000])
     parser.close()
     lines = [" ".join(line.split()) for line in "".join(parser.chunks).splitlines()]
-    return "\n".join(lines)
+    return "\n".join(lines).strip()
 
 
 # Where a reply's quote of the earlier mail starts, in the mail clients people use

@@ -13,6 +13,7 @@ from tests.fakes.exports import (
     FakeOpenDataSource,
 )
 from tests.fakes.figures import FakeFigureStore, StreamedRequests
+from tests.fakes.mail import FakeInboundMailbox, FakeIntakeAddresses
 from tests.fakes.messages import (
     FakeIdempotency,
     FakeLimits,
@@ -46,6 +47,8 @@ def counter_ids(prefix: str = "ID") -> Callable[[], str]:
 
 
 __all__ = [
+    "FakeInboundMailbox",
+    "FakeIntakeAddresses",
     "FakeExportFiles",
     "FakeExportJobs",
     "FakeExportQueue",

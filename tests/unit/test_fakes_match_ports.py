@@ -49,6 +49,8 @@ FAKES: dict[type, type] = {
     ports.ExportFiles: fakes.FakeExportFiles,
     ports.ExportQueue: fakes.FakeExportQueue,
     ports.FigureStore: fakes.FakeFigureStore,
+    ports.InboundMailbox: fakes.FakeInboundMailbox,
+    ports.IntakeAddresses: fakes.FakeIntakeAddresses,
 }
 
 

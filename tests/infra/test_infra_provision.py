@@ -159,6 +159,8 @@ def test_environment_names_every_resource_the_app_reads(aws):
         "TOWN311_JWT_AUDIENCE": LOCAL_AUDIENCE,
         # A parameter takes its default locally: no sending address, messages are logged.
         "TOWN311_MAIL_FROM": "",
+        # Likewise no intake domain: `make run` sets its own (local/run.py).
+        "TOWN311_MAIL_INTAKE_DOMAIN": "",
     }
 
 

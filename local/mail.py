@@ -16,7 +16,7 @@ import uuid
 from email.utils import parseaddr
 from pathlib import Path
 
-RUN_DIR = Path(__file__).resolve().parent.parent / ".run"
+RUN_DIR = Path(__file__).resolve().parent.parent / ".run"  # `make run`'s (or $RUN_DIR)
 
 
 def _sender(raw: bytes) -> str:
@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="seconds to wait for the answer (default 30)")
     args = parser.parse_args(argv)
     raw = Path(args.file).read_bytes()
-    facts = json.loads((RUN_DIR / "demo.json").read_text())
+    run_dir = Path(os.environ.get("RUN_DIR") or RUN_DIR)
+    facts = json.loads((run_dir / "demo.json").read_text())
     endpoint = facts["aws_endpoint_url"]
     bucket = facts["environment"]["TOWN311_PHOTO_BUCKET"]
     domain = facts["environment"].get("TOWN311_MAIL_INTAKE_DOMAIN", "")
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"})
     import boto3
 
-    outbox = RUN_DIR / "outbox.jsonl"
+    outbox = run_dir / "outbox.jsonl"
     seen = len(outbox.read_text(encoding="utf-8").splitlines()) if outbox.exists() else 0
     key = f"inbound-mail/{uuid.uuid4().hex}"
     boto3.client("s3", region_name="us-east-1").put_object(Bucket=bucket, Key=key, Body=raw)
@@ -67,9 +68,9 @@ def main(argv: list[str] | None = None) -> None:
                 print(describe(message))
             return
         time.sleep(0.5)
-    print(f"no answer to {sender or 'the sender'} within {args.wait:g} s: the message may "
-          "have been refused (an unverified sender, an auto-reply, a flood, or no town's "
-          "address); see `make run`'s log")
+    print(f"no answer to {sender or 'the sender'} within {args.wait:g} s: the same message "
+          "(its Message-ID) was answered before, or it was refused (an unverified sender, an "
+          "auto-reply, a flood, or no town's address); see `make run`'s log")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ function). What happens to one message, in order:
 3. Refused without a reply, and counted in the town's refusals: mail a machine sent
    (auto-replies, bounces, lists: answering could loop), a sender SES could not verify
    (answering a forged sender is backscatter), more than ``PER_SENDER_PER_HOUR`` messages
-   from one sender to one town in an hour (a flood).
+   from one sender to one town in an hour, or more than the town lets strangers make it
+   send in an hour from everyone together (a flood).
 4. The draft: the town's category guess ranks its services for the subject and body, the
    town's gazetteer finds the place the words name; the request is made through the
    normal intake (``intake.submit_request``) with channel ``email``, the sender as the
@@ -145,8 +146,9 @@ def _handle(key: str, mail: ResidentMail, ports: MailPorts, deadline: object) ->
         # No reply: if the sender was forged, it would go to a stranger.
         _refused(ports, town, why or "no_sender")
         return "refused"
-    if not _within_budget(ports, town, mail.sender):
-        _refused(ports, town, "flood")
+    flood = _over_budget(ports, town, mail.sender)
+    if flood is not None:
+        _refused(ports, town, flood)
         return "flooded"
     return _draft(ports, town, mail, deadline)
 
@@ -209,12 +211,21 @@ def recipient_town(ports: MailPorts, recipients: tuple[str, ...]) -> Town | None
     return None
 
 
-def _within_budget(ports: MailPorts, town: Town, sender: str) -> bool:
+def _over_budget(ports: MailPorts, town: Town, sender: str) -> str | None:
+    """"flood" once the sender has sent the town ``PER_SENDER_PER_HOUR`` messages this
+    hour, "town_flood" once the town has had as many as it lets strangers make it send
+    in an hour (``anonymous_messages_per_hour``: every draft is answered), else None."""
     now = int(ports.now().timestamp())
     hour = now // HOUR
+    expires = (hour + 1) * HOUR + DAY
     digest = hashlib.sha256(f"mail:{sender}".encode()).hexdigest()[:32]
-    return ports.limits.take(town.town_id, f"mail#{digest}", hour, PER_SENDER_PER_HOUR,
-                             (hour + 1) * HOUR + DAY)
+    if not ports.limits.take(town.town_id, f"mail#{digest}", hour, PER_SENDER_PER_HOUR,
+                             expires):
+        return "flood"
+    if not ports.limits.take(town.town_id, "mail#town", hour,
+                             town.anonymous_messages_per_hour, expires):
+        return "town_flood"
+    return None
 
 
 def _refused(ports: MailPorts, town: Town, reason: str) -> None:

@@ -324,6 +324,16 @@ def test_a_flood_from_one_sender_is_cut_at_ten_an_hour(mailroom):
     assert _deliver(mailroom, _mail(sender="neighbour@example.org"))[0] == {"drafted": 1}
 
 
+def test_many_senders_together_are_cut_at_the_towns_hourly_budget(mailroom):
+    town = mailroom.container.town_store.get_town("maplefalls.example")
+    mailroom.container.town_store.save_town(dataclasses.replace(
+        town, anonymous_messages_per_hour=2))
+    mailroom.container.town_changed("maplefalls.example")
+    outcomes = [_deliver(mailroom, _mail(sender=f"n{n}@example.org"))[0] for n in range(3)]
+    assert outcomes == [{"drafted": 1}, {"drafted": 1}, {"flooded": 1}]
+    assert _refusals(mailroom) == {"email/town_flood": 1}
+
+
 def test_unreadable_bytes_are_skipped_and_kept_never_retried(mailroom):
     outcome, key = _deliver(mailroom, b"\x00\x01\x02 not a message \xff" * 20)
     assert outcome == {"unreadable": 1}

@@ -9,6 +9,7 @@
 #   make token ROLE=town_admin   a fresh 12-hour staff token for the running `make run`
 #   make sms FROM=+13125550147 TEXT=HELP   text the town's number, print its reply (no TEXT: a pothole reported by text, then STATUS)
 #   make clock ADVANCE=2h   move the running app's clock forward (RESET=1 puts it back)
+#   make mail FILE=local/pothole.eml   a resident e-mails the running town; prints the reply
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -25,10 +26,10 @@ STAGE ?= prod
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run token sms clock test package bench bench-scale lint clean distclean
+.PHONY: help venv run token sms mail clock test package bench bench-scale lint clean distclean
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# *//'
+	@sed -n '2,13p' Makefile | sed 's/^# *//'
 
 $(PY):
 	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "no python3.12 found" >&2; exit 1; }
@@ -79,6 +80,10 @@ clock: $(STAMP)
 
 sms: $(STAMP)
 	@$(PY) -m local.sms "$(FROM)" "$(TEXT)"
+
+FILE ?= local/pothole.eml
+mail: $(STAMP)
+	@$(PY) -m local.mail "$(FILE)"
 
 # Tests run on every core (pytest-xdist), a test file per worker at a time (the package
 # build is shared by its file's tests); each worker has its own in-process moto, and a

@@ -16,7 +16,7 @@ from chalice import Chalice
 
 from chalicelib.api.errors import open311_error_middleware
 from chalicelib.api.routes import register_routes
-from chalicelib.events import exports, figures, notices, pipeline
+from chalicelib.events import exports, figures, mail, notices, pipeline
 from chalicelib.observability import QUEUE_MIDDLEWARE, log_http_call
 
 # Logging is powertools' (chalicelib/observability.py); Chalice's own handler on the same
@@ -38,3 +38,4 @@ app.register_blueprint(pipeline.blueprint)
 app.register_blueprint(notices.blueprint)
 app.register_blueprint(exports.blueprint)
 app.register_blueprint(figures.blueprint)
+app.register_blueprint(mail.blueprint)

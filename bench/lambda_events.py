@@ -126,6 +126,30 @@ def small_jpeg() -> bytes:
     return out.getvalue()
 
 
+MAIL_DOMAIN = "reports.town311.local"
+
+
+def resident_mail(sender: str, photo: bytes) -> bytes:
+    """A resident's e-mail to the demo town as SES stores it (its verdict headers on top):
+    a pothole at an address of the town, with a photo."""
+    from email import policy
+    from email.message import EmailMessage
+
+    message = EmailMessage(policy=policy.SMTP)
+    message["X-SES-Spam-Verdict"] = "PASS"
+    message["X-SES-Virus-Verdict"] = "PASS"
+    message["Authentication-Results"] = ("amazonses.com; spf=pass smtp.mailfrom=example.org; "
+                                         "dkim=pass header.i=@example.org; dmarc=pass "
+                                         "header.from=example.org;")
+    message["From"] = sender
+    message["To"] = f"{TOWN_ID}@{MAIL_DOMAIN}"
+    message["Subject"] = "Pothole"
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@example.org>"
+    message.set_content("A deep pothole outside 112 Oak St.\n")
+    message.add_attachment(photo, maintype="image", subtype="jpeg", filename="hole.jpg")
+    return message.as_bytes()
+
+
 def multipart_post(photo: bytes) -> dict[str, Any]:
     """``POST requests.json`` with a photo as a multipart ``media`` part."""
     boundary = "town311bench"
@@ -320,7 +344,8 @@ class ColdTown:
         string). A new resident's request (with an e-mail and a phone, from an address of
         their own: anonymous receipts have budgets per address and per IP) gives the routing
         and the receipt notice; another, routed here, gives a webhook delivery; a third,
-        with a photo, gives an upload."""
+        with a photo, gives an upload; a resident's e-mail, stored as SES stores it, gives
+        the mail function's first message."""
         from local.pump import FakeLambdaContext, scheduled_event, sns_event
 
         no_failures: dict[str, Any] = {"equals": {"batchItemFailures": []}}
@@ -346,6 +371,12 @@ class ColdTown:
             "Contents", []) if with_photo in o["Key"]]
         from local.pump import s3_event
 
+        mail_key = f"inbound-mail/bench-{uuid.uuid4().hex}"
+        s3.put_object(Bucket=bucket, Key=mail_key,
+                      Body=resident_mail(f"resident{n}@example.org", small_jpeg()))
+        (stored_mail,) = [o for o in s3.list_objects_v2(
+            Bucket=bucket, Prefix=mail_key).get("Contents", [])]
+
         inbound_topic = f"arn:aws:sns:{REGION}:123456789012:town311-sms-inbound"
         sms = sns_event({"Type": "Notification", "MessageId": str(uuid.uuid4()),
                          "TopicArn": inbound_topic, "Message": json.dumps({
@@ -366,6 +397,8 @@ class ColdTown:
             "release_quiet_hours_texts": (scheduled_event("quiet", REGION), {"counts": True}),
             "receive_sms": (sms, {"equals": {"outcome": "stopped"}}),
             "process_photo": (s3_event(bucket, upload, REGION), {"equals": {"published": 1}}),
+            # A resident's e-mail as SES stores it: a draft in triage, its photo, a reply.
+            "receive_mail": (s3_event(bucket, stored_mail, REGION), {"equals": {"drafted": 1}}),
         }
         return {name: Job(name, handlers[name], event, check)
                 for name, (event, check) in events.items()}
@@ -403,6 +436,7 @@ def cold_town(emulator: Emulator) -> Iterator[tuple[ColdTown, dict[str, str], ty
             environment = provision(session)
             os.environ.update(environment)
             os.environ.setdefault("TOWN311_MAIL_FROM", "311@maplefalls.example")
+            os.environ["TOWN311_MAIL_INTAKE_DOMAIN"] = MAIL_DOMAIN  # receive_mail's town
             container = bootstrap.Container(settings_from_env())
             bootstrap.install(container)
             seed_demo_town(container.towns, api_key=API_KEY)

@@ -24,11 +24,13 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
         WebhookDestinations,
         WebhookPorts,
     )
+    from chalicelib.services.drafts import DraftPorts
     from chalicelib.services.escalations import EscalationPorts
     from chalicelib.services.figures import FigurePorts
     from chalicelib.services.gazetteer import GazetteerPorts, GazetteerStore, Geocoder
     from chalicelib.services.intake import IntakePorts
     from chalicelib.services.knowledge import KnowledgePorts
+    from chalicelib.services.mail_intake import MailPorts
     from chalicelib.services.migrations import MigrationPorts
     from chalicelib.services.notices import NoticePorts
     from chalicelib.services.open_data import OpenDataPorts
@@ -48,6 +50,8 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
         HostResolver,
         IdempotencyGuard,
         IdentityProvider,
+        InboundMailbox,
+        IntakeAddresses,
         Limits,
         Messenger,
         NearbyRequests,
@@ -554,6 +558,40 @@ class Container:
         return IntakePorts(store=self.requests, routing=self.routing_queue, photos=self.photos,
                            new_id=self.make_id, now=self.now, notices=self.notice_queue,
                            outreach=self.outreach, usage=self.usage)
+
+    @cached_property
+    def inbound_mail(self) -> InboundMailbox:
+        """Raw messages SES stored under inbound-mail/ of the private bucket."""
+        from chalicelib.adapters.mail import S3InboundMailbox
+
+        return S3InboundMailbox(lambda: self.client("s3"), self.settings.photo_bucket)
+
+    @cached_property
+    def intake_addresses(self) -> IntakeAddresses:
+        """Towns' own e-mail intake addresses (one item per address)."""
+        from chalicelib.adapters.dynamodb.mail import DynamoIntakeAddresses
+
+        self._table  # noqa: B018 - binds the item classes to the table first
+        return DynamoIntakeAddresses()
+
+    @property
+    def mail_ports(self) -> MailPorts:
+        """What e-mail intake needs (chalicelib.services.mail_intake)."""
+        from chalicelib.services.mail_intake import MailPorts
+
+        return MailPorts(mailbox=self.inbound_mail, addresses=self.intake_addresses,
+                         towns=self.towns, intake=self.intake, geocoder=self.geocoder,
+                         guard=self.idempotency, limits=self.limits, book=self.notice_book,
+                         messenger=self.messenger,
+                         intake_domain=self.settings.mail_intake_domain,
+                         base_url=self.settings.public_base_url or "", audit=self.audit)
+
+    @property
+    def draft_ports(self) -> DraftPorts:
+        """What confirming an e-mail draft needs (chalicelib.services.drafts)."""
+        from chalicelib.services.drafts import DraftPorts
+
+        return DraftPorts(routing=self.routing_ports, audit=self.audit)
 
     @property
     def escalation_ports(self) -> EscalationPorts:

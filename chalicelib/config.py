@@ -72,6 +72,10 @@ class Settings:
     # required, so that a stage without it still serves everything else; asking for an
     # export there is answered 503.
     export_queue_url: str | None = None
+    # E-mail intake (chalicelib.services.mail_intake): the domain SES receives the towns'
+    # mail on; a town's address is <town_id>@<it> unless it set its own. Unset: no mail
+    # is received, and the console shows no intake address.
+    mail_intake_domain: str | None = None
 
 
 # (shortest, longest, pattern) of the text settings that have rules.
@@ -83,6 +87,11 @@ _RULES: dict[str, tuple[int, int | None, re.Pattern[str] | None]] = {
     "webhook_queue_url": (8, None, None),
     "notice_queue_url": (8, None, None),
     "queue_prefix": (1, 58, re.compile(r"[A-Za-z0-9_-]+")),
+}
+# Rules of settings that may be left out (checked when given).
+_OPTIONAL_RULES: dict[str, tuple[int, int | None, re.Pattern[str] | None]] = {
+    "mail_intake_domain": (3, 253, re.compile(
+        r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")),
 }
 _TRUE = frozenset({"1", "true", "yes", "on", "t", "y"})
 _FALSE = frozenset({"0", "false", "no", "off", "f", "n"})
@@ -105,7 +114,8 @@ def _checked(name: str, raw: str) -> Any:
         if raw.strip().lower() in _FALSE:
             return False
         raise ValueError(name)
-    shortest, longest, pattern = _RULES.get(name, (0, None, None))
+    shortest, longest, pattern = _RULES.get(name) or _OPTIONAL_RULES.get(
+        name, (0, None, None))
     if len(raw) < shortest or (longest is not None and len(raw) > longest) or \
             (pattern is not None and not pattern.fullmatch(raw)):
         raise ValueError(name)
@@ -143,6 +153,7 @@ _ENV = {
     "dev_sign_in_file": "TOWN311_DEV_SIGN_IN_FILE",
     "cognito_domain": "TOWN311_COGNITO_DOMAIN",
     "export_queue_url": "TOWN311_EXPORT_QUEUE_URL",
+    "mail_intake_domain": "TOWN311_MAIL_INTAKE_DOMAIN",
 }
 
 

@@ -364,7 +364,7 @@ FUNCTION_BUDGETS = {
     **{logical_id: 9_500_000 for logical_id in (
         "RouteNewRequests", "DeliverWebhooks", "ResendUnroutedRequests", "CheckServiceLevels",
         "ProcessPhoto", "SendNotices", "ReleaseQuietHoursTexts", "ReceiveSms",
-        "WriteExports", "CountFigures")},
+        "WriteExports", "CountFigures", "ReceiveMail")},
 }
 
 

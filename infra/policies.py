@@ -45,6 +45,7 @@ FUNCTIONS = {
     "receive_sms": "ReceiveSms",
     "write_exports": "WriteExports",
     "count_figures": "CountFigures",
+    "receive_mail": "ReceiveMail",
 }
 
 # DynamoDB through pynamodb. TransactWriteItems is authorised per item as well (PutItem,
@@ -230,6 +231,26 @@ def function_statements(stack: str, function: str) -> list[dict[str, Any]]:
         return [
             _statement("Table", READ + WRITE, [table]),
             _statement("RequestsStream", STREAM_TRIGGER, [f"{table}/stream/*"]),
+        ]
+    if function == "receive_mail":
+        # A resident's e-mail: the raw message SES stored (read, then deleted), the town and
+        # its catalogue, gazetteer and past requests (the guesses), the draft request in a
+        # transaction with its count, the sender's flood budget and refusals, the reply's
+        # claim, the idempotency record of the message, photos put where uploads land,
+        # and the routing message. Its reply (SES) is granted in infra/template.yaml.
+        return [
+            _statement("Table", READ + WRITE, [table]),
+            _statement("RequestIndexes", ["dynamodb:Query"], [f"{indexes}/by_requested"]),
+            _statement("IdempotencyRecords", ["dynamodb:GetItem", "dynamodb:PutItem",
+                                              "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                       [f"arn:aws:dynamodb:*:*:table/{stack}-idempotency"]),
+            _statement("InboundMail", ["s3:GetObject", "s3:DeleteObject"],
+                       [_bucket(stack, "inbound-mail/")]),
+            # Without it S3 answers a message already handled (an event delivered twice)
+            # with 403, not 404, and it would be retried instead of ignored.
+            _statement("MailBucketListing", ["s3:ListBucket"], [_bucket(stack)]),
+            _statement("PhotoUploads", ["s3:PutObject"], [_bucket(stack, "incoming/")]),
+            _statement("RoutingQueue", ["sqs:SendMessage"], [_queue(stack, "routing")]),
         ]
     raise KeyError(f"no policy for {function}; add one to infra/policies.py")
 

@@ -55,6 +55,9 @@ log = logging.getLogger("local.run")  # not __name__: that is __main__ under -m
 LOGIN_TTL_SECONDS = 12 * 3600
 DEMO_YEAR_REQUESTS = 2400  # Maple Falls: ~8,000 residents at ~0.3 requests a year each
 LOCAL_MAIL_FROM = "311@maplefalls.example"
+# The domain residents' e-mail reaches the towns on (`make mail`): Maple Falls is
+# maplefalls.example@reports.town311.local, as local/pothole.eml is addressed.
+LOCAL_MAIL_INTAKE_DOMAIN = "reports.town311.local"
 # Platform operators belong to no town, so the demo town's staff has none: the operator's
 # staff record is the platform's (seed_demo_operator), checked on each call like anyone's.
 DEMO_OPERATOR = {"subject": "demo-operator", "email": "operator@town311.local",
@@ -219,7 +222,8 @@ def demo_facts(port: int, endpoint: str, jurisdiction: str, api_key: str,
         "aws_region": stack.region,
         "stack_name": stack.stack_name,
         "environment": {**stack.environment, **{name: os.environ[name] for name in (
-            "TOWN311_MAIL_FROM", "TOWN311_PUBLIC_BASE_URL") if os.environ.get(name)}},
+            "TOWN311_MAIL_FROM", "TOWN311_PUBLIC_BASE_URL", "TOWN311_MAIL_INTAKE_DOMAIN")
+            if os.environ.get(name)}},
         "resources": {
             logical: attributes["Ref"] for logical, attributes in stack.resources.items()
         },
@@ -321,6 +325,7 @@ def main() -> None:
         # below) rather than to the log: the demo shows what a phone or inbox would get.
         os.environ.setdefault("TOWN311_PUBLIC_BASE_URL", f"http://{HOST}:{port}")
         os.environ["TOWN311_MAIL_FROM"] = LOCAL_MAIL_FROM
+        os.environ["TOWN311_MAIL_INTAKE_DOMAIN"] = LOCAL_MAIL_INTAKE_DOMAIN
         # Departments' webhooks may go to a receiver on this machine (http://127.0.0.1:...);
         # deployed stages never allow loopback.
         os.environ["TOWN311_ALLOW_LOOPBACK_WEBHOOKS"] = "1"

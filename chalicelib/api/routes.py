@@ -34,6 +34,7 @@ VIEW_MODULES = (
     "chalicelib.api.service_levels", "chalicelib.api.alerts", "chalicelib.api.emergency",
     "chalicelib.api.places", "chalicelib.api.open_data", "chalicelib.api.forecast",
     "chalicelib.api.articles",
+    "chalicelib.api.drafts",
     # The resident pages (static files apart, so a stylesheet loads no templates).
     "chalicelib.web.files", "chalicelib.web.home", "chalicelib.web.report",
     "chalicelib.web.track", "chalicelib.web.residents", "chalicelib.web.requests_map",
@@ -46,6 +47,7 @@ VIEW_MODULES = (
     "chalicelib.web.console_people",
     "chalicelib.web.console_setup", "chalicelib.web.console_dashboard",
     "chalicelib.web.console_answers",
+    "chalicelib.web.console_mail",
 )
 
 

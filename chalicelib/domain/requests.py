@@ -99,6 +99,25 @@ class RequestPhoto:
     hidden: bool = False
 
 
+@dataclass(frozen=True)
+class IntakeGuess:
+    """What Town311 guessed of a request no person filed by hand (an e-mail), kept for
+    the member of staff who confirms it: the services its words suggest, best first, and
+    the words read as its place with the gazetteer entry they matched (if any)."""
+
+    services: tuple[str, ...] = ()
+    place_text: str | None = None  # None: the mail named no place Town311 could read
+    place_label: str | None = None  # the gazetteer entry the words matched
+    lat: float | None = None
+    long: float | None = None
+
+
+# The place of a draft whose mail named none: an address text without a point, which the
+# data model accepts (Open311's rule: a point, an address or an address id) and which no
+# map, nearby search or open-data point ever shows as a location.
+PLACE_NOT_GIVEN = "Location not given"
+
+
 @dataclass
 class ServiceRequest:
     town_id: str
@@ -143,6 +162,10 @@ class ServiceRequest:
     escalation_level: int = 0
     next_sla_at: datetime | None = None
     sla_hours_left: float | None = None
+    # A draft from an unattended channel (e-mail): in triage until a member of staff
+    # confirms its service and place (services.drafts); ``intake_guess`` is what was guessed.
+    needs_confirmation: bool = False
+    intake_guess: IntakeGuess | None = None
     version: int = 1
     timeline: list[TimelineEvent] = field(default_factory=list)
 

@@ -91,6 +91,9 @@ class Town:
     # only as the centre of a grid cell this many metres square, without address or words.
     open_data_grid_m: int = 250
     sensitive_services: tuple[str, ...] = ()
+    # E-mail intake: the town's own address for reports by e-mail, if it set one (on the
+    # deployment's intake domain); None: ``<town_id>@<intake domain>`` (intake_address).
+    intake_email: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -189,3 +192,11 @@ def web_domain_of(host: str) -> str:
         raise InvalidInput.of([Problem("domain", "must be a DNS name such as "
                                                  "311.maplefalls.gov")])
     return name
+
+
+def intake_address(town: Town, intake_domain: str | None) -> str | None:
+    """Where residents e-mail the town's reports: its own address, else
+    ``<town_id>@<intake domain>``; None when the deployment receives no mail."""
+    if not intake_domain:
+        return None
+    return town.intake_email or f"{town.town_id}@{intake_domain}"

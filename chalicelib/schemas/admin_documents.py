@@ -113,6 +113,10 @@ def staff_request_document(r: Any, zone: Any) -> dict[str, Any]:
         {"at": open311_time(e.at, zone), "kind": e.kind, "summary": e.summary,
          "description": e.description, "public": e.public, "actor_role": e.actor_role}
         for e in r.timeline]
+    guess = r.intake_guess
+    doc["intake_guess"] = None if guess is None else {
+        "services": list(guess.services), "place_text": guess.place_text,
+        "place_label": guess.place_label, "lat": guess.lat, "long": guess.long}
     return doc
 
 

@@ -118,6 +118,9 @@ def request_document(r: ServiceRequest, zone: tzinfo, *, extensions: bool,
             "followers": r.followers,
             "state": r.lifecycle,
             "disputed": r.disputed,
+            # An e-mail draft: its service and place are Town311's guess until staff
+            # confirm them (a draft whose mail named no place has no point at all).
+            "needs_confirmation": r.needs_confirmation,
         }
         doc["notes"] = [
             {"datetime": open311_time(e.at, zone), "summary": e.summary, "type": e.kind,

@@ -25,6 +25,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.followers import REPORTER, Follower, new_tracking_number
 from chalicelib.domain.queries import Quota
 from chalicelib.domain.requests import (
+    IntakeGuess,
     Place,
     Reporter,
     ServiceRequest,
@@ -121,14 +122,19 @@ def read_submission(fields: dict[str, str], attributes: dict[str, list[str]], to
 def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
                    key: ApiKey | None, ports: IntakePorts, photo: Photo | None = None, *,
                    channel: str = "open311", entered_by: str | None = None,
-                   source_ip: str | None = None, phone_proved: bool = False) -> Receipt:
+                   source_ip: str | None = None, guess: IntakeGuess | None = None,
+                   replies_itself: bool = False) -> Receipt:
     """Store a new service request with its first timeline event, then ask for routing.
 
     The request is durable before anything else happens: a routing message that cannot be
     sent does not undo it; the failure is logged with the request id for re-routing.
 
-    ``phone_proved``: the reporter's phone is the one the report came from (a text to the
-    town's number), so it needs no confirming, and the caller sends the receipt itself.
+    With ``guess`` the request is a draft that needs a person's confirmation (an e-mail:
+    its service and place were guessed; the router sends it to triage). ``replies_itself``:
+    the channel proved the reporter's address and answers them itself (e-mail intake: SES
+    checked the sender, and its reply carries the tracking number; a text to the town's
+    number came from that phone, and the conversation's last text is the receipt), so the reporter
+    follows the request confirmed and no "submitted" receipt is queued besides.
     """
     if key is not None and not key.allows(SCOPE_SUBMIT):
         raise AccessDenied("this api_key may not submit requests")
@@ -136,7 +142,10 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
     if service is None:
         raise InvalidInput.of([Problem("service_code",
                                        f"{form.service_code!r} is not a service of {town.name}")])
-    answers = parse_attribute_answers(service, form.attributes)
+    # A draft (an e-mail) answered none of the service's questions, required ones
+    # included: the member of staff who confirms it has the resident's own words.
+    answers = {} if guess is not None and not form.attributes else \
+        parse_attribute_answers(service, form.attributes)
     if photo is not None:
         _check_photo(photo)
 
@@ -160,6 +169,7 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
                           account_id=form.account_id, language=form.language,
                           notify=form.notify is not False),
         tracking_number=tracking,
+        needs_confirmation=guess is not None, intake_guess=guess,
     )
     from chalicelib.services.service_levels import start_clock, target_for
 
@@ -182,11 +192,9 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
         target=request_id, source_ip=source_ip,
         details={"service_code": service.code, "channel": channel})
     follower = None
-    if form.notify is not False and phone_proved and form.phone:
-        follower = Follower.make(REPORTER, now, None, form.phone, form.language,
-                                 confirmed=("sms",))
-    elif form.notify is not False and (form.email or form.phone):
-        follower = _reporter_to_tell(ports, town, form, now, entered_by, source_ip)
+    if form.notify is not False and (form.email or form.phone):
+        follower = _reporter_to_tell(ports, town, form, now, entered_by, source_ip,
+                                     replies_itself)
     try:
         ports.store.add(request, submitted, quota, audit, follower)
     except Conflict:
@@ -203,7 +211,7 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
     except StorageUnavailable:
         log.error("stored request not sent for routing",
                     extra={"town": town.town_id, "service_request_id": request_id})
-    if follower is not None and not phone_proved:
+    if follower is not None and not replies_itself:
         from chalicelib.services.notices import announce
 
         announce(ports.notices, request, submitted)
@@ -213,12 +221,13 @@ def submit_request(form: NewServiceRequest, town: Town, catalogue: Catalogue,
 
 def _reporter_to_tell(ports: IntakePorts, town: Town, form: NewServiceRequest,
                       now: datetime, entered_by: str | None,
-                      source_ip: str | None) -> Follower | None:
-    """The reporter as a follower. Addresses a member of staff took down are proved;
+                      source_ip: str | None, proved: bool = False) -> Follower | None:
+    """The reporter as a follower. Addresses a member of staff took down, or that the
+    channel proved (``proved``: an e-mail's checked sender), are proved;
     an anonymous report's get one receipt asking to confirm them, if that send is within
     the anonymous budgets (services.outreach): over them, the report is still stored,
     and nobody is messaged about it."""
-    if entered_by is not None:
+    if entered_by is not None or proved:
         return Follower.make(REPORTER, now, form.email, form.phone, form.language,
                              confirmed=tuple(c for c, v in (("email", form.email),
                                                             ("sms", form.phone)) if v))

@@ -76,7 +76,14 @@ def route_request(town_id: str, request_id: str, ports: RoutingPorts) -> str | N
     if request.lifecycle not in (lifecycle.SUBMITTED, lifecycle.REOPENED):
         return None
     catalogue = ports.towns.get_catalogue(town_id, town.changeset)
-    decision = decide(catalogue, request.service_code, request.place.lat, request.place.long)
+    if request.needs_confirmation:
+        # A draft (an e-mail) waits in triage for a person to confirm its guessed service
+        # and place; confirming it routes it by the rules (services.drafts).
+        decision = RoutingDecision((catalogue.routing or RoutingRules()).triage,
+                                   "needs confirmation: triage")
+    else:
+        decision = decide(catalogue, request.service_code, request.place.lat,
+                          request.place.long)
     department = catalogue.department(decision.department)
     if department is None:
         log.error("routing chose a department the town does not have",

@@ -376,7 +376,7 @@ def _file(ports: SmsPorts, town: Town, facts: TownFacts, phone: str,
     try:
         form = NewServiceRequest.model_validate(fields)
         receipt = intake.submit_request(form, town, catalogue_of(ports.towns, town), None,
-                                        ports.intake, channel="sms", phone_proved=True)
+                                        ports.intake, channel="sms", replies_itself=True)
     except (ValidationError, Town311Error):
         log.exception("a report by text could not be filed", extra={"town": town.town_id})
         return say(talk.language, "not_filed", town=_name(town))

@@ -280,6 +280,7 @@ def _request_page(req: PageRequest, who: Principal, request_id: str, *, status: 
         next_step=clock["when"](found.next_sla_at.isoformat()) if found.next_sla_at else None,
         departments=[(d.code, d.name) for d in catalogue.departments
                      if d.code != found.department],
+        service_names={s.code: s.name for s in catalogue.services},
         problems=problems or [], failed=failed, done=req.query.get("done", "")[:20],
         **clock)
 

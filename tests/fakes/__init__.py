@@ -14,6 +14,7 @@ from tests.fakes.exports import (
 )
 from tests.fakes.figures import FakeFigureStore, StreamedRequests
 from tests.fakes.knowledge import FakeArticleStore
+from tests.fakes.mail import FakeInboundMailbox, FakeIntakeAddresses
 from tests.fakes.messages import (
     FakeIdempotency,
     FakeLimits,
@@ -49,6 +50,8 @@ def counter_ids(prefix: str = "ID") -> Callable[[], str]:
 
 __all__ = [
     "FakeArticleStore",
+    "FakeInboundMailbox",
+    "FakeIntakeAddresses",
     "FakeExportFiles",
     "FakeExportJobs",
     "FakeExportQueue",

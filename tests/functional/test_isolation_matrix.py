@@ -35,6 +35,8 @@ ROUTES = [
     ("GET", "/staff/possible-duplicates", None, {"town_admin", "agent", "supervisor"}),
     ("POST", "/staff/requests/{rid}/merge", {"into": "01JNOTAREQUEST0000000000000"},
      {"town_admin", "agent", "supervisor"}),
+    ("POST", "/staff/requests/{rid}/confirm", {"service_code": "pothole", "lat": 44.9778,
+                                               "long": -93.265}, {"town_admin", "supervisor"}),
     ("POST", "/staff/requests/{rid}/photos", {"content_type": "image/jpeg"},
      {"town_admin", "agent", "supervisor"}),
     ("POST", "/staff/requests/{rid}/photos/{photo_id}/hide", None, {"town_admin", "supervisor"}),

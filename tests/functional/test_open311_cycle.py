@@ -165,7 +165,7 @@ def test_multivaluelist_answers_and_extensions(api):
     assert extra == {
         "channel": "open311", "zone": None, "duplicate": False,
         "parent_service_request_id": None, "followers": 0, "state": "submitted",
-        "disputed": False}
+        "disputed": False, "needs_confirmation": False}
     assert extended["notes"][0]["type"] == "submitted"
     assert extended["address"] == "12 Elm St"
     root = xml(api.http.get(f"{TOWN}/requests/{rid}.xml?extensions=true"))

@@ -136,17 +136,49 @@ def test_every_function_gets_the_app_environment(template):
         assert not (set(own) & APP_ENVIRONMENT), logical
 
 
-def test_the_photo_bucket_invokes_the_photo_function_for_incoming_uploads(template):
+def test_the_photo_bucket_invokes_the_photo_and_mail_functions_on_prefixes_apart(template):
     resources = template["Resources"]
     bucket = resources["PhotoBucket"]
-    (target,) = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
-    assert target["Event"] == "s3:ObjectCreated:*"
-    assert target["Function"] == {"Fn::GetAtt": ["ProcessPhoto", "Arn"]}
-    assert target["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "incoming/"}]
-    permission = resources[bucket["DependsOn"]]
-    assert permission["Type"] == "AWS::Lambda::Permission"
-    assert permission["Properties"]["Principal"] == "s3.amazonaws.com"
-    assert permission["Properties"]["FunctionName"] == {"Fn::GetAtt": ["ProcessPhoto", "Arn"]}
+    targets = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    prefixes = {t["Function"]["Fn::GetAtt"][0]: t["Filter"]["S3Key"]["Rules"]
+                for t in targets}
+    assert prefixes == {"ProcessPhoto": [{"Name": "prefix", "Value": "incoming/"}],
+                        "ReceiveMail": [{"Name": "prefix", "Value": "inbound-mail/"}]}
+    assert all(t["Event"] == "s3:ObjectCreated:*" for t in targets)
+    # S3 refuses two notifications of one event type whose prefixes overlap.
+    values = [rules[0]["Value"] for rules in prefixes.values()]
+    assert not any(a != b and b.startswith(a) for a in values for b in values)
+    invoked = set()
+    for logical in bucket["DependsOn"]:
+        permission = resources[logical]
+        assert permission["Type"] == "AWS::Lambda::Permission"
+        assert permission["Properties"]["Principal"] == "s3.amazonaws.com"
+        invoked.add(permission["Properties"]["FunctionName"]["Fn::GetAtt"][0])
+    assert invoked == {"ProcessPhoto", "ReceiveMail"}
+
+
+def test_ses_stores_the_towns_mail_under_inbound_mail_for_this_account_only(template):
+    resources = template["Resources"]
+    rule = resources["MailReceiptRule"]
+    assert rule["Condition"] == "ReceivesMail"
+    assert rule["DependsOn"] == "MailBucketPolicy"
+    spec = rule["Properties"]["Rule"]
+    assert spec["ScanEnabled"] is True  # the verdicts receive_mail refuses forgeries by
+    assert spec["Recipients"] == [{"Ref": "MailIntakeDomain"}]
+    (action,) = spec["Actions"]
+    assert action["S3Action"] == {"BucketName": {"Ref": "PhotoBucket"},
+                                  "ObjectKeyPrefix": "inbound-mail/"}
+    assert rule["Properties"]["RuleSetName"] == {"Ref": "MailReceiptRuleSet"}
+    policy = resources["MailBucketPolicy"]
+    assert policy["Condition"] == "ReceivesMail"
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert statement["Action"] == "s3:PutObject"
+    assert statement["Resource"]["Fn::Sub"].endswith("/inbound-mail/*")
+    assert statement["Condition"]["StringEquals"] == {"AWS:SourceAccount": {
+        "Ref": "AWS::AccountId"}}
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["TOWN311_MAIL_INTAKE_DOMAIN"] == {"Ref": "MailIntakeDomain"}
 
 
 @pytest.mark.parametrize("alarm, queue", [("RoutingDeadLetterAlarm", "RoutingDeadLetterQueue"),
@@ -167,6 +199,7 @@ LOGICAL_IDS = {
     "check_service_levels": "CheckServiceLevels", "process_photo": "ProcessPhoto",
     "send_notices": "SendNotices", "release_quiet_hours_texts": "ReleaseQuietHoursTexts",
     "receive_sms": "ReceiveSms", "write_exports": "WriteExports", "count_figures": "CountFigures",
+    "receive_mail": "ReceiveMail",
 }
 
 
@@ -184,14 +217,16 @@ def test_every_function_has_its_own_role_with_its_own_policy_file(template):
     assert len(roles) == len(LOGICAL_IDS)
 
 
-def test_only_the_api_and_send_notices_may_mail_and_only_from_the_mail_from_address(template):
+def test_only_the_api_send_notices_and_receive_mail_may_mail_and_only_from_mail_from(
+        template):
     resources = template["Resources"]
     mail = [(logical, r) for logical, r in resources.items() if r["Type"] == "AWS::IAM::Policy"
             and "ses:" in json.dumps(r["Properties"]["PolicyDocument"])]
     assert [logical for logical, _ in mail] == ["ResidentMailPolicy"]
     policy = mail[0][1]
     assert policy["Condition"] == "SendsMail"
-    assert policy["Properties"]["Roles"] == [{"Ref": "ApiHandlerRole"}, {"Ref": "SendNoticesRole"}]
+    assert policy["Properties"]["Roles"] == [{"Ref": "ApiHandlerRole"}, {"Ref": "SendNoticesRole"},
+                                             {"Ref": "ReceiveMailRole"}]
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Action"] == ["ses:SendEmail"]
     assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "MailFrom"}}}

@@ -68,7 +68,7 @@ def test_photo_bucket_is_private_encrypted_and_expires_incoming_uploads(aws):
     assert all(block.values())
     encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
     assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
-    incoming, exports = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    incoming, exports, mail = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert incoming["Filter"]["Prefix"] == "incoming/"
     assert incoming["Expiration"]["Days"] == 1
     assert incoming["Status"] == "Enabled"
@@ -76,6 +76,9 @@ def test_photo_bucket_is_private_encrypted_and_expires_incoming_uploads(aws):
     assert exports["Filter"]["Prefix"] == "exports/"
     assert exports["Expiration"]["Days"] == 7
     assert exports["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+    # Residents' raw e-mail: deleted once handled, any left (unreadable) after a week.
+    assert mail["Filter"]["Prefix"] == "inbound-mail/"
+    assert mail["Expiration"]["Days"] == 7
 
 
 def test_routing_queue_dead_letters_after_five_receives(aws):
@@ -156,6 +159,8 @@ def test_environment_names_every_resource_the_app_reads(aws):
         "TOWN311_JWT_AUDIENCE": LOCAL_AUDIENCE,
         # A parameter takes its default locally: no sending address, messages are logged.
         "TOWN311_MAIL_FROM": "",
+        # Likewise no intake domain: `make run` sets its own (local/run.py).
+        "TOWN311_MAIL_INTAKE_DOMAIN": "",
     }
 
 

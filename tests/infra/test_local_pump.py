@@ -237,8 +237,20 @@ def test_every_event_handler_of_the_app_is_pumped_locally(aws):
     expected_schedules = sum(isinstance(c, ScheduledEventConfig) for c in app.event_sources)
     assert pumped.get(SqsSource, 0) == expected_sqs >= 1
     assert pumped.get(ScheduleSource, 0) == expected_schedules
-    assert [s.function_name for s in sources if isinstance(s, S3Source)] == [
-        "town311-local-ProcessPhoto"]
+    buckets = {s.function_name: s.prefix for s in sources if isinstance(s, S3Source)}
+    assert buckets == {"town311-local-ProcessPhoto": "incoming/",
+                       "town311-local-ReceiveMail": "inbound-mail/"}
+
+
+def test_a_message_stored_under_inbound_mail_reaches_receive_mail(aws):
+    from app import app
+    from chalicelib.events.mail import receive_mail
+
+    stack = provision_stack(aws)
+    sources = discover_sources(app, stack, aws.client("sqs"), aws.client("s3"))
+    (mail,) = [s for s in sources if isinstance(s, S3Source) and s.prefix == "inbound-mail/"]
+    assert mail.handler is receive_mail
+    assert mail.bucket == stack.resources["PhotoBucket"]["Ref"]
 
 
 def test_the_webhook_queue_is_pumped_to_the_webhook_sender(aws):

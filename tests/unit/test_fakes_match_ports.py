@@ -51,6 +51,8 @@ FAKES: dict[type, type] = {
     ports.FigureStore: fakes.FakeFigureStore,
     ports.ArticleStore: fakes.FakeArticleStore,
     ports.SmsConversations: fakes.FakeSmsConversations,
+    ports.InboundMailbox: fakes.FakeInboundMailbox,
+    ports.IntakeAddresses: fakes.FakeIntakeAddresses,
 }
 
 

@@ -26,6 +26,7 @@ from chalicelib.domain.open_data import (
     public_record,
 )
 from chalicelib.domain.requests import (
+    IntakeGuess,
     Place,
     Reporter,
     RequestPhoto,
@@ -45,7 +46,8 @@ PRIVATE = {"lifecycle", "resolution", "department", "service_notice", "answers",
            "reporter", "api_key_id", "entered_by", "parent_request_id", "zone",
            "tracking_number", "token_hash", "followers", "disputed", "rating",
            "rating_comment", "sla_target", "sla_started_at", "escalation_level",
-           "next_sla_at", "sla_hours_left", "version", "timeline"}
+           "next_sla_at", "sla_hours_left", "version", "timeline", "needs_confirmation",
+           "intake_guess"}
 
 
 def _secret(name: str) -> str:
@@ -81,7 +83,9 @@ def stored_request(service_code: str = "pothole") -> ServiceRequest:
                              10, 10, AT, added_by=_secret("photo_by"), hidden=True)],
         sla_target=SlaTarget(123.456), sla_started_at=datetime(2001, 2, 3, tzinfo=UTC),
         escalation_level=7, next_sla_at=datetime(2002, 3, 4, tzinfo=UTC),
-        sla_hours_left=31.4159, version=8642,
+        sla_hours_left=31.4159, version=8642, needs_confirmation=True,
+        intake_guess=IntakeGuess((_secret("guessed_service"),), _secret("guessed_words"),
+                                 _secret("guessed_label"), 12.3456, 65.4321),
         timeline=[TimelineEvent(AT, _secret("event_id"), _secret("kind"),
                                 _secret("internal_summary"), _secret("internal_note"),
                                 public=False, actor_role=_secret("actor"))],
@@ -90,7 +94,7 @@ def stored_request(service_code: str = "pothole") -> ServiceRequest:
 
 PRIVATE_VALUES = [
     "SECRET", "secretemail", "5555550100", "987654", "123.456", "2001-02-03", "2002-03-04",
-    "31.4159", "8642", "xx-SECRETLANG",
+    "31.4159", "8642", "xx-SECRETLANG", "12.3456", "65.4321",
 ]
 
 

@@ -196,6 +196,12 @@ def photo_link_pk(town_id: str, secret_hash: str) -> str:
 def sms_number_pk(number: str) -> str:
     """A town's SMS number (E.164), pointing at the town."""
     return f"PLATFORM#SMSNUMBER#{number}"
+MAIL_ADDRESS_SK = "MAILTO"
+
+
+def mail_address_pk(address: str) -> str:
+    """Which town an e-mail intake address reaches (one item per address)."""
+    return f"PLATFORM#MAILTO#{address.lower()}"
 
 
 def staff_pk(town_id: str | None) -> str:

@@ -26,6 +26,7 @@ from chalicelib.adapters.dynamodb.keys import parse_sort_time, sort_time
 from chalicelib.adapters.dynamodb.table import TableItem
 from chalicelib.domain.geo import cell_of
 from chalicelib.domain.requests import (
+    IntakeGuess,
     Place,
     Reporter,
     RequestPhoto,
@@ -137,6 +138,10 @@ class RequestItem(TableItem):
     rating_comment = UnicodeAttribute(null=True)
     photos = JSONAttribute(default=list)
     sla = JSONAttribute(null=True)  # target, started, level, hours left (on hold)
+    # An e-mail draft waiting for staff to confirm it, and what was guessed (absent on
+    # every other request, and on items stored before drafts existed: read as False).
+    needs_confirmation = BooleanAttribute(default=False)
+    intake_guess = JSONAttribute(null=True)
     GSI5PK = UnicodeAttribute(null=True)
     GSI5SK = UnicodeAttribute(null=True)
 
@@ -213,6 +218,8 @@ def request_item(r: ServiceRequest) -> RequestItem:
         rating=r.rating, rating_comment=r.rating_comment,
         photos=[_photo_doc(p) for p in r.photos],
         sla=_sla_doc(r),
+        needs_confirmation=r.needs_confirmation,
+        intake_guess=_guess_doc(r.intake_guess),
         GSI1PK=keys.town_pk(r.town_id), GSI1SK=keys.requested_key(r.requested_at, r.request_id),
         GSI2PK=keys.town_pk(r.town_id), GSI2SK=keys.updated_key(r.updated_at, r.request_id),
     )
@@ -250,6 +257,21 @@ def _sla_fields(doc: dict[str, Any] | None) -> dict[str, Any]:
             "escalation_level": int(doc.get("level") or 0),
             "next_sla_at": parse_sort_time(doc["next"]) if doc.get("next") else None,
             "sla_hours_left": doc.get("hours_left")}
+
+
+def _guess_doc(g: IntakeGuess | None) -> dict[str, Any] | None:
+    if g is None:
+        return None
+    return {"services": list(g.services), "place_text": g.place_text,
+            "place_label": g.place_label, "lat": g.lat, "long": g.long}
+
+
+def _guess(doc: dict[str, Any] | None) -> IntakeGuess | None:
+    if not doc:
+        return None
+    return IntakeGuess(services=tuple(doc.get("services") or ()),
+                       place_text=doc.get("place_text"), place_label=doc.get("place_label"),
+                       lat=doc.get("lat"), long=doc.get("long"))
 
 
 def _photo_doc(p: RequestPhoto) -> dict[str, Any]:
@@ -320,6 +342,8 @@ def service_request(item: RequestItem, timeline: list[TimelineEvent] | None = No
         rating_comment=item.rating_comment,
         photos=[_photo(doc) for doc in item.photos or []],
         **_sla_fields(item.sla),
+        needs_confirmation=bool(item.needs_confirmation),
+        intake_guess=_guess(item.intake_guess),
         version=int(item.version or 1),
         timeline=timeline if timeline is not None else [_note(n) for n in item.notes or []],
     )

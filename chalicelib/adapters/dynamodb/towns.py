@@ -151,7 +151,8 @@ def _alert_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
 
 def _messaging_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in (doc or {}).items()
-            if k in ("sms_countries", "anonymous_messages_per_hour", "sms_number")}
+            if k in ("sms_countries", "anonymous_messages_per_hour", "sms_number",
+                     "intake_email")}
 
 
 def _open_data_settings(doc: dict[str, Any] | None) -> dict[str, Any]:
@@ -209,7 +210,8 @@ def town_item(town: Town) -> TownItem:
                    "test_recipients": list(town.alert_test_recipients)},
         "messaging": {"sms_countries": list(town.sms_countries),
                       "anonymous_messages_per_hour": town.anonymous_messages_per_hour,
-                      "sms_number": town.sms_number},
+                      "sms_number": town.sms_number,
+                      "intake_email": town.intake_email},
         "sla": {"ladder": [{"at": at, "notify": who} for at, who in town.sla_ladder],
                 "emergency": {"active": town.emergency_active, "services": {
                     code: None if t is None else {"amount": t.amount, "unit": t.unit}

@@ -29,6 +29,7 @@ from chalicelib.services.ports.exports import (
 )
 from chalicelib.services.ports.figures import FigureStore
 from chalicelib.services.ports.knowledge import ArticleStore
+from chalicelib.services.ports.mail import InboundMailbox, IntakeAddresses
 from chalicelib.services.ports.messages import (
     IdempotencyGuard,
     Limits,
@@ -61,6 +62,8 @@ from chalicelib.services.ports.usage import UsageMeter
 
 __all__ = [
     "SmsConversations",
+    "InboundMailbox",
+    "IntakeAddresses",
     "ExportFiles",
     "ExportJobs",
     "ExportQueue",

@@ -9,7 +9,7 @@ import base64
 import dataclasses
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -307,22 +307,8 @@ class DynamoTownDirectory:
     def map_web_domain(self, town: Town, previous: str | None) -> None:
         """Save ``town`` with its new ``web_domain`` and move the address item with it, in
         one transaction; Conflict if another town has the address."""
-        with storage_errors():
-            try:
-                with transaction() as tx:
-                    if town.web_domain is not None:
-                        tx.save(WebDomainItem(keys.web_domain_pk(town.web_domain),
-                                              keys.WEB_DOMAIN_SK, town_id=town.town_id),
-                                condition=WebDomainItem.PK.does_not_exist()
-                                | (WebDomainItem.town_id == town.town_id))
-                    if previous is not None and previous != town.web_domain:
-                        tx.delete(TableItem(keys.web_domain_pk(previous), keys.WEB_DOMAIN_SK))
-                    tx.save(town_item(town), condition=TownItem.PK.exists())
-            except TransactWriteError as e:
-                if CONDITION_FAILED in reasons(e):
-                    raise Conflict(f"{town.web_domain} is another town's address, or the "
-                                   "town is gone") from e
-                raise
+        _save_with_pointer(town, WebDomainItem, keys.web_domain_pk, keys.WEB_DOMAIN_SK,
+                           town.web_domain, previous, "address")
 
     def town_at_number(self, number: str) -> str | None:
         item = get_or_none(SmsNumberItem, keys.sms_number_pk(number), keys.SMS_NUMBER_SK)
@@ -331,22 +317,8 @@ class DynamoTownDirectory:
     def map_sms_number(self, town: Town, previous: str | None) -> None:
         """Save ``town`` with its new ``sms_number`` and move the number's pointer with it,
         in one transaction; Conflict if another town has the number."""
-        with storage_errors():
-            try:
-                with transaction() as tx:
-                    if town.sms_number is not None:
-                        tx.save(SmsNumberItem(keys.sms_number_pk(town.sms_number),
-                                              keys.SMS_NUMBER_SK, town_id=town.town_id),
-                                condition=SmsNumberItem.PK.does_not_exist()
-                                | (SmsNumberItem.town_id == town.town_id))
-                    if previous is not None and previous != town.sms_number:
-                        tx.delete(TableItem(keys.sms_number_pk(previous), keys.SMS_NUMBER_SK))
-                    tx.save(town_item(town), condition=TownItem.PK.exists())
-            except TransactWriteError as e:
-                if CONDITION_FAILED in reasons(e):
-                    raise Conflict(f"{town.sms_number} is another town's number, or the "
-                                   "town is gone") from e
-                raise
+        _save_with_pointer(town, SmsNumberItem, keys.sms_number_pk, keys.SMS_NUMBER_SK,
+                           town.sms_number, previous, "number")
 
     def _catalogue_change(self, town_id: str, changeset: str, put: TableItem | None = None,
                           delete_sk: str | None = None) -> None:
@@ -470,3 +442,27 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     return value
+
+
+def _save_with_pointer(town: Town, pointer: type[WebDomainItem] | type[SmsNumberItem],
+                       pk_of: Callable[[str], str], sk: str, value: str | None,
+                       previous: str | None, what: str) -> None:
+    """Save ``town`` and point ``value`` (its web address, its SMS number) at it, dropping
+    the ``previous`` value's pointer, in one transaction: two towns can never hold the
+    same value, and a town is never saved pointing at a value another town holds
+    (Conflict, as when the town is gone)."""
+    with storage_errors():
+        try:
+            with transaction() as tx:
+                if value is not None:
+                    tx.save(pointer(pk_of(value), sk, town_id=town.town_id),
+                            condition=pointer.PK.does_not_exist()
+                            | (pointer.town_id == town.town_id))
+                if previous is not None and previous != value:
+                    tx.delete(TableItem(pk_of(previous), sk))
+                tx.save(town_item(town), condition=TownItem.PK.exists())
+        except TransactWriteError as e:
+            if CONDITION_FAILED in reasons(e):
+                raise Conflict(f"{value} is another town's {what}, or the town is "
+                               "gone") from e
+            raise

@@ -23,6 +23,6 @@ def confirm_draft(request_id: str) -> Response:
     who = caller(blueprint)
     body = body_as(blueprint, ConfirmDraftIn)
     found = drafts.confirm_draft(c.draft_ports, who, request_id[:64], drafts.Confirmation(
-        body.service_code, body.lat, body.long, body.address_string))
+        body.service_code, body.lat, body.long, body.address_string, body.description))
     return respond(documents.staff_request_document(found, directory.zone_of(
         c.towns, who.town_id or "")))

@@ -30,8 +30,8 @@ def search_requests() -> Response:
     who = caller(blueprint)
     page = staff.search(c.towns, c.requests, who, query_as(blueprint, wire.StaffSearch), c.now())
     zone = directory.zone_of(c.towns, who.town_id or "")
-    documents = [request_document(r, zone, extensions=True) | {"department": r.department}
-                 for r in page.items]
+    documents = [request_document(r, zone, extensions=True, staff=True)
+                 | {"department": r.department} for r in page.items]
     return respond({"requests": documents, "has_more": page.has_more})
 
 

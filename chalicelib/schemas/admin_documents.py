@@ -101,7 +101,7 @@ def staff_request_document(r: Any, zone: Any) -> dict[str, Any]:
     """A request as the town's staff see it: reporter contact and the whole timeline."""
     from chalicelib.schemas.open311_documents import open311_time, request_document
 
-    doc = request_document(r, zone, extensions=True)
+    doc = request_document(r, zone, extensions=True, staff=True)
     doc["department"] = r.department
     doc["entered_by"] = r.entered_by
     doc["reporter"] = {} if r.reporter.is_empty() else {

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from chalicelib.domain.requests import DESCRIPTION_LIMIT
 from chalicelib.schemas.admin import Strict, _clean
 
 
@@ -31,3 +32,6 @@ class ConfirmDraftIn(Strict):
     lat: Annotated[float | None, _degrees(90.0)] = None
     long: Annotated[float | None, _degrees(180.0)] = None
     address_string: Annotated[str | None, Field(max_length=200), _clean(200)] = None
+    # What the public will read as the description (absent: the mail's words stay).
+    description: Annotated[str | None, Field(max_length=DESCRIPTION_LIMIT),
+                           _clean(DESCRIPTION_LIMIT, multiline=True)] = None

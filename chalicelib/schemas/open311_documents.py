@@ -88,14 +88,18 @@ def media_url(stored: str | None, root: str) -> str | None:
 
 
 def request_document(r: ServiceRequest, zone: tzinfo, *, extensions: bool,
-                     root: str = "") -> dict[str, Any]:
+                     root: str = "", staff: bool = False) -> dict[str, Any]:
+    """A request as Open311 shows it (``extensions``: with Town311's extended attributes).
+    An e-mail draft's description is the resident's whole mail (their name, phone and
+    signature may be in it): only staff (``staff``) see it until a member of staff has
+    confirmed the draft and chosen what the public reads."""
     doc: dict[str, Any] = {
         "service_request_id": r.request_id,
         "status": r.status,
         "status_notes": r.status_notes,
         "service_name": r.service_name,
         "service_code": r.service_code,
-        "description": r.description,
+        "description": r.description if staff or not r.needs_confirmation else None,
         "agency_responsible": r.agency_responsible,
         "service_notice": r.service_notice,
         "requested_datetime": open311_time(r.requested_at, zone),

@@ -51,6 +51,9 @@ class Confirmation:
     lat: float | None
     long: float | None
     address: str | None = None
+    # What the public reads as the request's description from now on (the mail with the
+    # resident's name, phone and signature taken out); None keeps the mail's words.
+    description: str | None = None
 
 
 def services_to_confirm(catalogue: Catalogue, request: ServiceRequest) -> list[Service]:
@@ -109,6 +112,8 @@ def confirm_draft(ports: DraftPorts, who: Principal, request_id: str,
         request.place = Place(lat=lat, long=long, address=address)
         request.zone = zones[0] if zones else None
         request.needs_confirmation = False
+        if choice.description is not None:
+            request.description = choice.description.strip() or None
         where = address or f"{lat:.5f}, {long:.5f}"
         event = TimelineEvent(at=now, event_id=r.new_id(), kind="confirmed",
                               summary=f"Confirmed as {service.name} at {where}",

@@ -40,7 +40,8 @@ def confirm_form(req: PageRequest, who: Principal, request_id: str) -> Response:
     chosen = f"{guess.lat!r},{guess.long!r},{guess.place_label}" \
         if guess and guess.place_label and guess.lat is not None else ""
     return _form(req, who, request_id, {"service_code": draft.service_code,
-                                        "place_text": typed, "place": chosen},
+                                        "place_text": typed, "place": chosen,
+                                        "description": draft.description or ""},
                  suggestions=_pickable(guess))
 
 
@@ -48,10 +49,12 @@ def confirm_form(req: PageRequest, who: Principal, request_id: str) -> Response:
 @staff
 def confirm(req: PageRequest, who: Principal, request_id: str) -> Response:
     from chalicelib.api.http import validated
+    from chalicelib.domain.requests import DESCRIPTION_LIMIT
     from chalicelib.schemas.drafts import ConfirmDraftIn
     from chalicelib.services import drafts, gazetteer
 
-    fields = {k: v[:300] for k, v in req.form().fields.items()}
+    fields = {k: v[:DESCRIPTION_LIMIT if k == "description" else 300]
+              for k, v in req.form().fields.items()}
     c = bootstrap.container()
     drafts.open_draft(c.draft_ports, who, request_id)  # the permission, before anything
     if fields.get("action") == "find":
@@ -67,9 +70,10 @@ def confirm(req: PageRequest, who: Principal, request_id: str) -> Response:
     try:
         body = validated(ConfirmDraftIn, {
             "service_code": fields.get("service_code", "").strip(), "lat": lat,
-            "long": long, "address_string": address})
+            "long": long, "address_string": address,
+            "description": fields.get("description")})
         drafts.confirm_draft(c.draft_ports, who, request_id[:64], drafts.Confirmation(
-            body.service_code, body.lat, body.long, body.address_string))
+            body.service_code, body.lat, body.long, body.address_string, body.description))
     except InvalidInput as e:
         return _form(req, who, request_id, fields, status=400,
                      problems=_worded(req, list(e.problems)))
@@ -98,6 +102,7 @@ def _worded(req: PageRequest, problems: list[Problem]) -> dict[str, str]:
         "lat": say("Give a latitude between -90 and 90"),
         "long": say("Give a longitude between -180 and 180"),
         "address_string": say("Use at most 200 characters"),
+        "description": say("Use at most 4,000 characters"),
     }
     found: dict[str, str] = {}
     for p in problems:

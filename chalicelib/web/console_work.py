@@ -97,8 +97,8 @@ def inbox(req: PageRequest, who: Principal) -> Response:
     queues = []
     for code in chosen:
         page = work.department_queue(c.routing_ports, who, code, None, INBOX_SIZE, None)
-        items = [request_document(r, town.zone, extensions=True) | {"lifecycle": r.lifecycle}
-                 for r in page.items]
+        items = [request_document(r, town.zone, extensions=True, staff=True)
+                 | {"lifecycle": r.lifecycle} for r in page.items]
         department = catalogue.department(code)
         queues.append({"code": code, "name": department.name if department else code,
                        "requests": items, "has_more": page.has_more,
@@ -177,8 +177,8 @@ def requests(req: PageRequest, who: Principal) -> Response:
         return render_console(req, who, "console/work/requests.html", status=400, **context)
     c = bootstrap.container()
     page = staff_service.search(c.towns, c.requests, who, search, c.now())
-    items = [request_document(r, town.zone, extensions=True) | {"department": r.department}
-             for r in page.items]
+    items = [request_document(r, town.zone, extensions=True, staff=True)
+             | {"department": r.department} for r in page.items]
     context.update(items=items, has_more=page.has_more, page=search.page,
                    points=_map_points(req, items) if on_map else [])
     return render_console(req, who, "console/work/requests.html", **context)

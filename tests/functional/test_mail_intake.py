@@ -427,3 +427,36 @@ def test_only_who_works_triage_may_confirm(api, staff, draft):
     assert _confirm(api, water, draft, payload).status_code == 403
     riverton = staff.headers("supervisor", town="riverton.example")
     assert _confirm(api, riverton, draft, payload).status_code == 404
+
+
+def test_the_mails_words_stay_with_staff_until_a_person_confirms_what_the_public_reads(
+        api, staff, mailroom):
+    words = ("There is a deep pothole outside 112 Oak St.\n\nRosa Alvarez\n"
+             "Cell 312-555-0147, 14 Elm Court")
+    outcome, _ = _deliver(mailroom, _mail(words, subject="Pothole"))
+    assert outcome == {"drafted": 1}
+    rid = [r for r in mailroom.container.requests.find(
+        "maplefalls.example", _recent()).items][0].request_id
+    public = body(api.http.get(f"{TOWN}/requests/{rid}.json?extensions=true"))[0]
+    assert public["description"] is None  # the mail, signature and all, is not public
+    listed = body(api.http.get(f"{TOWN}/requests.json?extensions=true"))
+    assert all(d["description"] is None for d in listed if d["service_request_id"] == rid)
+    assert "312-555-0147" in _staff_view(api, staff, rid)["description"]
+    assert _route(mailroom, rid) == "triage"
+    triage = staff.headers("department_worker", departments=("triage",))
+    r = _confirm(api, triage, rid, {"service_code": "pothole", "lat": 44.97871,
+                                    "long": -93.26732, "address_string": "112 Oak St",
+                                    "description": "Deep pothole by the curb."})
+    assert r.status_code == 200, r.body
+    public = body(api.http.get(f"{TOWN}/requests/{rid}.json?extensions=true"))[0]
+    assert public["description"] == "Deep pothole by the curb."
+    assert "312-555-0147" not in json.dumps(public)
+
+
+def test_confirming_without_a_new_description_publishes_the_mails_words(api, staff, draft):
+    triage = staff.headers("department_worker", departments=("triage",))
+    r = _confirm(api, triage, draft, {"service_code": "pothole", "lat": 44.97871,
+                                      "long": -93.26732})
+    assert r.status_code == 200, r.body
+    public = body(api.http.get(f"{TOWN}/requests/{draft}.json"))[0]
+    assert public["description"] and "near the park" in public["description"]

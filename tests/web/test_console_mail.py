@@ -130,3 +130,19 @@ def test_the_form_speaks_spanish(triage, draft) -> None:
     assert "Confirmar servicio y ubicación" in text(page)
     inbox = triage.get("/console/inbox?lang=es")
     assert "Borrador por correo: confirmar" in text(inbox)
+
+
+def test_the_form_offers_the_mails_words_to_edit_into_what_the_public_reads(
+        api, staff, triage, draft) -> None:
+    form = triage.get(f"/console/requests/{draft}/confirm")
+    textarea = html(form).split('id="description"')[1].split("</textarea>")[0]
+    assert "112 Oak St" in textarea  # the mail's words, ready to trim
+    assert "What the public reads" in text(form)
+    picked = html(form).split('name="place" value="')[1].split('"')[0]
+    done = triage.post(f"/console/requests/{draft}/confirm",
+                       {"action": "confirm", "service_code": "pothole", "place": picked,
+                        "description": "Deep pothole by the curb."})
+    assert done.status_code == 303, text(done)
+    public = json.loads(api.http.get(
+        f"/towns/maplefalls.example/open311/v2/requests/{draft}.json").body)[0]
+    assert public["description"] == "Deep pothole by the curb."

@@ -13,8 +13,8 @@ request. What is decided here, from the bytes alone:
   bounce or a mailing list's mail would start a mail loop.
 - ``body_words``: the text part (or the HTML part as text), without the quoted reply,
   the signature and the phone's "Sent from" line, bounded.
-- ``place_phrases``: the words that may name the place ("12 Oak St", "Oak St & 3rd Ave",
-  "corner of Oak and 3rd"), to look up in the town's gazetteer.
+
+Which place the words name is read as for a text message, in ``chalicelib.domain.place_words``.
 """
 
 from __future__ import annotations
@@ -408,64 +408,7 @@ def _clean(text: str, limit: int, *, multiline: bool) -> str:
     return text.strip()[:limit].strip()
 
 
-# --- the place ----------------------------------------------------------------------------
-
-_STREET_TYPES = (r"st|street|ave|avenue|av|rd|road|dr|drive|ln|lane|blvd|boulevard|ct|court|"
-                 r"pl|place|way|pkwy|parkway|hwy|highway|cir|circle|ter|terrace|trl|trail|"
-                 r"sq|square|calle|avenida")
-_NAME = r"(?:[A-Z0-9][\w'.-]*)"
-_STREET = rf"{_NAME}(?:\s+{_NAME}){{0,3}}?\s+(?:{_STREET_TYPES})\b\.?"
-_ADDRESS = re.compile(rf"\b(\d{{1,6}}[A-Za-z]?\s+{_STREET})", re.I)
-_CORNER = re.compile(
-    rf"\b({_NAME}(?:\s+{_NAME}){{0,2}}?(?:\s+(?:{_STREET_TYPES})\b\.?)?\s*(?:&|/|@|\band\b|\bat\b|"
-    rf"\by\b)\s*{_NAME}(?:\s+{_NAME}){{0,2}}?(?:\s+(?:{_STREET_TYPES})\b\.?)?)", re.I)
-_CORNER_OF = re.compile(r"\bcorner\s+of\s+([^.,;\n]{3,60})", re.I)
-_STREET_WORD = re.compile(rf"\b(?:{_STREET_TYPES})\b\.?", re.I)
-
-
-def place_phrases(text: str, limit: int = 12) -> list[str]:
-    """Words of ``text`` that may name the place, most precise first: house addresses
-    ("12 Oak St"), then corners ("Oak St & 3rd Ave", "the corner of Oak and 3rd"), then
-    bare street names ("on Maple Street"). A match may start with words that are not the
-    place's ("the light on Maple Street"): its shorter endings are offered too, shortest
-    first. The gazetteer decides which is a real place (``names_place``)."""
-    found: list[str] = []
-
-    def add(phrase: str) -> None:
-        phrase = " ".join(phrase.split()).strip(" .,;:")
-        if 3 <= len(phrase) <= 80 and phrase.lower() not in (p.lower() for p in found):
-            found.append(phrase)
-
-    def endings(phrase: str, corner: bool) -> list[str]:
-        words = phrase.split()
-        kept = []
-        for n in range(len(words) - 1, -1, -1):
-            rest = words[n:]
-            first = rest[0].lower().strip(".")
-            if first in _CONNECTOR_WORDS or _STREET_WORD.fullmatch(rest[0]):
-                continue
-            if corner and not any(w.lower() in _CONNECTOR_WORDS for w in rest[1:]):
-                continue
-            if len(rest) >= 2:
-                kept.append(" ".join(rest))
-        return kept
-
-    for match in _ADDRESS.finditer(text):
-        add(match.group(1))
-    for match in _CORNER_OF.finditer(text):
-        add(match.group(1))
-    for match in _CORNER.finditer(text):
-        phrase = match.group(1)
-        if _STREET_WORD.search(phrase) or re.search(r"\d", phrase):
-            for ending in endings(phrase, corner=True):
-                add(ending)
-    for match in re.finditer(rf"\b({_STREET})", text, re.I):
-        for ending in endings(match.group(1), corner=False):
-            add(ending)
-    return found[:limit]
-
-
-_CONNECTOR_WORDS = frozenset({"&", "/", "@", "and", "at", "y"})
+# --- the reply ---------------------------------------------------------------------------------
 
 
 def display_address(address: str) -> str:
@@ -476,30 +419,6 @@ def display_address(address: str) -> str:
     except (ValueError, IndexError):
         return address
 
-
-# Whole words a gazetteer label may have beyond what the resident wrote ("Oak and 3rd" is
-# "Oak St & 3rd Ave"); anything else (a house number) makes it another place.
-_STREET_WORDS = frozenset({
-    "street", "avenue", "road", "drive", "lane", "boulevard", "court", "place", "way",
-    "parkway", "highway", "circle", "terrace", "trail", "square", "calle", "avenida"})
-
-
-def names_place(phrase: str, label: str, kind: str) -> bool:
-    """Whether ``phrase`` (words of the mail) names the gazetteer entry ``label`` itself,
-    not merely a place near it: every word written is in the label, and the label adds
-    at most street-type words. "Oak St" names no house of Oak St (their numbers would be
-    a guess); "12 Oak Street" names "12 Oak St"; "Oak and 3rd" names "Oak St & 3rd Ave"."""
-    from chalicelib.domain.gazetteer import ADDRESS, normalise
-
-    written, known = normalise(phrase), normalise(label)
-    missing = set(written.tokens) - set(known.tokens)
-    extra = set(known.tokens) - set(written.tokens)
-    if not written.tokens or missing or not extra <= _STREET_WORDS:
-        return False
-    return kind != ADDRESS or any(t[:1].isdigit() for t in written.tokens)
-
-
-# --- the reply ---------------------------------------------------------------------------------
 
 # The answer to a resident's e-mail, per language ($name placeholders, string.Template).
 REPLY = {

@@ -28,14 +28,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from chalicelib.domain.sms_wording import LANGUAGES, fit, numbered, phrase, say
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from chalicelib.domain.gazetteer import GazetteerEntry
 
 CONVERSATION_MINUTES = 30
 INBOUND_LIMIT = 300  # characters of a text read; a 1,600-character text is cut here
@@ -378,41 +373,3 @@ def parse_answer(question: Question, text: str) -> str | list[str] | None:
         return text.strip()
     limit = 255 if question.datatype == "string" else 4000
     return text.strip()[:limit] or None
-
-
-# --- the place in a text ------------------------------------------------------------------
-
-MAX_SPAN_WORDS = 6
-MAX_LOOKUPS = 200
-
-
-def place_in(text: str, suggest: Callable[[str], GazetteerEntry | None]) -> FoundPlace | None:
-    """The place a text names, found by asking the gazetteer (``suggest``: its best entry
-    for some words) about runs of the text's words, longest first: an address only when
-    its house number was typed, a corner only when two streets were joined ("Oak and
-    3rd"), a landmark by its words. "pothole outside 12 Oak St" → 12 Oak St."""
-    from chalicelib.domain.gazetteer import ADDRESS, INTERSECTION, normalise
-
-    words = text.replace(",", " ").split()[:60]
-    asked = 0
-    for length in range(min(MAX_SPAN_WORDS, len(words)), 0, -1):
-        for start in range(len(words) - length + 1):
-            span = " ".join(words[start:start + length])
-            query = normalise(span)
-            if not query.tokens or (length == 1 and (len(span) < 4 or not span.isalpha())):
-                continue
-            if asked >= MAX_LOOKUPS:
-                return None
-            asked += 1
-            entry = suggest(span)
-            if entry is None:
-                continue
-            if entry.kind == ADDRESS:
-                if entry.number and entry.number.lower() in query.tokens:
-                    return FoundPlace(entry.label, entry.lat, entry.long)
-            elif entry.kind == INTERSECTION:
-                if query.joins_streets and len(query.tokens) >= 2:
-                    return FoundPlace(entry.label, entry.lat, entry.long)
-            elif len([t for t in query.tokens if not t.isdigit()]) >= 1:
-                return FoundPlace(entry.label, entry.lat, entry.long)
-    return None

@@ -44,14 +44,13 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from chalicelib.domain import place_words
 from chalicelib.domain.errors import StorageUnavailable, Town311Error
 from chalicelib.domain.mail import (
     MailTooLarge,
     MailUnreadable,
     RefusedAttachment,
     ResidentMail,
-    names_place,
-    place_phrases,
     read_mail,
     reply,
     spoof_reason,
@@ -62,7 +61,6 @@ from chalicelib.domain.towns import ACTIVE, Town, intake_address
 if TYPE_CHECKING:
     from chalicelib.domain.access import Principal
     from chalicelib.domain.catalogue import Catalogue, Service
-    from chalicelib.domain.gazetteer import GazetteerEntry
     from chalicelib.services.gazetteer import Geocoder
     from chalicelib.services.intake import IntakePorts
     from chalicelib.services.ports import (
@@ -242,21 +240,11 @@ def _refused(ports: MailPorts, town: Town, reason: str) -> None:
 # --- the draft --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Place:
-    text: str | None  # the words read as the place
-    entry: GazetteerEntry | None  # the gazetteer entry they name, if any
-
-
-def find_place(geocoder: Geocoder, town_id: str, words: str) -> _Place:
-    """The first phrase of ``words`` that names a place of the town's gazetteer exactly
-    (``names_place``); else the first phrase that looked like a place, without a point."""
-    phrases = place_phrases(words)
-    for phrase in phrases:
-        for entry in geocoder.suggest(town_id, phrase, 3):
-            if names_place(phrase, entry.label, entry.kind):
-                return _Place(phrase, entry)
-    return _Place(phrases[0] if phrases else None, None)
+def find_place(geocoder: Geocoder, town_id: str, words: str) -> place_words.PlaceWords:
+    """The place the mail's words name in the town's gazetteer (``domain.place_words``, as
+    for a text message); else the words that looked like a place, without a point."""
+    return place_words.find_place(
+        words, lambda text, limit: geocoder.suggest(town_id, text, limit))
 
 
 def draft_service(catalogue: Catalogue, ranked: list[Service]) -> Service | None:
@@ -289,14 +277,14 @@ def _draft(ports: MailPorts, town: Town, mail: ResidentMail, deadline: object) -
         return "no_service"
     place = find_place(ports.geocoder, town.town_id, words)
     entry = place.entry
-    guess = IntakeGuess(services=tuple(s.code for s in ranked), place_text=place.text,
+    guess = IntakeGuess(services=tuple(s.code for s in ranked), place_text=place.words,
                         place_label=entry.label if entry else None,
                         lat=entry.lat if entry else None, long=entry.long if entry else None)
     description = "\n\n".join(p for p in (mail.subject, mail.body) if p) or None
     try:
         given = {"service_code": service.code, "email": mail.sender,
                  "lat": entry.lat if entry else None, "long": entry.long if entry else None,
-                 "address_string": entry.label if entry else (place.text or PLACE_NOT_GIVEN),
+                 "address_string": entry.label if entry else (place.words or PLACE_NOT_GIVEN),
                  "description": description, "language": mail.language, "notify": True}
         form = NewServiceRequest.model_validate({k: v for k, v in given.items()
                                                  if v is not None})

@@ -47,7 +47,6 @@ from chalicelib.domain.towns import ACTIVE, Town
 
 if TYPE_CHECKING:
     from chalicelib.domain.catalogue import Catalogue
-    from chalicelib.domain.gazetteer import GazetteerEntry
     from chalicelib.domain.requests import ServiceRequest
     from chalicelib.schemas.sms import InboundSms
     from chalicelib.services.gazetteer import Geocoder
@@ -128,11 +127,11 @@ class TownFacts:
                 is_confident(guesses))
 
     def find_place(self, text: str) -> FoundPlace | None:
-        def best(words: str) -> GazetteerEntry | None:
-            found = self._ports.geocoder.suggest(self._town.town_id, words, 1)
-            return found[0] if found else None
+        from chalicelib.domain.place_words import find_place
 
-        return sms_intake.place_in(text, best)
+        entry = find_place(text, lambda words, limit: self._ports.geocoder.suggest(
+            self._town.town_id, words, limit)).entry
+        return FoundPlace(entry.label, entry.lat, entry.long) if entry else None
 
     def questions(self, service_code: str) -> list[Question]:
         service = self._catalogue.service(service_code)

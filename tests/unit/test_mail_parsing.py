@@ -1,6 +1,7 @@
 """Reading a resident's e-mail (chalicelib.domain.mail): the body's own words (plain or
 HTML, without quoted replies and signatures), SES's verdicts, machine-sent mail, the
-attachments as sent, the place phrases and the answer's wording."""
+attachments as sent and the answer's wording. (The place its words name:
+tests/unit/test_place_words.py.)"""
 
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ from chalicelib.domain.mail import (
     Verdicts,
     body_words,
     html_to_text,
-    names_place,
-    place_phrases,
     read_mail,
     reply,
     spoof_reason,
@@ -168,33 +167,6 @@ def test_spanish_words_make_a_spanish_mail() -> None:
     assert read_mail(_raw("Hay un bache en la calle, por favor.")).language == "es"
     assert read_mail(_raw("There is a hole in the street.")).language == "en"
     assert read_mail(_raw("12 Oak St")).language is None
-
-
-@pytest.mark.parametrize(("text", "first"), [
-    ("There is a big pothole outside 12 Oak St, please fix", "12 Oak St"),
-    ("hole outside 12 oak street", "12 oak street"),
-    ("pothole at the corner of Oak and 3rd", "Oak and 3rd"),
-    ("Hole on Oak St & 3rd Ave near the school", "Oak St & 3rd Ave"),
-    ("the streetlight on Maple Street is out", "Maple Street"),
-])
-def test_place_phrases_find_addresses_corners_and_streets(text: str, first: str) -> None:
-    assert place_phrases(text)[0] == first
-
-
-def test_no_place_phrase_in_words_without_one() -> None:
-    assert place_phrases("it is broken and it is bad") == []
-
-
-@pytest.mark.parametrize(("phrase", "label", "kind", "names"), [
-    ("12 Oak St", "12 Oak St", "address", True),
-    ("12 Oak Street", "12 Oak St", "address", True),
-    ("Oak St", "101 Oak St", "address", False),  # a street names none of its houses
-    ("12 Oak St", "112 Oak St", "address", False),
-    ("Oak and 3rd", "Oak St & 3rd Ave", "intersection", True),
-    ("on Oak St & 3rd Ave", "Oak St & 3rd Ave", "intersection", False),
-])
-def test_a_phrase_names_a_gazetteer_entry_only_exactly(phrase, label, kind, names) -> None:
-    assert names_place(phrase, label, kind) is names
 
 
 def test_the_answer_says_the_number_what_was_understood_and_what_was_refused() -> None:

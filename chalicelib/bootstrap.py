@@ -501,7 +501,9 @@ class Container:
 
         return AdminPorts(towns=self.town_store, audit=self.audit, identity=self.identity,
                           new_id=self.make_id, now=self.now,
-                          webhooks=self.webhook_destinations, articles=self.articles)
+                          webhooks=self.webhook_destinations, articles=self.articles,
+                          addresses=self.intake_addresses,
+                          intake_domain=self.settings.mail_intake_domain)
 
     @cached_property
     def open_data_source(self) -> OpenDataSource:

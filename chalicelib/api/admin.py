@@ -18,6 +18,11 @@ def _ports() -> admin.AdminPorts:
     return bootstrap.container().admin
 
 
+def _town_document(town) -> dict:  # noqa: ANN001
+    """The town with its e-mail intake address (its own, or the deployment's default)."""
+    return documents.town_document(town, bootstrap.container().settings.mail_intake_domain)
+
+
 def _catalogue_document(town, catalogue) -> dict:  # noqa: ANN001
     return {"changeset": town.changeset,
             "departments": [documents.department_document(d) for d in catalogue.departments],
@@ -29,7 +34,7 @@ def _catalogue_document(town, catalogue) -> dict:  # noqa: ANN001
 @json_view
 def read_town() -> Response:
     town, catalogue = admin.read_town(_ports(), caller(blueprint))
-    return respond({"town": documents.town_document(town), **_catalogue_document(town, catalogue)})
+    return respond({"town": _town_document(town), **_catalogue_document(town, catalogue)})
 
 
 @blueprint.route("/admin/town", methods=["PATCH"])
@@ -39,7 +44,7 @@ def update_town() -> Response:
     town = admin.update_settings(_ports(), who,
                                  body_as(blueprint, wire.TownSettingsIn))
     bootstrap.container().town_changed(who.town_id)
-    return respond(documents.town_document(town))
+    return respond(_town_document(town))
 
 
 @blueprint.route("/admin/messaging", methods=["GET"])

@@ -15,11 +15,16 @@ from chalicelib.services import platform
 blueprint = Blueprint(__name__)
 
 
+def _town_document(town) -> dict:  # noqa: ANN001
+    """The town with its e-mail intake address (the deployment's intake domain)."""
+    return documents.town_document(town, bootstrap.container().settings.mail_intake_domain)
+
+
 @blueprint.route("/platform/towns", methods=["GET"])
 @json_view
 def list_towns() -> Response:
     towns = platform.list_towns(bootstrap.container().admin, caller(blueprint))
-    return respond([documents.town_document(t) for t in towns])
+    return respond([_town_document(t) for t in towns])
 
 
 @blueprint.route("/platform/towns", methods=["POST"])
@@ -27,21 +32,21 @@ def list_towns() -> Response:
 def create_town() -> Response:
     created = platform.create_town(bootstrap.container().admin, caller(blueprint),
                                    body_as(blueprint, wire.NewTownIn))
-    return respond({"town": documents.town_document(created.town),
+    return respond({"town": _town_document(created.town),
                     "admin": documents.staff_document(created.admin)}, status=201)
 
 
 @blueprint.route("/platform/towns/{town}/suspend", methods=["POST"])
 @json_view
 def suspend_town(town: str) -> Response:
-    return respond(documents.town_document(platform.set_town_status(
+    return respond(_town_document(platform.set_town_status(
         bootstrap.container().admin, caller(blueprint), town, SUSPENDED)))
 
 
 @blueprint.route("/platform/towns/{town}/resume", methods=["POST"])
 @json_view
 def resume_town(town: str) -> Response:
-    return respond(documents.town_document(platform.set_town_status(
+    return respond(_town_document(platform.set_town_status(
         bootstrap.container().admin, caller(blueprint), town, ACTIVE)))
 
 
@@ -49,7 +54,7 @@ def resume_town(town: str) -> Response:
 @json_view
 def map_web_domain(town: str) -> Response:
     body = body_as(blueprint, wire.WebDomainIn)
-    return respond(documents.town_document(platform.map_web_domain(
+    return respond(_town_document(platform.map_web_domain(
         bootstrap.container().admin, caller(blueprint), town, body.domain)))
 
 

@@ -87,6 +87,7 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
     ('/console/admin/town/hours/holidays', 'POST', 'chalicelib.web.console_admin', 'change_holidays', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/console/admin/town/preview', 'GET', 'chalicelib.web.console_admin', 'preview_again', ('application/json',), False),
     ('/console/admin/town/preview', 'POST', 'chalicelib.web.console_admin', 'preview_town', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
+    ('/console/admin/town/ways-in', 'POST', 'chalicelib.web.console_admin', 'save_ways_in', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/console/admin/zones', 'GET', 'chalicelib.web.console_setup', 'zones', ('application/json',), False),
     ('/console/admin/zones', 'POST', 'chalicelib.web.console_setup', 'upload_zone', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),
     ('/console/admin/zones/{code}/delete', 'POST', 'chalicelib.web.console_setup', 'delete_zone', ('application/x-www-form-urlencoded', 'multipart/form-data'), False),

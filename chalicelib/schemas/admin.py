@@ -193,6 +193,9 @@ class TownSettingsIn(Strict):
     # without +); null removes it.
     sms_number: Annotated[str | None, Field(max_length=30,
                                             pattern=r"^\+?[0-9 ().\-]{3,30}$")] = None
+    # The town's own e-mail intake address, on the deployment's intake domain (a bare
+    # local part means one there); "" or null: back to <town id>@<intake domain>.
+    intake_email: Annotated[str | None, Field(max_length=254)] = None
     sla: SlaSettingsIn | None = None
     # Open data: the grid (metres) sensitive services' points snap to, and which services
     # are sensitive (service codes; [] makes none sensitive).

@@ -8,7 +8,11 @@ from typing import Any
 from chalicelib.domain.sla import policy_document
 
 
-def town_document(town: Any) -> dict[str, Any]:
+def town_document(town: Any, intake_domain: str | None = None) -> dict[str, Any]:
+    """``intake_domain``: the deployment's (settings); without it the town shows no
+    e-mail intake address, as a deployment that receives no mail."""
+    from chalicelib.domain.towns import intake_address
+
     return {
         "jurisdiction_id": town.town_id, "name": town.name, "timezone": town.timezone,
         "locale": town.locale, "locales": list(town.locales), "status": town.status,
@@ -24,6 +28,9 @@ def town_document(town: Any) -> dict[str, Any]:
         "photo_limit": town.photo_limit,
         "web_domain": town.web_domain,
         "sms_number": town.sms_number,
+        # Where residents e-mail reports: the town's own address, else the default one.
+        "intake_email": intake_address(town, intake_domain),
+        "intake_email_is_default": town.intake_email is None,
         "alert_sms_per_second": town.alert_sms_per_second,
         "sms_monthly_cap_usd": town.sms_monthly_cap_usd,
         "alert_test_self_approval": town.alert_test_self_approval,

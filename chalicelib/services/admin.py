@@ -22,7 +22,7 @@ from chalicelib.domain.catalogue import (
     Service,
     ServiceQuestion,
 )
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Problem, Town311Error
 from chalicelib.domain.towns import (
     ApiKey,
     AuditEntry,
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         ArticleStore,
         AuditLog,
         IdentityProvider,
+        IntakeAddresses,
         TownDirectory,
     )
 
@@ -60,6 +61,10 @@ class AdminPorts:
     webhooks: WebhookDestinations  # checks a department's webhook URL before it is saved
     # A pack's answers go here when a town is made from it or adds it (None: not kept).
     articles: ArticleStore | None = None
+    # E-mail intake: towns' own addresses, and the domain the deployment receives mail on
+    # (None: it receives none, and a town can set no address).
+    addresses: IntakeAddresses | None = None
+    intake_domain: str | None = None
 
 
 def record(ports: AdminPorts, who: Principal, town_id: str, action: str, target: str,
@@ -104,14 +109,54 @@ def _check_countries(codes: list[str]) -> None:
 def update_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn) -> Town:
     town = own_town(ports, who, Permission.CONFIGURE_TOWN, body.jurisdiction_id)
     updated = _with_settings(town, body)
-    if updated.sms_number != town.sms_number:
-        # The number's pointer (an inbound text's town) moves with it, in one write.
-        ports.towns.map_sms_number(updated, town.sms_number)
-    else:
-        ports.towns.save_town(updated)
     changes = body.model_dump(exclude_unset=True, exclude={"jurisdiction_id"}, mode="json")
+    if "intake_email" in changes:
+        updated = dataclasses.replace(updated, intake_email=_intake_email(ports, town, body))
+    moved_address = updated.intake_email != town.intake_email
+    if moved_address:
+        from chalicelib.services.mail_intake import point_intake_address
+
+        # The address's pointer first: another town's address is refused before anything
+        # of this town is written.
+        point_intake_address(_addresses(ports), town, updated.intake_email)
+    try:
+        if updated.sms_number != town.sms_number:
+            # The number's pointer (an inbound text's town) moves with it, in one write.
+            _map_sms_number(ports, updated, town.sms_number)
+        else:
+            ports.towns.save_town(updated)
+    except Town311Error:
+        if moved_address:
+            # Put the address's pointer back: the stored town still names the old one.
+            _addresses(ports).point(town.intake_email, town.town_id, updated.intake_email)
+        raise
+    if moved_address:
+        changes["intake_email"] = updated.intake_email
     record(ports, who, town.town_id, "town.settings_changed", town.town_id, changes)
     return updated
+
+
+def _intake_email(ports: AdminPorts, town: Town, body: wire.TownSettingsIn) -> str | None:
+    """The town's own e-mail intake address as stored (``mail_intake`` decides what a
+    deployment can receive); None: the default ``<town id>@<intake domain>``."""
+    from chalicelib.services.mail_intake import checked_intake_address
+
+    return checked_intake_address(ports.towns, town, ports.intake_domain, body.intake_email)
+
+
+def _addresses(ports: AdminPorts) -> IntakeAddresses:
+    if ports.addresses is None:
+        raise InvalidInput.of([Problem("intake_email", "this deployment receives no e-mail")])
+    return ports.addresses
+
+
+def _map_sms_number(ports: AdminPorts, town: Town, previous: str | None) -> None:
+    """The SMS number's pointer and the town in one write; another town's number is a
+    Conflict naming ``sms_number`` (so a form can say so next to the field)."""
+    try:
+        ports.towns.map_sms_number(town, previous)
+    except Conflict as e:
+        raise Conflict(e.message, [Problem("sms_number", "is another town's number")]) from e
 
 
 def preview_settings(ports: AdminPorts, who: Principal, body: wire.TownSettingsIn) -> Town:

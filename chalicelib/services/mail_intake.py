@@ -152,34 +152,76 @@ def _handle(key: str, mail: ResidentMail, ports: MailPorts, deadline: object) ->
 
 
 _LOCAL_PART = re.compile(r"[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?")
+# The domain's operator's own mailboxes (RFC 2142, RFC 5321's postmaster) and the name
+# bounces come from: a town given one would receive strangers' delivery reports and
+# complaints, which the handler refuses anyway, and its residents' mail would look like them.
+RESERVED_LOCAL_PARTS = frozenset({"postmaster", "abuse", "mailer-daemon", "hostmaster",
+                                  "webmaster"})
+
+
+def checked_intake_address(towns: TownDirectory, town: Town, intake_domain: str | None,
+                           address: str | None) -> str | None:
+    """A town's own intake address as stored, or None for the default one.
+
+    A deployed stage receives mail for its intake domain only (the SES receipt rule's one
+    recipient is the domain: not its subdomains, not another domain), so the address must
+    be on that domain exactly; a bare local part (``potholes``) means one there. Empty,
+    or the town's default ``<town id>@<domain>``, is None (nothing to point). Raises
+    InvalidInput (no intake domain, another domain, a local part SES would not route or
+    a reserved one) or Conflict (another town's default address: mail to it reaches that
+    town first). Another town's *own* address is found when its pointer is written."""
+    from chalicelib.domain.errors import Conflict, InvalidInput, Problem
+
+    wanted = address.strip().lower() if address else ""
+    if not wanted:
+        return None
+    domain = (intake_domain or "").lower()
+    if not domain:
+        raise InvalidInput.of([Problem("intake_email", "this deployment receives no e-mail")])
+    local, at, given_domain = wanted.partition("@")
+    if at and given_domain != domain:
+        raise InvalidInput.of([Problem("intake_email", f"must be an address on {domain}")])
+    if not _LOCAL_PART.fullmatch(local) or ".." in local:
+        raise InvalidInput.of([Problem("intake_email", f"must be an address on {domain}")])
+    if local in RESERVED_LOCAL_PARTS:
+        raise InvalidInput.of([Problem("intake_email", "is kept for the domain's operator")])
+    if local == town.town_id:
+        return None  # the default address
+    other = towns.get_town(local)
+    if other is not None:
+        raise Conflict(f"{local}@{domain} is another town's address",
+                       [Problem("intake_email", "is another town's address")])
+    return f"{local}@{domain}"
+
+
+def point_intake_address(addresses: IntakeAddresses, town: Town, address: str | None) -> None:
+    """Move the town's own-address pointer from its stored address to ``address``;
+    Conflict naming ``intake_email`` if another town has it (nothing written then)."""
+    from chalicelib.domain.errors import Conflict, Problem
+
+    try:
+        addresses.point(address, town.town_id, town.intake_email)
+    except Conflict as e:
+        raise Conflict(e.message, [Problem("intake_email", "is another town's address")]
+                       ) from e
 
 
 def set_intake_address(ports: MailPorts, who: Principal, address: str | None) -> Town:
     """A town admin gives the town its own intake address on the deployment's intake
     domain (``potholes@<domain>``), or None to go back to ``<town id>@<domain>``. The
-    address's pointer moves with it; one another town has is a Conflict."""
+    address's pointer moves with it; one another town has is a Conflict. (``PATCH
+    /admin/town``'s ``intake_email`` does the same through ``admin.update_settings``.)"""
     import dataclasses
 
     from chalicelib.domain.access import Permission, require
-    from chalicelib.domain.errors import InvalidInput, NotFound, Problem
+    from chalicelib.domain.errors import NotFound
 
     require(who, Permission.CONFIGURE_TOWN, who.town_id)
     town = ports.towns.get_town(who.town_id or "")
     if town is None:
         raise NotFound("your town no longer exists")
-    domain = (ports.intake_domain or "").lower()
-    wanted = address.strip().lower() if address else None
-    if wanted is not None:
-        local, _, at = wanted.partition("@")
-        if not domain:
-            raise InvalidInput.of([Problem("intake_email", "this deployment receives no "
-                                                           "e-mail")])
-        if at != domain or not _LOCAL_PART.fullmatch(local):
-            raise InvalidInput.of([Problem("intake_email", f"must be an address on {domain}")])
-        other = ports.towns.get_town(local)
-        if other is not None and other.town_id != town.town_id:
-            raise InvalidInput.of([Problem("intake_email", "is another town's address")])
-    ports.addresses.point(wanted, town.town_id, town.intake_email)
+    wanted = checked_intake_address(ports.towns, town, ports.intake_domain, address)
+    point_intake_address(ports.addresses, town, wanted)
     changed = dataclasses.replace(town, intake_email=wanted)
     ports.towns.save_town(changed)
     if ports.audit is not None:

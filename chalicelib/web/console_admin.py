@@ -1,7 +1,8 @@
 """Town administration in the console: the catalogue editor (services, their questions,
 due times and priority answers, retire/restore, adding a template pack), the town's
-settings and branding (with a preview of the resident page before saving), and its
-opening hours, holidays and emergency mode.
+settings and branding (with a preview of the resident page before saving), its ways in
+(the SMS number residents text, the address they e-mail reports to), and its opening
+hours, holidays and emergency mode.
 
 Each screen calls the service the admin JSON API calls (``services.admin``: the
 permission checks are there); the forms are read into the API's own bodies
@@ -40,6 +41,7 @@ staff = staff_page(blueprint)
 SERVICES = "/console/admin/services"
 TOWN = "/console/admin/town"
 HOURS = TOWN + "/hours"
+WAYS_IN = TOWN + "/ways-in"
 PACKS = SERVICES + "/packs"
 QUESTIONS_LIMIT = 50
 PRIORITIES_LIMIT = 20  # ServiceIn's
@@ -346,11 +348,47 @@ def town_settings(req: PageRequest, who: Principal) -> Response:
     from chalicelib.services import admin
 
     town = admin.own_town(_ports(), who, Permission.CONFIGURE_TOWN)
-    values = {name: getattr(town, name) for name in _TOWN_FIELDS} | {
+    return _town_form(req, who, _stored_values(town), [],
+                      saved=req.query.get("saved", "")[:10])
+
+
+def _stored_values(town: Any) -> dict[str, Any]:
+    return {name: getattr(town, name) for name in _TOWN_FIELDS} | {
         name: getattr(town.branding, name) for name in _BRANDING_FIELDS} | {
         "locales": list(town.locales), "open_data_grid_m": town.open_data_grid_m,
         "sensitive_services": list(town.sensitive_services)}
-    return _town_form(req, who, values, [], saved=req.query.get("saved") == "1")
+
+
+@blueprint.route(WAYS_IN, methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@staff
+def save_ways_in(req: PageRequest, who: Principal) -> Response:
+    """The town's SMS number and e-mail intake address, through ``PATCH /admin/town``'s
+    body and service (what a number or an address may be, and whose it is, is decided
+    there). A refused one comes back next to its field, with the settings as stored."""
+    from chalicelib.api.http import validated
+    from chalicelib.domain.errors import Conflict
+    from chalicelib.schemas.admin import TownSettingsIn
+    from chalicelib.services import admin
+
+    f = req.form().fields
+    typed = {"sms_number": f.get("sms_number", "").strip()[:60],
+             "intake_email": f.get("intake_email", "").strip()[:300]}
+    body: dict[str, Any] = {"sms_number": typed["sms_number"] or None}
+    if "intake_email" in f:  # shown only where the deployment receives mail
+        body["intake_email"] = typed["intake_email"] or None
+    try:
+        admin.update_settings(_ports(), who, validated(TownSettingsIn, body))
+    except (InvalidInput, Conflict) as e:
+        taken = isinstance(e, Conflict)
+        refused = {p.field.split(".")[0]: "taken" if taken else "invalid"
+                   for p in e.problems if p.field in typed}
+        if not refused:
+            raise
+        town = admin.own_town(_ports(), who, Permission.CONFIGURE_TOWN)
+        return _town_form(req, who, _stored_values(town), [], ways_typed=typed,
+                          ways_problems=refused)
+    _reaches_residents(who)
+    return redirect(req, TOWN, saved="ways")
 
 
 def _posted_settings(req: PageRequest) -> tuple[dict[str, Any], Any]:
@@ -456,15 +494,32 @@ def _town_field(problem: Problem) -> str:
 
 
 def _town_form(req: PageRequest, who: Principal, values: dict[str, Any], problems: list[str],
-               *, saved: bool = False) -> Response:
+               *, saved: str = "", ways_typed: dict[str, str] | None = None,
+               ways_problems: dict[str, str] | None = None) -> Response:
+    """The settings screen: the ways in (as stored, or as typed when refused), then the
+    settings form. ``ways_problems``: field → "invalid" or "taken" (another town's)."""
+    from chalicelib.domain.towns import intake_address
     from chalicelib.web.pages import catalogue_languages
 
     town = req.town
-    services = [(s.code, s.name) for s in bootstrap.container().town_store.get_catalogue(
+    c = bootstrap.container()
+    services = [(s.code, s.name) for s in c.town_store.get_catalogue(
         town.town_id, town.changeset).services] if town else []
+    domain = c.settings.mail_intake_domain
+    stored = c.town_store.get_town(town.town_id) if town else None  # not a minute-old copy
+    ways = {"sms_number": stored.sms_number if stored else None,
+            "intake_email": intake_address(stored, domain) if stored else None,
+            "own_email": stored.intake_email if stored else None,
+            "default_email": f"{stored.town_id}@{domain}" if stored and domain else None,
+            "domain": domain}
+    typed = ways_typed or {"sms_number": ways["sms_number"] or "",
+                           "intake_email": ways["own_email"] or ""}
+    ways_problems = ways_problems or {}
     return render_console(req, who, "console/admin/town.html",
-                          status=400 if problems else 200, values=values, problems=problems,
-                          offered=catalogue_languages(), saved=saved, services=services)
+                          status=400 if problems or ways_problems else 200, values=values,
+                          problems=problems, offered=catalogue_languages(), saved=saved,
+                          services=services, ways=ways, ways_typed=typed,
+                          ways_problems=ways_problems)
 
 
 # --- hours, holidays and emergency mode --------------------------------------------------------

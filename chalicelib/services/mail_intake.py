@@ -235,17 +235,19 @@ def set_intake_address(ports: MailPorts, who: Principal, address: str | None) ->
 
 
 def recipient_town(ports: MailPorts, recipients: tuple[str, ...]) -> Town | None:
-    """The active town the mail was sent to: ``<town id>@<intake domain>`` (the town's
-    own GetItem), else a town's own address (its pointer's GetItem, then the town's).
-    A message to several addresses goes to the first town named (one draft, not one
-    per town: the sender meant one report)."""
+    """The active town the mail was sent to: a town's own address first (its pointer's
+    GetItem, then the town's), else ``<town id>@<intake domain>`` (the town's own
+    GetItem). The chosen address wins so that a town created later whose id happens to be
+    another town's chosen name never receives that town's mail. A message to several
+    addresses goes to the first town named (one draft, not one per town: the sender meant
+    one report)."""
     domain = (ports.intake_domain or "").lower()
     for address in recipients:
-        local, _, at = address.partition("@")
-        town = ports.towns.get_town(local[:100]) if domain and at == domain else None
+        town_id = ports.addresses.town_for(address)
+        town = ports.towns.get_town(town_id) if town_id else None
         if town is None:
-            town_id = ports.addresses.town_for(address)
-            town = ports.towns.get_town(town_id) if town_id else None
+            local, _, at = address.partition("@")
+            town = ports.towns.get_town(local[:100]) if domain and at == domain else None
         if town is not None and town.status == ACTIVE:
             return town
     return None

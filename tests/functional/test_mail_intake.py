@@ -460,3 +460,23 @@ def test_confirming_without_a_new_description_publishes_the_mails_words(api, sta
     assert r.status_code == 200, r.body
     public = body(api.http.get(f"{TOWN}/requests/{draft}.json"))[0]
     assert public["description"] and "near the park" in public["description"]
+
+
+def test_a_later_town_named_like_another_towns_address_does_not_get_its_mail(api, staff,
+                                                                              mailroom):
+    from chalicelib.domain.catalogue import Catalogue
+    from chalicelib.services.mail_intake import set_intake_address
+
+    c = mailroom.container
+    set_intake_address(c.mail_ports, staff_principal("town_admin"), f"potholes@{DOMAIN}")
+    c.town_changed("maplefalls.example")
+    maple = c.town_store.get_town("maplefalls.example")
+    c.town_store.create_town(dataclasses.replace(maple, town_id="potholes", name="Potholes",
+                                                 intake_email=None, sms_number=None,
+                                                 web_domain=None),
+                             Catalogue(services=()))
+    outcome, _ = _deliver(mailroom, _mail(to=f"potholes@{DOMAIN}"))
+    assert outcome == {"drafted": 1}
+    (made,) = c.requests.find("maplefalls.example", _recent()).items
+    assert made.channel == "email"
+    assert c.requests.find("potholes", _recent()).items == []

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # each loads on the first call that needs it, not on cold sta
         ArticleStore,
         AssignmentChannels,
         AuditLog,
+        CatalogueWords,
         DeliveryResults,
         EscalationTopics,
         ExportFiles,
@@ -576,6 +577,14 @@ class Container:
         self._table  # noqa: B018 - binds the item classes to the table first
         return DynamoIntakeAddresses()
 
+    @cached_property
+    def catalogue_words(self) -> CatalogueWords:
+        """The packs' catalogue text in residents' languages, for the channels that reply
+        by themselves (texts, e-mail): each language read on its first use."""
+        from chalicelib.adapters.catalogue_words import PoCatalogueWords
+
+        return PoCatalogueWords()
+
     @property
     def mail_ports(self) -> MailPorts:
         """What e-mail intake needs (chalicelib.services.mail_intake)."""
@@ -586,6 +595,7 @@ class Container:
                          guard=self.idempotency, limits=self.limits, book=self.notice_book,
                          messenger=self.messenger,
                          intake_domain=self.settings.mail_intake_domain,
+                         words=self.catalogue_words,
                          base_url=self.settings.public_base_url or "", audit=self.audit)
 
     @property
@@ -664,6 +674,7 @@ class Container:
                         book=self.notice_book, subscribers=self.subscribers,
                         messenger=self.messenger, limits=self.limits, requests=self.requests,
                         geocoder=self.geocoder, intake=self.intake, now=self.now,
+                        words=self.catalogue_words,
                         base_url=self.settings.public_base_url or "",
                         # A question that is not a report is answered from the town's
                         # knowledge base (and counted as an information request).

@@ -605,12 +605,14 @@ def _string_constants(path: Path) -> frozenset[str]:
 
 
 def data_followers(path: Path, data: list[Path]) -> list[Path]:
-    """The data a module loads: the data files and directories in its directory or a parent
-    one whose name appears as a string in its source (`Path(__file__).parent /
-    "openapi.json"`, `... .parent.parent / "packs"`)."""
+    """The data a module loads: the data files and directories under its directory or a
+    parent one whose path from there appears as a string in its source
+    (`Path(__file__).parent / "openapi.json"`, `... .parent.parent / "packs"`, and a
+    sibling package's data in one string: `... .parent.parent / "web/locale"`)."""
     strings = _string_constants(path)
     return [item for item in data
-            if item.name in strings and item.parent in (path.parent, *path.parent.parents)]
+            if any(base in item.parents and item.relative_to(base).as_posix() in strings
+                   for base in (path.parent, *path.parent.parents))]
 
 
 def library_data_files(path: Path) -> list[Path]:

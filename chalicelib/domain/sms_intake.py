@@ -18,7 +18,10 @@ town's default) and kept.
 
 What the machine needs to know about the town comes in as ``TownFacts`` (the category
 guess, the gazetteer, the catalogue's questions, and an answer to a question that is not a
-report), so every branch can be tested without a town.
+report), so every branch can be tested without a town. Services and questions are asked
+for in the conversation's language: their names, prompts and list values come back in it
+(a town's own words without a translation as written), and a resident may answer by
+those names.
 """
 
 from __future__ import annotations
@@ -30,7 +33,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from chalicelib.domain.sms_wording import LANGUAGES, fit, numbered, phrase, say
+from chalicelib.domain.sms_wording import (
+    LANGUAGES,
+    MAX_SEGMENTS,
+    fit,
+    numbered,
+    phrase,
+    say,
+    segments,
+)
 
 CONVERSATION_MINUTES = 30
 INBOUND_LIMIT = 300  # characters of a text read; a 1,600-character text is cut here
@@ -95,9 +106,9 @@ class TownFacts(Protocol):
         """The town's name, as residents know it."""
         ...
 
-    def guess(self, text: str) -> tuple[list[ServiceChoice], bool]:
-        """The services ``text`` may be about, best first (at most 3), and whether the
-        first is sure enough to take without asking."""
+    def guess(self, text: str, language: str) -> tuple[list[ServiceChoice], bool]:
+        """The services ``text`` may be about, best first (at most 3), named in
+        ``language``, and whether the first is sure enough to take without asking."""
         ...
 
     def find_place(self, text: str) -> FoundPlace | None:
@@ -105,8 +116,9 @@ class TownFacts(Protocol):
         gazetteer knows it."""
         ...
 
-    def questions(self, service_code: str) -> list[Question]:
-        """The service's required questions, in the catalogue's order."""
+    def questions(self, service_code: str, language: str) -> list[Question]:
+        """The service's required questions, in the catalogue's order, asked in
+        ``language`` (prompts and list values' names)."""
         ...
 
     def answer(self, text: str, language: str) -> str | None:
@@ -245,7 +257,7 @@ def _receive(open_: Conversation | None, text: str, now: datetime, facts: TownFa
 def _start(text: str, now: datetime, facts: TownFacts, language: str) -> Outcome:
     if not text:
         return Outcome(None, (say(language, "not_understood"),))
-    guesses, sure = facts.guess(text)
+    guesses, sure = facts.guess(text, language)
     if _is_question(text) or not guesses:
         # A question that is not a report (when is leaf pickup?) may have an answer.
         answer = facts.answer(text, language)
@@ -307,7 +319,7 @@ def _place(talk: Conversation, text: str, word: str, facts: TownFacts) -> Outcom
 
 
 def _next_question(talk: Conversation, facts: TownFacts) -> Outcome:
-    for question in facts.questions(talk.service_code or ""):
+    for question in facts.questions(talk.service_code or "", talk.language):
         if question.code not in talk.answers:
             return Outcome(replace(talk, step=QUESTION, question=question.code),
                            (prompt(question, talk.language),))
@@ -315,14 +327,17 @@ def _next_question(talk: Conversation, facts: TownFacts) -> Outcome:
 
 
 def _answer(talk: Conversation, text: str, facts: TownFacts) -> Outcome:
-    question = next((q for q in facts.questions(talk.service_code or "")
+    question = next((q for q in facts.questions(talk.service_code or "", talk.language)
                      if q.code == talk.question), None)
     if question is None:  # the catalogue changed meanwhile: ask what is left
         return _next_question(talk, facts)
     value = parse_answer(question, text)
     if value is None:
-        return Outcome(talk, (say(talk.language, "answer_again",
-                                  prompt=prompt(question, talk.language)),))
+        asked = prompt(question, talk.language)
+        again = phrase(talk.language, "answer_again", prompt=asked)
+        # The choices matter more than the apology: a question whose list fills the
+        # reply (a Spanish one is sent as UCS-2, 134 characters) is asked again as is.
+        return Outcome(talk, (again if segments(again) <= MAX_SEGMENTS else asked,))
     return _next_question(replace(talk, answers={**talk.answers, question.code: value}),
                           facts)
 

@@ -90,6 +90,7 @@ REPLIES: Mapping[str, Mapping[str, str]] = {
                  "{link} Text STATUS {number} for updates.",
         "filed_no_link": "Thanks! Report {number} ({service}) is filed.{expected} Text "
                          "STATUS {number} for updates.",
+        "add_photo": "Add a photo to report {number}: {link}",
         "expected": " Expected by {day}.",
         "not_filed": "Sorry, we couldn't file your report just now. Please try again "
                      "later or call {town}.",
@@ -133,6 +134,7 @@ REPLIES: Mapping[str, Mapping[str, str]] = {
                  "Agregue una foto: {link} Escriba ESTADO {number} para novedades.",
         "filed_no_link": "¡Gracias! El reporte {number} ({service}) está registrado."
                          "{expected} Escriba ESTADO {number} para novedades.",
+        "add_photo": "Agregue una foto al reporte {number}: {link}",
         "expected": " Fecha prevista: {day}.",
         "not_filed": "No pudimos registrar su reporte ahora. Inténtelo más tarde o llame "
                      "a {town}.",

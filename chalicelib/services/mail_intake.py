@@ -26,7 +26,8 @@ function). What happens to one message, in order:
    for the photo worker; each keeps an id drawn from the message, so a redelivery adds
    none twice. Others are listed in the reply.
 6. The reply, once per message (claimed in the notice book): the tracking number, what
-   was understood, that staff will confirm, and the attachments not taken.
+   was understood (the service named in the mail's language, as the resident pages name
+   it: ``CatalogueWords``), that staff will confirm, and the attachments not taken.
 
 Nothing here raises for a bad message; only an unavailable store or sender does, and
 then Lambda tries the event again (twice at most, S3's asynchronous invocation).
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from chalicelib.services.intake import IntakePorts
     from chalicelib.services.ports import (
         AuditLog,
+        CatalogueWords,
         IdempotencyGuard,
         InboundMailbox,
         IntakeAddresses,
@@ -97,6 +99,7 @@ class MailPorts:
     book: NoticeBook
     messenger: Messenger
     intake_domain: str | None
+    words: CatalogueWords  # the service named in the reply's language
     base_url: str = ""
     audit: AuditLog | None = None  # town admins' changes of the intake address
 
@@ -390,6 +393,7 @@ def _answer(ports: MailPorts, town: Town, mail: ResidentMail, tracking: str,
 
     assert mail.sender is not None
     language = language_for(mail.language, town.locales)
+    service_name = ports.words.words(language)(service_name)
     link = f"{ports.base_url.rstrip('/')}/towns/{town.town_id}/track/{tracking}"
     subject, text = reply(language, town=town.branding.display_name or town.name,
                           tracking_number=tracking, service_name=service_name, place=place,

@@ -18,6 +18,11 @@ Every reply goes through the town's ``MeteredMessenger``: counted in its monthly
 and usage; past the cap it is a recorded refusal. Nothing here raises to the handler for
 a resident's text: a bad text is refused, never retried.
 
+The town's services, their questions and list values are named in the conversation's
+language (``SmsPorts.words``: the words the resident pages use for the packs' services; a
+town's own words without a translation as written); the guess itself reads the town's
+catalogue as written, whose Spanish synonyms find a Spanish text.
+
 The answer hook: ``SmsPorts.answer`` — a question that is not a report ("when is leaf
 pickup?") is offered to it with the town, the text and the language; what it returns is
 sent as the reply. ``no_answer`` (the default) answers nothing.
@@ -42,7 +47,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.followers import contact_hashes, new_secret, secret_hash
 from chalicelib.domain.sms_intake import Conversation, FoundPlace, Question, ServiceChoice
-from chalicelib.domain.sms_wording import fit, phrase, say
+from chalicelib.domain.sms_wording import MAX_SEGMENTS, phrase, say, segments
 from chalicelib.domain.towns import ACTIVE, Town
 
 if TYPE_CHECKING:
@@ -52,6 +57,7 @@ if TYPE_CHECKING:
     from chalicelib.services.gazetteer import Geocoder
     from chalicelib.services.intake import IntakePorts
     from chalicelib.services.ports import (
+        CatalogueWords,
         Limits,
         Messenger,
         NoticeBook,
@@ -93,6 +99,7 @@ class SmsPorts:
     geocoder: Geocoder
     intake: IntakePorts
     now: Callable[[], datetime]
+    words: CatalogueWords  # services, questions and list values in the texter's language
     base_url: str = ""
     # ANSWER HOOK: a question that is not a report is offered here before the report
     # flow (chalicelib.services.knowledge.answer_for_text, wired in bootstrap.sms_ports).
@@ -117,13 +124,14 @@ class TownFacts:
     def name(self) -> str:
         return self._town.branding.display_name or self._town.name
 
-    def guess(self, text: str) -> tuple[list[ServiceChoice], bool]:
+    def guess(self, text: str, language: str) -> tuple[list[ServiceChoice], bool]:
         from chalicelib.domain.category_guess import is_confident
         from chalicelib.services.category_guess import guess_for_town
 
         guesses = guess_for_town(self._ports.requests, self._town.town_id, self._catalogue,
                                  text, self._ports.now(), 3)
-        return ([ServiceChoice(g.service.code, g.service.name) for g in guesses],
+        named = self._ports.words.words(language)
+        return ([ServiceChoice(g.service.code, named(g.service.name)) for g in guesses],
                 is_confident(guesses))
 
     def find_place(self, text: str) -> FoundPlace | None:
@@ -133,12 +141,13 @@ class TownFacts:
             self._town.town_id, words, limit)).entry
         return FoundPlace(entry.label, entry.lat, entry.long) if entry else None
 
-    def questions(self, service_code: str) -> list[Question]:
+    def questions(self, service_code: str, language: str) -> list[Question]:
         service = self._catalogue.service(service_code)
         if service is None:
             return []
-        return [Question(q.code, q.datatype, q.description,
-                         tuple((c.key, c.name) for c in q.values))
+        named = self._ports.words.words(language)
+        return [Question(q.code, q.datatype, named(q.description),
+                         tuple((c.key, named(c.name)) for c in q.values))
                 for q in sorted(service.questions, key=lambda q: (q.order, q.code))
                 if q.required and q.variable]
 
@@ -270,7 +279,7 @@ def _converse(ports: SmsPorts, town: Town, phone: str, phone_hash: str, body: st
         replies.append(_status(ports, town, phone_hash, outcome.argument, language))
     if outcome.action == sms_intake.FILE and outcome.conversation is not None:
         ports.conversations.end_conversation(town.town_id, phone_hash)
-        replies.append(_file(ports, town, facts, phone, outcome.conversation))
+        replies.extend(_file(ports, town, facts, phone, outcome.conversation))
         label = "filed"
     elif outcome.conversation is None:
         if stored is not None:
@@ -334,7 +343,7 @@ def _status(ports: SmsPorts, town: Town, phone_hash: str, number: str, language:
     latest = ((notes[-1].description or notes[-1].summary) if notes[-1].kind == "note"
               else notes[-1].summary).strip() if notes else ""
     return say(language, "status", number=request.tracking_number or number,
-               service=request.service_name, place="",
+               service=ports.words.words(language)(request.service_name), place="",
                status=phrase(language, "status_open" if request.status == "open"
                              else "status_closed"),
                expected=_expected(town, request, language),
@@ -355,9 +364,10 @@ def _expected(town: Town, request: ServiceRequest, language: str) -> str:
 
 
 def _file(ports: SmsPorts, town: Town, facts: TownFacts, phone: str,
-          talk: Conversation) -> str:
+          talk: Conversation) -> list[str]:
     """File the conversation's report (channel sms, the phone as its proved reporter) and
-    say so with its tracking number, expected date and a one-time photo link."""
+    say so with its tracking number, expected date and a one-time photo link: one reply,
+    or two when the link would not fit in the first."""
     from pydantic import ValidationError
 
     from chalicelib.schemas.open311 import NewServiceRequest
@@ -378,17 +388,25 @@ def _file(ports: SmsPorts, town: Town, facts: TownFacts, phone: str,
                                         ports.intake, channel="sms", replies_itself=True)
     except (ValidationError, Town311Error):
         log.exception("a report by text could not be filed", extra={"town": town.town_id})
-        return say(talk.language, "not_filed", town=_name(town))
+        return [say(talk.language, "not_filed", town=_name(town))]
     number = receipt.tracking_number or receipt.service_request_id
     request = ports.requests.get(town.town_id, receipt.service_request_id,
                                  with_timeline=False)
     expected = _expected(town, request, talk.language) if request is not None else ""
     link = _photo_link(ports, town, number, receipt.token)
     if link is None:
-        return say(talk.language, "filed_no_link", number=number,
-                   service=talk.service_name, expected=expected)
-    return fit(phrase(talk.language, "filed", number=number, service=talk.service_name,
-                      expected=expected, link=link))
+        return [say(talk.language, "filed_no_link", number=number,
+                    service=talk.service_name, expected=expected)]
+    said = phrase(talk.language, "filed", number=number, service=talk.service_name,
+                  expected=expected, link=link)
+    if segments(said) <= MAX_SEGMENTS:
+        return [said]
+    # A receipt with a letter outside the GSM alphabet (Spanish's "está", "semáforo") goes
+    # as UCS-2, 134 characters in two segments: the link, cut off, would be useless. It
+    # goes in a text of its own instead.
+    return [say(talk.language, "filed_no_link", number=number, service=talk.service_name,
+                expected=expected),
+            say(talk.language, "add_photo", number=number, link=link)]
 
 
 def _photo_link(ports: SmsPorts, town: Town, number: str, token: str) -> str | None:

@@ -32,7 +32,13 @@ from tests.fakes.queues import (
 from tests.fakes.requests import FakeNearbyRequests, FakePhoneMigration, FakeRequestStore
 from tests.fakes.sign_in_codes import FakeSignInCodes
 from tests.fakes.sms import FakeSmsConversations
-from tests.fakes.towns import FakeAuditLog, FakeIdentity, FakeTokenVerifier, FakeTownDirectory
+from tests.fakes.towns import (
+    FakeAuditLog,
+    FakeCatalogueWords,
+    FakeIdentity,
+    FakeTokenVerifier,
+    FakeTownDirectory,
+)
 from tests.fakes.usage import FakeUsage
 from tests.fakes.webhooks import PUBLIC, FakeDeliveryResults, FakePoster, FakeResolver
 
@@ -49,6 +55,7 @@ def counter_ids(prefix: str = "ID") -> Callable[[], str]:
 
 
 __all__ = [
+    "FakeCatalogueWords",
     "FakeArticleStore",
     "FakeInboundMailbox",
     "FakeIntakeAddresses",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -199,3 +199,14 @@ class FakeTokenVerifier:
         if found is None:
             raise Unauthenticated("the sign-in token is not valid")
         return dataclasses.replace(found, source_ip=source_ip)
+
+
+class FakeCatalogueWords:
+    """CatalogueWords from a dict per language: ``{"es": {"Pothole": "Bache"}}``."""
+
+    def __init__(self, translations: dict[str, dict[str, str]] | None = None) -> None:
+        self.translations = translations or {}
+
+    def words(self, language: str) -> Callable[[str], str]:
+        found = self.translations.get(language, {})
+        return lambda text: found.get(text, text)

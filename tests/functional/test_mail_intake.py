@@ -198,8 +198,9 @@ def test_a_spanish_mail_is_answered_in_spanish(mailroom):
     assert outcome == {"drafted": 1}
     (reply,) = _sent(mailroom)
     assert reply["subject"].startswith("Maple Falls: recibimos su correo")
-    assert "en 204 Elm St" in reply["text"]
-
+    # The service as the Spanish report pages name it; the draft keeps the catalogue's.
+    assert "Lo que entendimos: Bache, en 204 Elm St." in reply["text"]
+    assert "Pothole" not in reply["text"]
 
 # --- attachments ------------------------------------------------------------------------------
 

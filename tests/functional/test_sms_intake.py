@@ -108,9 +108,44 @@ def test_a_conversation_files_a_located_categorised_request_by_text(lambdas, dep
 
 
 def test_spanish_in_spanish_out(lambdas, deployment):
-    said = converse(lambdas, deployment, "hola, hay un bache en 112 Oak St", "si")
-    assert said[0] == "¿Pothole en 112 Oak St? Responda SI, o envíe la dirección correcta."
-    assert said[1].startswith("About how big is it? Responda 1 Smaller than")
+    """The town's pack services, their questions and list values in Spanish, as the
+    resident pages show them; the guess reads the Spanish text; the request is filed in
+    the catalogue's terms."""
+    said = converse(lambdas, deployment, "hay un bache enfrente de 112 Oak St", "si",
+                    "grande")
+    assert said[0] == "¿Bache en 112 Oak St? Responda SI, o envíe la dirección correcta."
+    assert said[1] == ("¿Qué tan grande es, más o menos? Responda 1 Más pequeño que un "
+                       "plato, 2 Hasta el tamaño de una llanta, 3 Más grande que una llanta.")
+    # "grande" is none of the values' names: asked again, whole (with the apology it
+    # would not fit in two segments and lose its last choice).
+    assert said[2] == said[1]
+    before = len(deployment.container.outbox.sent)
+    text(lambdas, "3")
+    # Spanish goes as UCS-2 (134 characters in two segments): the photo link, which would
+    # be cut off, comes in a text of its own.
+    receipt, photo = replies(deployment, before)
+    number = re.search(r"^¡Gracias! El reporte (\w{4}-\w{4}) \(Bache\) está registrado\. "
+                       r"Fecha prevista: .+\. Escriba ESTADO \1 para novedades\.$", receipt)[1]
+    assert re.fullmatch(rf"Agregue una foto al reporte {number}: {re.escape(BASE)}"
+                        rf"/towns/{re.escape(TOWN_ID)}/p/\S+", photo)
+    assert not receipt.endswith("…") and not photo.endswith("…")
+    store = deployment.container.requests
+    request = store.get(TOWN_ID, store.request_id_for_tracking(TOWN_ID, number.replace(
+        "-", "")), with_timeline=False)
+    assert (request.service_code, request.service_name, request.answers) == (
+        "pothole", "Pothole", {"size": "large"})
+    assert request.reporter.language == "es"
+    (status,) = converse(lambdas, deployment, f"ESTADO {number}")
+    assert status.startswith(f"{number} Bache: abierto. Fecha prevista: ")
+
+
+def test_a_spanish_texter_picks_among_the_services_by_their_spanish_names(lambdas,
+                                                                         deployment):
+    (choose,) = converse(lambdas, deployment, "la luz de la esquina no funciona")
+    assert choose == ("¿Cuál es el problema? Responda 1 Farola apagada, 2 Problema con un "
+                      "semáforo.")
+    (asked,) = converse(lambdas, deployment, "problema con un semáforo")
+    assert asked.startswith("Problema con un semáforo: ¿dónde está?")
 
 
 def test_help_status_of_an_unknown_number_and_yes_without_a_report(lambdas, deployment):
@@ -258,7 +293,8 @@ def test_status_gives_the_public_words_of_the_latest_step_never_staff_detail(lam
     number = re.search(r"Report (\w{4}-\w{4})", said[-1])[1]
     route(deployment)
     (status,) = converse(lambdas, deployment, f"ESTADO {number}")
-    assert status.startswith(f"{number} Pothole: abierto. Fecha prevista: ")
+    # ESTADO answers in Spanish, the pack's service named in Spanish too.
+    assert status.startswith(f"{number} Bache: abierto. Fecha prevista: ")
     assert status.endswith("Último: Sent to Public Works — Streets")
     assert "own department" not in status
 

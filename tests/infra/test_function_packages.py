@@ -124,6 +124,41 @@ def test_data_follows_the_module_that_names_it(build_package, tmp_path):
         "chalicelib/stray.txt is named by no module: no function would carry it"]
 
 
+def test_a_sibling_packages_data_follows_a_module_that_names_its_path_in_one_string(
+        build_package, tmp_path):
+    root = _write(tmp_path, {
+        "chalicelib/__init__.py": "",
+        "chalicelib/web/__init__.py": "",
+        "chalicelib/web/locale/es/catalogue.po": "",
+        "chalicelib/adapters/__init__.py": "",
+        "chalicelib/adapters/words.py": "LOCALES = Path(__file__).parent.parent / 'web/locale'\n",
+        "chalicelib/schemas/__init__.py": "",
+        "chalicelib/schemas/admin.py": "FIELDS = ('web', 'locale')\n",
+    })
+    data = build_package.app_data_files(root)
+
+    assert build_package.data_followers(root / "chalicelib/adapters/words.py", data) == [
+        root / "chalicelib/web/locale"]
+    # The same words apart name nothing: a field called "locale" is not the directory.
+    assert build_package.data_followers(root / "chalicelib/schemas/admin.py", data) == []
+
+
+def test_the_text_mail_and_api_functions_carry_the_catalogue_words(build_package):
+    """The SMS and e-mail replies name services in the resident's language from the
+    pages' catalogue.po (chalicelib.adapters.catalogue_words): the functions that send
+    them carry it, though they import nothing of the pages."""
+    data = build_package.app_data_files(ROOT)
+    # receive_sms's and receive_mail's handler modules (infra/template.yaml), and the API's.
+    for module in ["chalicelib.events.notices", "chalicelib.events.mail", "app"]:
+        closure = build_package.module_closure(ROOT, [module], build_package.APP_PACKAGES)
+        assert "chalicelib.adapters.catalogue_words" in closure.modules, module
+        assert "chalicelib.web.pages" not in closure.modules or module == "app", module
+        carried = {item for path in closure.modules.values()
+                   for item in build_package.data_followers(path, data)}
+        assert ROOT / "chalicelib" / "web" / "locale" in carried, module
+        assert (ROOT / "chalicelib/web/locale/es/catalogue.po").is_file()
+
+
 def test_every_data_file_of_the_app_follows_a_module(build_package):
     assert build_package.check_app_data(ROOT) == []
 

@@ -643,3 +643,34 @@ def test_every_function_imports_all_it_can_reach_from_its_own_zip_alone(
                 shipped = {Path(n).stem for n in zf.namelist()
                            if n.startswith("babel/locale-data/") and n.endswith(".dat")}
             assert shipped == set(result["locales"]), logical
+
+
+_CATALOGUE_WORDS = """
+import json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+from chalicelib.adapters import catalogue_words
+words = catalogue_words.PoCatalogueWords()
+print(json.dumps([catalogue_words.__file__, words.words("es")("Pothole"),
+                  words.words("es")("Larger than a car tire")]))
+"""
+
+
+@pytest.mark.parametrize("logical", ["ReceiveSms", "ReceiveMail", "APIHandler"])
+def test_the_text_mail_and_api_zips_name_services_in_spanish_from_their_own_files(
+        package, template, tmp_path, logical):
+    """The replies by text and e-mail name services in the resident's language from the
+    pages' catalogue.po (chalicelib.adapters.catalogue_words), read as a file: each zip
+    carries it, and the words load from the unpacked zip alone."""
+    zip_path = _function_zips(package, template)[logical]
+    with zipfile.ZipFile(zip_path) as zf:
+        assert "chalicelib/web/locale/es/catalogue.po" in zf.namelist(), logical
+        zf.extractall(tmp_path / logical)
+    unpacked = tmp_path / logical
+    paths = [str(unpacked), str(_runtime_provided(tmp_path))]
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", _CATALOGUE_WORDS,
+                           json.dumps(paths)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env=_clean_environment())
+    assert done.returncode == 0, f"{logical}:\n{done.stderr}"
+    source, pothole, larger = json.loads(done.stdout.splitlines()[-1])
+    assert Path(source).is_relative_to(unpacked), logical
+    assert (pothole, larger) == ("Bache", "Más grande que una llanta"), logical

@@ -53,6 +53,7 @@ FAKES: dict[type, type] = {
     ports.SmsConversations: fakes.FakeSmsConversations,
     ports.InboundMailbox: fakes.FakeInboundMailbox,
     ports.IntakeAddresses: fakes.FakeIntakeAddresses,
+    ports.CatalogueWords: fakes.FakeCatalogueWords,
 }
 
 

@@ -26,27 +26,45 @@ PLACES = GazetteerIndex([
 ])
 
 
+# The town's words in Spanish, as its catalogue words would give them (a town's own words
+# without a translation stay as written: "Sidewalk damage", "How deep, in inches?").
+SPANISH = {"Pothole": "Bache", "Other": "Otro", "About how big is it?": "¿Qué tan grande es?",
+           "Small": "Pequeño", "Medium": "Mediano", "Large": "Grande"}
+
+
+def _named(language: str, text: str) -> str:
+    return SPANISH.get(text, text) if language == "es" else text
+
+
 @dataclass
 class Town:
-    """TownFacts of plain data: "pothole"/"bache" is sure, "hole" is not."""
+    """TownFacts of plain data: "pothole"/"bache" is sure, "hole" is not; names in the
+    language asked for (``SPANISH``)."""
 
     name: str = "Maple Falls"
     answers: dict[str, str] = field(default_factory=dict)
     asked: list[str] = field(default_factory=list)
 
-    def guess(self, text: str) -> tuple[list[ServiceChoice], bool]:
+    def guess(self, text: str, language: str) -> tuple[list[ServiceChoice], bool]:
         lowered = text.lower()
+        found: tuple[list[ServiceChoice], bool] = ([], False)
         if "pothole" in lowered or "bache" in lowered:
-            return [POTHOLE, SIDEWALK], True
-        if "hole" in lowered or "broken" in lowered:
-            return [POTHOLE, SIDEWALK, OTHER], False
-        return [], False
+            found = [POTHOLE, SIDEWALK], True
+        elif "hole" in lowered or "broken" in lowered or "hoyo" in lowered:
+            found = [POTHOLE, SIDEWALK, OTHER], False
+        return ([ServiceChoice(c.code, _named(language, c.name)) for c in found[0]],
+                found[1])
 
     def find_place(self, text: str) -> FoundPlace | None:
         entry = find_place(text, PLACES.suggest).entry
         return FoundPlace(entry.label, entry.lat, entry.long) if entry else None
 
-    def questions(self, service_code: str) -> list[Question]:
+    def questions(self, service_code: str, language: str) -> list[Question]:
+        return [Question(q.code, q.datatype, _named(language, q.prompt),
+                         tuple((key, _named(language, name)) for key, name in q.choices))
+                for q in self._questions(service_code)]
+
+    def _questions(self, service_code: str) -> list[Question]:
         if service_code == "pothole":
             return [Question("size", "singlevaluelist", "About how big is it?",
                              (("small", "Small"), ("medium", "Medium"), ("large", "Large"))),
@@ -203,15 +221,33 @@ def test_cancelar_ends_the_report():
 
 def test_spanish_in_spanish_out_and_kept_for_the_conversation():
     conversation, said = talk(Town(), "hay un bache en 12 Oak St", "sí", "ok")
-    assert said[0].replies == ("¿Pothole en 12 Oak St? Responda SI, o envíe la dirección "
+    assert said[0].replies == ("¿Bache en 12 Oak St? Responda SI, o envíe la dirección "
                                "correcta.",)
     assert conversation.language == "es"
-    assert said[1].replies[0].startswith("About how big is it? Responda 1 Small")
-    assert said[2].replies[0].startswith("Esa no es una de las opciones.")
+    assert said[1].replies == ("¿Qué tan grande es? Responda 1 Pequeño, 2 Mediano, "
+                               "3 Grande.",)
+    assert said[2].replies[0] == ("Esa no es una de las opciones. ¿Qué tan grande es? "
+                                  "Responda 1 Pequeño, 2 Mediano, 3 Grande.")
     _, help_ = talk(Town(), "AYUDA")
     assert help_[0].replies[0].startswith("Maple Falls 311 por texto:")
     _, yes = talk(Town(), "si", language="es")
     assert yes[0].replies[0].startswith("No hay ningún reporte en curso.")
+
+
+def test_a_spanish_texter_chooses_and_answers_by_the_spanish_names():
+    _, said = talk(Town(), "hay un hoyo en la calle", "bache", "12 Oak St", "si", "grande",
+                   "4")
+    assert said[0].replies == ("¿Cuál es el problema? Responda 1 Bache, 2 Sidewalk damage, "
+                               "3 Otro.",)
+    assert said[1].replies[0].startswith("Bache: ¿dónde está?")
+    assert said[3].replies[0].startswith("¿Qué tan grande es? Responda 1 Pequeño")
+    # A question the town wrote itself, without a translation, is asked as written.
+    assert said[4].replies == ("How deep, in inches? Responda con un número.",)
+    report = said[5].conversation
+    assert said[5].action == sms.FILE
+    assert (report.service_code, report.service_name) == ("pothole", "Bache")
+    # The answer is kept in the catalogue's terms, whatever language it was given in.
+    assert report.answers["size"] == "large"
 
 
 def test_the_towns_default_language_is_used_when_the_text_does_not_say():

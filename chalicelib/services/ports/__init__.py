@@ -59,8 +59,10 @@ from chalicelib.services.ports.towns import (
     TownDirectory,
 )
 from chalicelib.services.ports.usage import UsageMeter
+from chalicelib.services.ports.words import CatalogueWords
 
 __all__ = [
+    "CatalogueWords",
     "SmsConversations",
     "InboundMailbox",
     "IntakeAddresses",

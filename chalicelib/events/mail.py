@@ -10,15 +10,13 @@ from chalicelib import coldstart
 
 coldstart.starting()  # before the imports below: chalicelib/coldstart.py says why
 
-import json
 import logging
 from typing import Any
 
 from chalice import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.domain.errors import Town311Error
-from chalicelib.events.pipeline import uploaded_keys
+from chalicelib.events.pipeline import each_upload
 
 blueprint = Blueprint(__name__)
 log = logging.getLogger(__name__)
@@ -38,19 +36,6 @@ def _receive(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.services.mail_intake import receive_mail as handle
 
     ports = bootstrap.container().mail_ports
-    outcomes: dict[str, int] = {}
-    failed = 0
-    for key in uploaded_keys(event):
-        try:
-            outcome = handle(key, ports, context)
-        except Town311Error as e:
-            # A store or SES unavailable: Lambda tries the event again (twice); what was
-            # done is not redone (one request per message, one reply, the same photos).
-            log.error("e-mail not handled; S3 will retry the event", exc_info=e,
-                      extra={"key": key})
-            failed += 1
-            continue
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    if failed:
-        raise RuntimeError(f"{failed} e-mail(s) could not be handled: {json.dumps(outcomes)}")
-    return outcomes
+    # What was done is not redone on a retry: one request per message, one reply, the
+    # same photos.
+    return each_upload(event, lambda key: handle(key, ports, context), "e-mail")

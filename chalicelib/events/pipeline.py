@@ -143,23 +143,32 @@ def uploaded_keys(event: dict[str, Any]) -> list[str]:
     return [unquote_plus(record["s3"]["object"]["key"]) for record in event["Records"]]
 
 
-def _process_photos(event: dict[str, Any]) -> dict[str, Any]:
-    from chalicelib.services.photos import process_upload
-
-    ports = bootstrap.container().photo_ports
+def each_upload(event: dict[str, Any], handle: Callable[[str], str], what: str
+                ) -> dict[str, int]:
+    """Run ``handle`` on each object of an S3 notification and count its outcomes. One
+    object whose handling fails with a Town311Error (a store or gateway unavailable) does
+    not stop the others; at the end the event fails, so Lambda tries it again (twice at
+    most, S3's asynchronous invocation), and the handlers make a redone object a no-op."""
     outcomes: dict[str, int] = {}
     failed = 0
     for key in uploaded_keys(event):
         try:
-            outcome = process_upload(key, ports)
+            outcome = handle(key)
         except Town311Error as e:
-            log.error("photo not processed; S3 will retry the event", exc_info=e,
+            log.error("%s not handled; S3 will retry the event", what, exc_info=e,
                       extra={"key": key})
             failed += 1
             continue
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     if failed:
-        # Raising makes Lambda retry the event; processed records are not redone because
-        # their uploads are gone (process_upload ignores a missing object).
-        raise RuntimeError(f"{failed} photo(s) could not be processed: {json.dumps(outcomes)}")
+        raise RuntimeError(f"{failed} {what}(s) could not be handled: {json.dumps(outcomes)}")
     return outcomes
+
+
+def _process_photos(event: dict[str, Any]) -> dict[str, Any]:
+    from chalicelib.services.photos import process_upload
+
+    ports = bootstrap.container().photo_ports
+    # A processed upload is not redone on a retry: it is gone (process_upload ignores a
+    # missing object).
+    return each_upload(event, lambda key: process_upload(key, ports), "photo")

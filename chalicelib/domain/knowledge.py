@@ -239,37 +239,22 @@ def is_confident(ranked: Sequence[Ranked], text: str = "") -> bool:
     return len(ranked) == 1 or ranked[0].score >= ranked[1].score * CONFIDENT_MARGIN
 
 
-@dataclass(frozen=True)
-class PackArticle:
-    """An article of a template pack, before it belongs to a town."""
-
-    article_id: str
-    question: str
-    answer: str
-    language: str
-    owner: Owner
-    keywords: tuple[str, ...] = ()
-    topic: str = ""
-
-    def for_town(self, town_id: str, at: datetime) -> Article:
-        return Article(town_id, self.article_id, self.question, self.answer, self.language,
-                       self.owner, self.keywords, self.topic, at)
-
-
-def pack_articles(documents: Iterable[Mapping[str, object]]) -> list[PackArticle]:
-    """A pack's ``articles`` list (chalicelib/packs/*.json) as pack articles."""
+def pack_articles(documents: Iterable[Mapping[str, object]], town_id: str,
+                  at: datetime) -> list[Article]:
+    """A pack's ``articles`` list (chalicelib/packs/*.json) as the town's articles."""
     found = []
     for doc in documents:
-        owner = doc.get("owner") or {}
-        assert isinstance(owner, Mapping)
-        keywords = doc.get("keywords") or ()
-        assert isinstance(keywords, (list, tuple))
-        found.append(PackArticle(
-            article_id=str(doc["id"]), question=str(doc["question"]),
+        owner = doc.get("owner")
+        owner = owner if isinstance(owner, Mapping) else {}
+        keywords = doc.get("keywords")
+        keywords = keywords if isinstance(keywords, (list, tuple)) else ()
+        found.append(Article(
+            town_id=town_id, article_id=str(doc["id"]), question=str(doc["question"]),
             answer=str(doc["answer"]), language=str(doc.get("language", "en")),
             owner=Owner(str(owner.get("name", "")), _optional(owner.get("phone")),
                         _optional(owner.get("url"))),
-            keywords=tuple(str(k) for k in keywords), topic=str(doc.get("topic") or "")))
+            keywords=tuple(str(k) for k in keywords), topic=str(doc.get("topic") or ""),
+            updated_at=at))
     return found
 
 

@@ -123,7 +123,7 @@ def add_pack_articles(store: ArticleStore, town_id: str, pack: str, at: datetime
     from chalicelib.domain.knowledge import pack_articles
 
     documents = pack_document(pack).get("articles") or []
-    articles = [p.for_town(town_id, at) for p in pack_articles(documents)]
+    articles = pack_articles(documents, town_id, at)
     return store.add_new(articles) if articles else []
 
 

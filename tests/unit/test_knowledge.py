@@ -36,7 +36,7 @@ T0 = datetime(2026, 11, 3, 5, 30, tzinfo=UTC)
 
 
 def articles_of(pack: str, town: str = TOWN) -> list[Article]:
-    return [p.for_town(town, T0) for p in pack_articles(pack_document(pack)["articles"])]
+    return pack_articles(pack_document(pack)["articles"], town, T0)
 
 
 SMALL = articles_of("small_town")

@@ -296,10 +296,10 @@ def main() -> None:
     endpoint = f"http://{HOST}:{moto_port}"
     os.environ.update(emulator_environment(endpoint))
 
-    from moto.server import ThreadedMotoServer
-
     log.info("starting the AWS emulator on %s", endpoint)
-    server = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
+    from local.emulator import one_call_at_a_time_emulator
+
+    server = one_call_at_a_time_emulator(moto_port, HOST)
     server.start()
     chalice_process = None
     pump = None

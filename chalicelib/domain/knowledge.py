@@ -110,12 +110,13 @@ class Article:
     def topic_id(self) -> str:
         return self.topic or self.article_id
 
-    def excerpt(self, limit: int = 300) -> str:
-        """The answer cut at a word to at most ``limit`` characters (a text message)."""
+    def excerpt(self, limit: int = 300, ellipsis: str = "…") -> str:
+        """The answer cut at a word to at most ``limit`` characters (``ellipsis``: "..."
+        for a text message, whose alphabet has no "…")."""
         if len(self.answer) <= limit:
             return self.answer
-        cut = self.answer[:limit - 1].rsplit(" ", 1)[0].rstrip(",;:.")
-        return cut + "…"
+        cut = self.answer[:limit - len(ellipsis)].rsplit(" ", 1)[0].rstrip(",;:.")
+        return cut + ellipsis
 
 
 @dataclass(frozen=True)

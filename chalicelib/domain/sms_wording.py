@@ -47,17 +47,26 @@ def segments(text: str) -> int:
 
 
 def fit(text: str, max_segments: int = MAX_SEGMENTS) -> str:
-    """``text`` cut (with an ellipsis) to at most ``max_segments`` segments."""
+    """``text`` cut at a word (with an ellipsis) to at most ``max_segments`` segments.
+
+    The ellipsis is three dots when the text is otherwise GSM-7: "…" is not in that
+    alphabet, and one such character sends the whole text as UCS-2, which holds 134
+    characters in two segments instead of 306."""
     if segments(text) <= max_segments:
         return text
+    more = "..." if _gsm_units(text) is not None else "…"
     low, high = 0, len(text)
     while low < high:  # the longest prefix that fits with its ellipsis
         middle = (low + high + 1) // 2
-        if segments(text[:middle].rstrip() + "…") <= max_segments:
+        if segments(text[:middle].rstrip() + more) <= max_segments:
             low = middle
         else:
             high = middle - 1
-    return text[:low].rstrip() + "…"
+    cut = text[:low]
+    # At a word: a cut inside one ("the cu...") reads as a typo.
+    if low < len(text) and not text[low].isspace() and " " in cut.strip():
+        cut = cut.rstrip().rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.") + more
 
 
 # Each reply by name, per language. ``{...}`` are filled by ``say``; no reply depends on

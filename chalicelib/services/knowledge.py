@@ -258,7 +258,7 @@ def answer_text_message(ports: KnowledgePorts, town_id: str, text: str, language
     if article is None:
         return None
     record_answered(ports, town_id, article.article_id, "sms", ports.now(), mark[:MARK_MAX])
-    reply = article.excerpt(240)
+    reply = article.excerpt(240, ellipsis="...")
     if article.owner.phone:
         reply = f"{reply} ({article.owner.name}: {article.owner.phone})"
     return reply

@@ -307,6 +307,12 @@ def test_every_reply_fits_two_segments_in_either_alphabet():
     long = "¿" + "ó" * 400
     assert segments(fit(long)) == 2 and fit(long).endswith("…")
     assert fit("short") == "short"
+    # A GSM-7 text keeps its alphabet when cut (three dots, not "…", which would make the
+    # whole text UCS-2: 134 characters in two segments instead of 306), and cuts at a word.
+    words = "Rake them to the edge of the curb, not into the street. " * 8
+    cut = fit(words)
+    assert cut.endswith("...") and segments(cut) == 2 and len(cut) > 250
+    assert cut[:-3] == words[:len(cut) - 3] and words[len(cut) - 3] == " "
 
 
 @pytest.mark.parametrize("text, language", [("hola, hay basura en la calle", "es"),

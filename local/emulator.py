@@ -24,7 +24,6 @@ table:
 from __future__ import annotations
 
 import copy
-import threading
 from contextlib import contextmanager
 from typing import Any
 
@@ -43,8 +42,10 @@ def one_call_at_a_time_emulator(port: int, host: str = HOST) -> Any:
     )
     from werkzeug.serving import make_server
 
+    from local.turns import TurnLock
+
     light_transactions()
-    turn = threading.Lock()
+    turn = TurnLock()
 
     class OneCallAtATime(ThreadedMotoServer):
         def _server_entry(self) -> None:

@@ -28,7 +28,6 @@ import logging
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,44 +35,14 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from local.provision import LocalStack
+from local.turns import TurnLock
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
-class _TurnLock:
-    """A lock handed to its waiters in the order they came (first come, first served).
-
-    A plain Lock lets the thread that just released it take it again at once: while a
-    DynamoDB stream has a backlog (the demo year writes thousands of events), its thread
-    would invoke batch after batch and a resident's text or a queued notice would wait
-    for all of them. With turns, another source waits at most one batch."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._waiting: deque[threading.Event] = deque()
-        self._held = False
-
-    def __enter__(self) -> _TurnLock:
-        with self._guard:
-            if not self._held:
-                self._held = True
-                return self
-            turn = threading.Event()
-            self._waiting.append(turn)
-        turn.wait()  # the holder hands the lock over: it stays held, now by this thread
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        with self._guard:
-            if self._waiting:
-                self._waiting.popleft().set()
-            else:
-                self._held = False
-
-
 # One invocation at a time across all sources, in turn.
-_INVOKE_LOCK = _TurnLock()
+_INVOKE_LOCK = TurnLock()
 
 
 @dataclass

@@ -25,7 +25,7 @@ from typing import Any
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run"
 TOWN_NUMBER = "+18005550311"  # Maple Falls' own (chalicelib.services.towns.DEMO_SMS_NUMBER)
 DEMO_SENDER = "+13125550147"
-WAIT_SECONDS = 8.0
+WAIT_SECONDS = 20.0  # the first minute of `make run` writes the demo year: replies are slower
 FIRST_TEXT = "pothole outside 112 Oak St"
 
 

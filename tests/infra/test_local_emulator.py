@@ -74,3 +74,29 @@ def test_two_items_naming_one_item_are_refused_as_moto_does(dynamodb) -> None:
     with pytest.raises(dynamodb.exceptions.ClientError, match="multiple operations"):
         dynamodb.transact_write_items(TransactItems=[_put("same"), _put("same")])
     assert _get(dynamodb, "same") is None
+
+
+def test_the_turn_lock_is_handed_out_in_the_order_it_was_asked_for() -> None:
+    import threading
+
+    from local.turns import TurnLock
+
+    lock, order = TurnLock(), []
+
+    def take(name: str) -> None:
+        with lock:
+            order.append(name)
+
+    lock.__enter__()
+    threads = []
+    for name in ("first", "second", "third"):
+        thread = threading.Thread(target=take, args=(name,))
+        thread.start()
+        while len(lock._waiting) < len(threads) + 1:  # queued before the next one asks
+            thread.join(0.001)
+        threads.append(thread)
+    lock.__exit__()
+    for thread in threads:
+        thread.join()
+    assert order == ["first", "second", "third"]
+    assert not lock._held  # the last one out leaves it free

@@ -84,7 +84,12 @@ def test_a_supervisor_confirms_an_email_draft_and_it_is_routed(page, local_run) 
     page.get_by_role("link", name="Confirm service and location").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(
         f"Confirm service and location · {tracking_number}")
-    expect(page.get_by_text("right by the curb")).to_be_visible()
+    said = page.get_by_role("region", name="What the e-mail says")
+    expect(said.get_by_text("right by the curb")).to_be_visible()
+    # What the public will read: the mail's words, trimmed of the greeting and the name.
+    public = page.get_by_label("What the public reads")
+    expect(public).to_contain_text("right by the curb")
+    public.fill("A deep pothole in the road outside 112 Oak St, right by the curb.")
     service = page.get_by_role("group", name="Service")
     expect(service.get_by_role("radio", name=re.compile("^Pothole"))).to_be_checked()
     expect(service.get_by_text("Guessed").first).to_be_visible()
@@ -108,6 +113,13 @@ def test_a_supervisor_confirms_an_email_draft_and_it_is_routed(page, local_run) 
     expect(fact("Channel")).to_have_text("E-mail")
     check_accessibility(page)
     screenshot(page, f"console-mail-confirmed-{screen_name(page)}")
+    # Open311 shows the trimmed words, never the mail's greeting or signature.
+    found = page.request.get(f"/towns/{local_run.town}/open311/v2/requests.json"
+                             "?extensions=true")
+    (mine,) = [r for r in found.json()
+               if r["extended_attributes"]["tracking_number"] == tracking_number]
+    assert mine["description"] == ("A deep pothole in the road outside 112 Oak St, right "
+                                   "by the curb.")
 
 
 def test_a_town_admin_sets_the_towns_sms_number(page, local_run) -> None:

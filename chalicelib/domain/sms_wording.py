@@ -162,6 +162,35 @@ REPLIES: Mapping[str, Mapping[str, str]] = {
 }
 
 
+# A request's steps in words, for STATUS in a language other than the one staff write in:
+# the step's own summary ("Sent to Public Works — Streets") is English, so the kind of step
+# is said instead (as the track page does). A note keeps its own words.
+EVENT_WORDS: Mapping[str, Mapping[str, str]] = {
+    "es": {
+        "submitted": "Reporte recibido",
+        "routed": "Enviado al departamento",
+        "handed_off": "Pasó a otro departamento",
+        "declined": "Devuelto para asignarlo de nuevo",
+        "acknowledged": "El departamento lo recibió",
+        "in_progress": "Comenzó el trabajo",
+        "on_hold": "Puesto en espera",
+        "closed": "Cerrado",
+        "reopened": "Reabierto",
+        "disputed": "Reabierto: un vecino dice que no está resuelto",
+        "merged": "Se le unió otro reporte del mismo problema",
+        "photo_added": "Se añadió una foto",
+        "escalated": "Se avisó a un supervisor",
+        "confirmed": "El personal confirmó el servicio y el lugar",
+    },
+}
+
+
+def step_words(language: str, kind: str, summary: str) -> str:
+    """How STATUS names a request's latest step: in ``language``'s words for its kind
+    when staff's English summary would not be understood, else the summary itself."""
+    return EVENT_WORDS.get(language, {}).get(kind, summary)
+
+
 def phrase(language: str, name: str, **values: object) -> str:
     """One reply's words filled in, uncut (a part of a longer reply)."""
     words = REPLIES.get(language, REPLIES["en"])

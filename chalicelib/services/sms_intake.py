@@ -47,7 +47,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.followers import contact_hashes, new_secret, secret_hash
 from chalicelib.domain.sms_intake import Conversation, FoundPlace, Question, ServiceChoice
-from chalicelib.domain.sms_wording import MAX_SEGMENTS, phrase, say, segments
+from chalicelib.domain.sms_wording import MAX_SEGMENTS, phrase, say, segments, step_words
 from chalicelib.domain.towns import ACTIVE, Town
 
 if TYPE_CHECKING:
@@ -341,7 +341,8 @@ def _status(ports: SmsPorts, town: Town, phone_hash: str, number: str, language:
     # A note's words are its description; other events (routed, closed) say it in the
     # summary, and their description is staff detail ("the service's own department").
     latest = ((notes[-1].description or notes[-1].summary) if notes[-1].kind == "note"
-              else notes[-1].summary).strip() if notes else ""
+              else step_words(language, notes[-1].kind, notes[-1].summary)
+              ).strip() if notes else ""
     return say(language, "status", number=request.tracking_number or number,
                service=ports.words.words(language)(request.service_name), place="",
                status=phrase(language, "status_open" if request.status == "open"

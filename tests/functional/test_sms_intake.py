@@ -295,8 +295,11 @@ def test_status_gives_the_public_words_of_the_latest_step_never_staff_detail(lam
     (status,) = converse(lambdas, deployment, f"ESTADO {number}")
     # ESTADO answers in Spanish, the pack's service named in Spanish too.
     assert status.startswith(f"{number} Bache: abierto. Fecha prevista: ")
-    assert status.endswith("Último: Sent to Public Works — Streets")
+    # The step in Spanish words for its kind: staff's summary is English.
+    assert status.endswith("Último: Enviado al departamento")
     assert "own department" not in status
+    (status,) = converse(lambdas, deployment, f"STATUS {number}")
+    assert status.endswith("Latest: Sent to Public Works — Streets")
 
 
 def _information(deployment, dimension: str, value: str) -> int:

@@ -321,3 +321,12 @@ def test_every_reply_fits_two_segments_in_either_alphabet():
                                             ("en la", "es"), ("I left it", "en")])
 def test_the_language_is_read_from_spanish_words(text, language):
     assert sms.detect_language(text, "en") == language
+
+
+def test_status_names_a_step_in_the_texters_language_or_by_staffs_summary():
+    from chalicelib.domain.sms_wording import step_words
+
+    assert step_words("es", "routed", "Sent to Public Works") == "Enviado al departamento"
+    assert step_words("en", "routed", "Sent to Public Works") == "Sent to Public Works"
+    # A kind without Spanish words keeps the summary rather than saying nothing.
+    assert step_words("es", "something_new", "Done") == "Done"

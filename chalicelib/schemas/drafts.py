@@ -3,24 +3,13 @@ console's form): the service and the place a member of staff chose."""
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from chalicelib.domain.requests import DESCRIPTION_LIMIT
 from chalicelib.schemas.admin import Strict, _clean
-
-
-def _degrees(bound: float) -> AfterValidator:
-    def check(value: float | None) -> float | None:
-        if value is None:
-            return None
-        if not math.isfinite(value) or not -bound <= value <= bound:
-            raise ValueError(f"must be a number of degrees between {-bound:g} and {bound:g}")
-        return round(value, 7) + 0.0
-
-    return AfterValidator(check)
+from chalicelib.schemas.fields import coordinate
 
 
 class ConfirmDraftIn(Strict):
@@ -29,8 +18,8 @@ class ConfirmDraftIn(Strict):
     named with every other problem at once."""
 
     service_code: Annotated[str, Field(min_length=1, max_length=100)]
-    lat: Annotated[float | None, _degrees(90.0)] = None
-    long: Annotated[float | None, _degrees(180.0)] = None
+    lat: Annotated[float | None, coordinate(90.0)] = None
+    long: Annotated[float | None, coordinate(180.0)] = None
     address_string: Annotated[str | None, Field(max_length=200), _clean(200)] = None
     # What the public will read as the description (absent: the mail's words stay).
     description: Annotated[str | None, Field(max_length=DESCRIPTION_LIMIT),

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import ConfigDict, Field
 
+from chalicelib.schemas.fields import coordinate
 from chalicelib.schemas.model import WireModel
-from chalicelib.schemas.open311 import Absent, _coordinate, resident_text
+from chalicelib.schemas.open311 import Absent, resident_text
 from chalicelib.schemas.open311_documents import open311_time
 
 if TYPE_CHECKING:
@@ -27,8 +28,8 @@ class DuplicateSearch(WireModel):
     model_config = ConfigDict(extra="ignore")
 
     service_code: Annotated[str, Field(min_length=1, max_length=100), resident_text(100)]
-    lat: Annotated[float, Absent, _coordinate(90.0)]
-    long: Annotated[float, Absent, _coordinate(180.0)]
+    lat: Annotated[float, Absent, coordinate(90.0)]
+    long: Annotated[float, Absent, coordinate(180.0)]
 
 
 def duplicates_document(check: DuplicateCheck, zone: tzinfo) -> dict[str, Any]:

@@ -13,6 +13,7 @@ An empty string means absent for the optional ones (query strings send ``?x=``).
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -20,6 +21,21 @@ from pydantic import AfterValidator, BeforeValidator
 
 from chalicelib.domain.instants import check_day, check_instant, parse_instant
 from chalicelib.domain.text import TextRefused, clean
+
+
+def coordinate(bound: float) -> AfterValidator:
+    """Degrees of latitude (``bound`` 90) or longitude (180), finite and in range,
+    rounded to seven decimals."""
+    def check(value: float | None) -> float | None:
+        if value is None:
+            return None
+        if not math.isfinite(value) or not -bound <= value <= bound:
+            raise ValueError(f"must be a number of degrees between {-bound:g} and {bound:g}")
+        # Seven decimals is about a centimetre: more is noise from the phone, and DynamoDB
+        # cannot store magnitudes below 1e-130 at all.
+        return round(value, 7) + 0.0
+
+    return AfterValidator(check)
 
 
 def public_text(limit: int, *, multiline: bool = False) -> BeforeValidator:

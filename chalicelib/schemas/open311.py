@@ -9,12 +9,10 @@ spec names (every key present, null when empty), so the JSON and XML writers in
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -24,7 +22,7 @@ from pydantic import (
 
 from chalicelib.domain.errors import Problem
 from chalicelib.domain.requests import DESCRIPTION_LIMIT, PUBLIC_STATUSES
-from chalicelib.schemas.fields import TownTime, public_text
+from chalicelib.schemas.fields import TownTime, coordinate, public_text
 from chalicelib.schemas.model import WireModel
 
 
@@ -35,19 +33,6 @@ def resident_text(limit: int, *, multiline: bool = False) -> BeforeValidator:
 
 def _empty_is_absent(value: Any) -> Any:
     return None if isinstance(value, str) and value.strip() == "" else value
-
-
-def _coordinate(bound: float) -> AfterValidator:
-    def check(value: float | None) -> float | None:
-        if value is None:
-            return None
-        if not math.isfinite(value) or not -bound <= value <= bound:
-            raise ValueError(f"must be a number of degrees between {-bound:g} and {bound:g}")
-        # Seven decimals is about a centimetre: more is noise from the phone, and DynamoDB
-        # cannot store magnitudes below 1e-130 at all.
-        return round(value, 7) + 0.0
-
-    return AfterValidator(check)
 
 
 Absent = BeforeValidator(_empty_is_absent)
@@ -62,8 +47,8 @@ class NewServiceRequest(WireModel):
     model_config = ConfigDict(extra="ignore")
 
     service_code: Annotated[str, resident_text(100)] = Field(min_length=1)
-    lat: Annotated[float | None, Absent, _coordinate(90.0)] = None
-    long: Annotated[float | None, Absent, _coordinate(180.0)] = None
+    lat: Annotated[float | None, Absent, coordinate(90.0)] = None
+    long: Annotated[float | None, Absent, coordinate(180.0)] = None
     address_string: ShortText = None
     address_id: ShortText = None
     zipcode: Annotated[str | None, Absent, resident_text(20)] = None
